@@ -1,0 +1,1 @@
+//! Pure folds of the ledger's events: the write side's decisions and every read model.

@@ -1,0 +1,558 @@
+//! Every event type the ledger records, with its name and schema version.
+//!
+//! The registry at the bottom ([`Event`] and [`CATALOGUE`]) is the single list of what can be
+//! recorded. [`decode`] turns a stored `(event_type, schema_version, payload)` into the current Rust
+//! type: it refuses a type or a version it does not know, naming it, and upcasts older versions
+//! (see [`ScoreRecordedV1`]) so that the rest of the program only ever sees the current shape.
+//!
+//! The reason for a change is not part of a payload: it is on the envelope, where every event has one
+//! place for it. Which events must carry one is the domain's rule, not the contract's.
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::envelope::Role;
+use crate::ids::*;
+use crate::integrity::Digest;
+use crate::rubric::{RubricChange, RubricDefinition};
+use crate::values::*;
+
+// ---- units, people, access ----
+
+/// A unit (branch or company) joins the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UnitRegistered {
+    pub unit: UnitId,
+    pub name: String,
+    pub kind: UnitKind,
+    /// The unit above it in the hierarchy; `None` at the top.
+    pub parent: Option<UnitId>,
+}
+
+/// A unit's name or place in the hierarchy changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UnitUpdated {
+    pub unit: UnitId,
+    pub name: String,
+    pub parent: Option<UnitId>,
+}
+
+/// A person joins the ledger (as a user, a responsible person, or both).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PersonRegistered {
+    pub person: PersonId,
+    pub name: String,
+    /// The unit the person belongs to, if any.
+    pub unit: Option<UnitId>,
+}
+
+/// A person is given a role; for `assessor` and `unit`, the units it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AccessGranted {
+    pub person: PersonId,
+    pub role: Role,
+    #[serde(default)]
+    pub units: Vec<UnitId>,
+}
+
+/// A person loses a role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AccessRevoked {
+    pub person: PersonId,
+    pub role: Role,
+}
+
+/// A bearer token is issued. Only the SHA-256 of its secret is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TokenIssued {
+    pub token: TokenId,
+    pub person: PersonId,
+    pub role: Role,
+    pub secret_sha256: Digest,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A token stops working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TokenRevoked {
+    pub token: TokenId,
+}
+
+// ---- rubrics ----
+
+/// A rubric is defined: its version 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RubricDefined {
+    pub rubric: RubricId,
+    pub definition: RubricDefinition,
+}
+
+/// A rubric is adjusted (动态调整): `changes` applied to `from_version` give `version`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RubricAdjusted {
+    pub rubric: RubricId,
+    pub from_version: u32,
+    pub version: u32,
+    pub changes: Vec<RubricChange>,
+    /// Who approved the adjustment (it may differ from who recorded it).
+    pub approver: PersonId,
+}
+
+// ---- periods ----
+
+/// A period is opened against one rubric version and a set of units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PeriodOpened {
+    pub period: PeriodId,
+    pub name: String,
+    pub cadence: Cadence,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub rubric: RubricId,
+    pub rubric_version: u32,
+    pub units: Vec<UnitId>,
+}
+
+/// A period moves to its next stage, or back to an earlier one when reopened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PeriodStageChanged {
+    pub period: PeriodId,
+    pub from: Stage,
+    pub to: Stage,
+}
+
+/// A running period moves to a newer version of its rubric.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PeriodRubricChanged {
+    pub period: PeriodId,
+    pub from_version: u32,
+    pub to_version: u32,
+}
+
+// ---- score sheets ----
+
+/// A unit's own assessment of an item (自评).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SelfAssessmentRecorded {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub value: ScoreValue,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+/// The assessor's score of an item (考评). Version 2: `value` replaces v1's float `points`, and the
+/// `source` is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ScoreRecorded {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub value: ScoreValue,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    pub source: ScoreSource,
+}
+
+/// Version 1 of `ScoreRecorded`, as the first pilot recorded it: points as a JSON number and no source.
+/// Never written any more; [`decode`] upcasts it to [`ScoreRecorded`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ScoreRecordedV1 {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub points: f64,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl ScoreRecordedV1 {
+    /// v1 → v2: the number becomes exact points (rounded to the two places v1's entry form allowed),
+    /// and the source is `manual`, the only way v1 scores were entered.
+    pub fn upcast(self) -> Result<ScoreRecorded, String> {
+        let decimal = rust_decimal::Decimal::try_from(self.points)
+            .map_err(|e| format!("points {} is not a finite number: {e}", self.points))?;
+        let points = Points::new(Points::round_final(decimal)).map_err(|e| e.to_string())?;
+        Ok(ScoreRecorded {
+            period: self.period,
+            unit: self.unit,
+            item: self.item,
+            value: ScoreValue::Points { points },
+            note: self.note,
+            evidence: Vec::new(),
+            source: ScoreSource::Manual,
+        })
+    }
+}
+
+/// A score is corrected. It names the value it replaces; the reason is on the envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ScoreCorrected {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub previous: ScoreValue,
+    pub value: ScoreValue,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    pub source: ScoreSource,
+    /// The appeal that revised it, when `source` is `appeal`.
+    pub appeal: Option<AppealId>,
+}
+
+/// A reviewer approves or rejects one item of a sheet (审核).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ItemReviewed {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub decision: ReviewDecision,
+    pub comment: String,
+}
+
+/// A reviewer approves or rejects a whole sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SheetReviewed {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub decision: ReviewDecision,
+    pub comment: String,
+}
+
+/// A unit's business result for a period (经营业绩), from its responsibility letter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BusinessResultRecorded {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    /// The business score, 0–100.
+    pub score: Points,
+    /// Whether a veto item of the business assessment applies.
+    pub vetoed: bool,
+    /// Where the figure comes from, e.g. the 经营目标责任书 and its clause.
+    pub source: String,
+}
+
+// ---- appeals ----
+
+/// A unit appeals (申诉) against a score, or against its whole sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AppealFiled {
+    pub appeal: AppealId,
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: Option<ItemCode>,
+    pub grounds: String,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+/// An appeal is upheld; the revised score follows as a `ScoreCorrected` with source `appeal`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AppealUpheld {
+    pub appeal: AppealId,
+    pub decision: String,
+}
+
+/// An appeal is dismissed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AppealDismissed {
+    pub appeal: AppealId,
+    pub decision: String,
+}
+
+// ---- closed loop ----
+
+/// Where a rectification item came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RectificationOrigin {
+    Deduction,
+    Review,
+}
+
+/// A rectification item (整改) is raised for a responsible person, with a due date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RectificationRaised {
+    pub rectification: RectificationId,
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub responsible: PersonId,
+    pub due_on: NaiveDate,
+    pub finding: String,
+    pub origin: RectificationOrigin,
+}
+
+/// The responsible side submits the rectification with evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RectificationSubmitted {
+    pub rectification: RectificationId,
+    pub note: String,
+    pub evidence: Vec<String>,
+}
+
+/// A reviewer verifies the rectification; the item is closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RectificationVerified {
+    pub rectification: RectificationId,
+    pub comment: String,
+}
+
+/// A reviewer sends the rectification back; it is open again, possibly with a new due date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RectificationSentBack {
+    pub rectification: RectificationId,
+    pub comment: String,
+    pub due_on: Option<NaiveDate>,
+}
+
+/// Why a stored event could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContractError {
+    #[error("未知的事件类型“{event_type}”(unknown event type {event_type:?})")]
+    UnknownType { event_type: String },
+    #[error(
+        "事件类型“{event_type}”没有第 {version} 版 (unknown version {version} of event type {event_type:?}; known: {known:?})"
+    )]
+    UnknownVersion {
+        event_type: String,
+        version: u32,
+        known: Vec<u32>,
+    },
+    #[error("“{event_type}” v{version} 的内容无效 (invalid payload of {event_type:?} v{version}): {message}")]
+    InvalidPayload {
+        event_type: String,
+        version: u32,
+        message: String,
+    },
+}
+
+/// One known (event type, schema version), current or historical.
+#[derive(Debug, Clone, Copy)]
+pub struct CatalogueEntry {
+    pub event_type: &'static str,
+    pub version: u32,
+    /// Whether this is the version the ledger writes today.
+    pub current: bool,
+    /// The JSON Schema of the payload.
+    pub schema: fn() -> schemars::Schema,
+}
+
+macro_rules! registry {
+    (
+        current { $( $variant:ident = $version:literal ),* $(,)? }
+        legacy { $( $legacy:ident : $name:literal = $lversion:literal => $upcast:expr ),* $(,)? }
+    ) => {
+        /// Every event the ledger records, in its current version.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Event {
+            $( $variant($variant), )*
+        }
+
+        $(
+            impl From<$variant> for Event {
+                fn from(payload: $variant) -> Event {
+                    Event::$variant(payload)
+                }
+            }
+        )*
+
+        impl Event {
+            /// The event type as stored (the Rust type's name).
+            pub fn event_type(&self) -> &'static str {
+                match self {
+                    $( Event::$variant(_) => stringify!($variant), )*
+                }
+            }
+
+            /// The schema version the ledger writes for this type.
+            pub fn schema_version(&self) -> u32 {
+                match self {
+                    $( Event::$variant(_) => $version, )*
+                }
+            }
+
+            /// The payload as JSON.
+            pub fn payload(&self) -> serde_json::Value {
+                match self {
+                    $( Event::$variant(p) => serde_json::to_value(p).expect("payload serialises"), )*
+                }
+            }
+        }
+
+        /// Every (type, version) the ledger can read, with its schema.
+        pub const CATALOGUE: &[CatalogueEntry] = &[
+            $( CatalogueEntry {
+                event_type: stringify!($variant),
+                version: $version,
+                current: true,
+                schema: || schemars::schema_for!($variant),
+            }, )*
+            $( CatalogueEntry {
+                event_type: $name,
+                version: $lversion,
+                current: false,
+                schema: || schemars::schema_for!($legacy),
+            }, )*
+        ];
+
+        /// Decodes a stored payload into the current version of its type, upcasting old versions.
+        pub fn decode(event_type: &str, version: u32, payload: &str) -> Result<Event, ContractError> {
+            let invalid = |message: String| ContractError::InvalidPayload {
+                event_type: event_type.to_owned(),
+                version,
+                message,
+            };
+            match (event_type, version) {
+                $(
+                    (stringify!($variant), $version) => serde_json::from_str::<$variant>(payload)
+                        .map(Event::$variant)
+                        .map_err(|e| invalid(e.to_string())),
+                )*
+                $(
+                    ($name, $lversion) => {
+                        let old: $legacy = serde_json::from_str(payload).map_err(|e| invalid(e.to_string()))?;
+                        let upcast: fn($legacy) -> Result<Event, String> = $upcast;
+                        upcast(old).map_err(invalid)
+                    }
+                )*
+                _ => {
+                    let known: Vec<u32> = CATALOGUE
+                        .iter()
+                        .filter(|e| e.event_type == event_type)
+                        .map(|e| e.version)
+                        .collect();
+                    if known.is_empty() {
+                        Err(ContractError::UnknownType { event_type: event_type.to_owned() })
+                    } else {
+                        Err(ContractError::UnknownVersion {
+                            event_type: event_type.to_owned(),
+                            version,
+                            known,
+                        })
+                    }
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    current {
+        UnitRegistered = 1,
+        UnitUpdated = 1,
+        PersonRegistered = 1,
+        AccessGranted = 1,
+        AccessRevoked = 1,
+        TokenIssued = 1,
+        TokenRevoked = 1,
+        RubricDefined = 1,
+        RubricAdjusted = 1,
+        PeriodOpened = 1,
+        PeriodStageChanged = 1,
+        PeriodRubricChanged = 1,
+        SelfAssessmentRecorded = 1,
+        ScoreRecorded = 2,
+        ScoreCorrected = 1,
+        ItemReviewed = 1,
+        SheetReviewed = 1,
+        BusinessResultRecorded = 1,
+        AppealFiled = 1,
+        AppealUpheld = 1,
+        AppealDismissed = 1,
+        RectificationRaised = 1,
+        RectificationSubmitted = 1,
+        RectificationVerified = 1,
+        RectificationSentBack = 1,
+    }
+    legacy {
+        ScoreRecordedV1: "ScoreRecorded" = 1 => |old| old.upcast().map(Event::ScoreRecorded),
+    }
+}
+
+impl Event {
+    /// The stream the event belongs to: one stream per aggregate, `{category}-{id}`.
+    pub fn stream(&self) -> String {
+        use crate::ids::stream;
+        match self {
+            Event::UnitRegistered(e) => stream::unit(&e.unit),
+            Event::UnitUpdated(e) => stream::unit(&e.unit),
+            Event::PersonRegistered(e) => stream::person(&e.person),
+            Event::AccessGranted(e) => stream::person(&e.person),
+            Event::AccessRevoked(e) => stream::person(&e.person),
+            Event::TokenIssued(e) => stream::token(&e.token),
+            Event::TokenRevoked(e) => stream::token(&e.token),
+            Event::RubricDefined(e) => stream::rubric(&e.rubric),
+            Event::RubricAdjusted(e) => stream::rubric(&e.rubric),
+            Event::PeriodOpened(e) => stream::period(&e.period),
+            Event::PeriodStageChanged(e) => stream::period(&e.period),
+            Event::PeriodRubricChanged(e) => stream::period(&e.period),
+            Event::SelfAssessmentRecorded(e) => stream::sheet(&e.period, &e.unit),
+            Event::ScoreRecorded(e) => stream::sheet(&e.period, &e.unit),
+            Event::ScoreCorrected(e) => stream::sheet(&e.period, &e.unit),
+            Event::ItemReviewed(e) => stream::sheet(&e.period, &e.unit),
+            Event::SheetReviewed(e) => stream::sheet(&e.period, &e.unit),
+            Event::BusinessResultRecorded(e) => stream::sheet(&e.period, &e.unit),
+            Event::AppealFiled(e) => stream::appeal(&e.appeal),
+            Event::AppealUpheld(e) => stream::appeal(&e.appeal),
+            Event::AppealDismissed(e) => stream::appeal(&e.appeal),
+            Event::RectificationRaised(e) => stream::rectification(&e.rectification),
+            Event::RectificationSubmitted(e) => stream::rectification(&e.rectification),
+            Event::RectificationVerified(e) => stream::rectification(&e.rectification),
+            Event::RectificationSentBack(e) => stream::rectification(&e.rectification),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_types_and_versions_are_named() {
+        let err = decode("ScoreErased", 1, "{}").unwrap_err();
+        assert_eq!(
+            err,
+            ContractError::UnknownType {
+                event_type: "ScoreErased".into()
+            }
+        );
+        assert!(err.to_string().contains("ScoreErased"));
+        let err = decode("ScoreRecorded", 3, "{}").unwrap_err();
+        assert_eq!(
+            err,
+            ContractError::UnknownVersion {
+                event_type: "ScoreRecorded".into(),
+                version: 3,
+                known: vec![2, 1]
+            }
+        );
+    }
+
+    #[test]
+    fn score_recorded_v1_is_upcast_to_v2() {
+        let v1 = r#"{"period":"2026Q1","unit":"SH-01","item":"A2","points":2.5,"note":"少开1次"}"#;
+        let Event::ScoreRecorded(v2) = decode("ScoreRecorded", 1, v1).unwrap() else {
+            panic!("v1 must decode as ScoreRecorded");
+        };
+        assert_eq!(
+            v2.value,
+            ScoreValue::Points {
+                points: Points::from_cents(250)
+            }
+        );
+        assert_eq!(v2.source, ScoreSource::Manual);
+        assert_eq!(v2.note, "少开1次");
+        let err = decode("ScoreRecorded", 1, r#"{"period":"P","unit":"U","item":"I","points":1e300}"#)
+            .unwrap_err();
+        assert!(matches!(err, ContractError::InvalidPayload { version: 1, .. }), "{err}");
+    }
+}

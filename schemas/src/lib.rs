@@ -1,0 +1,25 @@
+//! The ledger's event contract: what can be recorded, and nothing else.
+//!
+//! This crate is pure: no IO, no async, no clock. It holds
+//!
+//! - [`envelope`]: the envelope every stored event wears ([`Envelope`]) and what a writer proposes
+//!   before the store stamps it ([`ProposedEvent`]);
+//! - [`ids`]: the validated identifiers (units, people, items, ...) and stream names;
+//! - [`values`]: points (fixed-point decimals), ladder levels, grades and the other small values;
+//! - [`rubric`]: the rubric definition carried by rubric events;
+//! - [`events`]: every event type as a Rust type, its name and schema version, and
+//!   [`events::decode`], which refuses unknown types and versions and upcasts old versions;
+//! - [`integrity`]: the canonical byte encoding that the hash chain covers, and the chain itself.
+//!
+//! The JSON Schema files beside this crate (`schemas/events/*.schema.json`) are generated from these
+//! types by `cargo run -p ledger-schemas --example write-schemas` and checked by tests to be current.
+
+pub mod envelope;
+pub mod events;
+pub mod ids;
+pub mod integrity;
+pub mod rubric;
+pub mod values;
+
+pub use envelope::{Actor, Envelope, ProposedEvent, Role};
+pub use events::{ContractError, Event};
