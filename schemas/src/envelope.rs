@@ -13,7 +13,9 @@ use crate::ids::PersonId;
 use crate::integrity::Digest;
 
 /// A role a person acts in. One person may hold several; each event records the one they acted in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Units, people, rubrics and access (管理员).
@@ -86,6 +88,7 @@ impl std::fmt::Display for Role {
 
 /// Who did it: the authenticated person and the role they acted in.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Actor {
     pub person: PersonId,
     pub role: Role,
@@ -150,6 +153,7 @@ impl ProposedEvent {
 ///
 /// `payload` is the canonical JSON text that the hash covers; decode it with [`Envelope::decode`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Envelope {
     /// UUID v7.
     pub event_id: Uuid,

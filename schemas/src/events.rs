@@ -22,6 +22,7 @@ use crate::values::*;
 
 /// A unit (branch or company) joins the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UnitRegistered {
     pub unit: UnitId,
     pub name: String,
@@ -32,6 +33,7 @@ pub struct UnitRegistered {
 
 /// A unit's name or place in the hierarchy changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UnitUpdated {
     pub unit: UnitId,
     pub name: String,
@@ -40,6 +42,7 @@ pub struct UnitUpdated {
 
 /// A person joins the ledger (as a user, a responsible person, or both).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PersonRegistered {
     pub person: PersonId,
     pub name: String,
@@ -49,6 +52,7 @@ pub struct PersonRegistered {
 
 /// A person is given a role; for `assessor` and `unit`, the units it covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AccessGranted {
     pub person: PersonId,
     pub role: Role,
@@ -58,6 +62,7 @@ pub struct AccessGranted {
 
 /// A person loses a role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AccessRevoked {
     pub person: PersonId,
     pub role: Role,
@@ -65,6 +70,7 @@ pub struct AccessRevoked {
 
 /// A bearer token is issued. Only the SHA-256 of its secret is recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TokenIssued {
     pub token: TokenId,
     pub person: PersonId,
@@ -75,6 +81,7 @@ pub struct TokenIssued {
 
 /// A token stops working.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRevoked {
     pub token: TokenId,
 }
@@ -83,6 +90,7 @@ pub struct TokenRevoked {
 
 /// A rubric is defined: its version 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RubricDefined {
     pub rubric: RubricId,
     pub definition: RubricDefinition,
@@ -90,6 +98,7 @@ pub struct RubricDefined {
 
 /// A rubric is adjusted (动态调整): `changes` applied to `from_version` give `version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RubricAdjusted {
     pub rubric: RubricId,
     pub from_version: u32,
@@ -103,6 +112,7 @@ pub struct RubricAdjusted {
 
 /// A period is opened against one rubric version and a set of units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PeriodOpened {
     pub period: PeriodId,
     pub name: String,
@@ -116,6 +126,7 @@ pub struct PeriodOpened {
 
 /// A period moves to its next stage, or back to an earlier one when reopened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PeriodStageChanged {
     pub period: PeriodId,
     pub from: Stage,
@@ -124,6 +135,7 @@ pub struct PeriodStageChanged {
 
 /// A running period moves to a newer version of its rubric.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PeriodRubricChanged {
     pub period: PeriodId,
     pub from_version: u32,
@@ -134,6 +146,7 @@ pub struct PeriodRubricChanged {
 
 /// A unit's own assessment of an item (自评).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SelfAssessmentRecorded {
     pub period: PeriodId,
     pub unit: UnitId,
@@ -148,6 +161,7 @@ pub struct SelfAssessmentRecorded {
 /// The assessor's score of an item (考评). Version 2: `value` replaces v1's float `points`, and the
 /// `source` is recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ScoreRecorded {
     pub period: PeriodId,
     pub unit: UnitId,
@@ -163,10 +177,13 @@ pub struct ScoreRecorded {
 /// Version 1 of `ScoreRecorded`, as the first pilot recorded it: points as a JSON number and no source.
 /// Never written any more; [`decode`] upcasts it to [`ScoreRecorded`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ScoreRecordedV1 {
     pub period: PeriodId,
     pub unit: UnitId,
     pub item: ItemCode,
+    /// Points as a JSON number; the upcast rounds it to two places (四舍五入).
+    #[schemars(range(min = -100000, max = 100000))]
     pub points: f64,
     #[serde(default)]
     pub note: String,
@@ -193,6 +210,7 @@ impl ScoreRecordedV1 {
 
 /// A score is corrected. It names the value it replaces; the reason is on the envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ScoreCorrected {
     pub period: PeriodId,
     pub unit: UnitId,
@@ -210,6 +228,7 @@ pub struct ScoreCorrected {
 
 /// A reviewer approves or rejects one item of a sheet (审核).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ItemReviewed {
     pub period: PeriodId,
     pub unit: UnitId,
@@ -220,6 +239,7 @@ pub struct ItemReviewed {
 
 /// A reviewer approves or rejects a whole sheet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SheetReviewed {
     pub period: PeriodId,
     pub unit: UnitId,
@@ -229,6 +249,7 @@ pub struct SheetReviewed {
 
 /// A unit's business result for a period (经营业绩), from its responsibility letter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BusinessResultRecorded {
     pub period: PeriodId,
     pub unit: UnitId,
@@ -244,6 +265,7 @@ pub struct BusinessResultRecorded {
 
 /// A unit appeals (申诉) against a score, or against its whole sheet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AppealFiled {
     pub appeal: AppealId,
     pub period: PeriodId,
@@ -256,6 +278,7 @@ pub struct AppealFiled {
 
 /// An appeal is upheld; the revised score follows as a `ScoreCorrected` with source `appeal`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AppealUpheld {
     pub appeal: AppealId,
     pub decision: String,
@@ -263,6 +286,7 @@ pub struct AppealUpheld {
 
 /// An appeal is dismissed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AppealDismissed {
     pub appeal: AppealId,
     pub decision: String,
@@ -280,6 +304,7 @@ pub enum RectificationOrigin {
 
 /// A rectification item (整改) is raised for a responsible person, with a due date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RectificationRaised {
     pub rectification: RectificationId,
     pub period: PeriodId,
@@ -293,6 +318,7 @@ pub struct RectificationRaised {
 
 /// The responsible side submits the rectification with evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RectificationSubmitted {
     pub rectification: RectificationId,
     pub note: String,
@@ -301,6 +327,7 @@ pub struct RectificationSubmitted {
 
 /// A reviewer verifies the rectification; the item is closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RectificationVerified {
     pub rectification: RectificationId,
     pub comment: String,
@@ -308,6 +335,7 @@ pub struct RectificationVerified {
 
 /// A reviewer sends the rectification back; it is open again, possibly with a new due date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RectificationSentBack {
     pub rectification: RectificationId,
     pub comment: String,
@@ -327,7 +355,9 @@ pub enum ContractError {
         version: u32,
         known: Vec<u32>,
     },
-    #[error("“{event_type}” v{version} 的内容无效 (invalid payload of {event_type:?} v{version}): {message}")]
+    #[error(
+        "“{event_type}” v{version} 的内容无效 (invalid payload of {event_type:?} v{version}): {message}"
+    )]
     InvalidPayload {
         event_type: String,
         version: u32,
@@ -551,8 +581,15 @@ mod tests {
         );
         assert_eq!(v2.source, ScoreSource::Manual);
         assert_eq!(v2.note, "少开1次");
-        let err = decode("ScoreRecorded", 1, r#"{"period":"P","unit":"U","item":"I","points":1e300}"#)
-            .unwrap_err();
-        assert!(matches!(err, ContractError::InvalidPayload { version: 1, .. }), "{err}");
+        let err = decode(
+            "ScoreRecorded",
+            1,
+            r#"{"period":"P","unit":"U","item":"I","points":1e300}"#,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, ContractError::InvalidPayload { version: 1, .. }),
+            "{err}"
+        );
     }
 }

@@ -37,7 +37,9 @@ fn check_code(kind: &'static str, value: &str) -> Result<(), InvalidId> {
     let mut chars = value.chars();
     let first = chars.next().expect("non-empty");
     if !first.is_ascii_alphanumeric() {
-        return Err(err("must start with a letter or digit / 必须以字母或数字开头"));
+        return Err(err(
+            "must start with a letter or digit / 必须以字母或数字开头",
+        ));
     }
     if !value
         .chars()
@@ -65,7 +67,10 @@ macro_rules! code_id {
                 schemars::json_schema!({
                     "type": "string",
                     "pattern": ID_PATTERN,
-                    "description": concat!("A ", $kind, " identifier")
+                    "description": concat!(
+                        $kind,
+                        " identifier: a letter or digit, then up to 63 letters, digits, '.', '_' or '-'"
+                    )
                 })
             }
         }

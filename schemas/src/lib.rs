@@ -9,7 +9,7 @@
 //! - [`rubric`]: the rubric definition carried by rubric events;
 //! - [`events`]: every event type as a Rust type, its name and schema version, and
 //!   [`events::decode`], which refuses unknown types and versions and upcasts old versions;
-//! - [`integrity`]: the canonical byte encoding that the hash chain covers, and the chain itself.
+//! - [`integrity`]: the canonical byte encoding that the hash chain covers, and the chain itself;
 //!
 //! The JSON Schema files beside this crate (`schemas/events/*.schema.json`) are generated from these
 //! types by `cargo run -p ledger-schemas --example write-schemas` and checked by tests to be current.

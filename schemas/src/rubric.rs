@@ -10,6 +10,7 @@ use crate::values::{Points, Text};
 
 /// A whole rubric version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RubricDefinition {
     pub title: Text,
     /// Weighted aspects (their weights sum to 100) and unweighted ones (bonus, deduction, veto).
@@ -23,6 +24,7 @@ pub struct RubricDefinition {
 
 /// An aspect (大方面).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Aspect {
     pub code: AspectCode,
     pub title: Text,
@@ -34,6 +36,7 @@ pub struct Aspect {
 
 /// An item (子项目).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Item {
     pub code: ItemCode,
     /// 考评项目.
@@ -53,7 +56,7 @@ pub struct Item {
 
 /// How an item is scored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
 pub enum ItemKind {
     /// Quantitative (定量): points within [0, max].
     Points { max: Points },
@@ -73,6 +76,7 @@ pub enum ItemKind {
 
 /// One level of the qualitative ladder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LadderStep {
     pub level: LevelCode,
     pub label: Text,
@@ -82,6 +86,7 @@ pub struct LadderStep {
 
 /// A grade band: a combined score at or above `min` earns `grade`, unless a higher band applies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct GradeBand {
     pub grade: GradeCode,
     pub label: Text,
@@ -90,7 +95,7 @@ pub struct GradeBand {
 
 /// How the party-building score and the business score combine (双考核).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
 pub enum DualPolicy {
     /// combined = p·party + (1 − p)·business, with `party_percent` = 100·p.
     PointsShare { party_percent: Points },
@@ -103,7 +108,7 @@ pub enum DualPolicy {
 /// One change within a rubric adjustment. An adjustment applies its changes in order and is checked
 /// as a whole, so re-weighting an aspect and re-pointing its items can be one adjustment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "change", rename_all = "snake_case")]
+#[serde(deny_unknown_fields, tag = "change", rename_all = "snake_case")]
 pub enum RubricChange {
     AddAspect {
         aspect: Aspect,

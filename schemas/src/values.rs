@@ -128,7 +128,8 @@ impl JsonSchema for Points {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "string",
-            "pattern": r"^-?[0-9]{1,6}(\.[0-9]{1,2})?$",
+            // Refuses what `Points::from_str` refuses: more than two places, or |x| > 100000.
+            "pattern": r"^-?(100000(\.0{1,2})?|[0-9]{1,5}(\.[0-9]{1,2})?)$",
             "description": "Points as a decimal string with at most two places, |x| <= 100000 (分值)",
             "examples": ["2.5", "3", "0.25"]
         })
@@ -137,6 +138,7 @@ impl JsonSchema for Points {
 
 /// A text in Chinese (zh-CN) with an optional English gloss.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Text {
     pub zh: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -179,7 +181,9 @@ pub enum Cadence {
 }
 
 /// The stage of a period (考核周期): opened → self-assessment → scoring → review → published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Opened,
@@ -217,6 +221,7 @@ pub enum ScoreSource {
 
 /// One award counted by a bonus item (加分).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Award {
     pub title: String,
     pub points: Points,
@@ -224,7 +229,7 @@ pub struct Award {
 
 /// What a score says about one item. Which shapes an item accepts depends on its kind in the rubric.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
 pub enum ScoreValue {
     /// A quantitative item: points within [0, max].
     Points { points: Points },
@@ -254,16 +259,30 @@ mod tests {
     fn points_parse_exactly_and_refuse_the_rest() {
         assert_eq!("2.25".parse::<Points>().unwrap(), Points::from_cents(225));
         assert_eq!("3.00".parse::<Points>().unwrap().to_string(), "3");
-        assert_eq!(serde_json::to_string(&Points::from_cents(50)).unwrap(), "\"0.5\"");
-        for bad in ["", "1.234", "abc", "1e3", "100001", ".5", "5.", "NaN", "--1"] {
+        assert_eq!(
+            serde_json::to_string(&Points::from_cents(50)).unwrap(),
+            "\"0.5\""
+        );
+        for bad in [
+            "", "1.234", "abc", "1e3", "100001", ".5", "5.", "NaN", "--1",
+        ] {
             assert!(bad.parse::<Points>().is_err(), "{bad:?} must be refused");
         }
     }
 
     #[test]
     fn final_rounding_is_half_away_from_zero() {
-        assert_eq!(Points::round_final(Decimal::new(26175, 3)).to_string(), "26.18");
-        assert_eq!(Points::round_final(Decimal::new(-26175, 3)).to_string(), "-26.18");
-        assert_eq!(Points::round_final(Decimal::new(26174, 3)).to_string(), "26.17");
+        assert_eq!(
+            Points::round_final(Decimal::new(26175, 3)).to_string(),
+            "26.18"
+        );
+        assert_eq!(
+            Points::round_final(Decimal::new(-26175, 3)).to_string(),
+            "-26.18"
+        );
+        assert_eq!(
+            Points::round_final(Decimal::new(26174, 3)).to_string(),
+            "26.17"
+        );
     }
 }
