@@ -1,0 +1,1 @@
+//! The write side: commands decided against state folded from events (in progress).
