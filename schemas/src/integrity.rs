@@ -385,9 +385,10 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_and_is_compact() {
-        let v: serde_json::Value =
-            serde_json::from_str(r#"{ "b": 1, "a": {"z": [1, 2, {"y": null, "x": "é"}], "c": true} }"#)
-                .unwrap();
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{ "b": 1, "a": {"z": [1, 2, {"y": null, "x": "é"}], "c": true} }"#,
+        )
+        .unwrap();
         assert_eq!(
             canonical_json(&v),
             r#"{"a":{"c":true,"z":[1,2,{"x":"é","y":null}]},"b":1}"#

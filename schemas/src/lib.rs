@@ -10,14 +10,18 @@
 //! - [`events`]: every event type as a Rust type, its name and schema version, and
 //!   [`events::decode`], which refuses unknown types and versions and upcasts old versions;
 //! - [`integrity`]: the canonical byte encoding that the hash chain covers, and the chain itself;
+//! - [`merkle`]: the RFC 6962/9162 Merkle tree over the global log, inclusion and consistency proofs;
+//! - [`checkpoint`]: Ed25519-signed checkpoints of the tree (C2SP signed notes), keys, rollback checks.
 //!
 //! The JSON Schema files beside this crate (`schemas/events/*.schema.json`) are generated from these
 //! types by `cargo run -p ledger-schemas --example write-schemas` and checked by tests to be current.
 
+pub mod checkpoint;
 pub mod envelope;
 pub mod events;
 pub mod ids;
 pub mod integrity;
+pub mod merkle;
 pub mod rubric;
 pub mod values;
 
