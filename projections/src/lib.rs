@@ -7,7 +7,10 @@
 //! - [`scoring`]: what a score value is worth on an item, and a whole sheet's base, bonus, deductions,
 //!   veto, party-building score, dual combined score and grade;
 //! - [`domain`]: the write model folded from events, commands, and `decide` (command → events or a
-//!   typed rejection).
+//!   typed rejection);
+//! - [`read`]: the read models (standings, histories, the change log, accountability, rubric
+//!   versions), as of now or any past position or time, with structure-shared checkpoints.
 pub mod domain;
+pub mod read;
 pub mod rubric;
 pub mod scoring;

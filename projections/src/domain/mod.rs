@@ -10,6 +10,8 @@
 //!   holds the events to append (each to its `Event::stream()`), the reason for their envelopes, and
 //!   the expected revision of each stream it touches.
 //! - [`rejection`]: [`Rejection`], one variant per refusal, worded zh-CN first, then English.
+//! - [`shared`]: [`SharedMap`](shared::SharedMap), the ordered map with O(1) structure-sharing
+//!   clones that every map of the state is, so that snapshots (the read side's checkpoints) are cheap.
 //!
 //! The rules themselves (stage machine, rubric moves, re-scoring, who may do what) are written down in
 //! `projections/DOMAIN-RULES.md`. Rubric checks and score values are not decided here: they come from
@@ -21,6 +23,7 @@
 pub mod command;
 pub mod decide;
 pub mod rejection;
+pub mod shared;
 pub mod state;
 
 pub use command::{Command, Context, Revision};

@@ -7,6 +7,7 @@
 //! version changes, so the same events always fold to the same state.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use ledger_schemas::envelope::{Actor, Envelope, Role};
@@ -19,6 +20,9 @@ use ledger_schemas::values::{
     Cadence, Points, ReviewDecision, ScoreSource, ScoreValue, Stage, UnitKind,
 };
 
+use serde::{Deserialize, Serialize};
+
+use super::shared::SharedMap;
 use crate::rubric;
 use crate::scoring::{self, BusinessInput, SheetScore, ValueRejection};
 
@@ -45,7 +49,7 @@ impl Meta {
 }
 
 /// A unit (考核对象).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnitState {
     pub name: String,
     pub kind: UnitKind,
@@ -53,7 +57,7 @@ pub struct UnitState {
 }
 
 /// A person and the roles they hold; the set is the units a role covers (assessor, unit).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonState {
     pub name: String,
     pub unit: Option<UnitId>,
@@ -61,7 +65,7 @@ pub struct PersonState {
 }
 
 /// An issued token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenState {
     pub person: PersonId,
     pub role: Role,
@@ -69,10 +73,12 @@ pub struct TokenState {
     pub revoked: bool,
 }
 
-/// Every version of a rubric; version `n` is `versions[n - 1]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Every version of a rubric; version `n` is `versions[n - 1]`. Each version is shared (`Arc`) by
+/// every snapshot that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RubricState {
-    pub versions: Vec<RubricDefinition>,
+    #[serde(with = "super::shared::arc_vec")]
+    pub versions: Vec<Arc<RubricDefinition>>,
 }
 
 impl RubricState {
@@ -82,13 +88,18 @@ impl RubricState {
     }
 
     pub fn version(&self, version: u32) -> Option<&RubricDefinition> {
+        self.version_shared(version).map(|v| &**v)
+    }
+
+    /// A version as the shared pointer the state holds (a clone costs a reference count).
+    pub fn version_shared(&self, version: u32) -> Option<&Arc<RubricDefinition>> {
         let index = usize::try_from(version).ok()?.checked_sub(1)?;
         self.versions.get(index)
     }
 }
 
 /// A period (考核周期).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeriodState {
     pub name: String,
     pub cadence: Cadence,
@@ -104,20 +115,23 @@ pub struct PeriodState {
 }
 
 /// Where a score stands against the period's current rubric version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Standing {
     /// It fits its item and counts.
     Counting,
     /// It no longer fits (kind changed, above the new maximum, level gone): it does not count, and the
     /// sheet is incomplete until it is re-scored by a correction.
-    NeedsRescoring { why: ValueRejection },
+    NeedsRescoring {
+        #[serde(with = "value_rejection_form")]
+        why: ValueRejection,
+    },
     /// Its item was removed from the rubric (in `version`): it no longer counts and stays only in the
     /// history. A later version that brings the item code back starts it unscored.
     Removed { version: u32 },
 }
 
 /// Where a score stands in review.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReviewStatus {
     /// Not reviewed since it was last written.
     Pending,
@@ -132,13 +146,16 @@ pub enum ReviewStatus {
 }
 
 /// The current score of one item of a sheet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemScore {
     pub value: ScoreValue,
     pub source: ScoreSource,
     /// Everyone who recorded or corrected this score since it was first recorded: none of them may
     /// approve it (separation of duties).
-    pub authors: BTreeSet<PersonId>,
+    ///
+    /// A sorted list without repeats rather than a `BTreeSet`: it is one or two people, and a set's
+    /// node would cost some 300 bytes for every score of the ledger.
+    pub authors: Vec<PersonId>,
     /// Who wrote the current value.
     pub last_by: PersonId,
     pub review: ReviewStatus,
@@ -155,7 +172,7 @@ impl ItemScore {
 }
 
 /// A unit's own assessment of an item (自评): informational, never counted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SelfAssessment {
     pub value: ScoreValue,
     pub note: String,
@@ -164,7 +181,7 @@ pub struct SelfAssessment {
 }
 
 /// A unit's business result for the period.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BusinessResult {
     pub score: Points,
     pub vetoed: bool,
@@ -172,18 +189,19 @@ pub struct BusinessResult {
 }
 
 /// The last whole-sheet review.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SheetReview {
     pub decision: ReviewDecision,
     pub by: PersonId,
     pub comment: String,
 }
 
-/// One unit's score sheet in one period.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// One unit's score sheet in one period. Its item maps share structure like the state's (see
+/// [`State`]), so a snapshot copies a touched item, not the whole sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SheetState {
-    pub self_assessments: BTreeMap<ItemCode, SelfAssessment>,
-    pub scores: BTreeMap<ItemCode, ItemScore>,
+    pub self_assessments: SharedMap<ItemCode, SelfAssessment>,
+    pub scores: SharedMap<ItemCode, ItemScore>,
     pub business: Option<BusinessResult>,
     pub last_review: Option<SheetReview>,
 }
@@ -234,7 +252,7 @@ impl SheetState {
 }
 
 /// An appeal's outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AppealOutcome {
     Upheld,
     Dismissed,
@@ -250,7 +268,7 @@ impl AppealOutcome {
 }
 
 /// An appeal (申诉).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppealState {
     pub period: PeriodId,
     pub unit: UnitId,
@@ -261,7 +279,7 @@ pub struct AppealState {
 }
 
 /// Where a rectification stands. Overdue is not a status: see [`State::overdue_rectifications`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RectificationStatus {
     /// Raised, or sent back: the responsible side must act.
     Open,
@@ -282,7 +300,7 @@ impl RectificationStatus {
 }
 
 /// A rectification item (整改).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RectificationState {
     pub period: PeriodId,
     pub unit: UnitId,
@@ -306,7 +324,7 @@ impl RectificationState {
 }
 
 /// A sheet's key: one unit in one period.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SheetKey {
     pub period: PeriodId,
     pub unit: UnitId,
@@ -319,31 +337,44 @@ impl SheetKey {
             unit: unit.clone(),
         }
     }
+
+    /// Orders this key against the key `(period, unit)` without building it.
+    pub fn cmp_parts(&self, period: &PeriodId, unit: &UnitId) -> std::cmp::Ordering {
+        self.period.cmp(period).then_with(|| self.unit.cmp(unit))
+    }
 }
 
 /// An event the fold could not apply as its type means (it is kept in the log all the same).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Anomaly {
     pub position: u64,
     pub what: String,
 }
 
 /// The write model of the whole ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// **Structure sharing.** Every map is a [`SharedMap`] (values behind `Arc`, keys in shared chunks)
+/// and the anomalies sit behind an `Arc`, so `clone()` is a snapshot that costs a few reference
+/// counts, and folding more events into the original copies only the chunks, sheets and items they
+/// touch (`Arc::make_mut`). The read side keeps such snapshots as checkpoints for time travel
+/// (`crate::read`). The serialised form (serde) is what checkpoints are stored as; any change to it or
+/// to what `evolve` folds must bump `crate::read::PROJECTION_CODE_VERSION`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct State {
     /// Position of the last event folded.
     pub position: u64,
     /// The revision of every stream seen (its last event's, from 0).
-    pub revisions: BTreeMap<String, u64>,
-    pub units: BTreeMap<UnitId, UnitState>,
-    pub people: BTreeMap<PersonId, PersonState>,
-    pub tokens: BTreeMap<TokenId, TokenState>,
-    pub rubrics: BTreeMap<RubricId, RubricState>,
-    pub periods: BTreeMap<PeriodId, PeriodState>,
-    pub sheets: BTreeMap<SheetKey, SheetState>,
-    pub appeals: BTreeMap<AppealId, AppealState>,
-    pub rectifications: BTreeMap<RectificationId, RectificationState>,
-    pub anomalies: Vec<Anomaly>,
+    pub revisions: SharedMap<String, u64>,
+    pub units: SharedMap<UnitId, UnitState>,
+    pub people: SharedMap<PersonId, PersonState>,
+    pub tokens: SharedMap<TokenId, TokenState>,
+    pub rubrics: SharedMap<RubricId, RubricState>,
+    pub periods: SharedMap<PeriodId, PeriodState>,
+    pub sheets: SharedMap<SheetKey, SheetState>,
+    pub appeals: SharedMap<AppealId, AppealState>,
+    pub rectifications: SharedMap<RectificationId, RectificationState>,
+    #[serde(with = "super::shared::arc")]
+    pub anomalies: Arc<Vec<Anomaly>>,
 }
 
 /// Where `value` stands on `item` of `def` (of version `version`).
@@ -386,7 +417,7 @@ impl State {
     }
 
     pub fn sheet(&self, period: &PeriodId, unit: &UnitId) -> Option<&SheetState> {
-        self.sheets.get(&SheetKey::new(period, unit))
+        self.sheets.get_by(|k| k.cmp_parts(period, unit))
     }
 
     /// Whether a person holds a role (the system always acts as itself and holds nothing).
@@ -422,7 +453,8 @@ impl State {
     /// A sheet scored under its period's current rubric version: only counting scores count.
     pub fn score_sheet(&self, period: &PeriodId, unit: &UnitId) -> Option<SheetScore> {
         let def = self.period_definition(period)?;
-        let sheet = self.sheet(period, unit).cloned().unwrap_or_default();
+        let empty = SheetState::default();
+        let sheet = self.sheet(period, unit).unwrap_or(&empty);
         let business = sheet.business.as_ref().map(|b| BusinessInput {
             score: b.score,
             vetoed: b.vetoed,
@@ -460,14 +492,18 @@ impl State {
     }
 
     fn anomaly(&mut self, meta: &Meta, what: String) {
-        self.anomalies.push(Anomaly {
+        Arc::make_mut(&mut self.anomalies).push(Anomaly {
             position: meta.position,
             what,
         });
     }
 
     fn sheet_mut(&mut self, period: &PeriodId, unit: &UnitId) -> &mut SheetState {
-        self.sheets.entry(SheetKey::new(period, unit)).or_default()
+        // Looked up by parts, so that the common case (the sheet exists) builds no key.
+        self.sheets.get_or_insert_by(
+            |k| k.cmp_parts(period, unit),
+            || (SheetKey::new(period, unit), SheetState::default()),
+        )
     }
 
     /// Where a value stands in a period now; a period or rubric the log does not know makes it count
@@ -482,10 +518,13 @@ impl State {
     /// Folds one event.
     pub fn evolve(&mut self, meta: &Meta, event: &Event) {
         self.position = meta.position;
-        self.revisions
-            .entry(event.stream())
-            .and_modify(|r| *r += 1)
-            .or_insert(0);
+        let stream = event.stream();
+        match self.revisions.get_mut(stream.as_str()) {
+            Some(revision) => *revision += 1,
+            None => {
+                self.revisions.insert(stream, 0);
+            }
+        }
         let by = meta.actor.person.clone();
         match event {
             Event::UnitRegistered(e) => {
@@ -551,7 +590,7 @@ impl State {
                 self.rubrics.insert(
                     e.rubric.clone(),
                     RubricState {
-                        versions: vec![e.definition.clone()],
+                        versions: vec![Arc::new(e.definition.clone())],
                     },
                 );
             }
@@ -599,7 +638,7 @@ impl State {
                     ItemScore {
                         value: e.value.clone(),
                         source: e.source,
-                        authors: BTreeSet::from([by.clone()]),
+                        authors: vec![by.clone()],
                         last_by: by,
                         review: ReviewStatus::Pending,
                         standing,
@@ -619,11 +658,10 @@ impl State {
                 let sheet = self.sheet_mut(&e.period, &e.unit);
                 let score = sheet
                     .scores
-                    .entry(e.item.clone())
-                    .or_insert_with(|| ItemScore {
+                    .get_or_insert_with(e.item.clone(), || ItemScore {
                         value: e.previous.clone(),
                         source: e.source,
-                        authors: BTreeSet::new(),
+                        authors: Vec::new(),
                         last_by: by.clone(),
                         review: ReviewStatus::Pending,
                         standing: standing.clone(),
@@ -631,7 +669,9 @@ impl State {
                     });
                 score.value = e.value.clone();
                 score.source = e.source;
-                score.authors.insert(by.clone());
+                if let Err(at) = score.authors.binary_search(&by) {
+                    score.authors.insert(at, by.clone());
+                }
                 score.last_by = by;
                 score.review = review;
                 score.standing = standing;
@@ -647,9 +687,9 @@ impl State {
             Event::SheetReviewed(e) => {
                 let status = review_status(e.decision, &by, &e.comment);
                 let sheet = self.sheet_mut(&e.period, &e.unit);
-                for score in sheet.scores.values_mut().filter(|s| s.is_live()) {
-                    score.review = status.clone();
-                }
+                sheet
+                    .scores
+                    .update_where(|_, s| s.is_live(), |_, s| s.review = status.clone());
                 sheet.last_review = Some(SheetReview {
                     decision: e.decision,
                     by,
@@ -748,14 +788,17 @@ impl State {
         }
         // Whatever goes wrong, the version exists (unchanged) so that the numbering stays dense, and
         // the anomaly says why.
-        let next = match state.version(e.from_version) {
-            Some(from) => rubric::apply(from, &e.changes).unwrap_or_else(|why| {
-                problems.push(format!(
-                    "RubricAdjusted of {} does not apply: {why}",
-                    e.rubric
-                ));
-                from.clone()
-            }),
+        let next = match state.version_shared(e.from_version) {
+            Some(from) => rubric::apply(from, &e.changes).map_or_else(
+                |why| {
+                    problems.push(format!(
+                        "RubricAdjusted of {} does not apply: {why}",
+                        e.rubric
+                    ));
+                    Arc::clone(from)
+                },
+                Arc::new,
+            ),
             None => {
                 problems.push(format!(
                     "RubricAdjusted of {} from unknown version {}",
@@ -785,7 +828,12 @@ impl State {
             return;
         };
         period.rubric_version = e.to_version;
-        let Some(def) = self.period_definition(&e.period).cloned() else {
+        let def = self
+            .rubrics
+            .get(&period.rubric)
+            .and_then(|r| r.version_shared(e.to_version))
+            .cloned();
+        let Some(def) = def else {
             self.anomaly(
                 meta,
                 format!(
@@ -795,19 +843,19 @@ impl State {
             );
             return;
         };
-        for (_, sheet) in self
-            .sheets
-            .iter_mut()
-            .filter(|(key, _)| key.period == e.period)
-        {
-            for (item, score) in sheet.scores.iter_mut() {
+        self.sheets.update_where(
+            |key, _| key.period == e.period,
+            |_, sheet| {
                 // A removed score stays removed: its item left the rubric, and if the code comes
                 // back it is a new item that starts unscored.
-                if score.is_live() {
-                    score.standing = standing_of(&def, e.to_version, item, &score.value);
-                }
-            }
-        }
+                sheet.scores.update_where(
+                    |_, score| score.is_live(),
+                    |item, score| {
+                        score.standing = standing_of(&def, e.to_version, item, &score.value)
+                    },
+                );
+            },
+        );
     }
 }
 
@@ -824,4 +872,95 @@ fn review_status(decision: ReviewDecision, by: &PersonId, comment: &str) -> Revi
 /// The stream of a sheet, for revision checks.
 pub fn sheet_stream(period: &PeriodId, unit: &UnitId) -> String {
     stream::sheet(period, unit)
+}
+
+/// The serialised form of a [`ValueRejection`] inside a [`Standing`]: the rejection names the value
+/// shape an item takes as a `&'static str`, which is written as its name and read back as one of the
+/// five names [`scoring::expected_shape`] gives.
+mod value_rejection_form {
+    use ledger_schemas::ids::{ItemCode, LevelCode};
+    use ledger_schemas::values::Points;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::scoring::ValueRejection;
+
+    const SHAPES: [&str; 5] = ["points", "level", "awards", "cases", "veto"];
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(tag = "rejection", rename_all = "snake_case")]
+    enum Form {
+        UnknownItem {
+            item: ItemCode,
+        },
+        WrongShape {
+            item: ItemCode,
+            expected: String,
+        },
+        OutOfRange {
+            item: ItemCode,
+            points: Points,
+            max: Points,
+        },
+        UnknownLevel {
+            item: ItemCode,
+            level: LevelCode,
+        },
+        NegativeAward {
+            item: ItemCode,
+            title: String,
+            points: Points,
+        },
+    }
+
+    pub fn serialize<S: Serializer>(why: &ValueRejection, s: S) -> Result<S::Ok, S::Error> {
+        let form = match why.clone() {
+            ValueRejection::UnknownItem { item } => Form::UnknownItem { item },
+            ValueRejection::WrongShape { item, expected } => Form::WrongShape {
+                item,
+                expected: expected.to_owned(),
+            },
+            ValueRejection::OutOfRange { item, points, max } => {
+                Form::OutOfRange { item, points, max }
+            }
+            ValueRejection::UnknownLevel { item, level } => Form::UnknownLevel { item, level },
+            ValueRejection::NegativeAward {
+                item,
+                title,
+                points,
+            } => Form::NegativeAward {
+                item,
+                title,
+                points,
+            },
+        };
+        form.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ValueRejection, D::Error> {
+        Ok(match Form::deserialize(d)? {
+            Form::UnknownItem { item } => ValueRejection::UnknownItem { item },
+            Form::WrongShape { item, expected } => {
+                let expected = SHAPES
+                    .into_iter()
+                    .find(|shape| *shape == expected)
+                    .ok_or_else(|| {
+                        serde::de::Error::custom(format!("unknown value shape {expected:?}"))
+                    })?;
+                ValueRejection::WrongShape { item, expected }
+            }
+            Form::OutOfRange { item, points, max } => {
+                ValueRejection::OutOfRange { item, points, max }
+            }
+            Form::UnknownLevel { item, level } => ValueRejection::UnknownLevel { item, level },
+            Form::NegativeAward {
+                item,
+                title,
+                points,
+            } => ValueRejection::NegativeAward {
+                item,
+                title,
+                points,
+            },
+        })
+    }
 }

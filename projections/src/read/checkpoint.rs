@@ -1,0 +1,97 @@
+//! Checkpoints: the state at every N-th position, kept in memory (structure-shared) and storable
+//! beside the log (serde), tagged with [`PROJECTION_CODE_VERSION`] so that a stored snapshot made by
+//! other code is never served.
+//!
+//! # The code-version rule
+//!
+//! A snapshot is only as good as the code that folded it. **Bump [`PROJECTION_CODE_VERSION`] by hand
+//! whenever `State::evolve` would fold any event differently, or the serialised form of
+//! [`State`] changes** (a field added, renamed, retyped; an enum variant; a serde attribute). A reader
+//! refuses a snapshot of another version ([`SnapshotError::Stale`]) and the caller folds from an
+//! older valid snapshot or from the start instead.
+//!
+//! The tripwire: [`SNAPSHOT_FINGERPRINTS`] lists, per code version, the FNV-1a 64 fingerprint of the
+//! serialised reference snapshot (a fixed log exercising every event type, anomalies included,
+//! folded by the current code; `tests/read_it/golden.rs`). A test fails when the fingerprint of
+//! today's code differs from the last entry, or when the last entry's version is not
+//! [`PROJECTION_CODE_VERSION`]: change the code, bump the version, append `(version, fingerprint)`.
+//! Entries are only ever appended, never edited.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::State;
+
+/// The version of the fold and of the snapshot form; see the module docs for when to bump it.
+pub const PROJECTION_CODE_VERSION: u32 = 1;
+
+/// `(code version, fingerprint of the reference snapshot)`, oldest first; append only.
+pub const SNAPSHOT_FINGERPRINTS: &[(u32, u64)] = &[(1, 0x2cbb_26a4_8952_d88e)];
+
+/// How many positions apart the in-memory checkpoints are by default: an as-of query folds at most
+/// this many events after loading one (see `READ-MODELS.md` for the measurements behind it).
+pub const DEFAULT_CHECKPOINT_EVERY: u64 = 8_192;
+
+/// The state after the event at `position`. Cloning it is O(1) (see [`State`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub position: u64,
+    pub state: State,
+}
+
+/// A checkpoint as stored beside the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// [`PROJECTION_CODE_VERSION`] of the code that folded it.
+    pub code_version: u32,
+    /// The position of the last event folded into it.
+    pub position: u64,
+    pub state: State,
+}
+
+/// Why a stored snapshot cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error(
+        "快照由第 {found} 版投影代码生成, 当前为第 {current} 版, 须重新折叠 (the snapshot was folded by projection code version {found}, this is version {current}: fold again)"
+    )]
+    Stale { found: u32, current: u32 },
+    #[error("快照无法读取 (the snapshot is unreadable): {0}")]
+    Unreadable(#[from] serde_json::Error),
+}
+
+#[derive(Deserialize)]
+struct Header {
+    code_version: u32,
+}
+
+impl Snapshot {
+    /// The snapshot of a checkpoint, tagged with the current code version.
+    pub fn of(checkpoint: &Checkpoint) -> Self {
+        Self {
+            code_version: PROJECTION_CODE_VERSION,
+            position: checkpoint.position,
+            state: checkpoint.state.clone(),
+        }
+    }
+
+    /// The stored form: JSON (keys in a fixed order, so equal states give equal bytes).
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a state always serialises")
+    }
+
+    /// Reads a stored snapshot, refusing one made by other code before reading its state.
+    pub fn decode(bytes: &[u8]) -> Result<Checkpoint, SnapshotError> {
+        let header: Header = serde_json::from_slice(bytes)?;
+        if header.code_version != PROJECTION_CODE_VERSION {
+            return Err(SnapshotError::Stale {
+                found: header.code_version,
+                current: PROJECTION_CODE_VERSION,
+            });
+        }
+        let snapshot: Snapshot = serde_json::from_slice(bytes)?;
+        Ok(Checkpoint {
+            position: snapshot.position,
+            state: snapshot.state,
+        })
+    }
+}

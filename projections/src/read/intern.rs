@@ -1,0 +1,79 @@
+//! Interning: every id the change log refers to (people, periods, units, items, aspects, rubrics)
+//! is stored once and named by a small number, so that an entry stays 32 bytes.
+//!
+//! The interner is append-only: a number once given keeps its meaning, which is what lets the change
+//! log be cut at any position without touching the interners.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a, 64 bits: a fast, deterministic hash for short ids (std's SipHash guards against chosen
+/// collisions, which ids recorded by authenticated staff do not need, and costs more per id).
+#[derive(Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+/// A `HashMap` hashed with [`Fnv`].
+pub type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// FNV-1a 64 of a byte string (also the fingerprint of golden snapshots).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut hasher = Fnv::default();
+    hasher.write(bytes);
+    hasher.finish()
+}
+
+/// Strings to dense numbers and back.
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    ids: FnvMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Interner {
+    /// The number of `name`, given now if it has none yet.
+    pub fn intern(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct ids");
+        self.names.push(name.into());
+        self.ids.insert(name.into(), id);
+        id
+    }
+
+    /// The number of `name`, if it has one.
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    pub fn name(&self, id: u32) -> Option<&str> {
+        self.names.get(id as usize).map(|n| &**n)
+    }
+
+    /// Heap bytes held, approximately (names twice, the table's slots).
+    pub fn heap_bytes(&self) -> usize {
+        let names: usize = self.names.iter().map(|n| n.len()).sum();
+        2 * names
+            + self.names.capacity() * std::mem::size_of::<Box<str>>()
+            + self.ids.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
+    }
+}
