@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs and is not part of the Rust toolchain, only when it is missing.
+# Called by the README's test command and by .ci/run, so a fresh machine and CI do the same thing.
+set -euo pipefail
+
+need=()
+# The browser tests (tests/it/browser*) drive Debian's Chromium through ChromeDriver.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "安装测试依赖 installing test dependencies: ${need[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
+fi
