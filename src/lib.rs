@@ -3,6 +3,14 @@
 //! Layout:
 //! - [`store`]: the event-store port ([`store::EventStore`]) and its adapters; the only code that
 //!   knows SQL;
-//! - [`cli`]: the command line, one module per subcommand.
+//! - [`app`]: the application service ([`app::Ledger`]): commands decided against the folded
+//!   state and appended with optimistic concurrency;
+//! - [`cli`]: the command line, one module per subcommand;
+//! - [`demo`]: the demo ledger, built through the application service only;
+//! - [`http`]: the HTTP API (axum): routes, authentication, problem+json errors, OpenAPI; the only
+//!   code that knows HTTP.
+pub mod app;
 pub mod cli;
+pub mod demo;
+pub mod http;
 pub mod store;

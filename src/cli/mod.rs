@@ -5,8 +5,17 @@
 //! failure; `--json` gives machine-readable output where a command prints data.
 
 pub mod bench;
+pub mod bench_http;
 pub mod debug;
+pub mod demo;
+pub mod import;
+pub mod read;
+pub mod rebuild;
+pub mod rubric;
+pub mod serve;
 pub mod status;
+pub mod table;
+pub mod token;
 
 use std::path::PathBuf;
 
@@ -52,8 +61,33 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// 提供 HTTP 接口 Serve the HTTP API (`--listen ADDR:PORT`) until Ctrl-C or SIGTERM.
+    Serve(serve::ServeArgs),
     /// 性能测试 Run a benchmark and print its results beside a raw baseline.
     Bench(bench::BenchArgs),
+    /// 评分细则 Rubrics: load the default template or a file, list versions.
+    #[command(subcommand)]
+    Rubric(rubric::RubricCommand),
+    /// 演示账本 Build the demo ledger (two periods, eight units) into a new ledger; `--serve` to serve it.
+    Demo(demo::DemoArgs),
+    /// 令牌 Bearer tokens: issue (prints the token alone), revoke, list.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// 导入 Import a rubric file, or score sheets from CSV (all rows or none).
+    Import(import::ImportArgs),
+    /// 排名 A period's standings, now or as of a past time or position.
+    Standings(read::StandingsArgs),
+    /// 变更历史 The history of a unit's score sheet, or of one item.
+    History(read::HistoryArgs),
+    /// 变更记录 The change log, filtered by person, unit, item, aspect, type and time.
+    Changes(read::ChangesArgs),
+    /// 重建读模型 Rebuild every read model from the log, with progress; report the rate.
+    Rebuild {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        #[arg(long)]
+        json: bool,
+    },
     /// Tools for tests; not for everyday use.
     #[command(hide = true, subcommand)]
     Debug(debug::DebugCommand),
@@ -65,7 +99,26 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init { ledger, json } => status::init(&ledger.path, json),
         Command::Status { ledger, json } => status::status(&ledger.path, json),
         Command::Verify { ledger, json } => status::verify(&ledger.path, json),
+        Command::Serve(args) => serve::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Rubric(cmd) => rubric::run(cmd),
+        Command::Demo(args) => demo::run(args),
+        Command::Token(cmd) => token::run(cmd),
+        Command::Import(args) => import::run(args),
+        Command::Standings(args) => read::standings(args),
+        Command::History(args) => read::history(args),
+        Command::Changes(args) => read::changes(args),
+        Command::Rebuild { ledger, json } => rebuild::run(ledger, json),
         Command::Debug(cmd) => debug::run(cmd),
     }
+}
+
+/// The async runtime the command line runs the store and the service on.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("无法启动异步运行时 (cannot start the async runtime)")
 }

@@ -1,20 +1,34 @@
 //! The event-store port and its adapters. Only this module knows SQL (and, later, gRPC).
 //!
 //! [`EventStore`] is what every backend implements: append with an expected revision, read a stream
-//! either way, read the global log in pages, subscribe to it live. There is no update and no delete.
-//! The store, not the writer, stamps each event's position, revision, recorded-at time and hash chain
-//! (see `ledger_schemas::integrity`), so that no client can choose them.
+//! either way, read the global log in pages, subscribe to it live, walk the hash chain. There is no
+//! update and no delete. The store, not the writer, stamps each event's position, revision,
+//! recorded-at time and hash chain (see `ledger_schemas::integrity`), so that no client can choose
+//! them.
+//!
+//! Besides the trait this module holds what is the same for every backend: the errors
+//! ([`StoreError`]), the chain report ([`ChainReport`]), and [`read_all_stream`], which turns the
+//! paged [`EventStore::read_all`] into one stream of the whole log. The embedded backend lives in
+//! [`sqlite`].
 
+pub mod any;
+pub mod kurrent;
 pub mod sqlite;
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_core::Stream;
+use ledger_schemas::integrity::{ChainBreak, ChainVerifier, Digest};
 use ledger_schemas::{Envelope, ProposedEvent};
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteOptions, SqliteStore};
+
+/// How many events one page of a whole-log walk holds when the caller does not say.
+pub const DEFAULT_PAGE: usize = 1024;
 
 /// What the writer expects the stream to look like before its events are appended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,7 +93,9 @@ pub enum ReadFrom {
 }
 
 /// Everything that can go wrong in a store, in terms a person can act on.
-#[derive(Debug, thiserror::Error)]
+///
+/// Cloneable because one storage failure of a group commit is the answer to every append in it.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error(
         "并发冲突: 流 {stream} 期望 {expected}, 实际为 {actual} (concurrency conflict on stream {stream}: expected {expected}, actual {actual}); 请重新读取后重试 (re-read and retry)"
@@ -95,6 +111,10 @@ pub enum StoreError {
     IdempotencyMismatch { event_id: uuid::Uuid },
     #[error("无效的追加 (invalid append): {0}")]
     InvalidAppend(String),
+    #[error(
+        "{path}: 账本文件不存在 (no ledger file here); 请先运行 `ledger init` (run `ledger init` first)"
+    )]
+    Missing { path: PathBuf },
     #[error("{path}: 不是账本文件 (not a ledger file): {detail}")]
     NotALedger { path: PathBuf, detail: String },
     #[error(
@@ -111,6 +131,8 @@ pub enum StoreError {
     ReadOnly { path: PathBuf, detail: String },
     #[error("{path}: 磁盘已满 (disk full): {detail}; 未写入任何内容 (nothing was written)")]
     DiskFull { path: PathBuf, detail: String },
+    #[error("{path}: 账本正被另一进程写入 (the ledger is locked by another process): {detail}")]
+    Busy { path: PathBuf, detail: String },
     #[error("{path}: 存储错误 (storage error): {detail}")]
     Io { path: PathBuf, detail: String },
     #[error("存储已关闭 (the store is shut down)")]
@@ -123,7 +145,87 @@ impl StoreError {
     /// Whether retrying the same call later may succeed (network, shutdown) as opposed to a
     /// refusal that will not change.
     pub fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
+        matches!(self, StoreError::Unavailable(_) | StoreError::Busy { .. })
+    }
+}
+
+/// What a walk of the hash chain found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    /// Events that checked out, from the start of the log (all of them when `broken` is `None`).
+    pub verified: u64,
+    /// The hash of the last event that checked out ([`Digest::ZERO`] for an empty log).
+    pub head: Digest,
+    /// The first event that does not fit the chain, if any.
+    pub broken: Option<ChainBreak>,
+}
+
+impl ChainReport {
+    pub fn is_intact(&self) -> bool {
+        self.broken.is_none()
+    }
+}
+
+/// A count that a long walk keeps current, so that a caller can draw progress from another thread
+/// without handing the walk a callback (the walk may run on a blocking thread of its own).
+#[derive(Debug, Clone, Default)]
+pub struct Progress(Arc<AtomicU64>);
+
+impl Progress {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Events done so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    pub fn set(&self, done: u64) {
+        self.0.store(done, Ordering::Relaxed);
+    }
+}
+
+/// Checks events in log order against a running [`ChainVerifier`], keeping `progress` current; stops
+/// at the first break. Shared by every backend's `verify`, so that they judge a chain the same way.
+#[derive(Debug)]
+pub struct ChainWalk {
+    verifier: ChainVerifier,
+    progress: Progress,
+    broken: Option<ChainBreak>,
+}
+
+impl ChainWalk {
+    pub fn new(progress: Progress) -> Self {
+        progress.set(0);
+        Self {
+            verifier: ChainVerifier::new(),
+            progress,
+            broken: None,
+        }
+    }
+
+    /// Checks a page; returns false once the chain is broken (later events are not looked at).
+    pub fn feed<'a>(&mut self, events: impl IntoIterator<Item = &'a Envelope>) -> bool {
+        if self.broken.is_some() {
+            return false;
+        }
+        for event in events {
+            if let Err(broken) = self.verifier.check(event) {
+                self.broken = Some(broken);
+                break;
+            }
+        }
+        self.progress.set(self.verifier.verified_through());
+        self.broken.is_none()
+    }
+
+    pub fn finish(self) -> ChainReport {
+        ChainReport {
+            verified: self.verifier.verified_through(),
+            head: self.verifier.head(),
+            broken: self.broken,
+        }
     }
 }
 
@@ -165,4 +267,84 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Every event after `after` (0 = from the start), then each new event as it commits, forever.
     fn subscribe_all(&self, after: u64) -> Subscription;
+
+    /// Walks the whole hash chain from the first event, in pages (constant memory), and reports the
+    /// first event that does not fit. `progress` counts the events checked so far.
+    ///
+    /// A storage failure is an `Err`; a broken chain is an `Ok` report with `broken` set, because it
+    /// is a finding about the data, not a failure to look at it.
+    fn verify(
+        &self,
+        progress: Progress,
+    ) -> impl Future<Output = Result<ChainReport, StoreError>> + Send {
+        async move {
+            let mut walk = ChainWalk::new(progress);
+            let mut from = 1;
+            loop {
+                let page = self
+                    .read_all(Direction::Forwards, ReadFrom::At(from), DEFAULT_PAGE)
+                    .await?;
+                let Some(last) = page.last() else { break };
+                from = last.position + 1;
+                if !walk.feed(&page) {
+                    break;
+                }
+            }
+            Ok(walk.finish())
+        }
+    }
+}
+
+/// The whole global log after `after` as one stream, read in pages of `page` events under the hood.
+///
+/// Works for any backend; a backend may offer a faster one of its own (the SQLite store reads the next
+/// page while the caller works on the current one: [`SqliteStore::stream_all`]).
+pub fn read_all_stream<S: EventStore + ?Sized>(
+    store: &S,
+    after: u64,
+    page: usize,
+) -> impl Stream<Item = Result<Envelope, StoreError>> + Send + '_ {
+    struct State<'a, S: ?Sized> {
+        store: &'a S,
+        next: u64,
+        buffered: std::collections::VecDeque<Envelope>,
+        done: bool,
+    }
+    let page = page.max(1);
+    futures_util::stream::unfold(
+        State {
+            store,
+            next: after + 1,
+            buffered: Default::default(),
+            done: false,
+        },
+        move |mut state| async move {
+            if let Some(event) = state.buffered.pop_front() {
+                return Some((Ok(event), state));
+            }
+            if state.done {
+                return None;
+            }
+            match state
+                .store
+                .read_all(Direction::Forwards, ReadFrom::At(state.next), page)
+                .await
+            {
+                Err(err) => {
+                    state.done = true;
+                    Some((Err(err), state))
+                }
+                Ok(events) => {
+                    if events.len() < page {
+                        state.done = true;
+                    }
+                    let last = events.last()?.position;
+                    state.next = last + 1;
+                    state.buffered.extend(events);
+                    let first = state.buffered.pop_front()?;
+                    Some((Ok(first), state))
+                }
+            }
+        },
+    )
 }

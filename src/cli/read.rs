@@ -1,0 +1,673 @@
+//! `ledger standings`, `ledger history` and `ledger changes`: the read models for people (aligned
+//! tables), for scripts (`--json`) and for the file (`--csv`).
+//!
+//! Every read goes through the read side (`app::reads::ReadSide`, over the pure read models of
+//! `ledger_projections::read`), so the command line shows exactly what the HTTP API serves.
+//! `standings` and `history` read **as of** a past point with `--as-of TIME` (RFC 3339, or a date
+//! meaning the end of that day, UTC) or `--at-position N`; `changes` filters by time with
+//! `--since`/`--until` instead. Names the ledger does not know (a period, unit, person, item or
+//! aspect) are refused with a one-line reason rather than answered with an empty table.
+//!
+//! JSON is the read model's own shape (`PeriodStandings`, `ChangeView`); CSV has one row per unit or
+//! per change, with English column names, so scripts and spreadsheets can rely on them.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, Utc};
+use clap::Args;
+use ledger_projections::read::{ChangeFilter, ChangeKind, ChangeView, PeriodStandings};
+use ledger_schemas::ids::{AspectCode, ItemCode, PeriodId, PersonId, UnitId};
+
+use super::LedgerArg;
+use super::table::{Align, Table};
+use crate::app::reads::{ReadAt, ReadSide};
+use crate::store::SqliteStore;
+
+/// Where to read: now, or as of a time or a position.
+#[derive(Debug, Clone, Args)]
+pub struct AsOfArgs {
+    /// 截至时间 As of this time: RFC 3339 (`2026-10-15T08:00:00Z`) or a date (the end of that day, UTC).
+    #[arg(long, value_parser = parse_as_of, conflicts_with = "at_position")]
+    pub as_of: Option<DateTime<Utc>>,
+    /// 截至位置 As of this position in the log.
+    #[arg(long)]
+    pub at_position: Option<u64>,
+}
+
+impl AsOfArgs {
+    fn read_at(&self) -> ReadAt {
+        match (self.as_of, self.at_position) {
+            (Some(t), _) => ReadAt::Time(t),
+            (None, Some(p)) => ReadAt::Position(p),
+            (None, None) => ReadAt::Head,
+        }
+    }
+}
+
+/// How to print.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct FormatArgs {
+    /// 输出 JSON Print JSON for scripts.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// 输出 CSV Print CSV for spreadsheets and the file.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StandingsArgs {
+    #[command(flatten)]
+    pub ledger: LedgerArg,
+    /// 考核周期 The period, e.g. `2026Q3`.
+    #[arg(long)]
+    pub period: PeriodId,
+    #[command(flatten)]
+    pub at: AsOfArgs,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub ledger: LedgerArg,
+    /// 考核周期 The period.
+    #[arg(long)]
+    pub period: PeriodId,
+    /// 单位 The unit.
+    #[arg(long)]
+    pub unit: UnitId,
+    /// 子项目 Only this item's history.
+    #[arg(long)]
+    pub item: Option<ItemCode>,
+    #[command(flatten)]
+    pub at: AsOfArgs,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ChangesArgs {
+    #[command(flatten)]
+    pub ledger: LedgerArg,
+    /// 操作人 Recorded by this person.
+    #[arg(long)]
+    pub person: Option<PersonId>,
+    /// 考核周期 In this period.
+    #[arg(long)]
+    pub period: Option<PeriodId>,
+    /// 单位 About this unit.
+    #[arg(long)]
+    pub unit: Option<UnitId>,
+    /// 子项目 About this item.
+    #[arg(long)]
+    pub item: Option<ItemCode>,
+    /// 大方面 About items of this aspect.
+    #[arg(long)]
+    pub aspect: Option<AspectCode>,
+    /// 事件类型 Of these event types (repeat, or separate with commas), e.g. `ScoreCorrected`.
+    #[arg(long = "type", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// 起始时间 Recorded at or after (RFC 3339, or a date: its start, UTC).
+    #[arg(long, value_parser = parse_since)]
+    pub since: Option<DateTime<Utc>>,
+    /// 截止时间 Recorded at or before (RFC 3339, or a date: its end, UTC).
+    #[arg(long, value_parser = parse_as_of)]
+    pub until: Option<DateTime<Utc>>,
+    /// 条数 At most this many changes, newest first (0: all).
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+/// RFC 3339, or a date meaning the **end** of that day (UTC): "as it stood on that day".
+fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
+    parse_time(text, NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999))
+}
+
+/// RFC 3339, or a date meaning the **start** of that day (UTC).
+fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
+    parse_time(text, NaiveTime::from_hms_opt(0, 0, 0))
+}
+
+fn parse_time(text: &str, day_time: Option<NaiveTime>) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    match (NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d"), day_time) {
+        (Ok(day), Some(time)) => Ok(day.and_time(time).and_utc()),
+        _ => Err(format!(
+            "“{text}”不是时间, 应为 RFC 3339 或日期 (“{text}” is not a time: RFC 3339 such as 2026-10-15T08:00:00Z, or a date such as 2026-10-15)"
+        )),
+    }
+}
+
+fn time_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn open(path: &Path) -> anyhow::Result<(Arc<SqliteStore>, ReadSide<SqliteStore>)> {
+    let store = Arc::new(SqliteStore::open_existing(path)?);
+    let reads = ReadSide::new(store.clone());
+    Ok((store, reads))
+}
+
+/// Runs `work` on the read side of the ledger at `path` and closes the store whatever happens.
+fn with_reads<T>(
+    path: &Path,
+    work: impl AsyncFnOnce(&ReadSide<SqliteStore>) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let rt = super::runtime()?;
+    rt.block_on(async {
+        let (store, reads) = open(path)?;
+        let result = work(&reads).await;
+        store.close().await;
+        result
+    })
+}
+
+fn known(list: Vec<String>) -> String {
+    if list.is_empty() {
+        "无 none".to_owned()
+    } else {
+        list.join(", ")
+    }
+}
+
+// ---- standings ----
+
+/// What `standings` prints: the standings and the unit names at that point.
+struct StandingsAt {
+    standings: PeriodStandings,
+    names: Vec<String>,
+    recorded_at: Option<DateTime<Utc>>,
+}
+
+pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
+    let period = args.period.clone();
+    let at = args.at.read_at();
+    let found = with_reads(&args.ledger.path, async |reads| {
+        let answer = reads
+            .query(at, |view| match view.standings(&period) {
+                Some(s) => {
+                    let names = s
+                        .units
+                        .iter()
+                        .map(|u| {
+                            view.state()
+                                .units
+                                .get(&u.unit)
+                                .map(|x| x.name.clone())
+                                .unwrap_or_default()
+                        })
+                        .collect();
+                    Ok((s, names))
+                }
+                None => Err(known(
+                    view.periods().iter().map(|p| p.to_string()).collect(),
+                )),
+            })
+            .await?;
+        match answer {
+            Ok((standings, names)) => {
+                let recorded_at = recorded_at(reads, standings.as_of).await?;
+                Ok(StandingsAt {
+                    standings,
+                    names,
+                    recorded_at,
+                })
+            }
+            Err(periods) => bail!(
+                "没有考核周期 {period} (there is no period {period}{}); 已有 (known): {periods}",
+                if at == ReadAt::Head {
+                    ""
+                } else {
+                    " at that point"
+                }
+            ),
+        }
+    })?;
+    let StandingsAt {
+        standings: s,
+        names,
+        recorded_at,
+    } = found;
+    let mut out = std::io::stdout().lock();
+    if args.format.json {
+        serde_json::to_writer_pretty(&mut out, &s)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if args.format.csv {
+        let mut w = csv::Writer::from_writer(out);
+        let mut header: Vec<String> = ["period", "rank", "unit", "unit_name"]
+            .map(String::from)
+            .to_vec();
+        header.extend(s.aspects.iter().map(|a| format!("aspect_{}", a.aspect)));
+        header.extend(
+            [
+                "base",
+                "bonus",
+                "deduction",
+                "party_score",
+                "business_score",
+                "combined",
+                "ranked_on",
+                "ranked_score",
+                "grade",
+                "grade_label",
+                "capped_by_veto",
+                "complete",
+                "as_of_position",
+            ]
+            .map(String::from),
+        );
+        w.write_record(&header)?;
+        for (u, name) in s.units.iter().zip(&names) {
+            let mut row = vec![
+                s.period.to_string(),
+                u.rank.to_string(),
+                u.unit.to_string(),
+                name.clone(),
+            ];
+            row.extend(u.score.aspects.iter().map(|a| a.points.to_string()));
+            row.extend([
+                u.score.base.to_string(),
+                u.score.bonus.to_string(),
+                u.score.deduction.to_string(),
+                u.score.party_score.to_string(),
+                opt(u.score.business_score),
+                opt(u.score.combined),
+                serde_json::to_value(u.ranked_on)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                u.ranked_score.to_string(),
+                u.score.grade.to_string(),
+                u.grade_label.zh.clone(),
+                u.score.capped_by_veto.to_string(),
+                u.score.complete.to_string(),
+                s.as_of.to_string(),
+            ]);
+            w.write_record(&row)?;
+        }
+        w.flush()?;
+        return Ok(());
+    }
+
+    writeln!(
+        out,
+        "{} ({}) · {} · 评分细则 rubric {} 第 {} 版 (version {}) · 截至位置 as of position {}{}",
+        s.name,
+        s.period,
+        s.stage.label(),
+        s.rubric,
+        s.rubric_version,
+        s.rubric_version,
+        s.as_of,
+        recorded_at.map_or_else(String::new, |t| format!(" ({})", time_text(t)))
+    )?;
+    let mut columns: Vec<(String, Align)> = vec![
+        ("名次 rank".into(), Align::Right),
+        ("单位 unit".into(), Align::Left),
+        ("名称 name".into(), Align::Left),
+    ];
+    columns.extend(
+        s.aspects
+            .iter()
+            .map(|a| (format!("{} {}", a.aspect, a.title.zh), Align::Right)),
+    );
+    for h in [
+        "加分 bonus",
+        "扣分 deduct",
+        "党建 party",
+        "经营 business",
+        "综合 combined",
+    ] {
+        columns.push((h.into(), Align::Right));
+    }
+    columns.push(("等次 grade".into(), Align::Left));
+    let refs: Vec<(&str, Align)> = columns.iter().map(|(h, a)| (h.as_str(), *a)).collect();
+    let mut table = Table::new(&refs);
+    for (u, name) in s.units.iter().zip(&names) {
+        let mut row = vec![u.rank.to_string(), u.unit.to_string(), name.clone()];
+        row.extend(u.score.aspects.iter().map(|a| a.points.to_string()));
+        row.extend([
+            u.score.bonus.to_string(),
+            u.score.deduction.to_string(),
+            u.score.party_score.to_string(),
+            u.score
+                .business_score
+                .map_or_else(|| "—".into(), |b| b.to_string()),
+            u.score
+                .combined
+                .map_or_else(|| "—".into(), |c| c.to_string()),
+        ]);
+        let mut grade = u.grade_label.zh.clone();
+        if u.score.capped_by_veto {
+            grade.push_str(" (一票否决 veto)");
+        }
+        if !u.score.complete {
+            grade.push_str(" *");
+        }
+        row.push(grade);
+        table.row(row);
+    }
+    table.write(&mut out)?;
+    let incomplete: Vec<String> = s
+        .units
+        .iter()
+        .filter(|u| !u.score.complete)
+        .map(|u| format!("{} ({})", u.unit, u.score.unscored.len()))
+        .collect();
+    if !incomplete.is_empty() {
+        writeln!(
+            out,
+            "* 评分未完成, 括号内为未评子项目数 (sheet incomplete; unscored items in brackets): {}",
+            incomplete.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn opt<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// When the event at `position` was recorded (`None` before the first event).
+async fn recorded_at(
+    reads: &ReadSide<SqliteStore>,
+    position: u64,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    if position == 0 {
+        return Ok(None);
+    }
+    Ok(reads
+        .envelopes(&[position])
+        .await?
+        .first()
+        .map(|e| e.recorded_at))
+}
+
+// ---- history and the change log ----
+
+pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
+    let HistoryArgs {
+        ledger,
+        period,
+        unit,
+        item,
+        at,
+        format,
+    } = args;
+    let read_at = at.read_at();
+    let changes = with_reads(&ledger.path, async |reads| {
+        let positions = reads
+            .query(read_at, |view| {
+                let state = view.state();
+                let Some(p) = state.periods.get(&period) else {
+                    return Err(format!(
+                        "没有考核周期 {period} (there is no period {period}); 已有 (known): {}",
+                        known(view.periods().iter().map(|p| p.to_string()).collect())
+                    ));
+                };
+                if !p.units.contains(&unit) {
+                    return Err(format!(
+                        "单位 {unit} 不在考核周期 {period} 中 (unit {unit} is not assessed in period {period}); 参评单位 (its units): {}",
+                        known(p.units.iter().map(|u| u.to_string()).collect())
+                    ));
+                }
+                match &item {
+                    Some(item) => {
+                        let in_rubric = state.rubrics.get(&p.rubric).is_some_and(|r| {
+                            r.versions
+                                .iter()
+                                .any(|d| ledger_projections::rubric::find_item(d, item).is_some())
+                        });
+                        if !in_rubric {
+                            return Err(format!(
+                                "考核周期 {period} 的评分细则中没有子项目 {item} (the rubric of period {period} has no item {item})"
+                            ));
+                        }
+                        Ok(view.item_history(&period, &unit, item))
+                    }
+                    None => Ok(view.sheet_history(&period, &unit)),
+                }
+            })
+            .await?
+            .map_err(anyhow::Error::msg)?;
+        let envelopes = reads.envelopes(&positions).await?;
+        Ok(reads.render(&envelopes)?)
+    })?;
+    let title = format!(
+        "{period} {unit}{} 的变更历史, 由旧到新 (history, oldest first): {} 条 (changes)",
+        item.as_ref().map_or_else(String::new, |i| format!(" {i}")),
+        changes.len()
+    );
+    print_changes(&changes, format, &title)
+}
+
+pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
+    let mut kinds = Vec::new();
+    for name in args
+        .types
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+    {
+        let kind = ChangeKind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(name))
+            .with_context(|| {
+                format!(
+                    "未知的事件类型“{name}” (unknown event type {name:?}); 例如 (e.g.) ScoreRecorded, ScoreCorrected, ItemReviewed, AppealUpheld"
+                )
+            })?;
+        kinds.push(kind);
+    }
+    let filter = ChangeFilter {
+        actor: args.person.clone(),
+        period: args.period.clone(),
+        unit: args.unit.clone(),
+        item: args.item.clone(),
+        aspect: args.aspect.clone(),
+        kinds,
+        from: args.since,
+        to: args.until,
+    };
+    let limit = args.limit;
+    let changes = with_reads(&args.ledger.path, async |reads| {
+        let positions = reads
+            .query(ReadAt::Head, |view| {
+                check_filter(view.state(), &filter)?;
+                // Newest first, page by page, until the limit (0: everything that matches).
+                let mut positions = Vec::new();
+                let mut before = None;
+                loop {
+                    let page = view.changes(&filter, before, 1000);
+                    positions.extend(page.positions);
+                    if limit > 0 && positions.len() >= limit {
+                        positions.truncate(limit);
+                        break;
+                    }
+                    match page.next {
+                        Some(next) => before = Some(next),
+                        None => break,
+                    }
+                }
+                Ok::<_, String>(positions)
+            })
+            .await?
+            .map_err(anyhow::Error::msg)?;
+        let envelopes = reads.envelopes(&positions).await?;
+        Ok(reads.render(&envelopes)?)
+    })?;
+    let title = format!(
+        "变更记录, 由新到旧 (the change log, newest first): {} 条 (changes){}",
+        changes.len(),
+        if limit > 0 && changes.len() == limit {
+            format!(
+                "; 仅显示前 {limit} 条, 用 --limit 0 查看全部 (showing the first {limit}; --limit 0 shows all)"
+            )
+        } else {
+            String::new()
+        }
+    );
+    print_changes(&changes, args.format, &title)
+}
+
+/// Refuses a filter that names something the ledger never knew: an auditor's typo must not read as
+/// "nothing changed".
+fn check_filter(
+    state: &ledger_projections::domain::State,
+    filter: &ChangeFilter,
+) -> Result<(), String> {
+    if let Some(person) = &filter.actor
+        && person.as_str() != "system"
+        && !state.people.contains_key(person)
+    {
+        return Err(format!("没有人员 {person} (there is no person {person})"));
+    }
+    if let Some(period) = &filter.period
+        && !state.periods.contains_key(period)
+    {
+        return Err(format!(
+            "没有考核周期 {period} (there is no period {period}); 已有 (known): {}",
+            known(state.periods.keys().map(|p| p.to_string()).collect())
+        ));
+    }
+    if let Some(unit) = &filter.unit
+        && !state.units.contains_key(unit)
+    {
+        return Err(format!("没有单位 {unit} (there is no unit {unit})"));
+    }
+    let definitions = || state.rubrics.values().flat_map(|r| r.versions.iter());
+    if let Some(item) = &filter.item
+        && !definitions().any(|d| ledger_projections::rubric::find_item(d, item).is_some())
+    {
+        return Err(format!(
+            "任何评分细则中都没有子项目 {item} (no rubric has an item {item})"
+        ));
+    }
+    if let Some(aspect) = &filter.aspect
+        && !definitions().any(|d| d.aspects.iter().any(|a| &a.code == aspect))
+    {
+        return Err(format!(
+            "任何评分细则中都没有大方面 {aspect} (no rubric has an aspect {aspect})"
+        ));
+    }
+    Ok(())
+}
+
+/// Prints changes as a table (with a title line), JSON (an array of `ChangeView`) or CSV.
+fn print_changes(changes: &[ChangeView], format: FormatArgs, title: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if format.json {
+        serde_json::to_writer_pretty(&mut out, changes)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if format.csv {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record([
+            "position",
+            "recorded_at",
+            "event_type",
+            "actor",
+            "role",
+            "period",
+            "unit",
+            "item",
+            "aspect",
+            "rubric_version",
+            "summary_zh",
+            "summary_en",
+            "old",
+            "new",
+            "reason",
+            "note",
+            "evidence",
+            "source",
+        ])?;
+        for c in changes {
+            let source = match c.source {
+                Some(s) => serde_json::to_value(s)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                None => String::new(),
+            };
+            w.write_record([
+                c.position.to_string(),
+                c.recorded_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+                c.event_type.to_owned(),
+                c.actor.to_string(),
+                c.role.to_string(),
+                opt(c.period.as_ref()),
+                opt(c.unit.as_ref()),
+                opt(c.item.as_ref()),
+                opt(c.aspect.as_ref()),
+                opt(c.rubric_version),
+                c.summary.zh.clone(),
+                c.summary.en.clone().unwrap_or_default(),
+                opt(c.old.as_ref()),
+                opt(c.new.as_ref()),
+                c.reason.clone().unwrap_or_default(),
+                c.note.clone().unwrap_or_default(),
+                c.evidence.join("; "),
+                source,
+            ])?;
+        }
+        w.flush()?;
+        return Ok(());
+    }
+    writeln!(out, "{title}")?;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut table = Table::new(&[
+        ("位置 #", Align::Right),
+        ("时间 time (UTC)", Align::Left),
+        ("操作人 by", Align::Left),
+        ("对象 about", Align::Left),
+        ("变更 change", Align::Left),
+        ("旧值 → 新值 old → new", Align::Left),
+        ("原因或说明 reason / note", Align::Left),
+    ]);
+    for c in changes {
+        let about = [
+            c.period.as_ref().map(|p| p.to_string()),
+            c.unit.as_ref().map(|u| u.to_string()),
+            c.item.as_ref().map(|i| i.to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        let values = match (&c.old, &c.new) {
+            (Some(old), Some(new)) => format!("{} → {}", old.zh, new.zh),
+            (None, Some(new)) => new.zh.clone(),
+            (Some(old), None) => format!("{} → —", old.zh),
+            (None, None) => String::new(),
+        };
+        table.row(vec![
+            c.position.to_string(),
+            time_text(c.recorded_at),
+            format!("{} ({})", c.actor, c.role),
+            about,
+            c.summary.zh.clone(),
+            values,
+            c.reason
+                .clone()
+                .or_else(|| c.note.clone())
+                .unwrap_or_default(),
+        ]);
+    }
+    table.write(&mut out)?;
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! `ledger serve --listen ADDR:PORT --ledger FILE`: the HTTP API over one ledger file, until Ctrl-C
+//! or SIGTERM; then the requests in flight finish, the store flushes and closes, and the command
+//! exits 0.
+//!
+//! The ledger file is created if it does not exist. Nobody can call the API until a token exists:
+//! the first one comes from `ledger token issue` on this machine.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Args;
+use tokio::net::TcpListener;
+
+use super::LedgerArg;
+use crate::app::{Clock, Ledger};
+use crate::http::{Api, serve};
+use crate::store::SqliteStore;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub ledger: LedgerArg,
+    /// 监听地址 The address and port to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let rt = super::runtime()?;
+    rt.block_on(serve_file(
+        &args.ledger.path,
+        &args.listen,
+        shutdown_signal(),
+        |addr| {
+            println!("正在监听 listening on http://{addr}/api/v1 (接口说明 OpenAPI: http://{addr}/api/v1/openapi.json)");
+        },
+    ))
+}
+
+/// Serves the ledger file at `path` on `listen` until `shutdown` completes; `ready` is told the
+/// bound address once the socket accepts connections (the demo's `--serve` uses this too).
+pub async fn serve_file(
+    path: &Path,
+    listen: &str,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let store =
+        Arc::new(SqliteStore::open(path).with_context(|| {
+            format!("无法打开账本 (cannot open the ledger) {}", path.display())
+        })?);
+    let ledger = Arc::new(Ledger::open(store.clone(), Clock::System).await?);
+    let api = Api::new(ledger);
+    // Fold the read models before the first request rather than during it.
+    api.reads.catch_up().await?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("无法监听 (cannot listen on) {listen}"))?;
+    ready(listener.local_addr()?);
+    let served = serve(listener, api, shutdown).await;
+    store.close().await;
+    served.context("HTTP 服务失败 (the HTTP server failed)")
+}
+
+/// Completes on Ctrl-C, or on SIGTERM where there is one.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,156 @@
+//! The HTTP API: JSON under `/api/v1`, described by the OpenAPI 3.1 document at
+//! `/api/v1/openapi.json`. Only this module knows HTTP.
+//!
+//! - [`routes`]: the route table, the one list of operations: method, path, who may call it, the
+//!   request and response shapes, and the handler. [`app`] builds the router from it and
+//!   [`openapi`] the document, so neither can name a route the other lacks.
+//! - `handlers` (writes) and `queries` (reads): thin handlers. Extract, convert the wire type
+//!   into a domain command or query, call the service once, map the result.
+//! - [`auth`]: bearer tokens, the per-operation role gate, and what each role may read.
+//! - [`wire`] (request bodies), [`views`] (response bodies), [`extract`] (bodies, path ids, query
+//!   strings), [`etag`] (revisions as ETags, `If-Match`), [`idempotency`] (`Idempotency-Key`).
+//! - [`error`]: every error as `application/problem+json`, mapped in one place.
+//!
+//! Not here: decisions (the domain's `decide`), storage (`store`), the read models' folds
+//! (`ledger_projections::read`).
+
+pub mod auth;
+pub mod error;
+pub mod etag;
+pub mod extract;
+mod handlers;
+pub mod idempotency;
+pub mod openapi;
+mod queries;
+pub mod routes;
+pub mod views;
+pub mod wire;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpListener;
+
+use crate::app::reads::ReadSide;
+use crate::app::tokens::TokenAuthority;
+use crate::app::{AppError, Executed, Ledger};
+use crate::store::EventStore;
+use auth::Caller;
+use error::ApiError;
+use idempotency::Idempotency;
+
+/// What every handler shares: the ledger service, the read models, the token authority, the
+/// idempotency keys.
+pub struct Api<S: EventStore> {
+    pub ledger: Arc<Ledger<S>>,
+    /// The read models, kept current from the same store.
+    pub reads: ReadSide<S>,
+    pub tokens: TokenAuthority,
+    pub idempotency: Idempotency,
+    /// The OpenAPI document, built once.
+    openapi: Vec<u8>,
+}
+
+impl<S: EventStore> Api<S> {
+    pub fn new(ledger: Arc<Ledger<S>>) -> Arc<Self> {
+        Arc::new(Api {
+            reads: ReadSide::new(ledger.store().clone()),
+            ledger,
+            tokens: TokenAuthority::new(),
+            idempotency: Idempotency::default(),
+            openapi: serde_json::to_vec(&openapi::document::<S>()).unwrap_or_default(),
+        })
+    }
+
+    /// Decides and records a command as the caller, correlated by a fresh request id.
+    async fn execute(
+        &self,
+        caller: &Caller,
+        command: ledger_projections::domain::Command,
+    ) -> Result<Executed, ApiError> {
+        self.ledger
+            .execute(caller.actor.clone(), command)
+            .await
+            .map_err(|e: AppError| e.into())
+    }
+}
+
+/// The router: every operation of [`routes::operations`], the OpenAPI document, and problem+json
+/// answers for unknown routes and methods.
+pub fn app<S: EventStore>(api: Arc<Api<S>>) -> Router {
+    let mut router: Router<Arc<Api<S>>> = Router::new();
+    for op in routes::operations::<S>() {
+        let mut handler = op.handler;
+        if op.kind == routes::Kind::Write {
+            handler = handler.route_layer(middleware::from_fn_with_state(
+                api.clone(),
+                idempotency::layer::<S>,
+            ));
+        }
+        handler = handler.route_layer(middleware::from_fn_with_state(
+            (api.clone(), op.gate, op.kind),
+            auth::gate::<S>,
+        ));
+        router = router.route(op.path, handler);
+    }
+    router
+        .fallback(route_not_found)
+        .layer(middleware::from_fn(method_not_allowed_as_problem))
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .with_state(api)
+}
+
+/// The OpenAPI document (public).
+pub(crate) async fn openapi_json<S: EventStore>(
+    axum::extract::State(api): axum::extract::State<Arc<Api<S>>>,
+) -> Response {
+    let mut response = api.openapi.clone().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+async fn route_not_found(request: Request) -> ApiError {
+    ApiError::route_not_found(request.uri().path())
+}
+
+/// axum answers a known path with an unknown method by an empty 405 (with `Allow`); give it a
+/// problem body too, keeping its headers.
+async fn method_not_allowed_as_problem(request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = next.run(request).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    let mut problem = ApiError::method_not_allowed(method.as_str(), &path).into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        problem.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    problem
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve<S: EventStore>(
+    listener: TcpListener,
+    api: Arc<Api<S>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
+    // Small JSON answers on kept-alive connections: Nagle's algorithm would hold them back.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app(api))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,252 @@
+//! The OpenAPI 3.1 document, generated from the route table ([`super::routes::operations`]) and the
+//! wire types' schemars derives (JSON Schema 2020-12, the dialect OpenAPI 3.1 uses). The event
+//! contract's own types (`ScoreValue`, `RubricDefinition`, `Envelope`, ...) bring the schemas the
+//! contract tests already hold true, so the document and the contract cannot disagree.
+//!
+//! Conventions the document states once: bearer authentication; `application/problem+json` for every
+//! error; `Ledger-Position` on every read; `ETag` and `If-Match` on sheets, items and periods;
+//! `Idempotency-Key` on every write. A test validates real responses against these schemas.
+
+use axum::http::Method;
+use schemars::SchemaGenerator;
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+
+use super::auth::Gate;
+use super::error::PROBLEM_JSON;
+use super::routes::{Kind, Operation, operations, problem_schema};
+use crate::store::EventStore;
+
+/// The document's version of the API.
+pub const API_VERSION: &str = "1.0.0";
+
+const DESCRIPTION: &str = "「双考核」审计账本的接口: 单位、人员、考评细则及其版本与调整、考核周期、评分表与子项目、申诉、经营业绩、整改, 以及排名、变更历史、变更记录、责任落实与原始事件日志。\n\n\
+The API of the dual-assessment audit ledger. Every change is an event appended to a hash-chained log; nothing is updated or deleted.\n\n\
+- Authentication: `Authorization: Bearer {token}`. Tokens are issued by `ledger token issue` on the machine that holds the ledger, or by an admin through `POST /api/v1/tokens`. Each operation lists the roles it admits in `x-roles`; unit and assessor reads are limited to their own units.\n\
+- Errors: `application/problem+json` (RFC 9457) with `code`, a zh-CN + English `title`, the domain's `detail`, and `errors[]` naming invalid fields.\n\
+- Reads accept `as_of` (RFC 3339) or `at_position` and answer with `Ledger-Position`, the last event included.\n\
+- Sheets, items and periods answer with `ETag: \"{revision}\"`; writes to them accept `If-Match`, and a stale one is refused with 409 and `current_revision`.\n\
+- Writes accept `Idempotency-Key` (1–255 visible ASCII characters): a retry returns the first response with `Idempotency-Replayed: true` and records nothing new. Keys live in the serving process's memory, per person, for 24 hours (at most 100,000).";
+
+/// Builds the whole document.
+pub fn document<S: EventStore>() -> Value {
+    let mut generator = SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.definitions_path = "/components/schemas".into();
+            s.meta_schema = None;
+        })
+        .into_generator();
+    let problem = problem_schema(&mut generator).to_value();
+    let mut paths: Map<String, Value> = Map::new();
+    let mut tags: Vec<&str> = Vec::new();
+    for op in operations::<S>() {
+        if !tags.contains(&op.tag) {
+            tags.push(op.tag);
+        }
+        let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
+        let method = op.method.as_str().to_ascii_lowercase();
+        entry[method] = operation(&op, &mut generator, &problem);
+    }
+    let schemas = generator.take_definitions(true);
+    json!({
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "「双考核」审计账本 Dual-assessment audit ledger",
+            "version": API_VERSION,
+            "description": DESCRIPTION,
+            "license": {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"}
+        },
+        "servers": [{"url": "/"}],
+        "tags": tags.iter().map(|t| json!({"name": t})).collect::<Vec<_>>(),
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token `{token-id}~{secret}` from `ledger token issue` or `POST /api/v1/tokens`."
+                }
+            }
+        }
+    })
+}
+
+fn operation<S: EventStore>(
+    op: &Operation<S>,
+    generator: &mut SchemaGenerator,
+    problem: &Value,
+) -> Value {
+    let mut parameters: Vec<Value> = path_parameters(op.path);
+    if let Some(query) = op.query {
+        parameters.extend(query_parameters(query(generator), generator));
+    }
+    if op.kind == Kind::Write {
+        if op.etag {
+            parameters.push(json!({
+                "name": "If-Match", "in": "header", "required": false,
+                "description": "The revision the write is based on, as the ETag the resource answered with (`\"3\"`), or `*`. A stale one is refused with 409.",
+                "schema": {"type": "string"}
+            }));
+        }
+        parameters.push(json!({
+            "name": "Idempotency-Key", "in": "header", "required": false,
+            "description": "A retry with the same key and request returns the first response and records nothing new (24 hours, per person, in the serving process's memory).",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255}
+        }));
+    }
+    let mut responses = Map::new();
+    let mut headers = Map::new();
+    if op.kind == Kind::Read && op.path != "/api/v1/openapi.json" {
+        headers.insert(
+            "Ledger-Position".into(),
+            json!({"description": "The position of the last event the answer includes.", "schema": {"type": "integer", "minimum": 0}}),
+        );
+    }
+    if op.etag {
+        headers.insert(
+            "ETag".into(),
+            json!({"description": "The resource's revision (its stream's), for `If-Match`.", "schema": {"type": "string"}}),
+        );
+    }
+    if op.status == 201 {
+        headers.insert(
+            "Location".into(),
+            json!({"description": "The new resource.", "schema": {"type": "string"}}),
+        );
+    }
+    responses.insert(
+        op.status.to_string(),
+        json!({
+            "description": if op.kind == Kind::Write { "已记录 Recorded" } else { "成功 OK" },
+            "headers": headers,
+            "content": {"application/json": {"schema": (op.response)(generator).to_value()}}
+        }),
+    );
+    for (status, why) in problems(op) {
+        responses.insert(
+            status.to_string(),
+            json!({"description": why, "content": {PROBLEM_JSON: {"schema": problem}}}),
+        );
+    }
+    let mut out = json!({
+        "operationId": op.id,
+        "tags": [op.tag],
+        "summary": op.summary,
+        "parameters": parameters,
+        "responses": responses,
+    });
+    match op.gate {
+        Gate::Public => {
+            out["security"] = json!([]);
+        }
+        Gate::Roles(roles) => {
+            out["security"] = json!([{"bearer": []}]);
+            out["x-roles"] = json!(roles.iter().map(|r| r.as_str()).collect::<Vec<_>>());
+            let labels: Vec<&str> = roles.iter().map(|r| r.label()).collect();
+            out["description"] = json!(format!("可调用的角色 Roles: {}", labels.join(", ")));
+        }
+    }
+    if let Some(request) = op.request {
+        out["requestBody"] = json!({
+            "required": true,
+            "content": {"application/json": {"schema": request(generator).to_value()}}
+        });
+    }
+    out
+}
+
+/// The problem statuses an operation may answer with.
+fn problems<S: EventStore>(op: &Operation<S>) -> Vec<(u16, &'static str)> {
+    let mut out = vec![(400, "请求无法解读 The request cannot be read")];
+    if op.gate != Gate::Public {
+        out.push((401, "未认证 No valid token"));
+        out.push((403, "无权访问 The caller's role or scope does not allow it"));
+    }
+    if op.path.contains('{') || op.kind == Kind::Write {
+        out.push((404, "未找到 An id names nothing"));
+    }
+    if op.kind == Kind::Write {
+        out.push((409, "与当前状态冲突 (含过期的 If-Match) Conflicts with the current state, or a stale If-Match"));
+        out.push((413, "请求体过大 The body is too large"));
+        out.push((415, "请求体须为 JSON The body must be JSON"));
+        out.push((
+            422,
+            "内容无效或不符合规则 Invalid fields, or a rule of the assessment refuses it",
+        ));
+        out.push((503, "账本暂时无法写入 The ledger cannot be written now"));
+    }
+    out.push((500, "服务器内部错误 Internal error"));
+    out
+}
+
+/// The `{name}` segments of a path as parameters.
+fn path_parameters(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            let schema = match name {
+                "version" => json!({"type": "integer", "minimum": 1}),
+                "role" => json!({"type": "string", "enum": ["admin", "assessor", "reviewer", "auditor", "unit"]}),
+                _ => json!({"type": "string", "pattern": ledger_schemas::ids::ID_PATTERN}),
+            };
+            json!({"name": name, "in": "path", "required": true, "schema": schema})
+        })
+        .collect()
+}
+
+/// The properties of a query struct's schema as query parameters.
+fn query_parameters(reference: schemars::Schema, generator: &SchemaGenerator) -> Vec<Value> {
+    let value = reference.to_value();
+    let resolved = value
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.rsplit('/').next())
+        .and_then(|name| generator.definitions().get(name))
+        .cloned()
+        .unwrap_or(value);
+    let required: Vec<&str> = resolved
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    resolved
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|props| {
+            props
+                .iter()
+                .map(|(name, schema)| {
+                    let mut parameter = json!({
+                        "name": name,
+                        "in": "query",
+                        "required": required.contains(&name.as_str()),
+                        "schema": schema,
+                    });
+                    if let Some(description) = schema.get("description") {
+                        parameter["description"] = description.clone();
+                    }
+                    parameter
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every `(method, path)` the document describes, for tests.
+pub fn described(document: &Value) -> Vec<(Method, String)> {
+    let mut out = Vec::new();
+    if let Some(paths) = document.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            if let Some(methods) = item.as_object() {
+                for method in methods.keys() {
+                    if let Ok(m) = Method::from_bytes(method.to_ascii_uppercase().as_bytes()) {
+                        out.push((m, path.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,950 @@
+//! Read handlers: parse the query, ask the read models at the point asked (`as_of` or
+//! `at_position`, else now), keep what the caller may see ([`Caller`]'s scope), answer.
+//!
+//! Every read answers with `Ledger-Position: {position}`, the last event the answer includes, so a
+//! client can repeat exactly the same read later with `at_position`. A point beyond the end of the
+//! log reads as the end. Sheets, items and periods also answer with their revision as the `ETag`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::http::header::ETAG;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use ledger_projections::read::{ChangeFilter, ChangeKind, View};
+use ledger_schemas::events::Event;
+use ledger_schemas::ids::{
+    AppealId, AspectCode, ItemCode, PeriodId, PersonId, RectificationId, RubricId, UnitId, stream,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::Api;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::etag;
+use super::extract::{Params, Query};
+use super::views::*;
+use crate::app::reads::ReadAt;
+use crate::store::{Direction, EventStore, ReadFrom};
+
+type Shared<S> = State<Arc<Api<S>>>;
+type Answer = Result<Response, ApiError>;
+
+/// The response header naming the position a read was taken at.
+pub const POSITION_HEADER: &str = "ledger-position";
+
+/// The most entries a page of the change log or of the raw log holds.
+pub const MAX_PAGE: usize = 1000;
+const DEFAULT_PAGE: usize = 100;
+
+/// Where a read is taken; every read accepts these two parameters (at most one of them).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AtQuery {
+    /// RFC 3339 time: read the ledger as it stood then (events recorded at or before it).
+    #[serde(default)]
+    pub as_of: Option<String>,
+    /// A log position: read the ledger as it stood after that event.
+    #[serde(default)]
+    pub at_position: Option<u64>,
+}
+
+/// Parses the two point parameters.
+fn read_at(as_of: Option<&str>, at_position: Option<u64>) -> Result<ReadAt, ApiError> {
+    match (as_of, at_position) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "invalid-query",
+            "query.as_of",
+            "as_of 与 at_position 只能给出其一 (give as_of or at_position, not both)",
+        )),
+        (Some(text), None) => time("as_of", text).map(ReadAt::Time),
+        (None, Some(position)) => Ok(ReadAt::Position(position)),
+        (None, None) => Ok(ReadAt::Head),
+    }
+}
+
+/// An RFC 3339 time from a query string. A `+` of an offset that arrived unescaped (and so decoded
+/// as a space) is taken back as the `+` it was.
+fn time(name: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
+    let text = text.trim().replace(' ', "+");
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            ApiError::bad_request(
+                "invalid-query",
+                &format!("query.{name}"),
+                format!(
+                    "{name} 须为 RFC 3339 时间, 如 2026-03-31T16:00:00Z ({name} must be an RFC 3339 time such as 2026-03-31T16:00:00Z): {e}"
+                ),
+            )
+        })
+}
+
+impl AtQuery {
+    fn at(&self) -> Result<ReadAt, ApiError> {
+        read_at(self.as_of.as_deref(), self.at_position)
+    }
+}
+
+/// A read's answer: the body, the position, and the resource's revision as ETag if it has one.
+fn answer<T: Serialize>(position: u64, revision: Option<u64>, body: &T) -> Response {
+    let mut response = axum::Json(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(POSITION_HEADER, HeaderValue::from(position));
+    if let Some(value) = revision.and_then(|r| HeaderValue::from_str(&etag::format(r)).ok()) {
+        headers.insert(ETAG, value);
+    }
+    response
+}
+
+/// Runs a query on the read models at `at`.
+async fn query<S: EventStore, T: Send>(
+    api: &Api<S>,
+    at: ReadAt,
+    f: impl FnOnce(&View<'_>) -> Result<T, ApiError> + Send,
+) -> Result<(u64, T), ApiError> {
+    api.reads
+        .query(at, |view| f(view).map(|t| (view.position(), t)))
+        .await?
+}
+
+// ---- units, people, tokens ----
+
+pub async fn list_units<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let (position, body) = query(&api, q.at()?, |view| {
+        let units = view
+            .state()
+            .units
+            .iter()
+            .filter(|(id, _)| caller.may_read_unit(id))
+            .map(|(id, unit)| UnitView::new(id, unit))
+            .collect();
+        Ok(UnitList { units })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+pub async fn get_unit<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let unit = params.get::<UnitId>("unit")?;
+    caller.require_unit(&unit)?;
+    let (position, body) = query(&api, q.at()?, |view| {
+        view.state()
+            .units
+            .get(&unit)
+            .map(|u| UnitView::new(&unit, u))
+            .ok_or_else(|| {
+                ApiError::not_found(format!("没有单位 {unit} (there is no unit {unit})"))
+            })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+pub async fn list_people<S: EventStore>(State(api): Shared<S>, Query(q): Query<AtQuery>) -> Answer {
+    let (position, body) = query(&api, q.at()?, |view| {
+        let state = view.state();
+        let people = state
+            .people
+            .keys()
+            .filter_map(|p| PersonView::new(state, p))
+            .collect();
+        Ok(PersonList { people })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+pub async fn get_person<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let person = params.get::<PersonId>("person")?;
+    caller.require_person(&person)?;
+    let (position, body) = query(&api, q.at()?, |view| {
+        PersonView::new(view.state(), &person).ok_or_else(|| {
+            ApiError::not_found(format!("没有人员 {person} (there is no person {person})"))
+        })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+pub async fn list_tokens<S: EventStore>(State(api): Shared<S>, Query(q): Query<AtQuery>) -> Answer {
+    let (position, body) = query(&api, q.at()?, |view| {
+        let tokens = view
+            .state()
+            .tokens
+            .iter()
+            .map(|(id, t)| TokenView::new(id, t))
+            .collect();
+        Ok(TokenList { tokens })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+// ---- rubrics ----
+
+fn unknown_rubric(rubric: &RubricId) -> ApiError {
+    ApiError::not_found(format!(
+        "没有考评细则 {rubric} (there is no rubric {rubric})"
+    ))
+}
+
+pub async fn list_rubrics<S: EventStore>(
+    State(api): Shared<S>,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let (position, body) = query(&api, q.at()?, |view| {
+        let rubrics = view
+            .state()
+            .rubrics
+            .iter()
+            .filter_map(|(id, r)| {
+                let latest = r.latest();
+                Some(RubricSummary {
+                    rubric: id.clone(),
+                    latest_version: latest,
+                    title: r.version(latest)?.title.clone(),
+                })
+            })
+            .collect();
+        Ok(RubricList { rubrics })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+/// The latest version of a rubric, in full.
+pub async fn get_rubric<S: EventStore>(
+    State(api): Shared<S>,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let rubric = params.get::<RubricId>("rubric")?;
+    let (position, body) = query(&api, q.at()?, |view| {
+        let r = view
+            .state()
+            .rubrics
+            .get(&rubric)
+            .ok_or_else(|| unknown_rubric(&rubric))?;
+        let latest = r.latest();
+        let definition = r.version(latest).ok_or_else(|| unknown_rubric(&rubric))?;
+        Ok(RubricVersionView {
+            rubric: rubric.clone(),
+            version: latest,
+            latest_version: latest,
+            definition: definition.clone(),
+        })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+pub async fn list_rubric_versions<S: EventStore>(
+    State(api): Shared<S>,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let rubric = params.get::<RubricId>("rubric")?;
+    let (position, body) = query(&api, q.at()?, |view| {
+        if !view.state().rubrics.contains_key(&rubric) {
+            return Err(unknown_rubric(&rubric));
+        }
+        let versions = view
+            .rubric_versions(&rubric)
+            .into_iter()
+            .map(|v| RubricVersionSummary {
+                version: v.version,
+                title: v.definition.title.clone(),
+                made_at: v.made_at,
+                periods: v.periods,
+            })
+            .collect();
+        Ok(RubricVersionList {
+            rubric: rubric.clone(),
+            versions,
+        })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+pub async fn get_rubric_version<S: EventStore>(
+    State(api): Shared<S>,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let rubric = params.get::<RubricId>("rubric")?;
+    let version = params.get::<u32>("version")?;
+    let (position, body) = query(&api, q.at()?, |view| {
+        let r = view
+            .state()
+            .rubrics
+            .get(&rubric)
+            .ok_or_else(|| unknown_rubric(&rubric))?;
+        let definition = r.version(version).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "考评细则 {rubric} 没有第 {version} 版 (rubric {rubric} has no version {version})"
+            ))
+        })?;
+        Ok(RubricVersionView {
+            rubric: rubric.clone(),
+            version,
+            latest_version: r.latest(),
+            definition: definition.clone(),
+        })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+/// The two versions to compare.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiffQuery {
+    pub from: u32,
+    pub to: u32,
+    #[serde(default)]
+    pub as_of: Option<String>,
+    #[serde(default)]
+    pub at_position: Option<u64>,
+}
+
+pub async fn diff_rubric<S: EventStore>(
+    State(api): Shared<S>,
+    params: Params,
+    Query(q): Query<DiffQuery>,
+) -> Answer {
+    let rubric = params.get::<RubricId>("rubric")?;
+    let at = read_at(q.as_of.as_deref(), q.at_position)?;
+    let (from, to) = (q.from, q.to);
+    let (position, body) = query(&api, at, |view| {
+        let diff = view.rubric_diff(&rubric, from, to).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "考评细则 {rubric} 没有第 {from} 版或第 {to} 版 (rubric {rubric} has no version {from} or {to})"
+            ))
+        })?;
+        Ok(RubricDiffView {
+            rubric: rubric.clone(),
+            from,
+            to,
+            changes: diff
+                .iter()
+                .map(|d| DiffEntryView {
+                    description: d.to_string(),
+                    change: serde_json::to_value(d).unwrap_or_default(),
+                })
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+pub async fn list_adjustments<S: EventStore>(
+    State(api): Shared<S>,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let rubric = params.get::<RubricId>("rubric")?;
+    let (position, made_at) = query(&api, q.at()?, |view| {
+        if !view.state().rubrics.contains_key(&rubric) {
+            return Err(unknown_rubric(&rubric));
+        }
+        Ok(view
+            .rubric_versions(&rubric)
+            .into_iter()
+            .filter(|v| v.version > 1)
+            .filter_map(|v| v.made_at)
+            .collect::<Vec<u64>>())
+    })
+    .await?;
+    let mut adjustments = Vec::new();
+    for envelope in api.reads.envelopes(&made_at).await? {
+        let Ok(Event::RubricAdjusted(adjusted)) = envelope.decode() else {
+            continue;
+        };
+        adjustments.push(AdjustmentView {
+            rubric: adjusted.rubric,
+            from_version: adjusted.from_version,
+            version: adjusted.version,
+            approver: adjusted.approver,
+            recorded_by: envelope.actor.person,
+            recorded_at: envelope.recorded_at,
+            position: envelope.position,
+            reason: envelope.reason,
+            changes: adjusted.changes,
+        });
+    }
+    Ok(answer(
+        position,
+        None,
+        &AdjustmentList {
+            rubric,
+            adjustments,
+        },
+    ))
+}
+
+// ---- periods, sheets, items ----
+
+fn unknown_period(period: &PeriodId) -> ApiError {
+    ApiError::not_found(format!(
+        "没有考核周期 {period} (there is no period {period})"
+    ))
+}
+
+pub async fn list_periods<S: EventStore>(
+    State(api): Shared<S>,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let (position, body) = query(&api, q.at()?, |view| {
+        let state = view.state();
+        let periods = state
+            .periods
+            .iter()
+            .map(|(id, p)| PeriodView::new(id, p, state.revision(&stream::period(id))))
+            .collect();
+        Ok(PeriodList { periods })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+pub async fn get_period<S: EventStore>(
+    State(api): Shared<S>,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let period = params.get::<PeriodId>("period")?;
+    let (position, body) = query(&api, q.at()?, |view| {
+        let state = view.state();
+        let p = state
+            .periods
+            .get(&period)
+            .ok_or_else(|| unknown_period(&period))?;
+        Ok(PeriodView::new(
+            &period,
+            p,
+            state.revision(&stream::period(&period)),
+        ))
+    })
+    .await?;
+    let revision = body.revision;
+    Ok(answer(position, revision, &body))
+}
+
+fn no_sheet(period: &PeriodId, unit: &UnitId) -> ApiError {
+    ApiError::not_found(format!(
+        "考核周期 {period} 中没有单位 {unit} 的评分表 (period {period} has no sheet of unit {unit})"
+    ))
+}
+
+pub async fn get_sheet<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let (period, unit) = (
+        params.get::<PeriodId>("period")?,
+        params.get::<UnitId>("unit")?,
+    );
+    caller.require_unit(&unit)?;
+    let (position, body) = query(&api, q.at()?, |view| {
+        SheetView::new(view.state(), &period, &unit).ok_or_else(|| no_sheet(&period, &unit))
+    })
+    .await?;
+    let revision = body.revision;
+    Ok(answer(position, revision, &body))
+}
+
+pub async fn get_item<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let (period, unit) = (
+        params.get::<PeriodId>("period")?,
+        params.get::<UnitId>("unit")?,
+    );
+    let item = params.get::<ItemCode>("item")?;
+    caller.require_unit(&unit)?;
+    let (position, body) = query(&api, q.at()?, |view| {
+        let state = view.state();
+        if !state
+            .periods
+            .get(&period)
+            .is_some_and(|p| p.units.contains(&unit))
+        {
+            return Err(no_sheet(&period, &unit));
+        }
+        ItemView::new(state, &period, &unit, &item).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "评分表中没有子项目 {item} (the sheet has no item {item})"
+            ))
+        })
+    })
+    .await?;
+    let revision = body.revision;
+    Ok(answer(position, revision, &body))
+}
+
+pub async fn business_results<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let period = params.get::<PeriodId>("period")?;
+    let (position, body) = query(&api, q.at()?, |view| {
+        let state = view.state();
+        let p = state
+            .periods
+            .get(&period)
+            .ok_or_else(|| unknown_period(&period))?;
+        let units = p
+            .units
+            .iter()
+            .filter(|unit| caller.may_read_unit(unit))
+            .map(|unit| UnitBusinessResult {
+                unit: unit.clone(),
+                result: state
+                    .sheet(&period, unit)
+                    .and_then(|s| s.business.as_ref())
+                    .map(|b| BusinessResultView {
+                        score: b.score,
+                        vetoed: b.vetoed,
+                        source: b.source.clone(),
+                    }),
+            })
+            .collect();
+        Ok(BusinessResultList {
+            period: period.clone(),
+            units,
+        })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+/// A sheet's history, or one item's.
+async fn history<S: EventStore>(
+    api: &Api<S>,
+    caller: &Caller,
+    params: &Params,
+    q: &AtQuery,
+    item: Option<ItemCode>,
+) -> Answer {
+    let (period, unit) = (
+        params.get::<PeriodId>("period")?,
+        params.get::<UnitId>("unit")?,
+    );
+    caller.require_unit(&unit)?;
+    let (position, positions) = query(api, q.at()?, |view| {
+        if !view
+            .state()
+            .periods
+            .get(&period)
+            .is_some_and(|p| p.units.contains(&unit))
+        {
+            return Err(no_sheet(&period, &unit));
+        }
+        Ok(match &item {
+            Some(item) => view.item_history(&period, &unit, item),
+            None => view.sheet_history(&period, &unit),
+        })
+    })
+    .await?;
+    let envelopes = api.reads.envelopes(&positions).await?;
+    let changes = api
+        .reads
+        .render(&envelopes)?
+        .into_iter()
+        .map(ChangeEntryView::from)
+        .collect();
+    Ok(answer(
+        position,
+        None,
+        &HistoryView {
+            period,
+            unit,
+            item,
+            at_position: position,
+            changes,
+        },
+    ))
+}
+
+pub async fn sheet_history<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    history(&api, &caller, &params, &q, None).await
+}
+
+pub async fn item_history<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let item = params.get::<ItemCode>("item")?;
+    history(&api, &caller, &params, &q, Some(item)).await
+}
+
+pub async fn standings<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let period = params.get::<PeriodId>("period")?;
+    let (position, body) = query(&api, q.at()?, |view| {
+        let standings = view
+            .standings(&period)
+            .ok_or_else(|| unknown_period(&period))?;
+        Ok(StandingsView::new(&standings, |unit| {
+            caller.may_read_unit(unit)
+        }))
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+// ---- appeals, rectifications ----
+
+/// Narrows the appeals listed.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealsQuery {
+    #[serde(default)]
+    pub period: Option<PeriodId>,
+    #[serde(default)]
+    pub unit: Option<UnitId>,
+    #[serde(default)]
+    pub as_of: Option<String>,
+    #[serde(default)]
+    pub at_position: Option<u64>,
+}
+
+pub async fn list_appeals<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    Query(q): Query<AppealsQuery>,
+) -> Answer {
+    let at = read_at(q.as_of.as_deref(), q.at_position)?;
+    let (position, body) = query(&api, at, |view| {
+        let state = view.state();
+        let appeals = state
+            .appeals
+            .iter()
+            .filter(|(_, a)| caller.may_read_unit(&a.unit))
+            .filter(|(_, a)| q.period.as_ref().is_none_or(|p| *p == a.period))
+            .filter(|(_, a)| q.unit.as_ref().is_none_or(|u| *u == a.unit))
+            .filter_map(|(id, _)| AppealView::new(state, id))
+            .collect();
+        Ok(AppealList { appeals })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+pub async fn get_appeal<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let appeal = params.get::<AppealId>("appeal")?;
+    let (position, body) = query(&api, q.at()?, |view| {
+        let found = AppealView::new(view.state(), &appeal).ok_or_else(|| {
+            ApiError::not_found(format!("没有申诉 {appeal} (there is no appeal {appeal})"))
+        })?;
+        caller.require_unit(&found.unit)?;
+        Ok(found)
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+/// Narrows the rectifications listed.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RectificationsQuery {
+    #[serde(default)]
+    pub period: Option<PeriodId>,
+    #[serde(default)]
+    pub unit: Option<UnitId>,
+    /// The responsible person.
+    #[serde(default)]
+    pub responsible: Option<PersonId>,
+    /// Only overdue ones (due before today, not closed).
+    #[serde(default)]
+    pub overdue: Option<bool>,
+    #[serde(default)]
+    pub as_of: Option<String>,
+    #[serde(default)]
+    pub at_position: Option<u64>,
+}
+
+pub async fn list_rectifications<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    Query(q): Query<RectificationsQuery>,
+) -> Answer {
+    let at = read_at(q.as_of.as_deref(), q.at_position)?;
+    let today = api.ledger.clock().now().date_naive();
+    let (position, body) = query(&api, at, |view| {
+        let rectifications = view
+            .state()
+            .rectifications
+            .iter()
+            .filter(|(_, r)| caller.may_read_unit(&r.unit) || r.responsible == *caller.person())
+            .filter(|(_, r)| q.period.as_ref().is_none_or(|p| *p == r.period))
+            .filter(|(_, r)| q.unit.as_ref().is_none_or(|u| *u == r.unit))
+            .filter(|(_, r)| q.responsible.as_ref().is_none_or(|p| *p == r.responsible))
+            .filter(|(_, r)| q.overdue.is_none_or(|o| r.is_overdue(today) == o))
+            .map(|(id, r)| RectificationView::new(id, r, today))
+            .collect();
+        Ok(RectificationList { rectifications })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+pub async fn get_rectification<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let id = params.get::<RectificationId>("rectification")?;
+    let today = api.ledger.clock().now().date_naive();
+    let (position, body) = query(&api, q.at()?, |view| {
+        let r = view.state().rectifications.get(&id).ok_or_else(|| {
+            ApiError::not_found(format!("没有整改 {id} (there is no rectification {id})"))
+        })?;
+        if r.responsible != *caller.person() {
+            caller.require_unit(&r.unit)?;
+        }
+        Ok(RectificationView::new(&id, r, today))
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+// ---- the change log, accountability, the raw log ----
+
+/// The change log's filters; every one narrows.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesQuery {
+    /// Who recorded the change.
+    #[serde(default)]
+    pub person: Option<PersonId>,
+    #[serde(default)]
+    pub period: Option<PeriodId>,
+    #[serde(default)]
+    pub unit: Option<UnitId>,
+    #[serde(default)]
+    pub item: Option<ItemCode>,
+    #[serde(default)]
+    pub aspect: Option<AspectCode>,
+    /// Event types, comma-separated, e.g. `ScoreRecorded,ScoreCorrected`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Recorded at or after (RFC 3339).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Recorded at or before (RFC 3339).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// The cursor: only changes before this position (the `next` of the previous page).
+    #[serde(default)]
+    pub before: Option<u64>,
+    /// Changes per page, 1–1000 (default 100).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub as_of: Option<String>,
+    #[serde(default)]
+    pub at_position: Option<u64>,
+}
+
+fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::bad_request(
+            "invalid-query",
+            "query.limit",
+            format!(
+                "limit 须在 1 至 {MAX_PAGE} 之间, 实际为 {n} (limit must be 1 to {MAX_PAGE}, not {n})"
+            ),
+        )),
+    }
+}
+
+impl ChangesQuery {
+    fn filter(&self) -> Result<ChangeFilter, ApiError> {
+        let kinds = match &self.kind {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|k| {
+                    ChangeKind::from_name(k).ok_or_else(|| {
+                        ApiError::bad_request(
+                            "invalid-query",
+                            "query.kind",
+                            format!(
+                                "未知的事件类型“{k}” (unknown event type {k:?}), 例如 ScoreRecorded"
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(ChangeFilter {
+            actor: self.person.clone(),
+            period: self.period.clone(),
+            unit: self.unit.clone(),
+            item: self.item.clone(),
+            aspect: self.aspect.clone(),
+            kinds,
+            from: self.from.as_deref().map(|t| time("from", t)).transpose()?,
+            to: self.to.as_deref().map(|t| time("to", t)).transpose()?,
+        })
+    }
+}
+
+pub async fn changes<S: EventStore>(
+    State(api): Shared<S>,
+    Query(q): Query<ChangesQuery>,
+) -> Answer {
+    let at = read_at(q.as_of.as_deref(), q.at_position)?;
+    let filter = q.filter()?;
+    let limit = page_limit(q.limit)?;
+    let (position, page) =
+        query(&api, at, |view| Ok(view.changes(&filter, q.before, limit))).await?;
+    let envelopes = api.reads.envelopes(&page.positions).await?;
+    let changes = api
+        .reads
+        .render(&envelopes)?
+        .into_iter()
+        .map(ChangeEntryView::from)
+        .collect();
+    Ok(answer(
+        position,
+        None,
+        &ChangesView {
+            at_position: position,
+            changes,
+            next: page.next,
+        },
+    ))
+}
+
+/// Narrows a person's accountability to one period or one unit (the whole history grows with the
+/// ledger; a screen shows one period at a time).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountabilityQuery {
+    #[serde(default)]
+    pub period: Option<PeriodId>,
+    #[serde(default)]
+    pub unit: Option<UnitId>,
+    #[serde(default)]
+    pub as_of: Option<String>,
+    #[serde(default)]
+    pub at_position: Option<u64>,
+}
+
+pub async fn accountability<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    params: Params,
+    Query(q): Query<AccountabilityQuery>,
+) -> Answer {
+    let person = params.get::<PersonId>("person")?;
+    caller.require_person(&person)?;
+    let at = read_at(q.as_of.as_deref(), q.at_position)?;
+    let scope = ledger_projections::read::Scope {
+        period: q.period.clone(),
+        unit: q.unit.clone(),
+    };
+    let today = api.ledger.clock().now().date_naive();
+    let (position, body) = query(&api, at, |view| {
+        if !view.state().people.contains_key(&person) {
+            return Err(ApiError::not_found(format!(
+                "没有人员 {person} (there is no person {person})"
+            )));
+        }
+        Ok(AccountabilityView::new(
+            &view.accountability(&person, today, &scope),
+            view.position(),
+        ))
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+/// A page of the raw log.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    /// Events after this position (default 0: from the first).
+    #[serde(default)]
+    pub after: Option<u64>,
+    /// Events per page, 1–1000 (default 100).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub as_of: Option<String>,
+    #[serde(default)]
+    pub at_position: Option<u64>,
+}
+
+pub async fn events<S: EventStore>(State(api): Shared<S>, Query(q): Query<EventsQuery>) -> Answer {
+    let at = read_at(q.as_of.as_deref(), q.at_position)?;
+    let limit = page_limit(q.limit)?;
+    // The end of the page: the point asked for, found by the read models (a time becomes the last
+    // position recorded at or before it).
+    let (end, _) = query(&api, at, |_| Ok(())).await?;
+    let after = q.after.unwrap_or(0);
+    let mut events = if after >= end {
+        Vec::new()
+    } else {
+        api.ledger
+            .store()
+            .read_all(Direction::Forwards, ReadFrom::At(after + 1), limit)
+            .await
+            .map_err(crate::app::AppError::from)?
+    };
+    events.retain(|e| e.position <= end);
+    let next = events
+        .last()
+        .map(|e| e.position)
+        .filter(|last| *last < end && events.len() == limit);
+    Ok(answer(end, None, &EventPage { events, next }))
+}

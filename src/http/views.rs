@@ -1,0 +1,1137 @@
+//! Response bodies: what the API sends, each described by its schemars derive in the OpenAPI
+//! document. Views are built from the write model ([`State`]) or the read models; they are the wire's
+//! shape, so the domain types can change without the API changing under its clients.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use ledger_projections::domain::state::{
+    AppealOutcome, PeriodState, RectificationState, RectificationStatus, ReviewStatus, Standing,
+    TokenState, UnitState,
+};
+use ledger_projections::domain::{ItemScore, State};
+use ledger_projections::scoring::{GradeBasis, SheetScore};
+use ledger_schemas::envelope::Role;
+use ledger_schemas::events::RectificationOrigin;
+use ledger_schemas::ids::{
+    AppealId, AspectCode, GradeCode, ItemCode, PeriodId, PersonId, RectificationId, RubricId,
+    TokenId, UnitId,
+};
+use ledger_schemas::rubric::{ItemKind, RubricDefinition};
+use ledger_schemas::values::{
+    Cadence, Points, ReviewDecision, ScoreSource, ScoreValue, Stage, Text, UnitKind,
+};
+use schemars::JsonSchema;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::app::Executed;
+
+/// A computed figure (a sum, a weighted score) as an exact decimal string, rounded once to two places.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Figure(pub String);
+
+impl JsonSchema for Figure {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Figure".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": r"^-?[0-9]+(\.[0-9]{1,2})?$",
+            "description": "A computed figure as a decimal string with at most two places (exact; rounded once, half away from zero)"
+        })
+    }
+}
+
+impl Figure {
+    pub fn of(value: impl ToString) -> Self {
+        Figure(value.to_string())
+    }
+}
+
+// ---- writes ----
+
+/// One event a write recorded.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RecordedEvent {
+    pub event_id: Uuid,
+    /// Its position in the global log.
+    pub position: u64,
+}
+
+/// A stream a write appended to, and its revision after the write (the resource's new ETag).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StreamRevision {
+    pub stream: String,
+    pub revision: u64,
+}
+
+/// What a write recorded.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Recorded {
+    pub events: Vec<RecordedEvent>,
+    pub streams: Vec<StreamRevision>,
+}
+
+impl From<&Executed> for Recorded {
+    fn from(executed: &Executed) -> Self {
+        Recorded {
+            events: executed
+                .event_ids
+                .iter()
+                .zip(&executed.positions)
+                .map(|(event_id, position)| RecordedEvent {
+                    event_id: *event_id,
+                    position: *position,
+                })
+                .collect(),
+            streams: executed
+                .revisions
+                .iter()
+                .map(|(stream, revision)| StreamRevision {
+                    stream: stream.clone(),
+                    revision: *revision,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A token just issued. `bearer` is shown this once: the ledger keeps only its SHA-256.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct IssuedTokenView {
+    pub token: TokenId,
+    pub person: PersonId,
+    pub role: Role,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Send it as `Authorization: Bearer {bearer}`.
+    pub bearer: String,
+    pub recorded: Recorded,
+}
+
+// ---- units, people, tokens ----
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct UnitView {
+    pub unit: UnitId,
+    pub name: String,
+    pub kind: UnitKind,
+    pub parent: Option<UnitId>,
+}
+
+impl UnitView {
+    pub fn new(unit: &UnitId, state: &UnitState) -> Self {
+        UnitView {
+            unit: unit.clone(),
+            name: state.name.clone(),
+            kind: state.kind,
+            parent: state.parent.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct UnitList {
+    pub units: Vec<UnitView>,
+}
+
+/// A role a person holds, and the units it covers (assessor, unit).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RoleGrant {
+    pub role: Role,
+    pub units: Vec<UnitId>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PersonView {
+    pub person: PersonId,
+    pub name: String,
+    pub unit: Option<UnitId>,
+    pub roles: Vec<RoleGrant>,
+}
+
+impl PersonView {
+    pub fn new(state: &State, person: &PersonId) -> Option<Self> {
+        let p = state.people.get(person)?;
+        Some(PersonView {
+            person: person.clone(),
+            name: p.name.clone(),
+            unit: p.unit.clone(),
+            roles: p
+                .roles
+                .iter()
+                .map(|(role, units)| RoleGrant {
+                    role: *role,
+                    units: units.iter().cloned().collect(),
+                })
+                .collect(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PersonList {
+    pub people: Vec<PersonView>,
+}
+
+/// An issued token (never its secret).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TokenView {
+    pub token: TokenId,
+    pub person: PersonId,
+    pub role: Role,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+}
+
+impl TokenView {
+    pub fn new(token: &TokenId, state: &TokenState) -> Self {
+        TokenView {
+            token: token.clone(),
+            person: state.person.clone(),
+            role: state.role,
+            expires_at: state.expires_at,
+            revoked: state.revoked,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TokenList {
+    pub tokens: Vec<TokenView>,
+}
+
+// ---- rubrics ----
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RubricSummary {
+    pub rubric: RubricId,
+    pub latest_version: u32,
+    pub title: Text,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RubricList {
+    pub rubrics: Vec<RubricSummary>,
+}
+
+/// One version of a rubric, in full.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RubricVersionView {
+    pub rubric: RubricId,
+    pub version: u32,
+    pub latest_version: u32,
+    pub definition: RubricDefinition,
+}
+
+// ---- periods ----
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PeriodView {
+    pub period: PeriodId,
+    pub name: String,
+    pub cadence: Cadence,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub rubric: RubricId,
+    pub rubric_version: u32,
+    pub units: Vec<UnitId>,
+    pub stage: Stage,
+    /// How many times it was reopened after publication.
+    pub reopenings: u32,
+    /// The period stream's revision (its ETag).
+    pub revision: Option<u64>,
+}
+
+impl PeriodView {
+    pub fn new(period: &PeriodId, p: &PeriodState, revision: Option<u64>) -> Self {
+        PeriodView {
+            period: period.clone(),
+            name: p.name.clone(),
+            cadence: p.cadence,
+            starts_on: p.starts_on,
+            ends_on: p.ends_on,
+            rubric: p.rubric.clone(),
+            rubric_version: p.rubric_version,
+            units: p.units.clone(),
+            stage: p.stage,
+            reopenings: p.reopenings,
+            revision,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PeriodList {
+    pub periods: Vec<PeriodView>,
+}
+
+// ---- sheets and items ----
+
+/// Where a score stands in review.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReviewView {
+    /// `pending`, `approved` or `rejected`.
+    pub status: ReviewState,
+    pub by: Option<PersonId>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewState {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// Where a score stands against the period's current rubric version.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StandingView {
+    pub status: StandingState,
+    /// Why it awaits re-scoring.
+    pub why: Option<String>,
+    /// The rubric version that removed its item.
+    pub removed_in: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StandingState {
+    Counting,
+    NeedsRescoring,
+    Removed,
+}
+
+/// The current score of an item.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ItemScoreView {
+    pub value: ScoreValue,
+    pub source: ScoreSource,
+    pub last_by: PersonId,
+    /// Everyone who recorded or corrected it (none of them may approve it).
+    pub authors: Vec<PersonId>,
+    pub review: ReviewView,
+    pub standing: StandingView,
+    /// The upheld appeal that last revised it.
+    pub appeal: Option<AppealId>,
+}
+
+impl From<&ItemScore> for ItemScoreView {
+    fn from(s: &ItemScore) -> Self {
+        let review = match &s.review {
+            ReviewStatus::Pending => ReviewView {
+                status: ReviewState::Pending,
+                by: None,
+                comment: None,
+            },
+            ReviewStatus::Approved { by } => ReviewView {
+                status: ReviewState::Approved,
+                by: Some(by.clone()),
+                comment: None,
+            },
+            ReviewStatus::Rejected { by, comment } => ReviewView {
+                status: ReviewState::Rejected,
+                by: Some(by.clone()),
+                comment: Some(comment.clone()),
+            },
+        };
+        let standing = match &s.standing {
+            Standing::Counting => StandingView {
+                status: StandingState::Counting,
+                why: None,
+                removed_in: None,
+            },
+            Standing::NeedsRescoring { why } => StandingView {
+                status: StandingState::NeedsRescoring,
+                why: Some(why.to_string()),
+                removed_in: None,
+            },
+            Standing::Removed { version } => StandingView {
+                status: StandingState::Removed,
+                why: None,
+                removed_in: Some(*version),
+            },
+        };
+        ItemScoreView {
+            value: s.value.clone(),
+            source: s.source,
+            last_by: s.last_by.clone(),
+            authors: s.authors.to_vec(),
+            review,
+            standing,
+            appeal: s.appeal.clone(),
+        }
+    }
+}
+
+/// The unit's own assessment of an item (自评): informational, never counted.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SelfAssessmentView {
+    pub value: ScoreValue,
+    pub note: String,
+    pub evidence: Vec<String>,
+    pub by: PersonId,
+}
+
+/// One item of a sheet.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ItemView {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    /// The item in the period's current rubric version; none when the item was removed from it.
+    pub aspect: Option<AspectCode>,
+    pub title: Option<Text>,
+    pub kind: Option<ItemKind>,
+    pub responsible: Option<PersonId>,
+    pub score: Option<ItemScoreView>,
+    pub self_assessment: Option<SelfAssessmentView>,
+    /// The sheet stream's revision (the item's ETag: items live in their sheet's stream).
+    pub revision: Option<u64>,
+}
+
+impl ItemView {
+    /// The item of a sheet, or none when neither the rubric nor the sheet knows it.
+    pub fn new(state: &State, period: &PeriodId, unit: &UnitId, item: &ItemCode) -> Option<Self> {
+        let sheet = state.sheet(period, unit);
+        let found = state
+            .period_definition(period)
+            .and_then(|def| ledger_projections::rubric::find_item(def, item));
+        let score = sheet.and_then(|s| s.scores.get(item));
+        let own = sheet.and_then(|s| s.self_assessments.get(item));
+        if found.is_none() && score.is_none() && own.is_none() {
+            return None;
+        }
+        let stream = ledger_schemas::ids::stream::sheet(period, unit);
+        Some(ItemView {
+            period: period.clone(),
+            unit: unit.clone(),
+            item: item.clone(),
+            aspect: found.map(|(a, _)| a.code.clone()),
+            title: found.map(|(_, i)| i.title.clone()),
+            kind: found.map(|(_, i)| i.kind.clone()),
+            responsible: found.map(|(_, i)| i.responsible.clone()),
+            score: score.map(ItemScoreView::from),
+            self_assessment: own.map(|s| SelfAssessmentView {
+                value: s.value.clone(),
+                note: s.note.clone(),
+                evidence: s.evidence.clone(),
+                by: s.by.clone(),
+            }),
+            revision: state.revision(&stream),
+        })
+    }
+}
+
+/// One weighted aspect of a scored sheet.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AspectScoreView {
+    pub aspect: AspectCode,
+    pub points: Figure,
+    pub max: Points,
+    pub scored: usize,
+    pub items: usize,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BonusScoreView {
+    pub item: ItemCode,
+    pub claimed: Figure,
+    pub counted: Figure,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DeductionScoreView {
+    pub item: ItemCode,
+    pub cases: u32,
+    pub claimed: Figure,
+    pub counted: Figure,
+}
+
+/// Which figure the grade was read from.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GradeBasisView {
+    Combined,
+    PartyScore,
+}
+
+/// A sheet's totals, party-building score, combined dual score and grade (see SCORING.md).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SheetScoreView {
+    pub aspects: Vec<AspectScoreView>,
+    pub base: Figure,
+    pub base_max: Figure,
+    pub bonuses: Vec<BonusScoreView>,
+    pub bonus: Figure,
+    pub deductions: Vec<DeductionScoreView>,
+    pub deduction: Figure,
+    pub vetoed_items: Vec<ItemCode>,
+    pub party_veto: bool,
+    pub business_veto: bool,
+    pub party_score: Figure,
+    pub business_score: Option<Figure>,
+    pub combined: Option<Figure>,
+    pub graded_on: GradeBasisView,
+    pub grade: GradeCode,
+    pub capped_by_veto: bool,
+    pub complete: bool,
+    pub unscored: Vec<ItemCode>,
+    pub ignored: Vec<ItemCode>,
+}
+
+impl From<&SheetScore> for SheetScoreView {
+    fn from(s: &SheetScore) -> Self {
+        SheetScoreView {
+            aspects: s
+                .aspects
+                .iter()
+                .map(|a| AspectScoreView {
+                    aspect: a.aspect.clone(),
+                    points: Figure::of(a.points),
+                    max: a.max,
+                    scored: a.scored,
+                    items: a.items,
+                })
+                .collect(),
+            base: Figure::of(s.base),
+            base_max: Figure::of(s.base_max),
+            bonuses: s
+                .bonuses
+                .iter()
+                .map(|b| BonusScoreView {
+                    item: b.item.clone(),
+                    claimed: Figure::of(b.claimed),
+                    counted: Figure::of(b.counted),
+                })
+                .collect(),
+            bonus: Figure::of(s.bonus),
+            deductions: s
+                .deductions
+                .iter()
+                .map(|d| DeductionScoreView {
+                    item: d.item.clone(),
+                    cases: d.cases,
+                    claimed: Figure::of(d.claimed),
+                    counted: Figure::of(d.counted),
+                })
+                .collect(),
+            deduction: Figure::of(s.deduction),
+            vetoed_items: s.vetoed_items.clone(),
+            party_veto: s.party_veto,
+            business_veto: s.business_veto,
+            party_score: Figure::of(s.party_score),
+            business_score: s.business_score.map(Figure::of),
+            combined: s.combined.map(Figure::of),
+            graded_on: match s.graded_on {
+                GradeBasis::Combined => GradeBasisView::Combined,
+                GradeBasis::PartyScore => GradeBasisView::PartyScore,
+            },
+            grade: s.grade.clone(),
+            capped_by_veto: s.capped_by_veto,
+            complete: s.complete,
+            unscored: s.unscored.clone(),
+            ignored: s.ignored.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BusinessResultView {
+    pub score: Points,
+    pub vetoed: bool,
+    pub source: String,
+}
+
+/// One unit's business result in a period.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct UnitBusinessResult {
+    pub unit: UnitId,
+    /// None while nothing is recorded for the unit.
+    pub result: Option<BusinessResultView>,
+}
+
+/// The business results (经营业绩) of a period's units.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BusinessResultList {
+    pub period: PeriodId,
+    pub units: Vec<UnitBusinessResult>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SheetReviewView {
+    pub decision: ReviewDecision,
+    pub by: PersonId,
+    pub comment: String,
+}
+
+/// One unit's score sheet in one period.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SheetView {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub stage: Stage,
+    pub rubric: RubricId,
+    pub rubric_version: u32,
+    /// The sheet stream's revision (its ETag); none before anything was recorded on it.
+    pub revision: Option<u64>,
+    /// The rubric's items in order, then any scored item the rubric no longer has.
+    pub items: Vec<ItemView>,
+    pub business: Option<BusinessResultView>,
+    pub last_review: Option<SheetReviewView>,
+    pub score: Option<SheetScoreView>,
+}
+
+impl SheetView {
+    pub fn new(state: &State, period: &PeriodId, unit: &UnitId) -> Option<Self> {
+        let p = state.periods.get(period)?;
+        if !p.units.contains(unit) {
+            return None;
+        }
+        let sheet = state.sheet(period, unit);
+        let mut codes: Vec<ItemCode> = state
+            .period_definition(period)
+            .map(|def| {
+                def.aspects
+                    .iter()
+                    .flat_map(|a| a.items.iter().map(|i| i.code.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(sheet) = sheet {
+            for code in sheet.scores.keys().chain(sheet.self_assessments.keys()) {
+                if !codes.contains(code) {
+                    codes.push(code.clone());
+                }
+            }
+        }
+        let items = codes
+            .iter()
+            .filter_map(|code| ItemView::new(state, period, unit, code))
+            .collect();
+        Some(SheetView {
+            period: period.clone(),
+            unit: unit.clone(),
+            stage: p.stage,
+            rubric: p.rubric.clone(),
+            rubric_version: p.rubric_version,
+            revision: state.revision(&ledger_schemas::ids::stream::sheet(period, unit)),
+            items,
+            business: sheet
+                .and_then(|s| s.business.as_ref())
+                .map(|b| BusinessResultView {
+                    score: b.score,
+                    vetoed: b.vetoed,
+                    source: b.source.clone(),
+                }),
+            last_review: sheet
+                .and_then(|s| s.last_review.as_ref())
+                .map(|r| SheetReviewView {
+                    decision: r.decision,
+                    by: r.by.clone(),
+                    comment: r.comment.clone(),
+                }),
+            score: state
+                .score_sheet(period, unit)
+                .as_ref()
+                .map(SheetScoreView::from),
+        })
+    }
+}
+
+// ---- appeals and rectifications ----
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AppealStatusView {
+    Pending,
+    Upheld,
+    Dismissed,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AppealView {
+    pub appeal: AppealId,
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: Option<ItemCode>,
+    pub grounds: String,
+    pub filed_by: PersonId,
+    pub status: AppealStatusView,
+    pub decision: Option<String>,
+}
+
+impl AppealView {
+    pub fn new(state: &State, appeal: &AppealId) -> Option<Self> {
+        let a = state.appeals.get(appeal)?;
+        let (status, decision) = match &a.outcome {
+            None => (AppealStatusView::Pending, None),
+            Some((AppealOutcome::Upheld, d)) => (AppealStatusView::Upheld, Some(d.clone())),
+            Some((AppealOutcome::Dismissed, d)) => (AppealStatusView::Dismissed, Some(d.clone())),
+        };
+        Some(AppealView {
+            appeal: appeal.clone(),
+            period: a.period.clone(),
+            unit: a.unit.clone(),
+            item: a.item.clone(),
+            grounds: a.grounds.clone(),
+            filed_by: a.filed_by.clone(),
+            status,
+            decision,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AppealList {
+    pub appeals: Vec<AppealView>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RectificationStatusView {
+    Open,
+    Submitted,
+    Closed,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RectificationView {
+    pub rectification: RectificationId,
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub responsible: PersonId,
+    pub due_on: NaiveDate,
+    pub finding: String,
+    pub origin: RectificationOrigin,
+    pub status: RectificationStatusView,
+    /// Due before today and not closed (derived, never recorded).
+    pub overdue: bool,
+    pub raised_at: DateTime<Utc>,
+    pub submitted_by: Option<PersonId>,
+    pub evidence: Vec<String>,
+    pub sent_back: u32,
+}
+
+impl RectificationView {
+    pub fn new(id: &RectificationId, r: &RectificationState, today: NaiveDate) -> Self {
+        RectificationView {
+            rectification: id.clone(),
+            period: r.period.clone(),
+            unit: r.unit.clone(),
+            item: r.item.clone(),
+            responsible: r.responsible.clone(),
+            due_on: r.due_on,
+            finding: r.finding.clone(),
+            origin: r.origin,
+            status: match r.status {
+                RectificationStatus::Open => RectificationStatusView::Open,
+                RectificationStatus::Submitted => RectificationStatusView::Submitted,
+                RectificationStatus::Closed => RectificationStatusView::Closed,
+            },
+            overdue: r.is_overdue(today),
+            raised_at: r.raised_at,
+            submitted_by: r.submitted_by.clone(),
+            evidence: r.evidence.clone(),
+            sent_back: r.sent_back,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RectificationList {
+    pub rectifications: Vec<RectificationView>,
+}
+
+// ---- read models: standings, histories, changes, accountability, rubric versions, events ----
+
+/// One unit's line in the standings.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct UnitStandingView {
+    pub unit: UnitId,
+    /// Competition rank ("1224"), from 1, among every unit of the period.
+    pub rank: u32,
+    pub ranked_on: GradeBasisView,
+    pub ranked_score: Figure,
+    pub grade_label: Text,
+    pub score: SheetScoreView,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AspectRankView {
+    pub unit: UnitId,
+    pub points: Figure,
+    pub rank: u32,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AspectRankingView {
+    pub aspect: AspectCode,
+    pub title: Text,
+    pub weight: Points,
+    pub units: Vec<AspectRankView>,
+}
+
+/// The standings of a period, as of a position.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StandingsView {
+    pub period: PeriodId,
+    pub name: String,
+    pub stage: Stage,
+    pub rubric: RubricId,
+    pub rubric_version: u32,
+    /// The position of the last event these standings include.
+    pub as_of: u64,
+    /// The units the caller may see, in rank order (ranks are among all units of the period).
+    pub units: Vec<UnitStandingView>,
+    pub aspects: Vec<AspectRankingView>,
+}
+
+impl StandingsView {
+    /// The standings, keeping only the units `visible` admits.
+    pub fn new(
+        s: &ledger_projections::read::PeriodStandings,
+        visible: impl Fn(&UnitId) -> bool,
+    ) -> Self {
+        StandingsView {
+            period: s.period.clone(),
+            name: s.name.clone(),
+            stage: s.stage,
+            rubric: s.rubric.clone(),
+            rubric_version: s.rubric_version,
+            as_of: s.as_of,
+            units: s
+                .units
+                .iter()
+                .filter(|u| visible(&u.unit))
+                .map(|u| UnitStandingView {
+                    unit: u.unit.clone(),
+                    rank: u.rank,
+                    ranked_on: match u.ranked_on {
+                        GradeBasis::Combined => GradeBasisView::Combined,
+                        GradeBasis::PartyScore => GradeBasisView::PartyScore,
+                    },
+                    ranked_score: Figure::of(u.ranked_score),
+                    grade_label: u.grade_label.clone(),
+                    score: SheetScoreView::from(&u.score),
+                })
+                .collect(),
+            aspects: s
+                .aspects
+                .iter()
+                .map(|a| AspectRankingView {
+                    aspect: a.aspect.clone(),
+                    title: a.title.clone(),
+                    weight: a.weight,
+                    units: a
+                        .units
+                        .iter()
+                        .filter(|u| visible(&u.unit))
+                        .map(|u| AspectRankView {
+                            unit: u.unit.clone(),
+                            points: Figure::of(u.points),
+                            rank: u.rank,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An item's review state right after a change.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewAtTimeView {
+    NotScored,
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// An item's standing right after a change.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StandingAtTimeView {
+    NotScored,
+    Counting,
+    NeedsRescoring,
+    Removed,
+}
+
+/// One change as people read it: who, when, what, old → new, why, evidence, source, rubric version.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ChangeEntryView {
+    pub position: u64,
+    pub recorded_at: DateTime<Utc>,
+    pub event_type: String,
+    pub kind_label: String,
+    pub actor: PersonId,
+    pub role: Role,
+    pub period: Option<PeriodId>,
+    pub unit: Option<UnitId>,
+    pub item: Option<ItemCode>,
+    pub aspect: Option<AspectCode>,
+    pub rubric_version: Option<u32>,
+    pub summary: Text,
+    pub old: Option<Text>,
+    pub new: Option<Text>,
+    pub old_value: Option<ScoreValue>,
+    pub new_value: Option<ScoreValue>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub evidence: Vec<String>,
+    pub source: Option<ScoreSource>,
+    pub review: Option<ReviewAtTimeView>,
+    pub standing: Option<StandingAtTimeView>,
+}
+
+impl From<ledger_projections::read::ChangeView> for ChangeEntryView {
+    fn from(c: ledger_projections::read::ChangeView) -> Self {
+        use ledger_projections::read::{ReviewAtTime as R, StandingAtTime as S};
+        ChangeEntryView {
+            position: c.position,
+            recorded_at: c.recorded_at,
+            event_type: c.event_type.to_owned(),
+            kind_label: c.kind_label.to_owned(),
+            actor: c.actor,
+            role: c.role,
+            period: c.period,
+            unit: c.unit,
+            item: c.item,
+            aspect: c.aspect,
+            rubric_version: c.rubric_version,
+            summary: c.summary,
+            old: c.old,
+            new: c.new,
+            old_value: c.old_value,
+            new_value: c.new_value,
+            reason: c.reason,
+            note: c.note,
+            evidence: c.evidence,
+            source: c.source,
+            review: c.review.map(|r| match r {
+                R::NotScored => ReviewAtTimeView::NotScored,
+                R::Pending => ReviewAtTimeView::Pending,
+                R::Approved => ReviewAtTimeView::Approved,
+                R::Rejected => ReviewAtTimeView::Rejected,
+            }),
+            standing: c.standing.map(|s| match s {
+                S::NotScored => StandingAtTimeView::NotScored,
+                S::Counting => StandingAtTimeView::Counting,
+                S::NeedsRescoring => StandingAtTimeView::NeedsRescoring,
+                S::Removed => StandingAtTimeView::Removed,
+            }),
+        }
+    }
+}
+
+/// The history of a sheet or of one item, oldest first.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HistoryView {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: Option<ItemCode>,
+    pub at_position: u64,
+    pub changes: Vec<ChangeEntryView>,
+}
+
+/// One page of the change log, newest first.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ChangesView {
+    pub at_position: u64,
+    pub changes: Vec<ChangeEntryView>,
+    /// Pass as `before` for the next (older) page; none when nothing older matches.
+    pub next: Option<u64>,
+}
+
+/// One unit's score on an item a person is responsible for.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct OwnedScoreView {
+    pub unit: UnitId,
+    pub value: ScoreValue,
+    pub source: ScoreSource,
+    /// What the value is worth when it counts (deductions negative).
+    pub worth: Option<Figure>,
+    pub standing: StandingState,
+    pub review: ReviewState,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct OwnedItemView {
+    pub period: PeriodId,
+    pub stage: Stage,
+    pub rubric: RubricId,
+    pub rubric_version: u32,
+    pub aspect: AspectCode,
+    pub item: ItemCode,
+    pub title: Text,
+    pub kind: ItemKind,
+    pub scores: Vec<OwnedScoreView>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RectificationLineView {
+    pub rectification: RectificationId,
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub finding: String,
+    pub origin: RectificationOrigin,
+    pub status: RectificationStatusView,
+    pub due_on: NaiveDate,
+    pub days_overdue: i64,
+    pub raised_at: DateTime<Utc>,
+    pub sent_back: u32,
+}
+
+/// What a person is accountable for: items, their scores, open / overdue / closed rectifications.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AccountabilityView {
+    pub person: PersonId,
+    pub name: Option<String>,
+    pub today: NaiveDate,
+    pub at_position: u64,
+    pub items: Vec<OwnedItemView>,
+    pub open: Vec<RectificationLineView>,
+    pub overdue: Vec<RectificationLineView>,
+    pub closed: Vec<RectificationLineView>,
+}
+
+fn status_view(status: RectificationStatus) -> RectificationStatusView {
+    match status {
+        RectificationStatus::Open => RectificationStatusView::Open,
+        RectificationStatus::Submitted => RectificationStatusView::Submitted,
+        RectificationStatus::Closed => RectificationStatusView::Closed,
+    }
+}
+
+impl AccountabilityView {
+    pub fn new(a: &ledger_projections::read::Accountability, at_position: u64) -> Self {
+        let lines = |lines: &[ledger_projections::read::RectificationLine]| {
+            lines
+                .iter()
+                .map(|l| RectificationLineView {
+                    rectification: l.rectification.clone(),
+                    period: l.period.clone(),
+                    unit: l.unit.clone(),
+                    item: l.item.clone(),
+                    finding: l.finding.clone(),
+                    origin: l.origin,
+                    status: status_view(l.status),
+                    due_on: l.due_on,
+                    days_overdue: l.days_overdue,
+                    raised_at: l.raised_at,
+                    sent_back: l.sent_back,
+                })
+                .collect()
+        };
+        AccountabilityView {
+            person: a.person.clone(),
+            name: a.name.clone(),
+            today: a.today,
+            at_position,
+            items: a
+                .items
+                .iter()
+                .map(|i| OwnedItemView {
+                    period: i.period.clone(),
+                    stage: i.stage,
+                    rubric: i.rubric.clone(),
+                    rubric_version: i.rubric_version,
+                    aspect: i.aspect.clone(),
+                    item: i.item.clone(),
+                    title: i.title.clone(),
+                    kind: i.kind.clone(),
+                    scores: i
+                        .scores
+                        .iter()
+                        .map(|s| OwnedScoreView {
+                            unit: s.unit.clone(),
+                            value: s.value.clone(),
+                            source: s.source,
+                            worth: s.worth.map(Figure::of),
+                            standing: match s.standing {
+                                Standing::Counting => StandingState::Counting,
+                                Standing::NeedsRescoring { .. } => StandingState::NeedsRescoring,
+                                Standing::Removed { .. } => StandingState::Removed,
+                            },
+                            review: match s.review {
+                                ReviewStatus::Pending => ReviewState::Pending,
+                                ReviewStatus::Approved { .. } => ReviewState::Approved,
+                                ReviewStatus::Rejected { .. } => ReviewState::Rejected,
+                            },
+                        })
+                        .collect(),
+                })
+                .collect(),
+            open: lines(&a.open),
+            overdue: lines(&a.overdue),
+            closed: lines(&a.closed),
+        }
+    }
+}
+
+/// One version of a rubric in the list of versions.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RubricVersionSummary {
+    pub version: u32,
+    pub title: Text,
+    /// The position of the event that made it.
+    pub made_at: Option<u64>,
+    /// The periods scored against it now.
+    pub periods: Vec<PeriodId>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RubricVersionList {
+    pub rubric: RubricId,
+    pub versions: Vec<RubricVersionSummary>,
+}
+
+/// An adjustment (动态调整) of a rubric: who, when, why, with whose approval, and what changed.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AdjustmentView {
+    pub rubric: RubricId,
+    pub from_version: u32,
+    pub version: u32,
+    pub approver: PersonId,
+    pub recorded_by: PersonId,
+    pub recorded_at: DateTime<Utc>,
+    pub position: u64,
+    pub reason: Option<String>,
+    pub changes: Vec<ledger_schemas::rubric::RubricChange>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AdjustmentList {
+    pub rubric: RubricId,
+    pub adjustments: Vec<AdjustmentView>,
+}
+
+/// One difference between two versions.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DiffEntryView {
+    /// For people, zh-CN first.
+    pub description: String,
+    /// The difference as data: `{"diff": "item_added", ...}` with the old and new values.
+    pub change: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RubricDiffView {
+    pub rubric: RubricId,
+    pub from: u32,
+    pub to: u32,
+    pub changes: Vec<DiffEntryView>,
+}
+
+/// A page of the raw log, oldest first, exactly as stored (hash chain included).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EventPage {
+    pub events: Vec<ledger_schemas::Envelope>,
+    /// Pass as `after` for the next page; none at the end (of the log, or of the point asked).
+    pub next: Option<u64>,
+}

@@ -1,0 +1,324 @@
+//! `ledger import ...`: a rubric file, and score sheets from CSV, all rows or none.
+
+use std::path::Path;
+use std::process::Command as Process;
+use std::sync::Arc;
+
+use ledger::app::{Clock, Ledger};
+use ledger::store::SqliteStore;
+use ledger_projections::domain::Command;
+use ledger_projections::rubric;
+use ledger_schemas::Actor;
+use ledger_schemas::values::{Cadence, Stage, UnitKind};
+
+use crate::cli_support::{events, fails_with_one_line, json, ledger, ok, stderr, stdout};
+use crate::store_support::{TempLedger, temp_ledger};
+
+/// A ledger with the default rubric, units SH-A and SH-B in period 2026Q1 (in scoring) and SH-C
+/// outside it, built through the application service.
+fn scoring_ledger() -> TempLedger {
+    let temp = temp_ledger();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = Arc::new(SqliteStore::open(&temp.path).unwrap());
+        let app = Ledger::open(store.clone(), Clock::System).await.unwrap();
+        let system = Actor::system();
+        let run = |command: Command| app.execute(system.clone(), command);
+        for (unit, name) in [
+            ("SH-A", "甲党支部"),
+            ("SH-B", "乙党支部"),
+            ("SH-C", "丙党支部"),
+        ] {
+            run(Command::RegisterUnit {
+                unit: unit.parse().unwrap(),
+                name: name.into(),
+                kind: UnitKind::Branch,
+                parent: None,
+            })
+            .await
+            .unwrap();
+        }
+        run(Command::DefineRubric {
+            rubric: "default".parse().unwrap(),
+            definition: rubric::default_template(),
+        })
+        .await
+        .unwrap();
+        run(Command::OpenPeriod {
+            period: "2026Q1".parse().unwrap(),
+            name: "2026年第一季度".into(),
+            cadence: Cadence::Quarterly,
+            starts_on: "2026-01-01".parse().unwrap(),
+            ends_on: "2026-03-31".parse().unwrap(),
+            rubric: "default".parse().unwrap(),
+            rubric_version: 1,
+            units: vec!["SH-A".parse().unwrap(), "SH-B".parse().unwrap()],
+        })
+        .await
+        .unwrap();
+        for to in [Stage::SelfAssessment, Stage::Scoring] {
+            run(Command::AdvanceStage {
+                period: "2026Q1".parse().unwrap(),
+                to,
+                expected_revision: None,
+            })
+            .await
+            .unwrap();
+        }
+        store.close().await;
+    });
+    temp
+}
+
+fn write(temp: &TempLedger, name: &str, text: &str) -> std::path::PathBuf {
+    let path = temp.dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn import_scores(ledger_path: &Path, file: &Path) -> std::process::Output {
+    ledger(
+        ledger_path,
+        &[
+            "import",
+            "scores",
+            "--period",
+            "2026Q1",
+            file.to_str().unwrap(),
+        ],
+    )
+}
+
+/// Every value form an office writes: points with and without 分, ladder codes and Chinese labels,
+/// awards, cases, a veto; a quoted note with a comma; several evidence references.
+const GOOD: &str = "\
+unit,item,value,note,evidence
+SH-A,A1,2,\"按期换届, 不扣分\",换届批复.pdf; 选举结果.pdf
+SH-A,A2,2.5分,少开1次支委会,会议记录.pdf
+SH-A,A3,3,,
+SH-A,A4,1.5,,
+SH-A,B1,4,,
+SH-A,B2,好,,
+SH-A,B3,较好,,
+SH-A,B4,good,,
+SH-A,B5,一般,,
+SH-A,C1,4,,
+SH-A,C2,fairly_good,,
+SH-A,C3,4,,
+SH-A,C4,3.5,,
+SH-A,C5,4,,
+SH-A,D1,3,,
+SH-A,D2,3,,
+SH-A,D3,差,,
+SH-A,D4,3,,
+SH-A,D5,2.5,,
+SH-A,E1,3,,
+SH-A,E2,3,,
+SH-A,E3,2,,
+SH-A,E4,好,,
+SH-A,E5,3,,
+SH-A,F1,好,,
+SH-A,F2,4,,
+SH-A,F3,较好,,
+SH-A,F4,4,,
+SH-A,F5,3.5,,
+SH-A,G1,经营利润超目标:1；党建品牌:0.5,,
+SH-A,G2,市级表彰:1,,
+SH-A,G3,1起,通报批评1起,通报.pdf
+SH-A,G4,否,,
+SH-B,A1,1.5,,
+SH-B,B2,一般,,
+SH-B,G4,no,,
+";
+
+/// A good CSV records every row (as `import` scores, all of SH-A's sheet complete); importing the
+/// same file again records nothing; a changed value without a reason is refused naming its row and
+/// column, and with a reason it is recorded as a correction.
+#[test]
+fn a_good_csv_records_every_row_once() {
+    let temp = scoring_ledger();
+    let before = events(&temp.path);
+    let file = write(&temp, "good.csv", GOOD);
+    let out = import_scores(&temp.path, &file);
+    assert!(stdout(ok(&out)).contains("36"), "{}", stdout(&out));
+    assert_eq!(events(&temp.path), before + 36);
+
+    let recorded = json(&ledger(
+        &temp.path,
+        &[
+            "changes",
+            "--type",
+            "ScoreRecorded",
+            "--limit",
+            "0",
+            "--json",
+        ],
+    ));
+    let recorded = recorded.as_array().unwrap();
+    assert_eq!(recorded.len(), 36);
+    assert!(recorded.iter().all(|c| c["source"] == "import"));
+    let a1 = recorded
+        .iter()
+        .find(|c| c["unit"] == "SH-A" && c["item"] == "A1")
+        .unwrap();
+    assert_eq!(a1["note"], "按期换届, 不扣分");
+    assert_eq!(
+        a1["evidence"],
+        serde_json::json!(["换届批复.pdf", "选举结果.pdf"])
+    );
+
+    let standings = json(&ledger(
+        &temp.path,
+        &["standings", "--period", "2026Q1", "--json"],
+    ));
+    let sh_a = standings["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["unit"] == "SH-A")
+        .unwrap();
+    assert_eq!(sh_a["score"]["complete"], true);
+
+    // Again: nothing new.
+    ok(&import_scores(&temp.path, &file));
+    assert_eq!(events(&temp.path), before + 36);
+
+    let changed = write(&temp, "changed.csv", "unit,item,value\nSH-A,A1,1\n");
+    let out = import_scores(&temp.path, &changed);
+    fails_with_one_line(&out);
+    assert!(
+        stderr(&out).contains("第 2 行 C 列 value"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(events(&temp.path), before + 36);
+
+    let corrected = write(
+        &temp,
+        "corrected.csv",
+        "单位,子项目,得分,更正原因\nSH-A,A1,1,\"复核: 委员缺额未增补, 扣1分\"\n",
+    );
+    ok(&import_scores(&temp.path, &corrected));
+    assert_eq!(events(&temp.path), before + 37);
+    let corrections = json(&ledger(
+        &temp.path,
+        &["changes", "--type", "ScoreCorrected", "--json"],
+    ));
+    assert_eq!(corrections[0]["reason"], "复核: 委员缺额未增补, 扣1分");
+    assert_eq!(corrections[0]["source"], "import");
+}
+
+/// A CSV with an unknown unit, an unknown item, points out of range, a level not on the ladder, a row
+/// with the wrong number of columns, a unit outside the period, a bad veto and a repeated row reports
+/// each bad row with its row number and column, and records nothing, not even its good row.
+#[test]
+fn a_bad_csv_reports_every_bad_row_and_records_nothing() {
+    let temp = scoring_ledger();
+    let before = events(&temp.path);
+    let file = write(
+        &temp,
+        "bad.csv",
+        "\
+unit,item,value,note,evidence
+SH-B,A1,2,fine,
+SH-X,A2,2,,
+SH-B,Z9,2,,
+SH-B,A3,3.5,,
+SH-B,B2,优秀,,
+SH-B,A4,1
+SH-C,A4,1,,
+SH-B,G4,maybe,,
+SH-B,A1,1,,
+",
+    );
+    let out = import_scores(&temp.path, &file);
+    let reason = fails_with_one_line(&out);
+    assert!(reason.contains("nothing was recorded"), "{reason}");
+    assert!(reason.contains("8 bad rows"), "{reason}");
+    let err = stderr(&out);
+    for expected in [
+        "第 3 行 A 列 unit",
+        "第 4 行 B 列 item",
+        "第 5 行 C 列 value",
+        "第 6 行 C 列 value",
+        "第 7 行 (row 7)",
+        "第 8 行 A 列 unit",
+        "第 9 行 C 列 value",
+        "第 10 行 B 列 item",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    assert!(
+        err.contains("SH-X") && err.contains("Z9") && err.contains("3.5"),
+        "{err}"
+    );
+    assert!(err.contains("has 3 columns, the header has 5"), "{err}");
+    assert!(
+        !err.lines().any(|l| l.starts_with("第 2 行")),
+        "row 2 is good:\n{err}"
+    );
+    assert_eq!(events(&temp.path), before);
+}
+
+/// An unknown period, a file without the required columns, and a period not in scoring are refused
+/// with a one-line reason, recording nothing.
+#[test]
+fn import_refuses_an_unknown_period_or_header_in_one_line() {
+    let temp = scoring_ledger();
+    let before = events(&temp.path);
+    let file = write(&temp, "good.csv", GOOD);
+    let out = ledger(
+        &temp.path,
+        &[
+            "import",
+            "scores",
+            "--period",
+            "2099Q9",
+            file.to_str().unwrap(),
+        ],
+    );
+    let reason = fails_with_one_line(&out);
+    assert!(
+        reason.contains("2099Q9") && reason.contains("2026Q1"),
+        "{reason}"
+    );
+
+    let headless = write(&temp, "headless.csv", "SH-A,A1,2\n");
+    let reason = fails_with_one_line(&import_scores(&temp.path, &headless));
+    assert!(reason.contains("row 1"), "{reason}");
+    assert_eq!(events(&temp.path), before);
+}
+
+/// `ledger import --ledger FILE rubric FILE` loads a rubric file like `rubric load --file`, with the
+/// ledger option before the subcommand.
+#[test]
+fn import_rubric_loads_a_rubric_file() {
+    let temp = temp_ledger();
+    ok(&ledger(&temp.path, &["init"]));
+    let file = write(&temp, "rubric.json", rubric::DEFAULT_TEMPLATE_JSON);
+    let out = Process::new(env!("CARGO_BIN_EXE_ledger"))
+        .args(["import", "--ledger"])
+        .arg(&temp.path)
+        .args(["rubric"])
+        .arg(&file)
+        .env_remove("LEDGER_PATH")
+        .output()
+        .unwrap();
+    assert!(stdout(ok(&out)).contains("33"), "{}", stdout(&out));
+    assert_eq!(events(&temp.path), 1);
+    let broken = write(&temp, "broken.json", "{\"title\": ");
+    fails_with_one_line(&ledger(
+        &temp.path,
+        &[
+            "import",
+            "rubric",
+            "--rubric",
+            "other",
+            broken.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(events(&temp.path), 1);
+}

@@ -1,0 +1,198 @@
+//! `ledger standings`, `ledger history` and `ledger changes` on the demo ledger: output shapes, as-of
+//! reads, filters, and one-line refusals.
+
+use crate::cli_support::{fails_with_one_line, json, ledger, milestone, ok, shared_demo, stdout};
+
+/// `standings --csv` has a fixed header (aspects A–F among it) and one row per unit with ranks from
+/// 1; `--json` is the read model's shape with eight units and six aspect rankings; the table names
+/// the period and its stage.
+#[test]
+fn standings_csv_json_and_table_have_their_shape() {
+    let demo = shared_demo();
+    let out = ledger(&demo.path, &["standings", "--period", "2026Q3", "--csv"]);
+    let text = stdout(ok(&out));
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "period,rank,unit,unit_name,aspect_A,aspect_B,aspect_C,aspect_D,aspect_E,aspect_F,base,bonus,deduction,party_score,business_score,combined,ranked_on,ranked_score,grade,grade_label,capped_by_veto,complete,as_of_position"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 8);
+    assert!(rows.iter().all(|r| r.len() == 23 && r[0] == "2026Q3"));
+    assert_eq!(rows[0][1], "1");
+    assert!(rows.iter().any(|r| r[3] == "盛和城镇党支部"));
+
+    let standings = json(&ledger(
+        &demo.path,
+        &["standings", "--period", "2026Q3", "--json"],
+    ));
+    assert_eq!(standings["period"], "2026Q3");
+    assert_eq!(standings["stage"], "published");
+    assert_eq!(standings["units"].as_array().unwrap().len(), 8);
+    assert_eq!(standings["aspects"].as_array().unwrap().len(), 6);
+    assert!(standings["units"][0]["score"]["combined"].is_string());
+
+    let table = stdout(ok(&ledger(
+        &demo.path,
+        &["standings", "--period", "2026Q4"],
+    )));
+    assert!(
+        table.contains("2026年第四季度") && table.contains("审核 review"),
+        "{table}"
+    );
+    assert!(table.contains("第 2 版"), "{table}");
+}
+
+/// As of the moment 2026Q3 was published (by time or by position, the same answer), the appealed
+/// unit's aspect C is one point lower than after the upheld appeal.
+#[test]
+fn standings_as_of_publication_differ_from_after_the_appeal() {
+    let demo = shared_demo();
+    let (time, position) = milestone(&demo.summary, "2026Q3 公示");
+    let aspect_c = |args: &[&str]| {
+        let mut all = vec!["standings", "--period", "2026Q3", "--json"];
+        all.extend_from_slice(args);
+        let s = json(&ledger(&demo.path, &all));
+        let unit = s["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["unit"] == "SH-CZ-B1")
+            .unwrap()
+            .clone();
+        (
+            s["as_of"].as_u64().unwrap(),
+            unit["score"]["aspects"][2]["points"]
+                .as_str()
+                .unwrap()
+                .parse::<f64>()
+                .unwrap(),
+        )
+    };
+    let by_time = aspect_c(&["--as-of", &time]);
+    let by_position = aspect_c(&["--at-position", &position.to_string()]);
+    let now = aspect_c(&[]);
+    assert_eq!(by_time, by_position);
+    assert_eq!(by_time.0, position);
+    assert_eq!(now.1 - by_time.1, 1.0, "the appeal revised C1 from 3 to 4");
+}
+
+/// An unknown period is refused in one line naming it and the known periods; so is a period that
+/// did not exist yet at the position asked, and an unreadable time.
+#[test]
+fn unknown_period_fails_with_one_line() {
+    let demo = shared_demo();
+    let reason = fails_with_one_line(&ledger(&demo.path, &["standings", "--period", "2099Q1"]));
+    assert!(
+        reason.contains("2099Q1") && reason.contains("2026Q3, 2026Q4"),
+        "{reason}"
+    );
+    let (_, setup) = milestone(&demo.summary, "组织");
+    let reason = fails_with_one_line(&ledger(
+        &demo.path,
+        &[
+            "standings",
+            "--period",
+            "2026Q3",
+            "--at-position",
+            &setup.to_string(),
+        ],
+    ));
+    assert!(reason.contains("2026Q3"), "{reason}");
+    let out = ledger(
+        &demo.path,
+        &["standings", "--period", "2026Q3", "--as-of", "yesterday"],
+    );
+    assert!(!out.status.success());
+}
+
+/// The change log filtered by person holds only that person's changes; by type, exactly the one
+/// upheld appeal; `--csv` has its header; an unknown type or unit is refused in one line.
+#[test]
+fn changes_filter_and_export() {
+    let demo = shared_demo();
+    let zhao = json(&ledger(
+        &demo.path,
+        &[
+            "changes",
+            "--person",
+            "reviewer-zhao",
+            "--limit",
+            "0",
+            "--json",
+        ],
+    ));
+    let zhao = zhao.as_array().unwrap();
+    assert!(zhao.len() >= 4);
+    assert!(zhao.iter().all(|c| c["actor"] == "reviewer-zhao"));
+    // Newest first.
+    assert!(
+        zhao.windows(2)
+            .all(|w| w[0]["position"].as_u64() > w[1]["position"].as_u64())
+    );
+
+    let upheld = json(&ledger(
+        &demo.path,
+        &["changes", "--type", "AppealUpheld", "--json"],
+    ));
+    assert_eq!(upheld.as_array().unwrap().len(), 1);
+
+    let limited = json(&ledger(&demo.path, &["changes", "--limit", "7", "--json"]));
+    assert_eq!(limited.as_array().unwrap().len(), 7);
+
+    let csv = stdout(ok(&ledger(
+        &demo.path,
+        &["changes", "--unit", "SH-NY-B2", "--item", "F5", "--csv"],
+    )));
+    assert!(csv.starts_with(
+        "position,recorded_at,event_type,actor,role,period,unit,item,aspect,rubric_version,summary_zh,summary_en,old,new,reason,note,evidence,source\n"
+    ));
+    assert!(
+        csv.contains("ScoreCorrected") && csv.contains("RectificationRaised"),
+        "{csv}"
+    );
+
+    let reason = fails_with_one_line(&ledger(&demo.path, &["changes", "--type", "ScoreDeleted"]));
+    assert!(reason.contains("ScoreDeleted"), "{reason}");
+    let reason = fails_with_one_line(&ledger(&demo.path, &["changes", "--unit", "NO-SUCH"]));
+    assert!(reason.contains("NO-SUCH"), "{reason}");
+}
+
+/// An item's history runs oldest first from the self-assessment to the appeal's revision, which is
+/// recorded with the `appeal` source; the sheet's history includes the item's.
+#[test]
+fn history_shows_an_item_from_self_assessment_to_appeal() {
+    let demo = shared_demo();
+    let item = json(&ledger(
+        &demo.path,
+        &[
+            "history", "--period", "2026Q3", "--unit", "SH-CZ-B1", "--item", "C1", "--json",
+        ],
+    ));
+    let item = item.as_array().unwrap();
+    assert_eq!(item[0]["event_type"], "SelfAssessmentRecorded");
+    let last = item.last().unwrap();
+    assert_eq!(last["event_type"], "ScoreCorrected");
+    assert_eq!(last["source"], "appeal");
+    let sheet = json(&ledger(
+        &demo.path,
+        &[
+            "history", "--period", "2026Q3", "--unit", "SH-CZ-B1", "--json",
+        ],
+    ));
+    assert!(sheet.as_array().unwrap().len() > item.len());
+    let table = stdout(ok(&ledger(
+        &demo.path,
+        &[
+            "history", "--period", "2026Q3", "--unit", "SH-CZ-B1", "--item", "C1",
+        ],
+    )));
+    assert!(table.contains("3 分 → 4 分"), "{table}");
+    let reason = fails_with_one_line(&ledger(
+        &demo.path,
+        &[
+            "history", "--period", "2026Q3", "--unit", "SH", "--item", "C1",
+        ],
+    ));
+    assert!(reason.contains("SH"), "{reason}");
+}

@@ -1,0 +1,89 @@
+//! `ledger serve` as a program: it listens where `--listen` says, serves the API over the
+//! `--ledger` file, and on SIGTERM finishes and exits 0.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use hyper::Method;
+use ledger_schemas::Role;
+
+use crate::store_support::temp_ledger;
+
+/// Starts `ledger serve --listen 127.0.0.1:0`, reads the address it prints, fetches the OpenAPI
+/// document and an authenticated list (with a token issued beforehand on the same file), then sends
+/// SIGTERM: the process exits 0 and the ledger file still opens.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_listens_answers_and_stops_on_sigterm() {
+    let temp = temp_ledger();
+    // The first token comes from the machine that holds the ledger (here: the library call the
+    // `ledger token issue` command makes), before the server opens the file.
+    let token = {
+        let store = std::sync::Arc::new(ledger::store::SqliteStore::open(&temp.path).unwrap());
+        let app = ledger::app::Ledger::open(store.clone(), ledger::app::Clock::System)
+            .await
+            .unwrap();
+        let person = ledger_schemas::ids::PersonId::new("admin-1").unwrap();
+        let token = ledger::app::tokens::issue_token(&app, &person, Role::Admin, &[])
+            .await
+            .unwrap();
+        store.close().await;
+        token
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ledger"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--ledger"])
+        .arg(&temp.path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ledger serve");
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<hyper::body::Bytes>>();
+    let get = |path: &str, token: Option<&str>| {
+        let mut request = hyper::Request::builder()
+            .method(Method::GET)
+            .uri(format!("http://{addr}{path}"));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        client.request(request.body(Default::default()).unwrap())
+    };
+    let document = get("/api/v1/openapi.json", None).await.expect("openapi");
+    assert_eq!(document.status(), 200);
+    let units = get("/api/v1/units", Some(&token)).await.expect("units");
+    assert_eq!(units.status(), 200);
+    let refused = get("/api/v1/units", None).await.expect("units");
+    assert_eq!(refused.status(), 401);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = tokio::time::timeout(
+        Duration::from_secs(20),
+        tokio::task::spawn_blocking(move || child.wait()),
+    )
+    .await
+    .expect("ledger serve stops within 20 s")
+    .unwrap()
+    .unwrap();
+    assert!(exit.success(), "exit status {exit:?}");
+    assert!(ledger::store::SqliteStore::open_existing(&temp.path).is_ok());
+}

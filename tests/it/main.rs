@@ -1,0 +1,26 @@
+//! The one integration-test binary: black-box tests of the `ledger` library and program.
+//!
+//! Each module is one area; every test makes its own temporary ledger.
+
+mod app;
+mod cli_demo;
+mod cli_import;
+mod cli_read;
+mod cli_support;
+mod cli_token;
+mod crash;
+mod http_authz;
+mod http_bad_input;
+mod http_bench;
+mod http_concurrency;
+mod http_lifecycle;
+mod http_openapi;
+mod http_serve_cli;
+mod http_support;
+mod kurrent;
+mod kurrent_faults;
+mod rubric_cli;
+mod store_cli;
+mod store_contract;
+mod store_sqlite;
+mod store_support;
