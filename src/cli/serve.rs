@@ -1,6 +1,7 @@
 //! `ledger serve --listen ADDR:PORT --ledger FILE`: the HTTP API over one ledger file, until Ctrl-C
 //! or SIGTERM; then the requests in flight finish, the store flushes and closes, and the command
-//! exits 0.
+//! exits 0. `--store kurrentdb://host:2113?tls=false` (or `esdb://...`) serves a KurrentDB or
+//! EventStoreDB cluster instead of the file; the embedded file stays the default.
 //!
 //! The ledger file is created if it does not exist. Nobody can call the API until a token exists:
 //! the first one comes from `ledger token issue` on this machine.
@@ -16,7 +17,7 @@ use tokio::net::TcpListener;
 use super::LedgerArg;
 use crate::app::{Clock, Ledger};
 use crate::http::{Api, serve};
-use crate::store::SqliteStore;
+use crate::store::any::{Store, open_store};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -25,12 +26,20 @@ pub struct ServeArgs {
     /// 监听地址 The address and port to listen on (port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// 事件存储 The event store: a KurrentDB/EventStoreDB connection string
+    /// (`kurrentdb://host:2113?tls=false`, `esdb://...`); the `--ledger` file when absent.
+    #[arg(long, env = "LEDGER_STORE")]
+    pub store: Option<String>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let rt = super::runtime()?;
-    rt.block_on(serve_file(
-        &args.ledger.path,
+    let spec = match &args.store {
+        Some(url) => url.clone(),
+        None => args.ledger.path.to_string_lossy().into_owned(),
+    };
+    rt.block_on(serve_spec(
+        &spec,
         &args.listen,
         shutdown_signal(),
         |addr| {
@@ -47,10 +56,21 @@ pub async fn serve_file(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
-    let store =
-        Arc::new(SqliteStore::open(path).with_context(|| {
-            format!("无法打开账本 (cannot open the ledger) {}", path.display())
-        })?);
+    serve_spec(&path.to_string_lossy(), listen, shutdown, ready).await
+}
+
+/// Serves the store a spec names (a ledger file, or a KurrentDB connection string).
+pub async fn serve_spec(
+    spec: &str,
+    listen: &str,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let store: Arc<Store> = Arc::new(
+        open_store(spec)
+            .await
+            .with_context(|| format!("无法打开事件存储 (cannot open the event store) {spec}"))?,
+    );
     let ledger = Arc::new(Ledger::open(store.clone(), Clock::System).await?);
     let api = Api::new(ledger);
     // Fold the read models before the first request rather than during it.

@@ -49,6 +49,17 @@ pub async fn open_store(spec: &str) -> Result<Store, StoreError> {
     Ok(Store::Sqlite(opened?))
 }
 
+impl Store {
+    /// Flushes and closes what needs it: the embedded store's writer finishes its queue; the
+    /// KurrentDB adapter holds nothing that outlives a dropped connection.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(s) => s.close().await,
+            Store::Kurrent(_) => {}
+        }
+    }
+}
+
 impl EventStore for Store {
     async fn append(
         &self,

@@ -24,3 +24,4 @@ mod store_cli;
 mod store_contract;
 mod store_sqlite;
 mod store_support;
+mod kurrent_serve;
