@@ -5,11 +5,14 @@
 //!   knows SQL;
 //! - [`app`]: the application service ([`app::Ledger`]): commands decided against the folded
 //!   state and appended with optimistic concurrency;
+//! - [`audit`]: the ledger's signing key, its signed checkpoints and their verification against
+//!   the recomputed Merkle tree;
 //! - [`cli`]: the command line, one module per subcommand;
 //! - [`demo`]: the demo ledger, built through the application service only;
 //! - [`http`]: the HTTP API (axum): routes, authentication, problem+json errors, OpenAPI; the only
 //!   code that knows HTTP.
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod demo;
 pub mod http;

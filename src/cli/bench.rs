@@ -43,6 +43,15 @@ pub struct BenchArgs {
 pub enum BenchTarget {
     /// 事件存储 The event store: append (one at a time, concurrent), read, verify.
     Store(StoreBenchArgs),
+    /// HTTP 接口 Concurrent clients recording scores over HTTP on loopback, beside direct calls.
+    Http(super::bench_http::HttpBenchArgs),
+    /// KurrentDB 适配器 The KurrentDB adapter through the test server, beside the embedded store.
+    Kurrent(super::bench_kurrent::KurrentBenchArgs),
+    /// 审计 Audit integrity: verify rate vs raw SHA-256, proof latency on a 1,000,000-event tree,
+    /// checkpoint cost.
+    Audit(super::bench_audit::AuditBenchArgs),
+    /// 读模型 Read models on a 1,000,000-event ledger: rebuild rate, as-of latency, memory.
+    Projections(super::bench_projections::ProjectionsBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +80,10 @@ pub struct StoreBenchArgs {
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Store(args) => store(args),
+        BenchTarget::Http(args) => super::bench_http::run(args),
+        BenchTarget::Kurrent(args) => super::bench_kurrent::run(args),
+        BenchTarget::Audit(args) => super::bench_audit::run(args),
+        BenchTarget::Projections(args) => super::bench_projections::run(args),
     }
 }
 

@@ -4,10 +4,15 @@
 //! to `ledger.db` in the working directory; every command exits non-zero with a one-line reason on
 //! failure; `--json` gives machine-readable output where a command prints data.
 
+pub mod audit;
 pub mod bench;
+pub mod bench_audit;
 pub mod bench_http;
+pub mod bench_kurrent;
+pub mod bench_projections;
 pub mod debug;
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod read;
 pub mod rebuild;
@@ -54,13 +59,32 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// 校验哈希链 Walk the hash chain and report the first event that does not match.
+    /// 校验账本 Walk the hash chain and the Merkle tree, report the first event that does not match
+    /// and every stored checkpoint that does not agree with the log or the key.
     Verify {
         #[command(flatten)]
         ledger: LedgerArg,
         #[arg(long)]
         json: bool,
+        /// 公钥文件 The ledger's public key as `ledger audit public-key` prints it (default: derived
+        /// from FILE.key beside the ledger).
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<PathBuf>,
+        /// 保存的检查点 A checkpoint note kept earlier: the log must still extend it (rollback/fork).
+        #[arg(long, value_name = "CHECKPOINT_FILE")]
+        against: Option<PathBuf>,
+        /// 审计包 Verify an audit bundle (from `ledger export --audit`) instead of the ledger file.
+        #[arg(long, value_name = "DIR", conflicts_with = "against")]
+        bundle: Option<PathBuf>,
+        /// 事件 ID With --bundle: prove this event's inclusion from the bundle alone, print the proof.
+        #[arg(long, value_name = "ID", requires = "bundle")]
+        event: Option<uuid::Uuid>,
     },
+    /// 导出 Export the audit bundle (`--audit DIR`).
+    Export(export::ExportArgs),
+    /// 审计 The signing key and signed checkpoints: export the public key, sign checkpoints.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// 提供 HTTP 接口 Serve the HTTP API (`--listen ADDR:PORT`) until Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
     /// 性能测试 Run a benchmark and print its results beside a raw baseline.
@@ -98,7 +122,28 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init { ledger, json } => status::init(&ledger.path, json),
         Command::Status { ledger, json } => status::status(&ledger.path, json),
-        Command::Verify { ledger, json } => status::verify(&ledger.path, json),
+        Command::Verify {
+            json,
+            public_key,
+            bundle: Some(bundle),
+            event,
+            ..
+        } => status::verify_bundle(&bundle, json, public_key.as_deref(), event),
+        Command::Verify {
+            ledger,
+            json,
+            public_key,
+            against,
+            bundle: None,
+            ..
+        } => status::verify(
+            &ledger.path,
+            json,
+            public_key.as_deref(),
+            against.as_deref(),
+        ),
+        Command::Export(args) => export::run(args),
+        Command::Audit(cmd) => audit::run(cmd),
         Command::Serve(args) => serve::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Rubric(cmd) => rubric::run(cmd),

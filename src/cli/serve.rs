@@ -75,13 +75,35 @@ pub async fn serve_spec(
     let api = Api::new(ledger);
     // Fold the read models before the first request rather than during it.
     api.reads.catch_up().await?;
+    // Then follow the log as it grows, so that queries find the models current (issue 4).
+    let follower = {
+        let api = api.clone();
+        AbortOnDrop(tokio::spawn(async move {
+            if let Err(err) = api.reads.follow().await {
+                tracing::warn!(
+                    "读模型停止跟随 (the read models stopped following the log; queries catch up instead): {err}"
+                );
+            }
+        }))
+    };
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("无法监听 (cannot listen on) {listen}"))?;
     ready(listener.local_addr()?);
     let served = serve(listener, api, shutdown).await;
+    drop(follower); // stop following before the store closes
     store.close().await;
     served.context("HTTP 服务失败 (the HTTP server failed)")
+}
+
+/// Aborts the task when dropped, so the read-model follower stops however `serve_spec` returns
+/// (an early error included) and never keeps the store open behind the caller's back.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Completes on Ctrl-C, or on SIGTERM where there is one.

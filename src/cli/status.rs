@@ -1,5 +1,5 @@
-//! `ledger init`, `ledger status` and `ledger verify`: create a ledger, show its state, walk its
-//! hash chain.
+//! `ledger init`, `ledger status` and `ledger verify`: create a ledger (and its signing key), show
+//! its state, walk its hash chain and Merkle tree and check its signed checkpoints.
 //!
 //! Output is for people (zh-CN first, then English) unless `--json` is given. `verify` draws a
 //! progress bar on stderr, which indicatif hides when stderr is not a terminal, and exits non-zero
@@ -34,12 +34,20 @@ pub fn init(path: &Path, json: bool) -> anyhow::Result<()> {
         store.close().await;
         state
     })?;
+    // The signing key is made with the ledger (see `crate::audit`), once the file is known to be a
+    // ledger, so that a path that is not one does not get a key beside it.
+    let key = crate::audit::ensure_key(path)?;
     if !json {
         if existed {
             println!("账本已存在 (the ledger already exists)");
         } else {
             println!("已创建账本 (created a new ledger)");
         }
+        println!(
+            "签名密钥 signing key:    {} ({})",
+            crate::audit::key_path(path).display(),
+            key.verifying_key().to_note_verifier()
+        );
     }
     print_state(&state, json)
 }
@@ -97,12 +105,47 @@ struct VerifyOutput {
     broken: Option<String>,
     broken_position: Option<u64>,
     broken_event_id: Option<String>,
+    /// The Merkle root of the whole log as recomputed from the stored (and chain-checked) hashes.
+    tree_root: String,
+    /// Stored checkpoints, and the ones that do not agree with the log or the key, in words.
+    checkpoints: usize,
+    checkpoint_faults: Vec<String>,
+    /// The outcome of `--against`: `None` when not asked, else `"ok"` or the reason it failed.
+    against: Option<String>,
 }
 
-/// `ledger verify`: walks the whole chain; exits non-zero on the first break.
-pub fn verify(path: &Path, json: bool) -> anyhow::Result<()> {
+/// What the audit part of `ledger verify` found beyond the chain.
+struct AuditOutcome {
+    root: ledger_schemas::integrity::Digest,
+    checkpoints: usize,
+    faults: Vec<String>,
+    against: Option<Result<u64, String>>,
+}
+
+/// `ledger verify`: walks the whole chain, recomputes the Merkle tree, checks every stored checkpoint
+/// (and, with `--against`, that the log still extends a kept one); exits non-zero on any failure.
+pub fn verify(
+    path: &Path,
+    json: bool,
+    public_key: Option<&Path>,
+    against: Option<&Path>,
+) -> anyhow::Result<()> {
+    // Read the inputs given by the auditor first, so a bad file fails before the long walk.
+    let key = crate::audit::verifying_key(path, public_key)?;
+    let kept = against
+        .map(|file| {
+            let note = std::fs::read_to_string(file).with_context(|| {
+                format!(
+                    "无法读取检查点 {0} (cannot read the checkpoint {0})",
+                    file.display()
+                )
+            })?;
+            ledger_schemas::checkpoint::Checkpoint::from_note(&note)
+                .with_context(|| format!("{}", file.display()))
+        })
+        .transpose()?;
     let rt = runtime()?;
-    let (report, total, seconds) = rt.block_on(async {
+    let (report, total, seconds, audit) = rt.block_on(async {
         let store = SqliteStore::open_existing(path)?;
         let total = store.state().await?.head_position;
         let progress = Progress::new();
@@ -124,14 +167,50 @@ pub fn verify(path: &Path, json: bool) -> anyhow::Result<()> {
         };
         let started = Instant::now();
         let report = store.verify_chain(progress.clone()).await;
+        let snapshot = store.audit_snapshot().await;
         let seconds = started.elapsed().as_secs_f64();
         ticker.abort();
         bar.set_position(progress.get());
         bar.finish_and_clear();
         store.close().await;
-        Ok::<_, anyhow::Error>((report?, total, seconds))
+        let snapshot = snapshot?;
+        // The chain walk recomputed every hash and compared it with the stored one, so when it is
+        // intact the stored hashes are the recomputed ones and the tree over them is the log's.
+        let tree = ledger_schemas::merkle::MerkleTree::from_event_hashes(&snapshot.event_hashes);
+        let mut faults = Vec::new();
+        match &key {
+            Some(key) => faults.extend(
+                crate::audit::check_checkpoints(&tree, &snapshot.checkpoints, key)
+                    .iter()
+                    .map(ToString::to_string),
+            ),
+            None if !snapshot.checkpoints.is_empty() => faults.push(format!(
+                "没有公钥，无法校验 {} 个检查点：请用 --public-key (no public key to check the {} checkpoints with: pass --public-key)",
+                snapshot.checkpoints.len(),
+                snapshot.checkpoints.len()
+            )),
+            None => {}
+        }
+        let against = match (&kept, &key) {
+            (Some(kept), Some(key)) => Some(
+                crate::audit::check_against(kept, &tree, &snapshot.checkpoints, key)
+                    .map_err(|e| e.to_string()),
+            ),
+            (Some(_), None) => Some(Err(
+                "没有公钥，无法比较保存的检查点 (no public key to check the kept checkpoint with)"
+                    .to_owned(),
+            )),
+            (None, _) => None,
+        };
+        let audit = AuditOutcome {
+            root: tree.current_root(),
+            checkpoints: snapshot.checkpoints.len(),
+            faults,
+            against,
+        };
+        Ok::<_, anyhow::Error>((report?, total, seconds, audit))
     })?;
-    report_verify(path, &report, total, seconds, json)
+    report_verify(path, &report, total, seconds, &audit, json)
 }
 
 fn report_verify(
@@ -139,6 +218,7 @@ fn report_verify(
     report: &ChainReport,
     total: u64,
     seconds: f64,
+    audit: &AuditOutcome,
     json: bool,
 ) -> anyhow::Result<()> {
     let rate = report.verified as f64 / seconds.max(1e-9);
@@ -153,9 +233,17 @@ fn report_verify(
             broken: report.broken.as_ref().map(|b| b.to_string()),
             broken_position: report.broken.as_ref().map(break_position),
             broken_event_id: report.broken.as_ref().map(|b| break_id(b).to_string()),
+            tree_root: audit.root.to_hex(),
+            checkpoints: audit.checkpoints,
+            checkpoint_faults: audit.faults.clone(),
+            against: audit.against.as_ref().map(|r| match r {
+                Ok(_) => "ok".to_owned(),
+                Err(why) => why.clone(),
+            }),
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
     }
+    let mut failures = Vec::new();
     match &report.broken {
         None => {
             if !json {
@@ -169,7 +257,6 @@ fn report_verify(
                     );
                 }
             }
-            Ok(())
         }
         Some(broken) => {
             if !json {
@@ -178,15 +265,46 @@ fn report_verify(
                     report.verified, report.verified
                 );
             }
-            anyhow::bail!(
-                "{}: 哈希链在第 {} 号事件 {} 处断裂 (the hash chain breaks at position {}, event {})",
-                path.display(),
+            failures.push(format!(
+                "哈希链在第 {} 号事件 {} 处断裂 (the hash chain breaks at position {}, event {})",
                 break_position(broken),
                 break_id(broken),
                 break_position(broken),
                 break_id(broken)
-            )
+            ));
         }
+    }
+    if !json {
+        println!(
+            "默克尔树根 Merkle root: {}; 检查点 checkpoints: {} 个, 其中 {} 个有问题 ({} stored, {} at fault)",
+            audit.root,
+            audit.checkpoints,
+            audit.faults.len(),
+            audit.checkpoints,
+            audit.faults.len()
+        );
+        for fault in &audit.faults {
+            println!("检查点有问题 checkpoint FAULT: {fault}");
+        }
+        match &audit.against {
+            Some(Ok(size)) => println!(
+                "日志延续保存的检查点 the log extends the kept checkpoint (checked against the stored checkpoint of size {size})"
+            ),
+            Some(Err(why)) => println!("保存的检查点 kept checkpoint FAILED: {why}"),
+            None => {}
+        }
+    }
+    failures.extend(audit.faults.iter().cloned());
+    if let Some(Err(why)) = &audit.against {
+        failures.push(why.clone());
+    }
+    match failures.first() {
+        None => Ok(()),
+        Some(first) => anyhow::bail!(
+            "{}: 校验失败 verification FAILED ({} 个问题 problems); 第一个 first: {first}",
+            path.display(),
+            failures.len()
+        ),
     }
 }
 
@@ -207,5 +325,64 @@ fn break_id(broken: &ledger_schemas::integrity::ChainBreak) -> uuid::Uuid {
         | Unlinked { event_id, .. }
         | PositionGap { event_id, .. }
         | BackDated { event_id, .. } => *event_id,
+    }
+}
+
+/// `ledger verify --bundle DIR [--event ID]`: verifies an audit bundle without the ledger file (see
+/// `crate::audit::bundle`); with `--event`, prints the event's inclusion proof. Exits non-zero on any
+/// fault, naming the file, event or checkpoint.
+pub fn verify_bundle(
+    dir: &Path,
+    json: bool,
+    public_key: Option<&Path>,
+    event: Option<uuid::Uuid>,
+) -> anyhow::Result<()> {
+    // The ledger path is irrelevant here: with `public_key` absent, the bundle's own key is used.
+    let key = match public_key {
+        Some(file) => crate::audit::verifying_key(Path::new(""), Some(file))?,
+        None => None,
+    };
+    let (report, inclusion) = crate::audit::bundle::verify(dir, key.as_ref(), event)?;
+    if json {
+        let out = serde_json::json!({ "report": report, "inclusion": inclusion });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "审计包 bundle {}: {} 个事件 events ({} 个链接完好 chain-verified), {} 个检查点 checkpoints, 默克尔根 Merkle root {}",
+            dir.display(),
+            report.events,
+            report.verified,
+            report.checkpoints,
+            report.tree_root
+        );
+        for fault in &report.faults {
+            println!("问题 FAULT: {fault}");
+        }
+        if let Some(inclusion) = &inclusion {
+            println!(
+                "事件 event {} 位于第 {} 号 (at position {}), 哈希 hash {}",
+                inclusion.event_id, inclusion.position, inclusion.position, inclusion.event_hash
+            );
+            println!(
+                "包含证明 inclusion proof (leaf index {}, tree size {}), 自叶向上 from the leaf up:",
+                inclusion.proof.leaf_index, inclusion.proof.tree_size
+            );
+            for hash in &inclusion.proof.path {
+                println!("  {hash}");
+            }
+            print!(
+                "对照的检查点 against the checkpoint:\n{}",
+                inclusion.checkpoint
+            );
+            println!("包含证明有效 inclusion proof OK");
+        }
+    }
+    match report.faults.first() {
+        None => Ok(()),
+        Some(first) => anyhow::bail!(
+            "{}: 审计包校验失败 bundle verification FAILED ({} 个问题 problems); 第一个 first: {first}",
+            dir.display(),
+            report.faults.len()
+        ),
     }
 }

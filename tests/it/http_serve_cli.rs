@@ -31,27 +31,11 @@ async fn serve_listens_answers_and_stops_on_sigterm() {
         store.close().await;
         token
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ledger"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--ledger"])
-        .arg(&temp.path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ledger serve");
-    let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line
-    })
-    .await
-    .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
+    let (mut child, addr) = spawn_serve(&[
+        "--ledger",
+        temp.path.to_str().expect("a UTF-8 temporary path"),
+    ])
+    .await;
 
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<http_body_util::Full<hyper::body::Bytes>>();
@@ -86,4 +70,32 @@ async fn serve_listens_answers_and_stops_on_sigterm() {
     .unwrap();
     assert!(exit.success(), "exit status {exit:?}");
     assert!(ledger::store::SqliteStore::open_existing(&temp.path).is_ok());
+}
+
+/// Starts `ledger serve --listen 127.0.0.1:0` with `args`, and returns the child and the
+/// `host:port` it printed once it listens.
+pub async fn spawn_serve(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ledger"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("LEDGER_STORE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ledger serve");
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (child, addr)
 }

@@ -1,9 +1,8 @@
 //! `ledger serve --store kurrentdb://...`: the program serves a KurrentDB/EventStoreDB cluster (here
 //! the wire-compatible test server) instead of a ledger file.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 
 use hyper::Method;
@@ -11,6 +10,8 @@ use ledger::app::{Clock, Ledger};
 use ledger::store::kurrent::KurrentStore;
 use ledger_schemas::Role;
 use ledger_schemas::ids::PersonId;
+
+use crate::http_serve_cli::spawn_serve;
 
 /// A token issued through the adapter opens the API that `ledger serve --store URL` serves from the
 /// same cluster; a unit registered over HTTP is read back; SIGTERM stops the server.
@@ -28,27 +29,7 @@ async fn serve_runs_on_a_kurrentdb_connection_string() {
             .await
             .unwrap()
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ledger"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--store", &url])
-        .env_remove("LEDGER_STORE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ledger serve");
-    let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line
-    })
-    .await
-    .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
+    let (mut child, addr) = spawn_serve(&["--store", &url]).await;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<http_body_util::Full<hyper::body::Bytes>>();
     let request = |method: Method, path: &str, body: &str| {

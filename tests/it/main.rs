@@ -3,6 +3,8 @@
 //! Each module is one area; every test makes its own temporary ledger.
 
 mod app;
+mod audit_bundle;
+mod audit_tamper;
 mod cli_demo;
 mod cli_import;
 mod cli_read;
@@ -19,9 +21,12 @@ mod http_serve_cli;
 mod http_support;
 mod kurrent;
 mod kurrent_faults;
+mod kurrent_serve;
+mod reads_as_of;
+mod reads_follow;
+mod reads_rebuild_cli;
 mod rubric_cli;
 mod store_cli;
 mod store_contract;
 mod store_sqlite;
 mod store_support;
-mod kurrent_serve;

@@ -5,6 +5,8 @@
 //! - `writer`: the single writer thread and its group commit (one transaction, one fsync, many
 //!   appends, each in its own savepoint);
 //! - `row`: the `events` table's rows as [`Envelope`]s, and the reading queries;
+//! - `checkpoints`: the signed checkpoints kept beside the log, and the event hashes the Merkle
+//!   tree is rebuilt from;
 //! - `error`: SQLite's and the OS's failures as [`StoreError`]s naming the file and the cause.
 //!
 //! Readers each have their own connection, taken from a small pool and used on tokio's blocking
@@ -14,6 +16,7 @@
 //! read correctly (the writer re-reads the head under the write lock) but are only announced to this
 //! process's subscriptions by the next append made here.
 
+mod checkpoints;
 mod error;
 mod row;
 pub mod schema;
@@ -39,6 +42,7 @@ use super::{
     Progress, ReadFrom, StoreError, Subscription,
 };
 
+pub use self::checkpoints::AuditSnapshot;
 pub use self::writer::{MAX_BATCH_EVENTS, MAX_BATCH_REQUESTS, WriterCounts};
 
 /// Requests that may wait for the writer before `append` itself waits (back-pressure).

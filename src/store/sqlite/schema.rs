@@ -93,6 +93,28 @@ pub const MIGRATIONS: &[Migration] = &[
             END;
         ",
     },
+    Migration {
+        to: 3,
+        what: "the checkpoints table: signed tree heads kept beside the log, append-only",
+        // One signed note per tree size (a size has one root, so a second signature over it adds
+        // nothing). The note is stored exactly as signed, so what an auditor receives is byte for
+        // byte what the key signed. The triggers refuse edits for the same reason as the events':
+        // a checkpoint is evidence, and a changed one is detected by its signature anyway.
+        sql: "
+            CREATE TABLE checkpoints (
+                tree_size INTEGER PRIMARY KEY CHECK (tree_size >= 0),
+                note      TEXT    NOT NULL
+            ) STRICT;
+            CREATE TRIGGER checkpoints_append_only_update BEFORE UPDATE ON checkpoints
+            BEGIN
+                SELECT RAISE(ABORT, 'checkpoints are append-only: UPDATE refused / 检查点只能追加，拒绝修改');
+            END;
+            CREATE TRIGGER checkpoints_append_only_delete BEFORE DELETE ON checkpoints
+            BEGIN
+                SELECT RAISE(ABORT, 'checkpoints are append-only: DELETE refused / 检查点只能追加，拒绝删除');
+            END;
+        ",
+    },
 ];
 
 /// What an opened file turned out to be.

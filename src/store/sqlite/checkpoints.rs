@@ -1,0 +1,107 @@
+//! The signed checkpoints kept beside the log (the `checkpoints` table, format version 3), and the
+//! one read the Merkle tree is rebuilt from: every event's stored hash, in log order.
+//!
+//! This module stores and returns checkpoint notes as text; it does not parse, sign or verify them
+//! (that is `crate::audit`, over `ledger_schemas::checkpoint`). The event hashes returned are the
+//! stored ones: they are the recomputed ones exactly when the hash chain verifies, which is why
+//! `ledger verify` walks the chain first.
+
+use ledger_schemas::integrity::Digest;
+use rusqlite::{Connection, OpenFlags};
+
+use super::error::from_sqlite;
+use super::row::sql_int;
+use super::{SqliteStore, schema};
+use crate::store::StoreError;
+
+/// What the audit needs from the file, read in one transaction so the two agree.
+#[derive(Debug, Clone, Default)]
+pub struct AuditSnapshot {
+    /// Every event's stored hash, by position (index 0 is position 1).
+    pub event_hashes: Vec<Digest>,
+    /// Every stored checkpoint as `(tree_size, signed note)`, smallest size first.
+    pub checkpoints: Vec<(u64, String)>,
+}
+
+impl SqliteStore {
+    /// Reads every event hash and every checkpoint in one read transaction.
+    ///
+    /// Cost: 32 bytes per event in memory (32 MB for a million events) and one sequential scan of the
+    /// `events` table's hash column.
+    pub async fn audit_snapshot(&self) -> Result<AuditSnapshot, StoreError> {
+        self.read(|path, conn| {
+            let tx = conn
+                .unchecked_transaction()
+                .map_err(|e| from_sqlite(path, e))?;
+            let mut event_hashes = Vec::new();
+            {
+                let mut stmt = tx
+                    .prepare("SELECT position, hash FROM events ORDER BY position ASC")
+                    .map_err(|e| from_sqlite(path, e))?;
+                let mut rows = stmt.query([]).map_err(|e| from_sqlite(path, e))?;
+                while let Some(row) = rows.next().map_err(|e| from_sqlite(path, e))? {
+                    let position: i64 = row.get(0).map_err(|e| from_sqlite(path, e))?;
+                    let bytes: Vec<u8> = row.get(1).map_err(|e| from_sqlite(path, e))?;
+                    let hash = Digest::from_slice(&bytes).ok_or_else(|| StoreError::Corrupt {
+                        path: path.to_owned(),
+                        detail: format!(
+                            "第 {position} 号事件的哈希不是 32 字节 (the hash of the event at position {position} is not 32 bytes)"
+                        ),
+                    })?;
+                    event_hashes.push(hash);
+                }
+            }
+            let mut checkpoints = Vec::new();
+            {
+                let mut stmt = tx
+                    .prepare("SELECT tree_size, note FROM checkpoints ORDER BY tree_size ASC")
+                    .map_err(|e| from_sqlite(path, e))?;
+                let mut rows = stmt.query([]).map_err(|e| from_sqlite(path, e))?;
+                while let Some(row) = rows.next().map_err(|e| from_sqlite(path, e))? {
+                    let size: i64 = row.get(0).map_err(|e| from_sqlite(path, e))?;
+                    let note: String = row.get(1).map_err(|e| from_sqlite(path, e))?;
+                    checkpoints.push((u64::try_from(size).unwrap_or(0), note));
+                }
+            }
+            Ok(AuditSnapshot {
+                event_hashes,
+                checkpoints,
+            })
+        })
+        .await
+    }
+
+    /// Stores a signed checkpoint note for `tree_size`; returns false if one for that size exists.
+    ///
+    /// It uses a connection of its own rather than the writer thread's: checkpoints are rare (one per
+    /// thousand events or on demand) and SQLite serialises the two writers with its lock, so the
+    /// group-commit path stays untouched.
+    pub async fn add_checkpoint(&self, tree_size: u64, note: String) -> Result<bool, StoreError> {
+        let path = self.path().to_owned();
+        let joined = path.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(|e| from_sqlite(&path, e))?;
+            conn.busy_timeout(schema::BUSY_TIMEOUT)
+                .map_err(|e| from_sqlite(&path, e))?;
+            conn.pragma_update(None, "synchronous", "FULL")
+                .map_err(|e| from_sqlite(&path, e))?;
+            let inserted = conn
+                .execute(
+                    "INSERT INTO checkpoints (tree_size, note) VALUES (?1, ?2) \
+                     ON CONFLICT (tree_size) DO NOTHING",
+                    rusqlite::params![sql_int(tree_size), note],
+                )
+                .map_err(|e| from_sqlite(&path, e))?;
+            Ok(inserted == 1)
+        })
+        .await
+        .map_err(|e| StoreError::Io {
+            path: joined,
+            detail: format!("写检查点的线程失败 (the checkpoint-writing thread failed): {e}"),
+        })?
+    }
+}
