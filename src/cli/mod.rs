@@ -79,6 +79,10 @@ pub enum Command {
         /// 事件 ID With --bundle: prove this event's inclusion from the bundle alone, print the proof.
         #[arg(long, value_name = "ID", requires = "bundle")]
         event: Option<uuid::Uuid>,
+        /// 事件存储 Verify a KurrentDB/EventStoreDB cluster's notary chain instead of the ledger file
+        /// (`kurrentdb://host:2113?tls=false`, `esdb://...`).
+        #[arg(long, value_name = "URL", conflicts_with_all = ["bundle", "against"])]
+        store: Option<String>,
     },
     /// 导出 Export the audit bundle (`--audit DIR`).
     Export(export::ExportArgs),
@@ -122,6 +126,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init { ledger, json } => status::init(&ledger.path, json),
         Command::Status { ledger, json } => status::status(&ledger.path, json),
+        Command::Verify {
+            json,
+            store: Some(url),
+            ..
+        } => status::verify_store(&url, json),
         Command::Verify {
             json,
             public_key,
