@@ -23,9 +23,12 @@
 //! leaves (a million events take well under a second), and 32 bytes per event in memory; no tree
 //! state is kept in the file, so there is nothing more to keep consistent.
 //!
-//! [`bundle`] writes and verifies the audit bundle; [`schemas`] holds the JSON Schemas it carries.
+//! [`bundle`] writes and verifies the audit bundle; [`schemas`] holds the JSON Schemas it carries;
+//! [`proofs`] answers the HTTP API's checkpoint and proof reads from a store snapshot.
 
+pub mod auto;
 pub mod bundle;
+pub mod proofs;
 pub mod schemas;
 
 use std::io::Write as _;
@@ -108,6 +111,17 @@ pub async fn make_checkpoints(
     key: &LogSigningKey,
     every: u64,
 ) -> anyhow::Result<Vec<Checkpoint>> {
+    sign_missing(store, key, every, true).await
+}
+
+/// Signs and stores the missing checkpoints at multiples of `every` up to the head, and at the head
+/// itself if `at_head`. Returns the checkpoints made, smallest first.
+pub(crate) async fn sign_missing(
+    store: &SqliteStore,
+    key: &LogSigningKey,
+    every: u64,
+    at_head: bool,
+) -> anyhow::Result<Vec<Checkpoint>> {
     let snapshot = store.audit_snapshot().await?;
     let tree = MerkleTree::from_event_hashes(&snapshot.event_hashes);
     let have: std::collections::BTreeSet<u64> =
@@ -116,7 +130,9 @@ pub async fn make_checkpoints(
     let mut sizes: Vec<u64> = (1..=head / every.max(1))
         .map(|k| k * every.max(1))
         .collect();
-    sizes.push(head);
+    if at_head {
+        sizes.push(head);
+    }
     sizes.dedup();
     let now = Utc::now();
     let mut made = Vec::new();

@@ -123,6 +123,13 @@ pub struct ChangesArgs {
     pub limit: usize,
     #[command(flatten)]
     pub format: FormatArgs,
+    /// 检查点文件 (with --csv) Read the change log as of the latest signed checkpoint (not the
+    /// head) and write that checkpoint's signed note to FILE, beside the CSV: every row is then
+    /// covered by a root the ledger's key signed, and an auditor can prove each row's event against
+    /// it. Events after the checkpoint are left out (run `ledger audit checkpoint` first to include
+    /// them).
+    #[arg(long, value_name = "FILE", requires = "csv")]
+    pub checkpoint_out: Option<std::path::PathBuf>,
 }
 
 /// RFC 3339, or a date meaning the **end** of that day (UTC): "as it stood on that day".
@@ -481,9 +488,20 @@ pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
         to: args.until,
     };
     let limit = args.limit;
+    let path = args.ledger.path.clone();
+    let mut signed = None;
     let changes = with_reads(&args.ledger.path, async |reads| {
+        let at = match &args.checkpoint_out {
+            Some(_) => {
+                let checkpoint = latest_checkpoint(&path).await?;
+                let at = ReadAt::Position(checkpoint.0);
+                signed = Some(checkpoint);
+                at
+            }
+            None => ReadAt::Head,
+        };
         let positions = reads
-            .query(ReadAt::Head, |view| {
+            .query(at, |view| {
                 check_filter(view.state(), &filter)?;
                 // Newest first, page by page, until the limit (0: everything that matches).
                 let mut positions = Vec::new();
@@ -518,7 +536,39 @@ pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
             String::new()
         }
     );
+    if let (Some(file), Some((size, note))) = (&args.checkpoint_out, &signed) {
+        // The note first: a CSV without its checkpoint beside it must not look finished.
+        std::fs::write(file, note)
+            .with_context(|| format!("无法写入 {0} (cannot write {0})", file.display()))?;
+        eprintln!(
+            "变更记录截至大小为 {size} 的已签名检查点读取，其签名记录已写入 {0} (the change log was read as of the signed checkpoint of size {size}; its note is in {0})",
+            file.display()
+        );
+    }
     print_changes(&changes, args.format, &title)
+}
+
+/// The latest signed checkpoint as `(tree size, note)`, after checking that its root is the root of
+/// the log's first `tree size` events as stored now: a CSV must not be handed out beside a
+/// checkpoint the file no longer agrees with (`ledger verify` names the fault).
+async fn latest_checkpoint(path: &Path) -> anyhow::Result<(u64, String)> {
+    let store = SqliteStore::open_existing(path)?;
+    let snapshot = store.audit_snapshot().await;
+    store.close().await;
+    let snapshot = snapshot?;
+    let (size, note) = snapshot.checkpoints.last().cloned().ok_or_else(|| {
+        anyhow::anyhow!(
+            "账本没有已签名的检查点，请先运行 ledger audit checkpoint (the ledger has no signed checkpoint; run ledger audit checkpoint first)"
+        )
+    })?;
+    let checkpoint = ledger_schemas::checkpoint::Checkpoint::from_note(&note)?;
+    let tree = ledger_schemas::merkle::MerkleTree::from_event_hashes(&snapshot.event_hashes);
+    if tree.root(size).ok() != Some(*checkpoint.root_hash()) {
+        bail!(
+            "大小为 {size} 的检查点与日志不符，请运行 ledger verify (the checkpoint of size {size} does not agree with the log; run ledger verify)"
+        );
+    }
+    Ok((size, note))
 }
 
 /// Refuses a filter that names something the ledger never knew: an auditor's typo must not read as

@@ -30,6 +30,11 @@ pub struct ServeArgs {
     /// (`kurrentdb://host:2113?tls=false`, `esdb://...`); the `--ledger` file when absent.
     #[arg(long, env = "LEDGER_STORE")]
     pub store: Option<String>,
+    /// 自动检查点间隔 Sign a checkpoint each time the log reaches a multiple of N events (ledger
+    /// files with a key, `FILE.key`, only; 0: never). Multiples reached while no server ran are
+    /// signed at start.
+    #[arg(long, value_name = "N", default_value_t = crate::audit::DEFAULT_EVERY)]
+    pub checkpoint_every: u64,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -38,9 +43,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(url) => url.clone(),
         None => args.ledger.path.to_string_lossy().into_owned(),
     };
-    rt.block_on(serve_spec(
+    rt.block_on(serve_spec_every(
         &spec,
         &args.listen,
+        args.checkpoint_every,
         shutdown_signal(),
         |addr| {
             println!("正在监听 listening on http://{addr}/api/v1 (接口说明 OpenAPI: http://{addr}/api/v1/openapi.json)");
@@ -59,10 +65,24 @@ pub async fn serve_file(
     serve_spec(&path.to_string_lossy(), listen, shutdown, ready).await
 }
 
-/// Serves the store a spec names (a ledger file, or a KurrentDB connection string).
+/// Serves the store a spec names (a ledger file, or a KurrentDB connection string), signing a
+/// checkpoint every [`crate::audit::DEFAULT_EVERY`] events.
 pub async fn serve_spec(
     spec: &str,
     listen: &str,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    serve_spec_every(spec, listen, crate::audit::DEFAULT_EVERY, shutdown, ready).await
+}
+
+/// As [`serve_spec`], signing a checkpoint each time the log reaches a multiple of
+/// `checkpoint_every` (0: never) when the store is a ledger file with a key
+/// ([`crate::audit::auto`]).
+pub async fn serve_spec_every(
+    spec: &str,
+    listen: &str,
+    checkpoint_every: u64,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
@@ -86,18 +106,28 @@ pub async fn serve_spec(
             }
         }))
     };
+    // KurrentDB keeps no checkpoints: only the embedded store gets the signer.
+    let checkpointer = match &*store {
+        Store::Sqlite(sqlite) => Some(AbortOnDrop(tokio::spawn(crate::audit::auto::run(
+            sqlite.clone(),
+            checkpoint_every,
+        )))),
+        Store::Kurrent(_) => None,
+    };
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("无法监听 (cannot listen on) {listen}"))?;
     ready(listener.local_addr()?);
     let served = serve(listener, api, shutdown).await;
-    drop(follower); // stop following before the store closes
+    drop(follower); // stop following and signing before the store closes
+    drop(checkpointer);
     store.close().await;
     served.context("HTTP 服务失败 (the HTTP server failed)")
 }
 
-/// Aborts the task when dropped, so the read-model follower stops however `serve_spec` returns
-/// (an early error included) and never keeps the store open behind the caller's back.
+/// Aborts the task when dropped, so the read-model follower (and the checkpoint signer) stops
+/// however `serve_spec` returns (an early error included) and never keeps the store open behind
+/// the caller's back.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {

@@ -250,6 +250,16 @@ impl ApiError {
         }])
     }
 
+    /// The backend lacks an optional capability (signed checkpoints on KurrentDB).
+    pub fn not_implemented(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::NOT_IMPLEMENTED,
+            code,
+            "此存储不支持 Not supported by this store",
+            detail,
+        )
+    }
+
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -25,6 +25,7 @@ The API of the dual-assessment audit ledger. Every change is an event appended t
 - Authentication: `Authorization: Bearer {token}`. Tokens are issued by `ledger token issue` on the machine that holds the ledger, or by an admin through `POST /api/v1/tokens`. Each operation lists the roles it admits in `x-roles`; unit and assessor reads are limited to their own units.\n\
 - Errors: `application/problem+json` (RFC 9457) with `code`, a zh-CN + English `title`, the domain's `detail`, and `errors[]` naming invalid fields.\n\
 - Reads accept `as_of` (RFC 3339) or `at_position` and answer with `Ledger-Position`, the last event included.\n\
+- 审计 Audit (auditors only): `/api/v1/audit/*` serve the signed checkpoints (with the public key) and RFC 9162 inclusion and consistency proofs against them. A proof is always against a signed checkpoint, so these take no `as_of`/`at_position`; 404 when no signed checkpoint answers, 501 on a store that keeps none (KurrentDB).\n\
 - Sheets, items and periods answer with `ETag: \"{revision}\"`; writes to them accept `If-Match`, and a stale one is refused with 409 and `current_revision`.\n\
 - Writes accept `Idempotency-Key` (1–255 visible ASCII characters): a retry returns the first response with `Idempotency-Replayed: true` and records nothing new. Keys live in the serving process's memory, per person, for 24 hours (at most 100,000).";
 
@@ -164,8 +165,12 @@ fn problems<S: EventStore>(op: &Operation<S>) -> Vec<(u16, &'static str)> {
         out.push((401, "未认证 No valid token"));
         out.push((403, "无权访问 The caller's role or scope does not allow it"));
     }
-    if op.path.contains('{') || op.kind == Kind::Write {
-        out.push((404, "未找到 An id names nothing"));
+    let audit = op.path.starts_with("/api/v1/audit/");
+    if op.path.contains('{') || op.kind == Kind::Write || audit {
+        out.push((
+            404,
+            "未找到 An id names nothing, or no signed checkpoint answers",
+        ));
     }
     if op.kind == Kind::Write {
         out.push((409, "与当前状态冲突 (含过期的 If-Match) Conflicts with the current state, or a stale If-Match"));
@@ -178,6 +183,13 @@ fn problems<S: EventStore>(op: &Operation<S>) -> Vec<(u16, &'static str)> {
         out.push((503, "账本暂时无法写入 The ledger cannot be written now"));
     }
     out.push((500, "服务器内部错误 Internal error"));
+    if audit {
+        // A backend without signed checkpoints (KurrentDB) has nothing to prove against.
+        out.push((
+            501,
+            "此存储后端不保存签名检查点 The store backend keeps no signed checkpoints",
+        ));
+    }
     out
 }
 

@@ -948,3 +948,120 @@ pub async fn events<S: EventStore>(State(api): Shared<S>, Query(q): Query<Events
         .filter(|last| *last < end && events.len() == limit);
     Ok(answer(end, None, &EventPage { events, next }))
 }
+
+/// Which event to prove, and against which checkpoint.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionQuery {
+    /// The event's global position, from 1.
+    pub position: u64,
+    /// The size of a signed checkpoint (default: the latest one, if it covers `position`).
+    #[serde(default)]
+    pub tree_size: Option<u64>,
+}
+
+/// The two checkpoints to relate.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyQuery {
+    /// The older checkpoint's tree size.
+    pub old: u64,
+    /// The newer checkpoint's tree size.
+    pub new: u64,
+}
+
+/// The store's audit snapshot; a backend without signed checkpoints answers 501, since no root it
+/// could show would be signed by anyone.
+async fn audit_snapshot<S: EventStore>(
+    api: &Api<S>,
+) -> Result<crate::store::sqlite::AuditSnapshot, ApiError> {
+    api.ledger
+        .store()
+        .audit_snapshot()
+        .await
+        .map_err(crate::app::AppError::from)?
+        .ok_or_else(|| {
+            ApiError::not_implemented(
+                "audit-unsupported",
+                "此存储后端不保存签名检查点，请对其所同步的嵌入式账本审计 (this store backend keeps no signed checkpoints; audit an embedded ledger instead)",
+            )
+        })
+}
+
+fn proof_error(refusal: crate::audit::proofs::ProofRefusal) -> ApiError {
+    use crate::audit::proofs::ProofRefusal as R;
+    match refusal {
+        R::Invalid(why) => ApiError::bad_request("invalid-query", "query", why),
+        R::NotFound(why) => ApiError::not_found(why),
+        R::Damaged(why) => ApiError::internal(why),
+    }
+}
+
+pub async fn audit_checkpoints<S: EventStore>(State(api): Shared<S>) -> Answer {
+    let snapshot = audit_snapshot(&api).await?;
+    let checkpoints = crate::audit::proofs::checkpoints(&snapshot).map_err(proof_error)?;
+    let log_size = snapshot.event_hashes.len() as u64;
+    Ok(answer(
+        log_size,
+        None,
+        &CheckpointList {
+            public_key: snapshot.public_key,
+            log_size,
+            checkpoints: checkpoints.into_iter().map(CheckpointView::from).collect(),
+        },
+    ))
+}
+
+pub async fn audit_inclusion<S: EventStore>(
+    State(api): Shared<S>,
+    Query(q): Query<InclusionQuery>,
+) -> Answer {
+    let snapshot = audit_snapshot(&api).await?;
+    // The tree is rebuilt from every hash: keep that off the async workers.
+    let inclusion = tokio::task::spawn_blocking(move || {
+        crate::audit::proofs::inclusion(&snapshot, q.position, q.tree_size)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
+    .map_err(proof_error)?;
+    let size = inclusion.proof.tree_size;
+    Ok(answer(
+        size,
+        None,
+        &InclusionView {
+            position: inclusion.proof.leaf_index + 1,
+            leaf_index: inclusion.proof.leaf_index,
+            tree_size: size,
+            event_hash: inclusion.event_hash,
+            path: inclusion.proof.path,
+            root: inclusion.checkpoint.root,
+            checkpoint: inclusion.checkpoint.into(),
+        },
+    ))
+}
+
+pub async fn audit_consistency<S: EventStore>(
+    State(api): Shared<S>,
+    Query(q): Query<ConsistencyQuery>,
+) -> Answer {
+    let snapshot = audit_snapshot(&api).await?;
+    let consistency = tokio::task::spawn_blocking(move || {
+        crate::audit::proofs::consistency(&snapshot, q.old, q.new)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
+    .map_err(proof_error)?;
+    Ok(answer(
+        consistency.proof.new_size,
+        None,
+        &ConsistencyView {
+            old_size: consistency.proof.old_size,
+            new_size: consistency.proof.new_size,
+            path: consistency.proof.path,
+            old_root: consistency.old.root,
+            new_root: consistency.new.root,
+            old_checkpoint: consistency.old.into(),
+            new_checkpoint: consistency.new.into(),
+        },
+    ))
+}

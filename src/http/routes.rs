@@ -721,6 +721,40 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
         )
         .query::<r::EventsQuery>()
         .returns::<EventPage>(200),
+        // Signed checkpoints and proofs: auditors only (issue 7). Admins run the ledger and hold its
+        // key file; the proofs are for the people who must not have to trust them.
+        Op::new(
+            M::GET,
+            "/api/v1/audit/checkpoints",
+            "auditCheckpoints",
+            "audit",
+            "已签名检查点及公钥 The signed checkpoints and the public key",
+            AUDITOR,
+            r::audit_checkpoints::<S>,
+        )
+        .returns::<CheckpointList>(200),
+        Op::new(
+            M::GET,
+            "/api/v1/audit/proofs/inclusion",
+            "auditInclusionProof",
+            "audit",
+            "事件包含证明 (RFC 9162) An event's inclusion proof against a signed checkpoint",
+            AUDITOR,
+            r::audit_inclusion::<S>,
+        )
+        .query::<r::InclusionQuery>()
+        .returns::<InclusionView>(200),
+        Op::new(
+            M::GET,
+            "/api/v1/audit/proofs/consistency",
+            "auditConsistencyProof",
+            "audit",
+            "两检查点间的一致性证明 (RFC 9162) A consistency proof between two signed checkpoints",
+            AUDITOR,
+            r::audit_consistency::<S>,
+        )
+        .query::<r::ConsistencyQuery>()
+        .returns::<ConsistencyView>(200),
     ]
 }
 

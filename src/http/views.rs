@@ -1135,3 +1135,68 @@ pub struct EventPage {
     /// Pass as `after` for the next page; none at the end (of the log, or of the point asked).
     pub next: Option<u64>,
 }
+
+/// A signed checkpoint of the log.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CheckpointView {
+    /// How many events (positions 1..=tree_size) the checkpoint covers.
+    pub tree_size: u64,
+    /// The RFC 9162 Merkle root of those events, hex.
+    pub root: ledger_schemas::integrity::Digest,
+    /// When it was signed.
+    pub time: DateTime<Utc>,
+    /// The C2SP signed note exactly as stored: verify it with the public key.
+    pub note: String,
+}
+
+impl From<crate::audit::proofs::SignedCheckpoint> for CheckpointView {
+    fn from(c: crate::audit::proofs::SignedCheckpoint) -> Self {
+        CheckpointView {
+            tree_size: c.tree_size,
+            root: c.root,
+            time: c.time,
+            note: c.note,
+        }
+    }
+}
+
+/// The signed checkpoints, smallest first, and the key that signed them.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CheckpointList {
+    /// The ledger's public key as a signed-note verifier string (`origin+keyid+base64`); none when
+    /// the ledger has no key yet. An auditor should compare it with the key they were handed.
+    pub public_key: Option<String>,
+    /// The log's length when the checkpoints were read.
+    pub log_size: u64,
+    pub checkpoints: Vec<CheckpointView>,
+}
+
+/// An inclusion proof of one event against a signed checkpoint.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InclusionView {
+    /// The event's global position (`leaf_index + 1`).
+    pub position: u64,
+    /// The leaf's index, from 0.
+    pub leaf_index: u64,
+    pub tree_size: u64,
+    /// The event's stored hash: the leaf's data.
+    pub event_hash: ledger_schemas::integrity::Digest,
+    /// The audit path, nearest the leaf first (RFC 9162 §2.1.3).
+    pub path: Vec<ledger_schemas::integrity::Digest>,
+    /// The checkpoint's root, which the path leads to.
+    pub root: ledger_schemas::integrity::Digest,
+    pub checkpoint: CheckpointView,
+}
+
+/// A consistency proof between two signed checkpoints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConsistencyView {
+    pub old_size: u64,
+    pub new_size: u64,
+    /// RFC 9162 §2.1.4 order; empty when the sizes are equal.
+    pub path: Vec<ledger_schemas::integrity::Digest>,
+    pub old_root: ledger_schemas::integrity::Digest,
+    pub new_root: ledger_schemas::integrity::Digest,
+    pub old_checkpoint: CheckpointView,
+    pub new_checkpoint: CheckpointView,
+}

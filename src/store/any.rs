@@ -118,4 +118,11 @@ impl EventStore for Store {
             Store::Kurrent(s) => s.verify(progress).await,
         }
     }
+
+    async fn audit_snapshot(&self) -> Result<Option<super::sqlite::AuditSnapshot>, StoreError> {
+        match self {
+            Store::Sqlite(s) => EventStore::audit_snapshot(s).await,
+            Store::Kurrent(s) => s.audit_snapshot().await,
+        }
+    }
 }

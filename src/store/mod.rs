@@ -1,8 +1,9 @@
 //! The event-store port and its adapters. Only this module knows SQL (and, later, gRPC).
 //!
 //! [`EventStore`] is what every backend implements: append with an expected revision, read a stream
-//! either way, read the global log in pages, subscribe to it live, walk the hash chain. There is no
-//! update and no delete. The store, not the writer, stamps each event's position, revision,
+//! either way, read the global log in pages, subscribe to it live, walk the hash chain, and,
+//! optionally, hand over the signed checkpoints (`audit_snapshot`, `None` by default: only the
+//! embedded store keeps them). There is no update and no delete. The store, not the writer, stamps each event's position, revision,
 //! recorded-at time and hash chain (see `ledger_schemas::integrity`), so that no client can choose
 //! them.
 //!
@@ -292,6 +293,18 @@ pub trait EventStore: Send + Sync + 'static {
             }
             Ok(walk.finish())
         }
+    }
+
+    /// What an audit over HTTP needs, read consistently: every event hash, every signed checkpoint
+    /// and the public key, or `None` for a backend that keeps no signed checkpoints.
+    ///
+    /// Optional because checkpoints are a capability of the embedded store (its `checkpoints` table
+    /// and `FILE.key`); the KurrentDB adapter has neither, and the HTTP API answers 501 for it rather
+    /// than inventing a root nobody signed.
+    fn audit_snapshot(
+        &self,
+    ) -> impl Future<Output = Result<Option<sqlite::AuditSnapshot>, StoreError>> + Send {
+        async { Ok(None) }
     }
 }
 

@@ -196,3 +196,82 @@ fn history_shows_an_item_from_self_assessment_to_appeal() {
     ));
     assert!(reason.contains("SH"), "{reason}");
 }
+
+/// `changes --csv --checkpoint-out FILE` reads the change log as of the latest signed checkpoint: it
+/// refuses (in one line, naming `ledger audit checkpoint`) while the ledger has none; with a
+/// checkpoint below the head, FILE holds exactly that checkpoint's note, verifiable with the
+/// ledger's key, and the CSV holds exactly the rows of the full change log at or below its size.
+/// Without `--csv` the option is refused by the argument parser.
+#[test]
+fn changes_csv_comes_with_the_checkpoint_it_was_read_at() {
+    use ledger::store::{EventStore as _, SqliteStore};
+    use ledger_schemas::checkpoint::Checkpoint;
+    use ledger_schemas::merkle::MerkleTree;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    std::fs::copy(&shared_demo().path, &path).unwrap();
+    let note_file = dir.path().join("changes.checkpoint");
+    let note_arg = note_file.to_str().unwrap();
+    let with_note = [
+        "changes",
+        "--limit",
+        "0",
+        "--csv",
+        "--checkpoint-out",
+        note_arg,
+    ];
+
+    let reason = fails_with_one_line(&ledger(&path, &with_note));
+    assert!(reason.contains("ledger audit checkpoint"), "{reason}");
+    assert!(!note_file.exists());
+    let refused = ledger(&path, &["changes", "--checkpoint-out", note_arg]);
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "clap refuses it without --csv"
+    );
+
+    // A checkpoint ten events below the head, signed with the ledger's own key.
+    let key = ledger::audit::ensure_key(&path).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let size = rt.block_on(async {
+        let store = SqliteStore::open_existing(&path).unwrap();
+        let head = store.head().await.unwrap();
+        let size = head - 10;
+        let snapshot = store.audit_snapshot().await.unwrap();
+        let root = MerkleTree::from_event_hashes(&snapshot.event_hashes)
+            .root(size)
+            .unwrap();
+        let note = Checkpoint::sign(&key, size, root, chrono::Utc::now()).to_note();
+        assert!(store.add_checkpoint(size, note).await.unwrap());
+        store.close().await;
+        size
+    });
+
+    let rows = |text: &str| -> Vec<csv::StringRecord> {
+        csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let at_checkpoint = rows(&stdout(ok(&ledger(&path, &with_note))));
+    let everything = rows(&stdout(ok(&ledger(
+        &path,
+        &["changes", "--limit", "0", "--csv"],
+    ))));
+    let position = |r: &csv::StringRecord| r[0].parse::<u64>().unwrap();
+    let expected: Vec<_> = everything
+        .iter()
+        .filter(|r| position(r) <= size)
+        .cloned()
+        .collect();
+    assert!(expected.len() < everything.len(), "some rows are past it");
+    assert!(!expected.is_empty());
+    assert_eq!(at_checkpoint, expected);
+
+    let note = std::fs::read_to_string(&note_file).unwrap();
+    let checkpoint = Checkpoint::from_note(&note).unwrap();
+    checkpoint.verify(&key.verifying_key()).unwrap();
+    assert_eq!(checkpoint.tree_size(), size);
+}

@@ -308,6 +308,26 @@ fn fixtures() -> BTreeMap<(&'static str, &'static str), (String, Option<Value>)>
         None,
     );
     add("GET", "/api/v1/events", "/api/v1/events?limit=5", None);
+    // No checkpoint is signed in the matrix's ledger: an admitted auditor gets a 404 problem, which
+    // is past authorisation all the same (`audit_http` proves the answers themselves).
+    add(
+        "GET",
+        "/api/v1/audit/checkpoints",
+        "/api/v1/audit/checkpoints",
+        None,
+    );
+    add(
+        "GET",
+        "/api/v1/audit/proofs/inclusion",
+        "/api/v1/audit/proofs/inclusion?position=1",
+        None,
+    );
+    add(
+        "GET",
+        "/api/v1/audit/proofs/consistency",
+        "/api/v1/audit/proofs/consistency?old=1&new=2",
+        None,
+    );
     f
 }
 

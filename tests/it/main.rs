@@ -4,6 +4,7 @@
 
 mod app;
 mod audit_bundle;
+mod audit_http;
 mod audit_tamper;
 mod cli_demo;
 mod cli_import;

@@ -21,6 +21,10 @@ pub struct AuditSnapshot {
     pub event_hashes: Vec<Digest>,
     /// Every stored checkpoint as `(tree_size, signed note)`, smallest size first.
     pub checkpoints: Vec<(u64, String)>,
+    /// The ledger's public key as a signed-note verifier string, when `FILE.key` exists. Only the
+    /// port's `EventStore::audit_snapshot` fills it (for the HTTP API, which has no path to look
+    /// beside); the commands load the key themselves, and may be given the auditor's own copy.
+    pub public_key: Option<String>,
 }
 
 impl SqliteStore {
@@ -66,6 +70,7 @@ impl SqliteStore {
             Ok(AuditSnapshot {
                 event_hashes,
                 checkpoints,
+                public_key: None,
             })
         })
         .await

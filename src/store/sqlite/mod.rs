@@ -568,4 +568,16 @@ impl EventStore for SqliteStore {
     async fn verify(&self, progress: Progress) -> Result<ChainReport, StoreError> {
         self.verify_chain(progress).await
     }
+
+    /// The hashes and checkpoints from one read transaction, plus the public key derived from
+    /// `FILE.key` when the ledger has one (a ledger without a key has no checkpoints to prove
+    /// against either, but its log is still served).
+    async fn audit_snapshot(&self) -> Result<Option<AuditSnapshot>, StoreError> {
+        let mut snapshot = SqliteStore::audit_snapshot(self).await?;
+        snapshot.public_key = crate::audit::verifying_key(self.path(), None)
+            .ok()
+            .flatten()
+            .map(|key| key.to_note_verifier());
+        Ok(Some(snapshot))
+    }
 }
