@@ -67,7 +67,8 @@ pub fn checkpoints(snapshot: &AuditSnapshot) -> Result<Vec<SignedCheckpoint>, Pr
         .collect()
 }
 
-fn parse(tree_size: u64, note: &str) -> Result<SignedCheckpoint, ProofRefusal> {
+/// One stored checkpoint note, parsed.
+pub fn parse(tree_size: u64, note: &str) -> Result<SignedCheckpoint, ProofRefusal> {
     let checkpoint = Checkpoint::from_note(note).map_err(|e| {
         ProofRefusal::Damaged(format!(
             "大小为 {tree_size} 的检查点无法解析，请运行 ledger verify (the checkpoint of size {tree_size} cannot be read; run ledger verify): {e}"
@@ -83,11 +84,10 @@ fn parse(tree_size: u64, note: &str) -> Result<SignedCheckpoint, ProofRefusal> {
 
 /// The stored checkpoint of exactly `tree_size`.
 fn checkpoint_of(
-    snapshot: &AuditSnapshot,
+    checkpoints: &[(u64, String)],
     tree_size: u64,
 ) -> Result<SignedCheckpoint, ProofRefusal> {
-    let (_, note) = snapshot
-        .checkpoints
+    let (_, note) = checkpoints
         .iter()
         .find(|(size, _)| *size == tree_size)
         .ok_or_else(|| {
@@ -98,18 +98,27 @@ fn checkpoint_of(
     parse(tree_size, note)
 }
 
-/// The tree over the snapshot's log, refusing a checkpoint the log does not reach (a truncated or
-/// replaced file: the proof could not be computed, and `ledger verify` names the fault).
-fn tree_reaching(snapshot: &AuditSnapshot, size: u64) -> Result<MerkleTree, ProofRefusal> {
-    let log = snapshot.event_hashes.len() as u64;
-    if size > log {
-        return Err(ProofRefusal::Damaged(format!(
-            "大小为 {size} 的检查点超出日志（日志只有 {log} 个事件），请运行 ledger verify (the checkpoint of size {size} is beyond the log, which holds {log} events; run ledger verify)"
-        )));
+/// A log the proofs are computed over: its event hashes, the tree over them, and the signed
+/// checkpoints. The HTTP API keeps the tree between requests and grows it with new events only.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditLog<'a> {
+    pub event_hashes: &'a [Digest],
+    pub tree: &'a MerkleTree,
+    pub checkpoints: &'a [(u64, String)],
+}
+
+impl AuditLog<'_> {
+    /// Refuses a checkpoint the log does not reach (a truncated or replaced file: the proof could not
+    /// be computed, and `ledger verify` names the fault).
+    fn reaching(&self, size: u64) -> Result<(), ProofRefusal> {
+        let log = self.event_hashes.len() as u64;
+        if size > log {
+            return Err(ProofRefusal::Damaged(format!(
+                "大小为 {size} 的检查点超出日志（日志只有 {log} 个事件），请运行 ledger verify (the checkpoint of size {size} is beyond the log, which holds {log} events; run ledger verify)"
+            )));
+        }
+        Ok(())
     }
-    Ok(MerkleTree::from_event_hashes(
-        &snapshot.event_hashes[..size as usize],
-    ))
 }
 
 /// The inclusion proof of the event at `position` (from 1) against the checkpoint of `tree_size`,
@@ -119,6 +128,22 @@ pub fn inclusion(
     position: u64,
     tree_size: Option<u64>,
 ) -> Result<Inclusion, ProofRefusal> {
+    let tree = MerkleTree::from_event_hashes(&snapshot.event_hashes);
+    let log = AuditLog {
+        event_hashes: &snapshot.event_hashes,
+        tree: &tree,
+        checkpoints: &snapshot.checkpoints,
+    };
+    inclusion_in(&log, position, tree_size)
+}
+
+/// [`inclusion`] over a log whose tree is already built.
+pub fn inclusion_in(
+    log: &AuditLog<'_>,
+    position: u64,
+    tree_size: Option<u64>,
+) -> Result<Inclusion, ProofRefusal> {
+    let snapshot = log;
     if position == 0 {
         return Err(ProofRefusal::Invalid(
             "position 从 1 起 (positions start at 1)".to_owned(),
@@ -142,9 +167,10 @@ pub fn inclusion(
             "第 {position} 号事件不在大小为 {size} 的树中 (position {position} is not in the tree of size {size})"
         )));
     }
-    let checkpoint = checkpoint_of(snapshot, size)?;
-    let tree = tree_reaching(snapshot, size)?;
-    let proof = tree
+    let checkpoint = checkpoint_of(snapshot.checkpoints, size)?;
+    snapshot.reaching(size)?;
+    let proof = snapshot
+        .tree
         .inclusion_proof(position - 1, size)
         .map_err(|e| ProofRefusal::Invalid(e.to_string()))?;
     Ok(Inclusion {
@@ -160,15 +186,27 @@ pub fn consistency(
     old: u64,
     new: u64,
 ) -> Result<Consistency, ProofRefusal> {
+    let tree = MerkleTree::from_event_hashes(&snapshot.event_hashes);
+    let log = AuditLog {
+        event_hashes: &snapshot.event_hashes,
+        tree: &tree,
+        checkpoints: &snapshot.checkpoints,
+    };
+    consistency_in(&log, old, new)
+}
+
+/// [`consistency`] over a log whose tree is already built.
+pub fn consistency_in(log: &AuditLog<'_>, old: u64, new: u64) -> Result<Consistency, ProofRefusal> {
     if old > new {
         return Err(ProofRefusal::Invalid(format!(
             "old ({old}) 不能大于 new ({new}) (old ({old}) must not exceed new ({new}))"
         )));
     }
-    let old_checkpoint = checkpoint_of(snapshot, old)?;
-    let new_checkpoint = checkpoint_of(snapshot, new)?;
-    let tree = tree_reaching(snapshot, new)?;
-    let proof = tree
+    let old_checkpoint = checkpoint_of(log.checkpoints, old)?;
+    let new_checkpoint = checkpoint_of(log.checkpoints, new)?;
+    log.reaching(new)?;
+    let proof = log
+        .tree
         .consistency_proof(old, new)
         .map_err(|e| ProofRefusal::Invalid(e.to_string()))?;
     Ok(Consistency {

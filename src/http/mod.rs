@@ -46,12 +46,22 @@ use idempotency::Idempotency;
 
 /// What every handler shares: the ledger service, the read models, the token authority, the
 /// idempotency keys.
+/// The event hashes read so far and the tree over them.
+#[derive(Debug, Default)]
+pub struct AuditTree {
+    pub event_hashes: Vec<ledger_schemas::integrity::Digest>,
+    pub tree: ledger_schemas::merkle::MerkleTree,
+}
+
 pub struct Api<S: EventStore> {
     pub ledger: Arc<Ledger<S>>,
     /// The read models, kept current from the same store.
     pub reads: ReadSide<S>,
     pub tokens: TokenAuthority,
     pub idempotency: Idempotency,
+    /// The Merkle tree over the log for the auditors' proofs, grown with new events only, so a
+    /// proof costs O(log n) after the first request instead of a rebuild from every hash.
+    pub audit_tree: tokio::sync::Mutex<AuditTree>,
     /// The OpenAPI document, built once.
     openapi: Vec<u8>,
 }
@@ -63,6 +73,7 @@ impl<S: EventStore> Api<S> {
             ledger,
             tokens: TokenAuthority::new(),
             idempotency: Idempotency::default(),
+            audit_tree: tokio::sync::Mutex::new(AuditTree::default()),
             openapi: serde_json::to_vec(&openapi::document::<S>()).unwrap_or_default(),
         })
     }

@@ -970,14 +970,20 @@ pub struct ConsistencyQuery {
     pub new: u64,
 }
 
-/// The store's audit snapshot; a backend without signed checkpoints answers 501, since no root it
-/// could show would be signed by anyone.
-async fn audit_snapshot<S: EventStore>(
+/// Runs `f` over the log's tree (grown first with the events recorded since the last call) and the
+/// signed checkpoints, with the ledger's public key. A backend without signed checkpoints answers
+/// 501, since no root it could show would be signed by anyone. The tree assumes what the store
+/// guarantees, an append-only log; a file altered underneath is `ledger verify`'s to find.
+async fn with_audit_log<S: EventStore, T>(
     api: &Api<S>,
-) -> Result<crate::store::sqlite::AuditSnapshot, ApiError> {
-    api.ledger
+    f: impl FnOnce(&crate::audit::proofs::AuditLog<'_>, Option<String>) -> T,
+) -> Result<T, ApiError> {
+    let mut cache = api.audit_tree.lock().await;
+    let after = cache.event_hashes.len() as u64;
+    let snapshot = api
+        .ledger
         .store()
-        .audit_snapshot()
+        .audit_snapshot(after)
         .await
         .map_err(crate::app::AppError::from)?
         .ok_or_else(|| {
@@ -985,7 +991,18 @@ async fn audit_snapshot<S: EventStore>(
                 "audit-unsupported",
                 "此存储后端不保存签名检查点，请对其所同步的嵌入式账本审计 (this store backend keeps no signed checkpoints; audit an embedded ledger instead)",
             )
-        })
+        })?;
+    let cache = &mut *cache;
+    for hash in &snapshot.event_hashes {
+        cache.tree.push(hash);
+    }
+    cache.event_hashes.extend(snapshot.event_hashes);
+    let log = crate::audit::proofs::AuditLog {
+        event_hashes: &cache.event_hashes,
+        tree: &cache.tree,
+        checkpoints: &snapshot.checkpoints,
+    };
+    Ok(f(&log, snapshot.public_key))
 }
 
 fn proof_error(refusal: crate::audit::proofs::ProofRefusal) -> ApiError {
@@ -998,14 +1015,21 @@ fn proof_error(refusal: crate::audit::proofs::ProofRefusal) -> ApiError {
 }
 
 pub async fn audit_checkpoints<S: EventStore>(State(api): Shared<S>) -> Answer {
-    let snapshot = audit_snapshot(&api).await?;
-    let checkpoints = crate::audit::proofs::checkpoints(&snapshot).map_err(proof_error)?;
-    let log_size = snapshot.event_hashes.len() as u64;
+    let (checkpoints, log_size, public_key) = with_audit_log(&api, |log, public_key| {
+        let checkpoints = log
+            .checkpoints
+            .iter()
+            .map(|(size, note)| crate::audit::proofs::parse(*size, note))
+            .collect::<Result<Vec<_>, _>>();
+        (checkpoints, log.event_hashes.len() as u64, public_key)
+    })
+    .await?;
+    let checkpoints = checkpoints.map_err(proof_error)?;
     Ok(answer(
         log_size,
         None,
         &CheckpointList {
-            public_key: snapshot.public_key,
+            public_key,
             log_size,
             checkpoints: checkpoints.into_iter().map(CheckpointView::from).collect(),
         },
@@ -1016,13 +1040,10 @@ pub async fn audit_inclusion<S: EventStore>(
     State(api): Shared<S>,
     Query(q): Query<InclusionQuery>,
 ) -> Answer {
-    let snapshot = audit_snapshot(&api).await?;
-    // The tree is rebuilt from every hash: keep that off the async workers.
-    let inclusion = tokio::task::spawn_blocking(move || {
-        crate::audit::proofs::inclusion(&snapshot, q.position, q.tree_size)
+    let inclusion = with_audit_log(&api, |log, _| {
+        crate::audit::proofs::inclusion_in(log, q.position, q.tree_size)
     })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
+    .await?
     .map_err(proof_error)?;
     let size = inclusion.proof.tree_size;
     Ok(answer(
@@ -1044,12 +1065,10 @@ pub async fn audit_consistency<S: EventStore>(
     State(api): Shared<S>,
     Query(q): Query<ConsistencyQuery>,
 ) -> Answer {
-    let snapshot = audit_snapshot(&api).await?;
-    let consistency = tokio::task::spawn_blocking(move || {
-        crate::audit::proofs::consistency(&snapshot, q.old, q.new)
+    let consistency = with_audit_log(&api, |log, _| {
+        crate::audit::proofs::consistency_in(log, q.old, q.new)
     })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
+    .await?
     .map_err(proof_error)?;
     Ok(answer(
         consistency.proof.new_size,

@@ -119,10 +119,13 @@ impl EventStore for Store {
         }
     }
 
-    async fn audit_snapshot(&self) -> Result<Option<super::sqlite::AuditSnapshot>, StoreError> {
+    async fn audit_snapshot(
+        &self,
+        after: u64,
+    ) -> Result<Option<super::sqlite::AuditSnapshot>, StoreError> {
         match self {
-            Store::Sqlite(s) => EventStore::audit_snapshot(s).await,
-            Store::Kurrent(s) => s.audit_snapshot().await,
+            Store::Sqlite(s) => EventStore::audit_snapshot(s, after).await,
+            Store::Kurrent(s) => EventStore::audit_snapshot(s, after).await,
         }
     }
 }

@@ -301,9 +301,14 @@ pub trait EventStore: Send + Sync + 'static {
     /// Optional because checkpoints are a capability of the embedded store (its `checkpoints` table
     /// and `FILE.key`); the KurrentDB adapter has neither, and the HTTP API answers 501 for it rather
     /// than inventing a root nobody signed.
+    ///
+    /// `event_hashes` holds the hashes of the events after position `after` only, so that a caller
+    /// keeping a tree of the first `after` events (the HTTP API does) reads just what is new.
     fn audit_snapshot(
         &self,
+        after: u64,
     ) -> impl Future<Output = Result<Option<sqlite::AuditSnapshot>, StoreError>> + Send {
+        let _ = after;
         async { Ok(None) }
     }
 }

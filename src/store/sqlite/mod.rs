@@ -572,8 +572,8 @@ impl EventStore for SqliteStore {
     /// The hashes and checkpoints from one read transaction, plus the public key derived from
     /// `FILE.key` when the ledger has one (a ledger without a key has no checkpoints to prove
     /// against either, but its log is still served).
-    async fn audit_snapshot(&self) -> Result<Option<AuditSnapshot>, StoreError> {
-        let mut snapshot = SqliteStore::audit_snapshot(self).await?;
+    async fn audit_snapshot(&self, after: u64) -> Result<Option<AuditSnapshot>, StoreError> {
+        let mut snapshot = SqliteStore::audit_snapshot_after(self, after).await?;
         snapshot.public_key = crate::audit::verifying_key(self.path(), None)
             .ok()
             .flatten()
