@@ -177,3 +177,24 @@ fn the_demo_serves_what_it_built() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("SH-CZ-B1"), "{response}");
 }
+
+/// The demo ledger carries its signing key and signed checkpoints (every 1000 events and the head),
+/// and `ledger verify` finds them consistent with the log.
+#[test]
+fn the_demo_is_signed_and_its_checkpoints_verify() {
+    let demo = crate::cli_support::shared_demo();
+    let out = crate::cli_support::ledger(&demo.path, &["verify", "--json"]);
+    let report = crate::cli_support::json(crate::cli_support::ok(&out));
+    let head = demo.summary["head"].as_u64().unwrap();
+    assert!(
+        demo.path.with_extension("db.key").exists(),
+        "the key lies beside the ledger"
+    );
+    let checkpoints = report["checkpoints"].clone();
+    let count = checkpoints
+        .as_array()
+        .map(|a| a.len() as u64)
+        .or_else(|| checkpoints.as_u64())
+        .unwrap_or_else(|| panic!("no checkpoints in {report}"));
+    assert_eq!(count, 1 + head / 1000, "{report}");
+}

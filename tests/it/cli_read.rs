@@ -1,7 +1,9 @@
 //! `ledger standings`, `ledger history` and `ledger changes` on the demo ledger: output shapes, as-of
 //! reads, filters, and one-line refusals.
 
-use crate::cli_support::{fails_with_one_line, json, ledger, milestone, ok, shared_demo, stdout};
+use crate::cli_support::{
+    events, fails_with_one_line, json, ledger, milestone, ok, shared_demo, stdout,
+};
 
 /// `standings --csv` has a fixed header (aspects A–F among it) and one row per unit with ranks from
 /// 1; `--json` is the read model's shape with eight units and six aspect rankings; the table names
@@ -204,13 +206,9 @@ fn history_shows_an_item_from_self_assessment_to_appeal() {
 /// Without `--csv` the option is refused by the argument parser.
 #[test]
 fn changes_csv_comes_with_the_checkpoint_it_was_read_at() {
-    use ledger::store::{EventStore as _, SqliteStore};
     use ledger_schemas::checkpoint::Checkpoint;
-    use ledger_schemas::merkle::MerkleTree;
 
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger.db");
-    std::fs::copy(&shared_demo().path, &path).unwrap();
     let note_file = dir.path().join("changes.checkpoint");
     let note_arg = note_file.to_str().unwrap();
     let with_note = [
@@ -222,32 +220,37 @@ fn changes_csv_comes_with_the_checkpoint_it_was_read_at() {
         note_arg,
     ];
 
-    let reason = fails_with_one_line(&ledger(&path, &with_note));
+    // A ledger with events but no signed checkpoint: there is nothing to pin the file to.
+    let unsigned = dir.path().join("unsigned.db");
+    ok(&ledger(&unsigned, &["rubric", "load"]));
+    let reason = fails_with_one_line(&ledger(&unsigned, &with_note));
     assert!(reason.contains("ledger audit checkpoint"), "{reason}");
     assert!(!note_file.exists());
-    let refused = ledger(&path, &["changes", "--checkpoint-out", note_arg]);
+    let refused = ledger(&unsigned, &["changes", "--checkpoint-out", note_arg]);
     assert_eq!(
         refused.status.code(),
         Some(2),
         "clap refuses it without --csv"
     );
 
-    // A checkpoint ten events below the head, signed with the ledger's own key.
-    let key = ledger::audit::ensure_key(&path).unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let size = rt.block_on(async {
-        let store = SqliteStore::open_existing(&path).unwrap();
-        let head = store.head().await.unwrap();
-        let size = head - 10;
-        let snapshot = store.audit_snapshot().await.unwrap();
-        let root = MerkleTree::from_event_hashes(&snapshot.event_hashes)
-            .root(size)
-            .unwrap();
-        let note = Checkpoint::sign(&key, size, root, chrono::Utc::now()).to_note();
-        assert!(store.add_checkpoint(size, note).await.unwrap());
-        store.close().await;
-        size
-    });
+    // The demo, signed at its head with its own key; then ten more events past that checkpoint.
+    let path = dir.path().join("ledger.db");
+    std::fs::copy(&shared_demo().path, &path).unwrap();
+    std::fs::copy(
+        ledger::audit::key_path(&shared_demo().path),
+        ledger::audit::key_path(&path),
+    )
+    .unwrap();
+    let key = ledger::audit::load_key(&path).unwrap();
+    let size = shared_demo().summary["head"].as_u64().unwrap();
+    for n in 0..3 {
+        let person = format!("late-auditor-{n}");
+        ok(&ledger(
+            &path,
+            &["token", "issue", "--person", &person, "--role", "auditor"],
+        ));
+    }
+    assert!(events(&path) > size, "events past the checkpoint");
 
     let rows = |text: &str| -> Vec<csv::StringRecord> {
         csv::Reader::from_reader(text.as_bytes())
