@@ -7,6 +7,8 @@ need=()
 # The browser tests (tests/it/browser*) drive Debian's Chromium through ChromeDriver.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+# A Chinese font, so the screenshots the browser tests save show the console's Chinese text.
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "安装测试依赖 installing test dependencies: ${need[*]}" >&2

@@ -8,12 +8,16 @@
 //! - [`audit`]: the ledger's signing key, its signed checkpoints and their verification against
 //!   the recomputed Merkle tree;
 //! - [`cli`]: the command line, one module per subcommand;
+//! - [`console`]: the web console at `/`, server-rendered pages that call the API in process;
+//! - [`csv_out`]: the change log as CSV, shared by the command line and the console;
 //! - [`demo`]: the demo ledger, built through the application service only;
 //! - [`http`]: the HTTP API (axum): routes, authentication, problem+json errors, OpenAPI; the only
-//!   code that knows HTTP.
+//!   code that knows HTTP (the console speaks HTTP too, but only to the browser and to the API).
 pub mod app;
 pub mod audit;
 pub mod cli;
+pub mod console;
+pub mod csv_out;
 pub mod demo;
 pub mod http;
 pub mod store;

@@ -244,6 +244,18 @@ pub enum ChainBreak {
     },
 }
 
+impl ChainBreak {
+    /// The position of the event at fault.
+    pub fn position(&self) -> u64 {
+        match self {
+            ChainBreak::HashMismatch { position, .. }
+            | ChainBreak::Unlinked { position, .. }
+            | ChainBreak::PositionGap { position, .. }
+            | ChainBreak::BackDated { position, .. } => *position,
+        }
+    }
+}
+
 /// A running check of the chain: feed it events in log order.
 #[derive(Debug, Clone)]
 pub struct ChainVerifier {

@@ -623,57 +623,12 @@ fn print_changes(changes: &[ChangeView], format: FormatArgs, title: &str) -> any
         return Ok(());
     }
     if format.csv {
-        let mut w = csv::Writer::from_writer(out);
-        w.write_record([
-            "position",
-            "recorded_at",
-            "event_type",
-            "actor",
-            "role",
-            "period",
-            "unit",
-            "item",
-            "aspect",
-            "rubric_version",
-            "summary_zh",
-            "summary_en",
-            "old",
-            "new",
-            "reason",
-            "note",
-            "evidence",
-            "source",
-        ])?;
-        for c in changes {
-            let source = match c.source {
-                Some(s) => serde_json::to_value(s)?
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                None => String::new(),
-            };
-            w.write_record([
-                c.position.to_string(),
-                c.recorded_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-                c.event_type.to_owned(),
-                c.actor.to_string(),
-                c.role.to_string(),
-                opt(c.period.as_ref()),
-                opt(c.unit.as_ref()),
-                opt(c.item.as_ref()),
-                opt(c.aspect.as_ref()),
-                opt(c.rubric_version),
-                c.summary.zh.clone(),
-                c.summary.en.clone().unwrap_or_default(),
-                opt(c.old.as_ref()),
-                opt(c.new.as_ref()),
-                c.reason.clone().unwrap_or_default(),
-                c.note.clone().unwrap_or_default(),
-                c.evidence.join("; "),
-                source,
-            ])?;
-        }
-        w.flush()?;
+        let rows: Vec<_> = changes
+            .iter()
+            .cloned()
+            .map(crate::http::views::ChangeEntryView::from)
+            .collect();
+        crate::csv_out::write_changes(out, &rows)?;
         return Ok(());
     }
     writeln!(out, "{title}")?;

@@ -17,7 +17,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ledger_projections::domain::Rejection;
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::app::AppError;
 use crate::app::reads::ReadError;
@@ -28,7 +28,7 @@ use crate::store::{ActualRevision, StoreError};
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One invalid field of a request: where it is and why it was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FieldError {
     /// The field, as a path into the request: `value.points`, `units[2]`, `path.unit`, `query.as_of`,
     /// `header.If-Match`; empty for the body as a whole.
@@ -38,7 +38,7 @@ pub struct FieldError {
 }
 
 /// An RFC 9457 problem document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Problem {
     /// `urn:ledger:problem:{code}`.
     #[serde(rename = "type")]
@@ -400,8 +400,34 @@ impl From<Rejection> for ApiError {
                 "不符合考核规则 The request breaks a rule of the assessment",
             ),
         };
-        ApiError::new(status, code, title, detail)
+        let mut error = ApiError::new(status, code, title, detail.clone());
+        if let Some(field) = rejected_field(&rejection) {
+            error.problem.errors.push(FieldError {
+                field: field.to_owned(),
+                reason: detail,
+            });
+        }
+        error
     }
+}
+
+/// The request field a rule refused, where the rule is about one field, so that a form (the web
+/// console's) can show the message next to it.
+fn rejected_field(rejection: &Rejection) -> Option<&'static str> {
+    use ledger_projections::scoring::ValueRejection as V;
+    Some(match rejection {
+        Rejection::ReasonRequired { .. } => "reason",
+        // "申诉理由 grounds": the English word after the label is the wire field's name.
+        Rejection::Missing { field } => field.rsplit(' ').next().unwrap_or(field),
+        Rejection::Value(V::OutOfRange { .. }) => "value.points",
+        Rejection::Value(V::UnknownLevel { .. }) => "value.level",
+        Rejection::Value(V::NegativeAward { .. }) => "value.awards",
+        Rejection::Value(_) | Rejection::NothingToCorrect { .. } => "value",
+        Rejection::BusinessScoreOutOfRange { .. } => "score",
+        Rejection::DueDateInPast { .. } => "due_on",
+        Rejection::RevisionRequired { .. } => "revised",
+        _ => return None,
+    })
 }
 
 impl From<StoreError> for ApiError {

@@ -21,7 +21,7 @@ pub mod extract;
 mod handlers;
 pub mod idempotency;
 pub mod openapi;
-mod queries;
+pub(crate) mod queries;
 pub mod routes;
 pub mod views;
 pub mod wire;
@@ -62,6 +62,8 @@ pub struct Api<S: EventStore> {
     /// The Merkle tree over the log for the auditors' proofs, grown with new events only, so a
     /// proof costs O(log n) after the first request instead of a rebuild from every hash.
     pub audit_tree: tokio::sync::Mutex<AuditTree>,
+    /// The last verification an auditor ran through `POST /api/v1/audit/verification` (since start).
+    pub last_verification: std::sync::Mutex<Option<views::VerificationView>>,
     /// The OpenAPI document, built once.
     openapi: Vec<u8>,
 }
@@ -74,6 +76,7 @@ impl<S: EventStore> Api<S> {
             tokens: TokenAuthority::new(),
             idempotency: Idempotency::default(),
             audit_tree: tokio::sync::Mutex::new(AuditTree::default()),
+            last_verification: std::sync::Mutex::new(None),
             openapi: serde_json::to_vec(&openapi::document::<S>()).unwrap_or_default(),
         })
     }
@@ -91,8 +94,8 @@ impl<S: EventStore> Api<S> {
     }
 }
 
-/// The router: every operation of [`routes::operations`], the OpenAPI document, and problem+json
-/// answers for unknown routes and methods.
+/// The router: every operation of [`routes::operations`], the OpenAPI document, problem+json
+/// answers for unknown routes and methods, and the web console (`crate::console`) at `/`.
 pub fn app<S: EventStore>(api: Arc<Api<S>>) -> Router {
     let mut router: Router<Arc<Api<S>>> = Router::new();
     for op in routes::operations::<S>() {
@@ -109,11 +112,14 @@ pub fn app<S: EventStore>(api: Arc<Api<S>>) -> Router {
         ));
         router = router.route(op.path, handler);
     }
-    router
+    let api: Router = router
         .fallback(route_not_found)
         .layer(middleware::from_fn(method_not_allowed_as_problem))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
-        .with_state(api)
+        .with_state(api);
+    // The web console at `/` calls this same router in process; what it does not serve falls
+    // through to it.
+    crate::console::router(api).layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
 }
 
 /// The OpenAPI document (public).

@@ -152,6 +152,27 @@ pub async fn get_unit<S: EventStore>(
     Ok(answer(position, None, &body))
 }
 
+/// Who the caller is: the console signs in with this, and a script can check its token.
+pub async fn me<S: EventStore>(State(api): Shared<S>, caller: Caller) -> Answer {
+    let folded = api.ledger.folded();
+    let position = folded.head;
+    let body = MeView {
+        person: caller.person().clone(),
+        name: folded
+            .state
+            .people
+            .get(caller.person())
+            .map(|p| p.name.clone()),
+        role: caller.role(),
+        units: match &caller.scope {
+            super::auth::Scope::Units(units) => Some(units.iter().cloned().collect()),
+            _ => None,
+        },
+    };
+    drop(folded);
+    Ok(answer(position, None, &body))
+}
+
 pub async fn list_people<S: EventStore>(State(api): Shared<S>, Query(q): Query<AtQuery>) -> Answer {
     let (position, body) = query(&api, q.at()?, |view| {
         let state = view.state();
@@ -1083,4 +1104,58 @@ pub async fn audit_consistency<S: EventStore>(
             new_checkpoint: consistency.new.into(),
         },
     ))
+}
+
+/// Runs a verification now (auditors): the chain over the whole log, then every checkpoint against
+/// the tree. It records nothing in the ledger; the result is kept as the server's last verification.
+pub async fn audit_verify<S: EventStore>(State(api): Shared<S>) -> Answer {
+    let chain = api
+        .ledger
+        .store()
+        .verify(crate::store::Progress::new())
+        .await
+        .map_err(crate::app::AppError::from)?;
+    let (faults, checked, log_size) = with_audit_log(&api, |log, public_key| {
+        let faults = match public_key.as_deref().map(crate::audit::parse_public_key) {
+            Some(Ok(key)) => crate::audit::check_checkpoints(log.tree, log.checkpoints, &key)
+                .into_iter()
+                .map(|f| f.to_string())
+                .collect(),
+            Some(Err(e)) => vec![e],
+            None if log.checkpoints.is_empty() => Vec::new(),
+            None => vec!["账本没有公钥, 无法验证检查点签名 (the ledger has no public key to check the checkpoints with)".to_owned()],
+        };
+        (faults, log.checkpoints.len(), log.event_hashes.len() as u64)
+    })
+    .await?;
+    let break_position = chain.broken.as_ref().map(|b| b.position());
+    let view = VerificationView {
+        verified_at: api.ledger.clock().now(),
+        log_size,
+        verified: chain.verified,
+        intact: chain.broken.is_none() && faults.is_empty(),
+        chain_break: chain.broken.as_ref().map(|b| b.to_string()),
+        break_position,
+        checkpoints_checked: checked,
+        checkpoint_faults: faults,
+    };
+    *api.last_verification
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = Some(view.clone());
+    Ok(answer(log_size, None, &view))
+}
+
+/// The last verification run on this server (auditors).
+pub async fn audit_last_verification<S: EventStore>(State(api): Shared<S>) -> Answer {
+    let last = api
+        .last_verification
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    match last {
+        Some(view) => Ok(answer(view.log_size, None, &view)),
+        None => Err(ApiError::not_found(
+            "本服务启动以来尚未验证过 (no verification has run since this server started)",
+        )),
+    }
 }

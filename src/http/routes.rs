@@ -156,6 +156,16 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
             super::openapi_json::<S>,
         )
         .returns::<serde_json::Value>(200),
+        Op::new(
+            M::GET,
+            "/api/v1/me",
+            "me",
+            "meta",
+            "当前身份 Who the token belongs to: person, role and the units it may read",
+            ANYONE,
+            r::me::<S>,
+        )
+        .returns::<MeView>(200),
         // ---- units ----
         Op::new(
             M::GET,
@@ -744,6 +754,26 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
         )
         .query::<r::InclusionQuery>()
         .returns::<InclusionView>(200),
+        Op::new(
+            M::GET,
+            "/api/v1/audit/verification",
+            "auditLastVerification",
+            "audit",
+            "最近一次验证 The last verification run on this server",
+            AUDITOR,
+            r::audit_last_verification::<S>,
+        )
+        .returns::<VerificationView>(200),
+        Op::new(
+            M::POST,
+            "/api/v1/audit/verification",
+            "auditVerify",
+            "audit",
+            "立即验证哈希链与全部检查点 Verify the hash chain and every checkpoint now",
+            AUDITOR,
+            r::audit_verify::<S>,
+        )
+        .returns::<VerificationView>(200),
         Op::new(
             M::GET,
             "/api/v1/audit/proofs/consistency",

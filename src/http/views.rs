@@ -20,13 +20,13 @@ use ledger_schemas::values::{
     Cadence, Points, ReviewDecision, ScoreSource, ScoreValue, Stage, Text, UnitKind,
 };
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app::Executed;
 
 /// A computed figure (a sum, a weighted score) as an exact decimal string, rounded once to two places.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Figure(pub String);
 
@@ -52,7 +52,7 @@ impl Figure {
 // ---- writes ----
 
 /// One event a write recorded.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RecordedEvent {
     pub event_id: Uuid,
     /// Its position in the global log.
@@ -60,14 +60,14 @@ pub struct RecordedEvent {
 }
 
 /// A stream a write appended to, and its revision after the write (the resource's new ETag).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StreamRevision {
     pub stream: String,
     pub revision: u64,
 }
 
 /// What a write recorded.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Recorded {
     pub events: Vec<RecordedEvent>,
     pub streams: Vec<StreamRevision>,
@@ -98,7 +98,7 @@ impl From<&Executed> for Recorded {
 }
 
 /// A token just issued. `bearer` is shown this once: the ledger keeps only its SHA-256.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct IssuedTokenView {
     pub token: TokenId,
     pub person: PersonId,
@@ -111,7 +111,7 @@ pub struct IssuedTokenView {
 
 // ---- units, people, tokens ----
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UnitView {
     pub unit: UnitId,
     pub name: String,
@@ -130,19 +130,29 @@ impl UnitView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+/// The caller: who the token belongs to and what it may read.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct MeView {
+    pub person: PersonId,
+    pub name: Option<String>,
+    pub role: Role,
+    /// The units an assessor or a unit secretary may read; none for roles that read every unit.
+    pub units: Option<Vec<UnitId>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UnitList {
     pub units: Vec<UnitView>,
 }
 
 /// A role a person holds, and the units it covers (assessor, unit).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RoleGrant {
     pub role: Role,
     pub units: Vec<UnitId>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PersonView {
     pub person: PersonId,
     pub name: String,
@@ -169,13 +179,13 @@ impl PersonView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PersonList {
     pub people: Vec<PersonView>,
 }
 
 /// An issued token (never its secret).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct TokenView {
     pub token: TokenId,
     pub person: PersonId,
@@ -196,27 +206,27 @@ impl TokenView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct TokenList {
     pub tokens: Vec<TokenView>,
 }
 
 // ---- rubrics ----
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RubricSummary {
     pub rubric: RubricId,
     pub latest_version: u32,
     pub title: Text,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RubricList {
     pub rubrics: Vec<RubricSummary>,
 }
 
 /// One version of a rubric, in full.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RubricVersionView {
     pub rubric: RubricId,
     pub version: u32,
@@ -226,7 +236,7 @@ pub struct RubricVersionView {
 
 // ---- periods ----
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PeriodView {
     pub period: PeriodId,
     pub name: String,
@@ -261,7 +271,7 @@ impl PeriodView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PeriodList {
     pub periods: Vec<PeriodView>,
 }
@@ -269,7 +279,7 @@ pub struct PeriodList {
 // ---- sheets and items ----
 
 /// Where a score stands in review.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReviewView {
     /// `pending`, `approved` or `rejected`.
     pub status: ReviewState,
@@ -277,7 +287,7 @@ pub struct ReviewView {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewState {
     Pending,
@@ -286,7 +296,7 @@ pub enum ReviewState {
 }
 
 /// Where a score stands against the period's current rubric version.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StandingView {
     pub status: StandingState,
     /// Why it awaits re-scoring.
@@ -295,7 +305,7 @@ pub struct StandingView {
     pub removed_in: Option<u32>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StandingState {
     Counting,
@@ -304,7 +314,7 @@ pub enum StandingState {
 }
 
 /// The current score of an item.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ItemScoreView {
     pub value: ScoreValue,
     pub source: ScoreSource,
@@ -366,7 +376,7 @@ impl From<&ItemScore> for ItemScoreView {
 }
 
 /// The unit's own assessment of an item (自评): informational, never counted.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct SelfAssessmentView {
     pub value: ScoreValue,
     pub note: String,
@@ -375,7 +385,7 @@ pub struct SelfAssessmentView {
 }
 
 /// One item of a sheet.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ItemView {
     pub period: PeriodId,
     pub unit: UnitId,
@@ -425,7 +435,7 @@ impl ItemView {
 }
 
 /// One weighted aspect of a scored sheet.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AspectScoreView {
     pub aspect: AspectCode,
     pub points: Figure,
@@ -434,14 +444,14 @@ pub struct AspectScoreView {
     pub items: usize,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct BonusScoreView {
     pub item: ItemCode,
     pub claimed: Figure,
     pub counted: Figure,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DeductionScoreView {
     pub item: ItemCode,
     pub cases: u32,
@@ -450,7 +460,7 @@ pub struct DeductionScoreView {
 }
 
 /// Which figure the grade was read from.
-#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GradeBasisView {
     Combined,
@@ -458,7 +468,7 @@ pub enum GradeBasisView {
 }
 
 /// A sheet's totals, party-building score, combined dual score and grade (see SCORING.md).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct SheetScoreView {
     pub aspects: Vec<AspectScoreView>,
     pub base: Figure,
@@ -537,7 +547,7 @@ impl From<&SheetScore> for SheetScoreView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct BusinessResultView {
     pub score: Points,
     pub vetoed: bool,
@@ -545,7 +555,7 @@ pub struct BusinessResultView {
 }
 
 /// One unit's business result in a period.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UnitBusinessResult {
     pub unit: UnitId,
     /// None while nothing is recorded for the unit.
@@ -553,13 +563,13 @@ pub struct UnitBusinessResult {
 }
 
 /// The business results (经营业绩) of a period's units.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct BusinessResultList {
     pub period: PeriodId,
     pub units: Vec<UnitBusinessResult>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct SheetReviewView {
     pub decision: ReviewDecision,
     pub by: PersonId,
@@ -567,7 +577,7 @@ pub struct SheetReviewView {
 }
 
 /// One unit's score sheet in one period.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct SheetView {
     pub period: PeriodId,
     pub unit: UnitId,
@@ -642,7 +652,7 @@ impl SheetView {
 
 // ---- appeals and rectifications ----
 
-#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AppealStatusView {
     Pending,
@@ -650,7 +660,7 @@ pub enum AppealStatusView {
     Dismissed,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AppealView {
     pub appeal: AppealId,
     pub period: PeriodId,
@@ -683,12 +693,12 @@ impl AppealView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AppealList {
     pub appeals: Vec<AppealView>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RectificationStatusView {
     Open,
@@ -696,7 +706,7 @@ pub enum RectificationStatusView {
     Closed,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RectificationView {
     pub rectification: RectificationId,
     pub period: PeriodId,
@@ -740,7 +750,7 @@ impl RectificationView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RectificationList {
     pub rectifications: Vec<RectificationView>,
 }
@@ -748,7 +758,7 @@ pub struct RectificationList {
 // ---- read models: standings, histories, changes, accountability, rubric versions, events ----
 
 /// One unit's line in the standings.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UnitStandingView {
     pub unit: UnitId,
     /// Competition rank ("1224"), from 1, among every unit of the period.
@@ -759,14 +769,14 @@ pub struct UnitStandingView {
     pub score: SheetScoreView,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AspectRankView {
     pub unit: UnitId,
     pub points: Figure,
     pub rank: u32,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AspectRankingView {
     pub aspect: AspectCode,
     pub title: Text,
@@ -775,7 +785,7 @@ pub struct AspectRankingView {
 }
 
 /// The standings of a period, as of a position.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StandingsView {
     pub period: PeriodId,
     pub name: String,
@@ -842,7 +852,7 @@ impl StandingsView {
 }
 
 /// An item's review state right after a change.
-#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewAtTimeView {
     NotScored,
@@ -852,7 +862,7 @@ pub enum ReviewAtTimeView {
 }
 
 /// An item's standing right after a change.
-#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StandingAtTimeView {
     NotScored,
@@ -862,7 +872,7 @@ pub enum StandingAtTimeView {
 }
 
 /// One change as people read it: who, when, what, old → new, why, evidence, source, rubric version.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ChangeEntryView {
     pub position: u64,
     pub recorded_at: DateTime<Utc>,
@@ -929,7 +939,7 @@ impl From<ledger_projections::read::ChangeView> for ChangeEntryView {
 }
 
 /// The history of a sheet or of one item, oldest first.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HistoryView {
     pub period: PeriodId,
     pub unit: UnitId,
@@ -939,7 +949,7 @@ pub struct HistoryView {
 }
 
 /// One page of the change log, newest first.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ChangesView {
     pub at_position: u64,
     pub changes: Vec<ChangeEntryView>,
@@ -948,7 +958,7 @@ pub struct ChangesView {
 }
 
 /// One unit's score on an item a person is responsible for.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OwnedScoreView {
     pub unit: UnitId,
     pub value: ScoreValue,
@@ -959,7 +969,7 @@ pub struct OwnedScoreView {
     pub review: ReviewState,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OwnedItemView {
     pub period: PeriodId,
     pub stage: Stage,
@@ -972,7 +982,7 @@ pub struct OwnedItemView {
     pub scores: Vec<OwnedScoreView>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RectificationLineView {
     pub rectification: RectificationId,
     pub period: PeriodId,
@@ -988,7 +998,7 @@ pub struct RectificationLineView {
 }
 
 /// What a person is accountable for: items, their scores, open / overdue / closed rectifications.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AccountabilityView {
     pub person: PersonId,
     pub name: Option<String>,
@@ -1075,7 +1085,7 @@ impl AccountabilityView {
 }
 
 /// One version of a rubric in the list of versions.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RubricVersionSummary {
     pub version: u32,
     pub title: Text,
@@ -1085,14 +1095,14 @@ pub struct RubricVersionSummary {
     pub periods: Vec<PeriodId>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RubricVersionList {
     pub rubric: RubricId,
     pub versions: Vec<RubricVersionSummary>,
 }
 
 /// An adjustment (动态调整) of a rubric: who, when, why, with whose approval, and what changed.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AdjustmentView {
     pub rubric: RubricId,
     pub from_version: u32,
@@ -1105,14 +1115,14 @@ pub struct AdjustmentView {
     pub changes: Vec<ledger_schemas::rubric::RubricChange>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AdjustmentList {
     pub rubric: RubricId,
     pub adjustments: Vec<AdjustmentView>,
 }
 
 /// One difference between two versions.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DiffEntryView {
     /// For people, zh-CN first.
     pub description: String,
@@ -1120,7 +1130,7 @@ pub struct DiffEntryView {
     pub change: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RubricDiffView {
     pub rubric: RubricId,
     pub from: u32,
@@ -1129,7 +1139,7 @@ pub struct RubricDiffView {
 }
 
 /// A page of the raw log, oldest first, exactly as stored (hash chain included).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct EventPage {
     pub events: Vec<ledger_schemas::Envelope>,
     /// Pass as `after` for the next page; none at the end (of the log, or of the point asked).
@@ -1137,7 +1147,7 @@ pub struct EventPage {
 }
 
 /// A signed checkpoint of the log.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CheckpointView {
     /// How many events (positions 1..=tree_size) the checkpoint covers.
     pub tree_size: u64,
@@ -1161,7 +1171,7 @@ impl From<crate::audit::proofs::SignedCheckpoint> for CheckpointView {
 }
 
 /// The signed checkpoints, smallest first, and the key that signed them.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct CheckpointList {
     /// The ledger's public key as a signed-note verifier string (`origin+keyid+base64`); none when
     /// the ledger has no key yet. An auditor should compare it with the key they were handed.
@@ -1172,7 +1182,7 @@ pub struct CheckpointList {
 }
 
 /// An inclusion proof of one event against a signed checkpoint.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct InclusionView {
     /// The event's global position (`leaf_index + 1`).
     pub position: u64,
@@ -1189,7 +1199,7 @@ pub struct InclusionView {
 }
 
 /// A consistency proof between two signed checkpoints.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ConsistencyView {
     pub old_size: u64,
     pub new_size: u64,
@@ -1199,4 +1209,25 @@ pub struct ConsistencyView {
     pub new_root: ledger_schemas::integrity::Digest,
     pub old_checkpoint: CheckpointView,
     pub new_checkpoint: CheckpointView,
+}
+
+/// A verification of the whole log: the hash chain walked and recomputed, and every signed
+/// checkpoint checked against the tree over the log (signature, root at its size).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct VerificationView {
+    /// When it ran.
+    pub verified_at: DateTime<Utc>,
+    /// The log's length then.
+    pub log_size: u64,
+    /// Events whose hash and link checked out, from the start.
+    pub verified: u64,
+    /// Whether the chain and every checkpoint hold.
+    pub intact: bool,
+    /// The first event that does not fit the chain: why, naming its position and event id.
+    pub chain_break: Option<String>,
+    /// The position of that event.
+    pub break_position: Option<u64>,
+    pub checkpoints_checked: usize,
+    /// Why a checkpoint does not agree with the log or the key, one line each.
+    pub checkpoint_faults: Vec<String>,
 }

@@ -26,6 +26,7 @@ fn fixtures() -> BTreeMap<(&'static str, &'static str), (String, Option<Value>)>
             f.insert((method, template), (path.to_owned(), body));
         };
     add("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", None);
+    add("GET", "/api/v1/me", "/api/v1/me", None);
     add("GET", "/api/v1/units", "/api/v1/units", None);
     add(
         "POST",
@@ -321,6 +322,20 @@ fn fixtures() -> BTreeMap<(&'static str, &'static str), (String, Option<Value>)>
         "/api/v1/audit/proofs/inclusion",
         "/api/v1/audit/proofs/inclusion?position=1",
         None,
+    );
+    // No verification has run when the matrix asks: an admitted auditor gets a 404 problem; the
+    // POST runs one (it records nothing in the ledger).
+    add(
+        "GET",
+        "/api/v1/audit/verification",
+        "/api/v1/audit/verification",
+        None,
+    );
+    add(
+        "POST",
+        "/api/v1/audit/verification",
+        "/api/v1/audit/verification",
+        Some(json!({})),
     );
     add(
         "GET",

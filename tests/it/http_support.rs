@@ -112,6 +112,11 @@ impl Server {
         self.store.head().await.expect("head")
     }
 
+    /// The ledger file.
+    pub fn path(&self) -> &std::path::Path {
+        &self._temp.path
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

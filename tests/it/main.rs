@@ -6,6 +6,8 @@ mod app;
 mod audit_bundle;
 mod audit_http;
 mod audit_tamper;
+mod browser;
+mod browser_support;
 mod cli_demo;
 mod cli_import;
 mod cli_read;

@@ -1,0 +1,228 @@
+//! The change log: who changed what and when, filtered by person, unit, item, aspect, event type and
+//! time range (Beijing time), newest first, paged with the API's cursor, and exported as CSV.
+
+use axum::extract::Query;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use ledger_projections::read::ChangeKind;
+use maud::html;
+use serde::Deserialize;
+
+use super::client::{Failure, Session};
+use super::format::{self, query};
+use super::i18n::Lang;
+use super::layout::{self, Nav};
+use crate::http::views::{ChangeEntryView, ChangesView};
+
+/// The filters, as the form sends them.
+#[derive(Debug, Default, Deserialize)]
+pub struct ChangesForm {
+    #[serde(default)]
+    pub person: String,
+    #[serde(default)]
+    pub period: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub item: String,
+    #[serde(default)]
+    pub aspect: String,
+    #[serde(default)]
+    pub kind: String,
+    /// `datetime-local`, Beijing time.
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub before: String,
+}
+
+impl ChangesForm {
+    /// The API's query string for these filters (times converted to RFC 3339), without the cursor.
+    fn api_query(&self, lang: Lang) -> Result<Vec<(&'static str, String)>, Failure> {
+        let time = |name: &str, text: &str| -> Result<String, Failure> {
+            if text.trim().is_empty() {
+                return Ok(String::new());
+            }
+            format::parse_time_input(text)
+                .map(|t| t.to_rfc3339())
+                .ok_or_else(|| {
+                    Failure::bad_request(
+                        lang,
+                        name,
+                        format!("“{text}”不是有效的时间, 例如 2026-10-01T08:30 (not a valid time such as 2026-10-01T08:30)"),
+                    )
+                })
+        };
+        Ok(vec![
+            ("person", self.person.trim().to_owned()),
+            ("period", self.period.trim().to_owned()),
+            ("unit", self.unit.trim().to_owned()),
+            ("item", self.item.trim().to_owned()),
+            ("aspect", self.aspect.trim().to_owned()),
+            ("kind", self.kind.trim().to_owned()),
+            ("from", time("from", &self.from)?),
+            ("to", time("to", &self.to)?),
+        ])
+    }
+
+    /// This page's own query string, with `before` set to `cursor`.
+    fn page_query(&self, cursor: Option<u64>) -> String {
+        let cursor = cursor.map(|c| c.to_string()).unwrap_or_default();
+        query(&[
+            ("person", &self.person),
+            ("period", &self.period),
+            ("unit", &self.unit),
+            ("item", &self.item),
+            ("aspect", &self.aspect),
+            ("kind", &self.kind),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("before", &cursor),
+        ])
+    }
+}
+
+fn encode(pairs: &[(&'static str, String)]) -> String {
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    query(&pairs)
+}
+
+/// `GET /changes?…`.
+pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Response, Failure> {
+    let lang = session.lang;
+    let mut pairs = f.api_query(lang)?;
+    pairs.push(("before", f.before.trim().to_owned()));
+    pairs.push(("limit", "50".to_owned()));
+    let page: ChangesView = session
+        .get(&format!("/api/v1/changes?{}", encode(&pairs)))
+        .await?;
+    let body = html! {
+        form.filters #change-filters method="get" action="/changes" {
+            label { (lang.t("人员", "Person")) input name="person" value=(f.person) placeholder="assessor-1"; }
+            label { (lang.t("考核周期", "Period")) input name="period" value=(f.period); }
+            label { (lang.t("单位", "Unit")) input name="unit" value=(f.unit); }
+            label { (lang.t("子项目", "Item")) input name="item" value=(f.item) placeholder="C5"; }
+            label { (lang.t("大方面", "Aspect")) input name="aspect" value=(f.aspect) placeholder="C"; }
+            label { (lang.t("事件类型", "Event type"))
+                select name="kind" {
+                    option value="" { (lang.t("全部", "all")) }
+                    @for k in ChangeKind::ALL {
+                        option value=(k.name()) selected[f.kind == k.name()] { (lang.label(k.label())) }
+                    }
+                }
+            }
+            label { (lang.t("自 (北京时间)", "From (Beijing)")) input type="datetime-local" step="1" name="from" value=(f.from); }
+            label { (lang.t("至", "To")) input type="datetime-local" step="1" name="to" value=(f.to); }
+            button type="submit" #filter-go { (lang.t("筛选", "Filter")) }
+            a.button #csv href={ "/changes.csv?" (f.page_query(None)) } { (lang.t("导出 CSV", "Export CSV")) }
+        }
+        p.as-of { (lang.t("读取于位置 ", "Read at position ")) (page.at_position) }
+        @if page.changes.is_empty() {
+            p.empty #no-changes { (lang.t("没有符合条件的变更.", "No change matches.")) }
+        } @else {
+            table.changes #changes {
+                thead { tr {
+                    th { "#" } th { (lang.t("时间 (北京)", "When (Beijing)")) } th { (lang.t("人员", "Who")) }
+                    th { (lang.t("事项", "What")) } th { (lang.t("对象", "Where")) }
+                    th { (lang.t("原值 → 新值", "Old → new")) } th { (lang.t("理由", "Why")) }
+                } }
+                tbody {
+                    @for c in &page.changes { (row(lang, c)) }
+                }
+            }
+        }
+        @if let Some(next) = page.next {
+            p { a #next-page href={ "/changes?" (f.page_query(Some(next))) } { (lang.t("更早的变更 →", "Older changes →")) } }
+        }
+    };
+    Ok(layout::page(
+        &session,
+        Nav::Changes,
+        lang.t("变更记录", "Change log"),
+        body,
+    ))
+}
+
+fn row(lang: Lang, c: &ChangeEntryView) -> maud::Markup {
+    let place = [
+        c.period.as_ref().map(|p| p.to_string()),
+        c.unit.as_ref().map(|u| u.to_string()),
+        c.item.as_ref().map(|i| i.to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" / ");
+    let old = c.old.as_ref().map(|t| lang.text(t));
+    let new = c.new.as_ref().map(|t| lang.text(t));
+    html! {
+        tr data-position=(c.position) data-actor=(c.actor) data-type=(c.event_type) {
+            td { (c.position) }
+            td { (format::time(&c.recorded_at)) }
+            td { (c.actor) br; small { (lang.label(c.role.label())) } }
+            td { (lang.label(&c.kind_label)) br; small { (lang.text(&c.summary)) } }
+            td {
+                @if let (Some(p), Some(u)) = (&c.period, &c.unit) {
+                    @if let Some(i) = &c.item {
+                        a href={ "/periods/" (p) "/units/" (u) "/items/" (i) } { (place) }
+                    } @else {
+                        a href={ "/periods/" (p) "/units/" (u) } { (place) }
+                    }
+                } @else { (place) }
+            }
+            td { @if old.is_some() || new.is_some() { (old.unwrap_or_else(|| "—".into())) " → " (new.unwrap_or_else(|| "—".into())) } }
+            td { (c.reason.clone().unwrap_or_default()) }
+        }
+    }
+}
+
+/// `GET /changes.csv?…`: every matching change (all pages), with the position it was read at in
+/// the file name and in a `Ledger-Position` header, so the file can be checked against a checkpoint.
+pub async fn csv(session: Session, Query(f): Query<ChangesForm>) -> Result<Response, Failure> {
+    let lang = session.lang;
+    let filters = f.api_query(lang)?;
+    let mut rows: Vec<ChangeEntryView> = Vec::new();
+    let mut at: Option<u64> = None;
+    let mut before: Option<u64> = None;
+    loop {
+        let mut pairs = filters.clone();
+        pairs.push(("limit", crate::http::queries::MAX_PAGE.to_string()));
+        if let Some(b) = before {
+            pairs.push(("before", b.to_string()));
+        }
+        // Every page is read at the position of the first, so the file is one consistent state.
+        if let Some(at) = at {
+            pairs.push(("at_position", at.to_string()));
+        }
+        let page: ChangesView = session
+            .get(&format!("/api/v1/changes?{}", encode(&pairs)))
+            .await?;
+        at.get_or_insert(page.at_position);
+        rows.extend(page.changes);
+        match page.next {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    let mut out = Vec::new();
+    crate::csv_out::write_changes(&mut out, &rows)
+        .map_err(|e| Failure::internal(lang, e.to_string()))?;
+    let at = at.unwrap_or_default();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"changes-at-{at}.csv\""),
+            ),
+            (
+                header::HeaderName::from_static(crate::http::queries::POSITION_HEADER),
+                at.to_string(),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}

@@ -1,0 +1,113 @@
+//! How values read in the console: times in Beijing time, score values in words, addresses.
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use ledger_schemas::rubric::{ItemKind, LadderStep};
+use ledger_schemas::values::{ScoreSource, ScoreValue};
+
+use super::i18n::Lang;
+
+/// Beijing time (UTC+8, no daylight saving): the time every user of the ledger reads.
+pub fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+/// A recorded time, to the second, in Beijing time.
+pub fn time(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&beijing())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// The value of a `datetime-local` input for a time.
+pub fn time_input(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&beijing())
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+/// A `datetime-local` input's value (Beijing time, minutes or seconds) as an instant.
+pub fn parse_time_input(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f"))
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
+        .ok()?;
+    beijing()
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A score value as people read it.
+pub fn value(lang: Lang, value: &ScoreValue, ladder: &[LadderStep]) -> String {
+    match value {
+        ScoreValue::Points { points } => format!("{points}{}", lang.t(" 分", " pts")),
+        ScoreValue::Level { level } => ladder
+            .iter()
+            .find(|s| &s.level == level)
+            .map(|s| lang.text(&s.label))
+            .unwrap_or_else(|| level.to_string()),
+        ScoreValue::Awards { awards } if awards.is_empty() => lang.t("无", "none").to_owned(),
+        ScoreValue::Awards { awards } => awards
+            .iter()
+            .map(|a| format!("{} +{}", a.title, a.points))
+            .collect::<Vec<_>>()
+            .join("; "),
+        ScoreValue::Cases { cases } => format!("{cases}{}", lang.t(" 起", " case(s)")),
+        ScoreValue::Veto { vetoed: true } => lang.t("否决", "vetoed").to_owned(),
+        ScoreValue::Veto { vetoed: false } => lang.t("不否决", "not vetoed").to_owned(),
+    }
+}
+
+/// What an item of a kind is worth, briefly.
+pub fn kind(lang: Lang, kind: &ItemKind) -> String {
+    match kind {
+        ItemKind::Points { max } => format!("{}{max}", lang.t("定量 ≤", "points ≤ ")),
+        ItemKind::Ladder { max } => format!("{}{max}", lang.t("定性 ≤", "ladder ≤ ")),
+        ItemKind::Bonus { cap, .. } => format!("{}{cap}", lang.t("加分 ≤", "bonus ≤ ")),
+        ItemKind::Deduction { per_case, .. } => {
+            format!("{}{per_case}", lang.t("扣分 每起 ", "deduction per case "))
+        }
+        ItemKind::Veto => lang.t("一票否决", "veto").to_owned(),
+    }
+}
+
+pub fn source(lang: Lang, source: ScoreSource) -> &'static str {
+    match source {
+        ScoreSource::Manual => lang.t("人工录入", "manual"),
+        ScoreSource::Import => lang.t("文件导入", "import"),
+        ScoreSource::Appeal => lang.t("申诉改分", "appeal"),
+        ScoreSource::Recalculation => lang.t("重新计算", "recalculation"),
+    }
+}
+
+/// One query-string pair list, encoded.
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    s.finish()
+}
+
+/// One path segment, percent-encoded (ids are plain already; this keeps any other text safe).
+pub fn seg(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_inputs_are_beijing_time() {
+        let t = parse_time_input("2026-10-01T08:30").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-10-01T00:30:00+00:00");
+        assert_eq!(time_input(&t), "2026-10-01T08:30:00");
+        assert_eq!(time(&t), "2026-10-01 08:30:00");
+        assert!(parse_time_input("2026-13-01T08:30").is_none());
+        assert!(parse_time_input("yesterday").is_none());
+    }
+}

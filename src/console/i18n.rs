@@ -1,0 +1,121 @@
+//! Languages: zh-CN first, English switchable. The choice is a cookie, so it holds across pages.
+//!
+//! The ledger's own labels are bilingual strings, "中文 English" (`Stage::label`, `Role::label`, the
+//! kind labels of the change log): [`Lang::label`] picks one half. Rubric texts carry both languages
+//! ([`Text`]), English optional: [`Lang::text`] falls back to Chinese.
+
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use ledger_schemas::values::Text;
+use serde::Deserialize;
+
+/// The cookie that holds the language.
+pub const LANG_COOKIE: &str = "ledger_lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// The language the request's cookie asks for (Chinese unless it says English).
+    pub fn of(headers: &HeaderMap) -> Lang {
+        match super::client::cookie(headers, LANG_COOKIE) {
+            Some("en") => Lang::En,
+            _ => Lang::Zh,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// One of two texts.
+    pub fn t(self, zh: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// One half of a bilingual label "中文 English": the Chinese words before the first space that
+    /// follows a non-ASCII character, or the rest.
+    pub fn label(self, label: &str) -> String {
+        let split = label
+            .char_indices()
+            .find(|&(i, c)| c == ' ' && label[..i].chars().last().is_some_and(|p| !p.is_ascii()))
+            .map(|(i, _)| i);
+        match (self, split) {
+            (_, None) => label.to_owned(),
+            (Lang::Zh, Some(i)) => label[..i].to_owned(),
+            (Lang::En, Some(i)) => label[i + 1..].to_owned(),
+        }
+    }
+
+    /// A rubric text in this language (Chinese when it has no English).
+    pub fn text(self, text: &Text) -> String {
+        match (self, &text.en) {
+            (Lang::En, Some(en)) => en.clone(),
+            _ => text.zh.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Back {
+    #[serde(default)]
+    back: Option<String>,
+}
+
+/// `GET /lang/{zh|en}?back=/path`: remembers the language and goes back.
+pub async fn switch(Path(lang): Path<String>, Query(back): Query<Back>) -> Response {
+    let value = if lang == "en" { "en" } else { "zh" };
+    // Only a path on this site: never an open redirect.
+    let back = back
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .unwrap_or_else(|| "/".to_owned());
+    let mut response = Redirect::to(&back).into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={value}; Path=/; Max-Age=31536000; SameSite=Lax"
+    )) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_split_at_the_first_space_after_chinese() {
+        assert_eq!(Lang::Zh.label("自评 self-assessment"), "自评");
+        assert_eq!(Lang::En.label("自评 self-assessment"), "self-assessment");
+        assert_eq!(Lang::En.label("纪检审计 auditor"), "auditor");
+        assert_eq!(Lang::Zh.label("评分更正 score corrected"), "评分更正");
+        assert_eq!(
+            Lang::En.label("评分更正 score corrected"),
+            "score corrected"
+        );
+        assert_eq!(Lang::En.label("plain"), "plain");
+    }
+
+    #[test]
+    fn texts_fall_back_to_chinese() {
+        let both = Text::new("党建", "Party building");
+        assert_eq!(Lang::En.text(&both), "Party building");
+        assert_eq!(Lang::Zh.text(&both), "党建");
+        let zh_only = Text {
+            zh: "党建".into(),
+            en: None,
+        };
+        assert_eq!(Lang::En.text(&zh_only), "党建");
+    }
+}

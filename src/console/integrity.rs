@@ -1,0 +1,122 @@
+//! Integrity: the latest signed checkpoint, the last verification (and a button that runs one), and
+//! an inclusion check the browser does itself: the page's script fetches the proof for an event,
+//! recomputes the root from the event's hash and the audit path with the browser's own SHA-256
+//! (RFC 9162 §2.1.3.2), and compares it with the signed checkpoint's root.
+
+use axum::extract::Query;
+use axum::http::{Method, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde::Deserialize;
+
+use super::client::{Failure, Session};
+use super::format;
+use super::layout::{self, Nav};
+use crate::http::views::{CheckpointList, InclusionView, VerificationView};
+
+/// `GET /integrity`.
+pub async fn page(session: Session) -> Result<Response, Failure> {
+    let lang = session.lang;
+    let checkpoints = session
+        .get::<CheckpointList>("/api/v1/audit/checkpoints")
+        .await;
+    let last = session
+        .get::<VerificationView>("/api/v1/audit/verification")
+        .await
+        .ok();
+    let body = html! {
+        section #checkpoint {
+            h2 { (lang.t("最新签名检查点", "Latest signed checkpoint")) }
+            @match &checkpoints {
+                Ok(list) => {
+                    @if let Some(c) = list.checkpoints.last() {
+                        dl.totals {
+                            dt { (lang.t("覆盖事件数", "Tree size")) } dd #tree-size { (c.tree_size) }
+                            dt { (lang.t("根哈希", "Root hash")) } dd { code #root { (c.root) } }
+                            dt { (lang.t("签名时间", "Signed at")) } dd { (format::time(&c.time)) }
+                            dt { (lang.t("账本长度", "Log length")) } dd { (list.log_size) }
+                            dt { (lang.t("公钥", "Public key")) } dd { code { (list.public_key.clone().unwrap_or_default()) } }
+                        }
+                        details { summary { (lang.t("签名文本", "Signed note")) } pre { (c.note) } }
+                    } @else {
+                        p.empty { (lang.t("尚无签名检查点. 用 ledger audit checkpoint 签发, 或以 --checkpoint-every 运行服务.",
+                            "No signed checkpoint yet. Sign one with `ledger audit checkpoint`, or serve with --checkpoint-every.")) }
+                    }
+                }
+                Err(f) => { p.problem { (f.problem.title) " — " (f.problem.detail) } }
+            }
+        }
+        section #verification {
+            h2 { (lang.t("最近一次验证", "Last verification")) }
+            @if let Some(v) = &last {
+                p #verification-result class=(if v.intact { "ok" } else { "bad" }) {
+                    @if v.intact { "✓ " (lang.t("哈希链与检查点均完好", "The hash chain and every checkpoint hold")) }
+                    @else { "✗ " (lang.t("发现问题", "Problems found")) }
+                    " · " (format::time(&v.verified_at)) " · "
+                    (v.verified) " / " (v.log_size) (lang.t(" 个事件; ", " events; ")) (v.checkpoints_checked) (lang.t(" 个检查点", " checkpoints"))
+                }
+                @if let Some(b) = &v.chain_break { p.bad { (b) } }
+                @for f in &v.checkpoint_faults { p.bad { (f) } }
+            } @else {
+                p.empty { (lang.t("本服务启动以来尚未验证.", "No verification since this server started.")) }
+            }
+            form.inline method="post" action="/integrity/verify" {
+                button #verify-now type="submit" { (lang.t("立即验证全部", "Verify everything now")) }
+            }
+        }
+        section #inclusion {
+            h2 { (lang.t("在浏览器中验证事件的包含证明", "Verify an event's inclusion proof in this browser")) }
+            p { (lang.t("浏览器取得证明后自行计算 SHA-256, 由事件哈希和审计路径重算根哈希, 与签名检查点的根比对.",
+                "The browser fetches the proof, recomputes the root from the event's hash and the audit path with its own SHA-256, and compares it with the signed checkpoint's root.")) }
+            form #inclusion-form data-ok=(lang.t("✓ 包含证明成立: 重算的根与签名检查点一致", "✓ The proof holds: the recomputed root equals the signed checkpoint's"))
+                data-bad=(lang.t("✗ 包含证明不成立", "✗ The proof does not hold")) {
+                label for="position" { (lang.t("事件位置", "Event position")) }
+                input #position name="position" inputmode="numeric" value="1";
+                button #check-inclusion type="submit" { (lang.t("验证", "Verify")) }
+            }
+            div #inclusion-result aria-live="polite" {}
+        }
+    };
+    Ok(layout::page(
+        &session,
+        Nav::Integrity,
+        lang.t("完整性", "Integrity"),
+        body,
+    ))
+}
+
+/// `POST /integrity/verify`: runs a verification through the API, then shows the page again.
+pub async fn verify(session: Session) -> Result<Response, Failure> {
+    session
+        .send(
+            Method::POST,
+            "/api/v1/audit/verification",
+            &serde_json::json!({}),
+            None,
+        )
+        .await?;
+    Ok(Redirect::to("/integrity").into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProofQuery {
+    position: String,
+}
+
+/// `GET /integrity/proof?position=N`: the API's inclusion proof, as JSON, for the page's script.
+pub async fn proof(session: Session, Query(q): Query<ProofQuery>) -> Response {
+    let position = q.position.trim().to_owned();
+    let uri = format!(
+        "/api/v1/audit/proofs/inclusion?{}",
+        format::query(&[("position", &position)])
+    );
+    match session.get::<InclusionView>(&uri).await {
+        Ok(view) => axum::Json(view).into_response(),
+        Err(f) => (
+            f.status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            serde_json::to_string(&f.problem).unwrap_or_default(),
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,94 @@
+//! The web console: server-rendered pages for the assessment office, unit secretaries, reviewers and
+//! auditors, served by `ledger serve` at `/` beside the API.
+//!
+//! The console is a client of the API, in the same process: every page asks the API router (not the
+//! read models directly) with the signed-in person's bearer token, and renders the JSON it answers
+//! as HTML. So a role sees in the browser exactly what the API lets it see, and a form shows the
+//! API's own validation messages, next to the field the API names.
+//!
+//! - [`client`]: the in-process API client and the signed-in [`Session`] (cookie → token → `/api/v1/me`).
+//! - [`i18n`]: zh-CN first, English switchable (a cookie); times shown in Beijing time (UTC+8).
+//! - [`layout`]: the page shell, navigation by role, the error page; `assets/` holds the CSS and the
+//!   little hand-written JavaScript (the time slider, the in-browser inclusion-proof check).
+//! - one module per page: [`standings`], [`sheet`] (sheet, item history, entry forms), [`changes`],
+//!   [`rubric`], [`closed_loop`], [`appeals`], [`integrity`], [`charts`] (SVG drawn here), [`sign_in`].
+
+pub mod appeals;
+pub mod changes;
+pub mod charts;
+pub mod client;
+pub mod closed_loop;
+pub mod format;
+pub mod i18n;
+pub mod integrity;
+pub mod layout;
+pub mod rubric;
+pub mod sheet;
+pub mod sign_in;
+pub mod standings;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+/// What every page handler shares: the API router it calls.
+#[derive(Clone)]
+pub struct Console {
+    pub api: Router,
+}
+
+/// The console's routes; anything else falls through to `api` (whose fallback answers problem+json).
+pub fn router(api: Router) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/standings") }))
+        .route("/sign-in", get(sign_in::form_page).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/lang/{lang}", get(i18n::switch))
+        .route("/assets/console.css", get(css))
+        .route("/assets/console.js", get(js))
+        .route("/standings", get(standings::page))
+        .route("/periods/{period}/units/{unit}", get(sheet::sheet_page))
+        .route(
+            "/periods/{period}/units/{unit}/items/{item}",
+            get(sheet::item_page),
+        )
+        .route(
+            "/periods/{period}/units/{unit}/items/{item}/{action}",
+            post(sheet::submit),
+        )
+        .route("/changes", get(changes::page))
+        .route("/changes.csv", get(changes::csv))
+        .route("/rubrics", get(rubric::page))
+        .route("/rectifications", get(closed_loop::page))
+        .route("/appeals", get(appeals::page))
+        .route("/appeals/{appeal}/decision", post(appeals::decide))
+        .route("/integrity", get(integrity::page))
+        .route("/integrity/verify", post(integrity::verify))
+        .route("/integrity/proof", get(integrity::proof))
+        .route("/charts", get(charts::page))
+        .fallback_service(api.clone())
+        .with_state(Console { api })
+}
+
+const CSS: &str = include_str!("assets/console.css");
+const JS: &str = include_str!("assets/console.js");
+
+async fn css() -> Response {
+    asset("text/css; charset=utf-8", CSS)
+}
+
+async fn js() -> Response {
+    asset("text/javascript; charset=utf-8", JS)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}

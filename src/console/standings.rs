@@ -1,0 +1,273 @@
+//! The standings of a period, now or as they stood at any moment, with what changed since then.
+//!
+//! The time control has two inputs: a date-time (Beijing time) and a slider over the log's positions
+//! (1 … head). Either reads the standings "as of" that point through the API (`as_of` or
+//! `at_position`); every figure that differs from today's is highlighted, with today's value beside.
+
+use std::collections::BTreeMap;
+
+use axum::extract::Query;
+use axum::response::Response;
+use ledger_schemas::ids::{PeriodId, UnitId};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::client::{Failure, Session};
+use super::format::{self, query, seg};
+use super::i18n::Lang;
+use super::layout::{self, Nav};
+use crate::http::views::{
+    ChangesView, PeriodList, PeriodView, StandingsView, UnitList, UnitStandingView,
+};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StandingsQuery {
+    #[serde(default)]
+    pub period: Option<String>,
+    /// A log position (the slider).
+    #[serde(default)]
+    pub at: Option<String>,
+    /// A `datetime-local` value in Beijing time.
+    #[serde(default)]
+    pub time: Option<String>,
+}
+
+/// Where the past standings are read: a position or a time.
+enum Point {
+    Now,
+    Position(u64),
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
+impl StandingsQuery {
+    fn point(&self, lang: Lang) -> Result<Point, Failure> {
+        if let Some(time) = self.time.as_deref().filter(|t| !t.trim().is_empty()) {
+            return format::parse_time_input(time).map(Point::Time).ok_or_else(|| {
+                Failure::bad_request(
+                    lang,
+                    "time",
+                    format!("“{time}”不是有效的时间, 例如 2026-10-01T08:30 (not a valid time such as 2026-10-01T08:30)"),
+                )
+            });
+        }
+        match self.at.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            None => Ok(Point::Now),
+            Some(at) => at.parse().map(Point::Position).map_err(|_| {
+                Failure::bad_request(
+                    lang,
+                    "at",
+                    format!("位置须为正整数, 实际为“{at}” (the position must be a whole number, not {at:?})"),
+                )
+            }),
+        }
+    }
+}
+
+/// The period a page is about: the one asked for, else the latest.
+pub fn choose_period<'a>(periods: &'a PeriodList, asked: Option<&str>) -> Option<&'a PeriodView> {
+    match asked.filter(|p| !p.is_empty()) {
+        Some(id) => periods.periods.iter().find(|p| p.period.as_str() == id),
+        None => periods.periods.iter().max_by_key(|p| p.starts_on),
+    }
+}
+
+/// Unit names by id.
+pub async fn unit_names(session: &Session) -> Result<BTreeMap<UnitId, String>, Failure> {
+    let units: UnitList = session.get("/api/v1/units").await?;
+    Ok(units.units.into_iter().map(|u| (u.unit, u.name)).collect())
+}
+
+/// `GET /standings?period=&at=&time=`.
+pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<Response, Failure> {
+    let lang = session.lang;
+    let point = q.point(lang)?;
+    let periods: PeriodList = session.get("/api/v1/periods").await?;
+    let Some(period) = choose_period(&periods, q.period.as_deref()) else {
+        let body =
+            html! { p.empty { (lang.t("还没有考核周期.", "There is no assessment period yet.")) } };
+        return Ok(layout::page(
+            &session,
+            Nav::Standings,
+            lang.t("考核排名", "Standings"),
+            body,
+        ));
+    };
+    let base = format!("/api/v1/periods/{}/standings", seg(period.period.as_str()));
+    let now: StandingsView = session.get(&base).await?;
+    let head = now.as_of;
+    let past = match &point {
+        Point::Now => None,
+        Point::Position(p) => Some(
+            session
+                .get::<StandingsView>(&format!("{base}?at_position={p}"))
+                .await?,
+        ),
+        Point::Time(t) => Some(
+            session
+                .get::<StandingsView>(&format!("{base}?{}", query(&[("as_of", &t.to_rfc3339())])))
+                .await?,
+        ),
+    };
+    // When the point was, for the people who may read the change log.
+    let past_time = match (&past, super::layout::Nav::Changes.open_to(session.role())) {
+        (Some(p), true) if p.as_of > 0 => session
+            .get::<ChangesView>(&format!("/api/v1/changes?limit=1&at_position={}", p.as_of))
+            .await
+            .ok()
+            .and_then(|c| c.changes.first().map(|c| c.recorded_at)),
+        _ => None,
+    };
+    let names = unit_names(&session).await?;
+    let shown = past.as_ref().unwrap_or(&now);
+    let slider_at = past.as_ref().map(|p| p.as_of).unwrap_or(head);
+
+    let body = html! {
+        form.controls #period-form method="get" action="/standings" {
+            label for="period" { (lang.t("考核周期", "Period")) }
+            select #period name="period" onchange="this.form.submit()" {
+                @for p in &periods.periods {
+                    option value=(p.period) selected[p.period == period.period] { (p.name) " (" (p.period) ")" }
+                }
+            }
+            span.stage { (lang.label(period.stage.label())) " · " (lang.t("细则版本", "rubric version")) " " (now.rubric_version) }
+        }
+        form.controls.time #time-control method="get" action="/standings" {
+            input type="hidden" name="period" value=(period.period);
+            label for="at" { (lang.t("时间回溯", "Time travel")) }
+            input #at type="range" name="at" min="1" max=(head.max(1)) value=(slider_at) data-head=(head);
+            output #at-label for="at" { (lang.t("位置", "position")) " " (slider_at) " / " (head) }
+            label for="time" { (lang.t("或时间 (北京时间)", "or time (Beijing)")) }
+            input #time type="datetime-local" step="1" name="time"
+                value=[q.time.as_deref().filter(|t| !t.is_empty()).map(str::to_owned).or_else(|| past_time.as_ref().map(format::time_input))];
+            button type="submit" #time-go { (lang.t("查看", "Show")) }
+            @if past.is_some() {
+                a.now href={ "/standings?" (query(&[("period", period.period.as_str())])) } { (lang.t("回到现在", "Back to now")) }
+            }
+        }
+        @if let Some(p) = &past {
+            p.as-of #as-of data-position=(p.as_of) {
+                (lang.t("显示截至位置 ", "Showing the standings as of position ")) strong { (p.as_of) }
+                @if let Some(t) = &past_time { " (" (format::time(t)) ")" }
+                (lang.t(" 时的排名; 此后有变化的数值以高亮显示, 悬停可见现值.", "; values that have changed since are highlighted (hover for today's value)."))
+                " " span.count #changed-count { (changed_count(p, &now)) } (lang.t(" 处变化", " changed"))
+            }
+        } @else {
+            p.as-of #as-of data-position=(head) { (lang.t("当前排名, 截至位置 ", "Standings now, as of position ")) strong { (head) } }
+        }
+        (table(lang, shown, past.as_ref().map(|_| &now), &names, &period.period))
+    };
+    Ok(layout::page(
+        &session,
+        Nav::Standings,
+        &format!("{} · {}", lang.t("考核排名", "Standings"), period.name),
+        body,
+    ))
+}
+
+/// The figures of one line, by column: rank, each aspect's points, base, bonus, deduction, party,
+/// business, combined, grade.
+fn figures(u: &UnitStandingView) -> Vec<String> {
+    let mut out = vec![u.rank.to_string()];
+    out.extend(u.score.aspects.iter().map(|a| a.points.0.clone()));
+    out.push(u.score.base.0.clone());
+    out.push(u.score.bonus.0.clone());
+    out.push(u.score.deduction.0.clone());
+    out.push(u.score.party_score.0.clone());
+    out.push(
+        u.score
+            .business_score
+            .as_ref()
+            .map(|f| f.0.clone())
+            .unwrap_or_else(|| "—".into()),
+    );
+    out.push(
+        u.score
+            .combined
+            .as_ref()
+            .map(|f| f.0.clone())
+            .unwrap_or_else(|| "—".into()),
+    );
+    out.push(u.grade_label.zh.clone());
+    out
+}
+
+fn changed_count(past: &StandingsView, now: &StandingsView) -> usize {
+    past.units
+        .iter()
+        .map(|u| {
+            let then = figures(u);
+            match now.units.iter().find(|n| n.unit == u.unit) {
+                Some(n) => then.iter().zip(figures(n)).filter(|(a, b)| *a != b).count(),
+                None => then.len(),
+            }
+        })
+        .sum()
+}
+
+fn table(
+    lang: Lang,
+    shown: &StandingsView,
+    now: Option<&StandingsView>,
+    names: &BTreeMap<UnitId, String>,
+    period: &PeriodId,
+) -> Markup {
+    let aspects: Vec<_> = shown
+        .units
+        .first()
+        .map(|u| u.score.aspects.iter().map(|a| a.aspect.clone()).collect())
+        .unwrap_or_default();
+    let title_of = |code: &ledger_schemas::ids::AspectCode| {
+        shown
+            .aspects
+            .iter()
+            .find(|a| &a.aspect == code)
+            .map(|a| lang.text(&a.title))
+            .unwrap_or_else(|| code.to_string())
+    };
+    html! {
+        @if shown.units.is_empty() {
+            p.empty { (lang.t("没有可查看的单位.", "No unit you may see.")) }
+        } @else {
+            table.standings #standings {
+                thead { tr {
+                    th { (lang.t("名次", "Rank")) }
+                    th { (lang.t("单位", "Unit")) }
+                    @for a in &aspects { th title=(title_of(a)) { (a) } }
+                    th { (lang.t("基础分", "Base")) }
+                    th { (lang.t("加分", "Bonus")) }
+                    th { (lang.t("扣分", "Deduction")) }
+                    th { (lang.t("党建得分", "Party score")) }
+                    th { (lang.t("经营得分", "Business")) }
+                    th { (lang.t("综合得分", "Combined")) }
+                    th { (lang.t("等级", "Grade")) }
+                } }
+                tbody {
+                    @for u in &shown.units {
+                        @let then = figures(u);
+                        @let today = now.and_then(|n| n.units.iter().find(|x| x.unit == u.unit)).map(figures);
+                        tr data-unit=(u.unit) {
+                            @for (i, value) in then.iter().enumerate() {
+                                @let changed = today.as_ref().and_then(|t| t.get(i)).filter(|t| *t != value);
+                                @if i == 1 {
+                                    td.unit {
+                                        a href={ "/periods/" (seg(period.as_str())) "/units/" (seg(u.unit.as_str())) } {
+                                            (names.get(&u.unit).cloned().unwrap_or_else(|| u.unit.to_string()))
+                                        }
+                                    }
+                                }
+                                @let label = if i == then.len() - 1 { lang.text(&u.grade_label) } else { value.clone() };
+                                @if let Some(today) = changed {
+                                    td.changed data-col=(i) title={ (lang.t("现值: ", "now: ")) (today) } {
+                                        (label) span.now { " → " (today) }
+                                    }
+                                } @else {
+                                    td data-col=(i) { (label) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
