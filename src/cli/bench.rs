@@ -52,6 +52,8 @@ pub enum BenchTarget {
     Audit(super::bench_audit::AuditBenchArgs),
     /// 读模型 Read models on a 1,000,000-event ledger: rebuild rate, as-of latency, memory.
     Projections(super::bench_projections::ProjectionsBenchArgs),
+    /// 网页控制台 The web console's pages on a 1,000,000-event ledger: time to first byte.
+    Console(super::bench_console::ConsoleBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +86,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchTarget::Kurrent(args) => super::bench_kurrent::run(args),
         BenchTarget::Audit(args) => super::bench_audit::run(args),
         BenchTarget::Projections(args) => super::bench_projections::run(args),
+        BenchTarget::Console(args) => super::bench_console::run(args),
     }
 }
 

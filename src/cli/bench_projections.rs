@@ -403,13 +403,13 @@ impl Batch {
 
 /// The generated log: every event id in generation order, and where each phase ends (exclusive).
 #[derive(Default)]
-struct Generated {
+pub(crate) struct Generated {
     ids: Vec<Uuid>,
     phase_ends: Vec<usize>,
 }
 
 impl Generated {
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.ids.len()
     }
 
@@ -498,7 +498,7 @@ async fn append<S: EventStore>(store: &S, batch: Batch, out: &mut Generated) -> 
 
 /// Writes the synthetic ledger (see the module docs) of at least `target` events; returns the ids
 /// in log order.
-async fn build<S: EventStore>(store: &S, target: u64) -> anyhow::Result<Generated> {
+pub(crate) async fn build<S: EventStore>(store: &S, target: u64) -> anyhow::Result<Generated> {
     let mut ids = Generated::default();
     let values: Vec<Vec<ScoreValue>> = ITEMS
         .iter()

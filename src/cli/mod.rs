@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod bench;
 pub mod bench_audit;
+pub mod bench_console;
 pub mod bench_http;
 pub mod bench_kurrent;
 pub mod bench_projections;

@@ -66,7 +66,7 @@ pub async fn page(session: Session, Query(q): Query<ChartsQuery>) -> Result<Resp
         .and_then(|u| visible.iter().find(|v| v.as_str() == u))
         .or(visible.first())
         .cloned();
-    let period = choose_period(&periods, q.period.as_deref()).map(|p| p.period.clone());
+    let period = choose_period(lang, &periods, q.period.as_deref())?.map(|p| p.period.clone());
     let comparison = period
         .as_ref()
         .and_then(|p| standings.iter().find(|s| &s.period == p));

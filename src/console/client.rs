@@ -50,6 +50,23 @@ impl Failure {
         }
     }
 
+    /// Something the page was asked for that does not exist.
+    pub fn not_found(lang: Lang, detail: impl Into<String>) -> Self {
+        Failure {
+            status: StatusCode::NOT_FOUND,
+            problem: Box::new(Problem {
+                kind: "urn:ledger:problem:not-found".into(),
+                title: "未找到 Not found".into(),
+                status: 404,
+                detail: detail.into(),
+                code: "not-found".into(),
+                errors: Vec::new(),
+                current_revision: None,
+            }),
+            lang,
+        }
+    }
+
     /// A request the console refuses before asking the API (a malformed time, say).
     pub fn bad_request(lang: Lang, field: &str, reason: impl Into<String>) -> Self {
         let reason = reason.into();

@@ -39,10 +39,18 @@ fn class_of(diff: &str) -> &'static str {
 pub async fn page(session: Session, Query(q): Query<RubricQuery>) -> Result<Response, Failure> {
     let lang = session.lang;
     let list: RubricList = session.get("/api/v1/rubrics").await?;
-    let Some(summary) = (match q.rubric.as_deref() {
-        Some(r) => list.rubrics.iter().find(|s| s.rubric.as_str() == r),
+    let summary = match q.rubric.as_deref() {
+        Some(r) => Some(
+            list.rubrics
+                .iter()
+                .find(|s| s.rubric.as_str() == r)
+                .ok_or_else(|| {
+                    Failure::not_found(lang, format!("没有评分细则 {r} (there is no rubric {r})"))
+                })?,
+        ),
         None => list.rubrics.first(),
-    }) else {
+    };
+    let Some(summary) = summary else {
         let body = html! { p.empty { (lang.t("还没有评分细则.", "There is no rubric yet.")) } };
         return Ok(layout::page(
             &session,

@@ -63,11 +63,23 @@ impl StandingsQuery {
     }
 }
 
-/// The period a page is about: the one asked for, else the latest.
-pub fn choose_period<'a>(periods: &'a PeriodList, asked: Option<&str>) -> Option<&'a PeriodView> {
+/// The period a page is about: the one asked for (which must exist), else the latest (none while
+/// there is no period).
+pub fn choose_period<'a>(
+    lang: Lang,
+    periods: &'a PeriodList,
+    asked: Option<&str>,
+) -> Result<Option<&'a PeriodView>, Failure> {
     match asked.filter(|p| !p.is_empty()) {
-        Some(id) => periods.periods.iter().find(|p| p.period.as_str() == id),
-        None => periods.periods.iter().max_by_key(|p| p.starts_on),
+        Some(id) => periods
+            .periods
+            .iter()
+            .find(|p| p.period.as_str() == id)
+            .map(Some)
+            .ok_or_else(|| {
+                Failure::not_found(lang, format!("没有考核周期 {id} (there is no period {id})"))
+            }),
+        None => Ok(periods.periods.iter().max_by_key(|p| p.starts_on)),
     }
 }
 
@@ -82,7 +94,7 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
     let lang = session.lang;
     let point = q.point(lang)?;
     let periods: PeriodList = session.get("/api/v1/periods").await?;
-    let Some(period) = choose_period(&periods, q.period.as_deref()) else {
+    let Some(period) = choose_period(lang, &periods, q.period.as_deref())? else {
         let body =
             html! { p.empty { (lang.t("还没有考核周期.", "There is no assessment period yet.")) } };
         return Ok(layout::page(
@@ -95,18 +107,19 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
     let base = format!("/api/v1/periods/{}/standings", seg(period.period.as_str()));
     let now: StandingsView = session.get(&base).await?;
     let head = now.as_of;
-    let past = match &point {
+    let past_uri = match &point {
         Point::Now => None,
-        Point::Position(p) => Some(
-            session
-                .get::<StandingsView>(&format!("{base}?at_position={p}"))
-                .await?,
-        ),
-        Point::Time(t) => Some(
-            session
-                .get::<StandingsView>(&format!("{base}?{}", query(&[("as_of", &t.to_rfc3339())])))
-                .await?,
-        ),
+        Point::Position(p) => Some(format!("{base}?at_position={p}")),
+        Point::Time(t) => Some(format!("{base}?{}", query(&[("as_of", &t.to_rfc3339())]))),
+    };
+    // Before the period was opened there are no standings to show: say so, keep the controls.
+    let (past, not_yet) = match past_uri {
+        None => (None, false),
+        Some(uri) => match session.get::<StandingsView>(&uri).await {
+            Ok(view) => (Some(view), false),
+            Err(f) if f.status == axum::http::StatusCode::NOT_FOUND => (None, true),
+            Err(f) => return Err(f),
+        },
     };
     // When the point was, for the people who may read the change log.
     let past_time = match (&past, super::layout::Nav::Changes.open_to(session.role())) {
@@ -119,7 +132,11 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
     };
     let names = unit_names(&session).await?;
     let shown = past.as_ref().unwrap_or(&now);
-    let slider_at = past.as_ref().map(|p| p.as_of).unwrap_or(head);
+    let slider_at = match (&past, &point) {
+        (Some(p), _) => p.as_of,
+        (None, Point::Position(p)) => (*p).min(head),
+        _ => head,
+    };
 
     let body = html! {
         form.controls #period-form method="get" action="/standings" {
@@ -140,11 +157,13 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
             input #time type="datetime-local" step="1" name="time"
                 value=[q.time.as_deref().filter(|t| !t.is_empty()).map(str::to_owned).or_else(|| past_time.as_ref().map(format::time_input))];
             button type="submit" #time-go { (lang.t("查看", "Show")) }
-            @if past.is_some() {
+            @if past.is_some() || not_yet {
                 a.now href={ "/standings?" (query(&[("period", period.period.as_str())])) } { (lang.t("回到现在", "Back to now")) }
             }
         }
-        @if let Some(p) = &past {
+        @if not_yet {
+            p.as-of #not-yet { (lang.t("所选时点该考核周期尚未开启.", "The period had not been opened yet at the point chosen.")) }
+        } @else if let Some(p) = &past {
             p.as-of #as-of data-position=(p.as_of) {
                 (lang.t("显示截至位置 ", "Showing the standings as of position ")) strong { (p.as_of) }
                 @if let Some(t) = &past_time { " (" (format::time(t)) ")" }
@@ -154,7 +173,9 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
         } @else {
             p.as-of #as-of data-position=(head) { (lang.t("当前排名, 截至位置 ", "Standings now, as of position ")) strong { (head) } }
         }
-        (table(lang, shown, past.as_ref().map(|_| &now), &names, &period.period))
+        @if !not_yet {
+            (table(lang, shown, past.as_ref().map(|_| &now), &names, &period.period))
+        }
     };
     Ok(layout::page(
         &session,

@@ -13,6 +13,7 @@ mod cli_import;
 mod cli_read;
 mod cli_support;
 mod cli_token;
+mod console_http;
 mod crash;
 mod http_authz;
 mod http_bad_input;

@@ -1,0 +1,399 @@
+//! The web console over plain HTTP (no browser): sessions, bad input, the entry forms' refusals, the
+//! CSV export, and the two API reads the console added (`/api/v1/me`, the verification).
+
+use hyper::Method;
+use ledger_schemas::Role;
+
+use crate::browser_support::DemoSite;
+use crate::http_support::Reply;
+
+const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+fn cookie(site: &DemoSite, role: Role) -> String {
+    format!("ledger_token={}", site.token(role))
+}
+
+async fn page(site: &DemoSite, role: Role, path: &str) -> Reply {
+    let cookie = cookie(site, role);
+    site.server
+        .raw(Method::GET, path, &[("cookie", &cookie)], b"")
+        .await
+}
+
+async fn form(site: &DemoSite, role: Role, path: &str, body: &str) -> Reply {
+    let cookie = cookie(site, role);
+    site.server
+        .raw(
+            Method::POST,
+            path,
+            &[("cookie", &cookie), FORM],
+            body.as_bytes(),
+        )
+        .await
+}
+
+fn encode(pairs: &[(&str, &str)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+/// The message an HTML page shows next to `field`.
+fn field_error(html: &str, field: &str) -> Option<String> {
+    let marker = format!("class=\"field-error\" data-field=\"{field}\">");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('<')? + start;
+    Some(
+        html[start..end]
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_need_a_session_and_sign_in_keeps_the_token_http_only() {
+    let site = DemoSite::start().await;
+    let s = &site.server;
+    let root = s.raw(Method::GET, "/", &[], b"").await;
+    assert_eq!(
+        (root.status, root.header("location")),
+        (303, Some("/standings"))
+    );
+    let anonymous = s
+        .raw(Method::GET, "/standings?period=2026Q3", &[], b"")
+        .await;
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(
+        anonymous.header("location"),
+        Some("/sign-in?next=%2Fstandings%3Fperiod%3D2026Q3")
+    );
+
+    let wrong = s
+        .raw(
+            Method::POST,
+            "/sign-in",
+            &[FORM],
+            encode(&[("token", "tok-x~00"), ("next", "/changes")]).as_bytes(),
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(
+        field_error(&wrong.text, "token").is_some(),
+        "{}",
+        wrong.text
+    );
+    let empty = s.raw(Method::POST, "/sign-in", &[FORM], b"token=").await;
+    assert_eq!(empty.status, 422);
+    let garbage = s
+        .raw(Method::POST, "/sign-in", &[FORM], b"\xff\xfe=%zz")
+        .await;
+    assert!(garbage.status < 500, "{}", garbage.status);
+
+    let token = site.token(Role::Auditor);
+    let ok = s
+        .raw(
+            Method::POST,
+            "/sign-in",
+            &[FORM],
+            encode(&[("token", token), ("next", "/changes")]).as_bytes(),
+        )
+        .await;
+    assert_eq!((ok.status, ok.header("location")), (303, Some("/changes")));
+    let set = ok.header("set-cookie").unwrap();
+    assert!(set.starts_with(&format!("ledger_token={token};")), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    // Never an open redirect.
+    let away = s
+        .raw(
+            Method::POST,
+            "/sign-in",
+            &[FORM],
+            encode(&[("token", token), ("next", "//evil.example/")]).as_bytes(),
+        )
+        .await;
+    assert_eq!(away.header("location"), Some("/standings"));
+
+    // A cookie whose token no longer works sends the visitor back to sign in, and clears it.
+    let stale = s
+        .raw(
+            Method::GET,
+            "/changes",
+            &[("cookie", "ledger_token=tok-gone~0000")],
+            b"",
+        )
+        .await;
+    assert_eq!(stale.status, 303);
+    assert!(stale.header("location").unwrap().contains("expired=1"));
+    assert!(stale.header("set-cookie").unwrap().contains("Max-Age=0"));
+
+    let out = s.raw(Method::POST, "/sign-out", &[], b"").await;
+    assert_eq!(out.status, 303);
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_page_that_says_what_is_wrong_and_records_nothing() {
+    let site = DemoSite::start().await;
+    let before = site.server.log_len().await;
+    for (path, status, words) in [
+        ("/standings?at=abc", 400, "位置须为正整数"),
+        ("/standings?time=yesterday", 400, "不是有效的时间"),
+        ("/standings?period=NOPE", 404, "NOPE"),
+        ("/changes?from=2026-13-40T99:00", 400, "不是有效的时间"),
+        ("/changes?kind=Nonsense", 400, "Nonsense"),
+        ("/periods/2026Q3/units/NOPE", 404, "NOPE"),
+        ("/periods/2026Q3/units/SH-CZ/items/Z9", 404, "Z9"),
+        ("/rubrics?rubric=nope", 404, "nope"),
+    ] {
+        let reply = page(&site, Role::Admin, path).await;
+        assert_eq!(reply.status, status, "{path}: {}", reply.text);
+        assert!(
+            reply.text.contains("id=\"problem\""),
+            "{path}: {}",
+            reply.text
+        );
+        assert!(
+            reply.text.contains(words),
+            "{path} names {words}: {}",
+            reply.text
+        );
+    }
+    // Forms: unreadable, an unknown action, a value that is no number.
+    let item = "/periods/2026Q4/units/SH-CZ-B2/items/A1";
+    // Lenient form decoding keeps "%zz" as it is: the request then lacks the value it corrects, and
+    // the API's refusal is shown above the form.
+    let unreadable = form(
+        &site,
+        Role::Assessor,
+        &format!("{item}/correction"),
+        "%zz=%zz&",
+    )
+    .await;
+    assert_eq!(unreadable.status, 422, "{}", unreadable.text);
+    assert!(
+        unreadable
+            .text
+            .contains("class=\"form-error\" role=\"alert\""),
+        "{}",
+        unreadable.text
+    );
+    let unknown = form(&site, Role::Assessor, &format!("{item}/erase"), "reason=x").await;
+    assert_eq!(unknown.status, 400, "{}", unknown.text);
+    let sheet = site
+        .api(
+            Role::Assessor,
+            "/api/v1/periods/2026Q4/units/SH-CZ-B2/items/A1",
+        )
+        .await;
+    let previous = serde_json::to_string(&sheet["score"]["value"]).unwrap();
+    let nan = form(
+        &site,
+        Role::Assessor,
+        &format!("{item}/correction"),
+        &encode(&[
+            ("points", "lots"),
+            ("reason", "复核"),
+            ("previous", &previous),
+        ]),
+    )
+    .await;
+    assert_eq!(nan.status, 422, "{}", nan.text);
+    let message = field_error(&nan.text, "points").expect("a message next to the points");
+    assert!(message.contains("lots"), "{message}");
+    let too_many = form(
+        &site,
+        Role::Assessor,
+        &format!("{item}/correction"),
+        &encode(&[
+            ("points", "99"),
+            ("reason", "复核"),
+            ("previous", &previous),
+        ]),
+    )
+    .await;
+    assert_eq!(too_many.status, 422, "{}", too_many.text);
+    assert!(
+        field_error(&too_many.text, "points")
+            .unwrap()
+            .contains("99")
+    );
+    assert_eq!(site.server.log_len().await, before, "nothing recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_and_an_appeal_decision_show_the_apis_messages_next_to_the_field() {
+    let site = DemoSite::start().await;
+    let item = "/periods/2026Q4/units/SH-CZ-B2/items/A1";
+    let rejected = form(
+        &site,
+        Role::Reviewer,
+        &format!("{item}/review"),
+        "decision=rejected&comment=",
+    )
+    .await;
+    assert_eq!(rejected.status, 422, "{}", rejected.text);
+    let api = site
+        .server
+        .post(
+            &format!("/api/v1{item}/review"),
+            site.token(Role::Reviewer),
+            serde_json::json!({"decision": "rejected", "comment": ""}),
+        )
+        .await;
+    assert_eq!(api.status, 422);
+    assert_eq!(
+        field_error(&rejected.text, "comment").as_deref(),
+        api.json["errors"][0]["reason"].as_str()
+    );
+    let approved = form(
+        &site,
+        Role::Reviewer,
+        &format!("{item}/review"),
+        "decision=approved",
+    )
+    .await;
+    assert_eq!(approved.status, 303, "{}", approved.text);
+    let now = site.api(Role::Reviewer, &format!("/api/v1{item}")).await;
+    assert_eq!(now["score"]["review"]["status"], "approved");
+
+    // An appeal filed by the unit, decided in the console by a reviewer.
+    let me = site.api(Role::Unit, "/api/v1/me").await;
+    let unit = me["units"][0].as_str().unwrap();
+    let filed = site
+        .server
+        .post(
+            "/api/v1/appeals",
+            site.token(Role::Unit),
+            serde_json::json!({"appeal": "AP-CONSOLE", "period": "2026Q3", "unit": unit, "item": "A1",
+                               "grounds": "学习记录漏计 (study records were missed)"}),
+        )
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.text);
+    let listed = page(&site, Role::Reviewer, "/appeals").await;
+    assert!(
+        listed.text.contains("/appeals/AP-CONSOLE/decision"),
+        "a form for the pending appeal"
+    );
+    let blank = form(
+        &site,
+        Role::Reviewer,
+        "/appeals/AP-CONSOLE/decision",
+        "outcome=dismissed&decision=",
+    )
+    .await;
+    assert_eq!(blank.status, 422, "{}", blank.text);
+    assert!(
+        field_error(&blank.text, "decision")
+            .unwrap()
+            .contains("decision")
+    );
+    let decided = form(
+        &site,
+        Role::Reviewer,
+        "/appeals/AP-CONSOLE/decision",
+        &encode(&[
+            ("outcome", "dismissed"),
+            (
+                "decision",
+                "记录齐全, 维持原分 (records complete: score stands)",
+            ),
+        ]),
+    )
+    .await;
+    assert_eq!(decided.status, 303, "{}", decided.text);
+    let appeal = site.api(Role::Reviewer, "/api/v1/appeals/AP-CONSOLE").await;
+    assert_eq!(appeal["status"], "dismissed");
+    // An assessor sees the appeal but no form.
+    let assessor = page(&site, Role::Assessor, "/appeals").await;
+    assert!(!assessor.text.contains("/decision\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_change_log_exports_every_matching_change_as_csv() {
+    let site = DemoSite::start().await;
+    let reply = page(&site, Role::Auditor, "/changes.csv?person=reviewer-chen").await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/csv; charset=utf-8")
+    );
+    let at = reply
+        .header("ledger-position")
+        .unwrap()
+        .parse::<u64>()
+        .unwrap();
+    assert_eq!(at, site.server.log_len().await);
+    assert!(
+        reply
+            .header("content-disposition")
+            .unwrap()
+            .contains(&format!("changes-at-{at}.csv"))
+    );
+    let mut reader = csv::Reader::from_reader(reply.text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(header, ledger::csv_out::CHANGE_COLUMNS);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let api = site
+        .api(
+            Role::Auditor,
+            "/api/v1/changes?person=reviewer-chen&limit=1000",
+        )
+        .await;
+    let expected: Vec<String> = api["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["position"].to_string())
+        .collect();
+    let got: Vec<String> = rows.iter().map(|r| r[0].to_owned()).collect();
+    assert_eq!(got, expected);
+    assert!(rows.iter().all(|r| &r[3] == "reviewer-chen"));
+    // A unit secretary may not read the change log, in the browser either.
+    let refused = page(&site, Role::Unit, "/changes.csv").await;
+    assert_eq!(refused.status, 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn me_names_the_caller_and_a_verification_is_run_and_kept() {
+    let site = DemoSite::start().await;
+    let unit = site.api(Role::Unit, "/api/v1/me").await;
+    assert_eq!(unit["role"], "unit");
+    assert_eq!(unit["units"].as_array().unwrap().len(), 1);
+    let admin = site.api(Role::Admin, "/api/v1/me").await;
+    assert_eq!(admin["role"], "admin");
+    assert!(admin["units"].is_null());
+    assert!(admin["name"].as_str().is_some_and(|n| !n.is_empty()));
+
+    let auditor = site.token(Role::Auditor);
+    let none = site.server.get("/api/v1/audit/verification", auditor).await;
+    assert_eq!(none.status, 404);
+    let before = site.server.log_len().await;
+    let run = site
+        .server
+        .post("/api/v1/audit/verification", auditor, serde_json::json!({}))
+        .await;
+    assert_eq!(run.status, 200, "{}", run.text);
+    assert_eq!(run.json["intact"], true);
+    assert_eq!(run.json["verified"].as_u64(), Some(before));
+    assert_eq!(
+        run.json["checkpoints_checked"].as_u64(),
+        Some(1 + before / 1000)
+    );
+    assert_eq!(
+        site.server.log_len().await,
+        before,
+        "a verification records nothing"
+    );
+    let kept = site.server.get("/api/v1/audit/verification", auditor).await;
+    assert_eq!(kept.json["verified_at"], run.json["verified_at"]);
+}
