@@ -157,12 +157,25 @@ async fn measure(store: Arc<SqliteStore>, args: &ConsoleBenchArgs) -> anyhow::Re
         .context("the synthetic ledger has periods")?
         .to_owned();
 
+    // Time travel within the latest period's life (before it opened there is nothing to show).
+    let opened: serde_json::Value = serde_json::from_slice(
+        &get(
+            format!("/api/v1/changes?kind=PeriodOpened&period={latest}&limit=1"),
+            false,
+        )
+        .await?
+        .2,
+    )?;
+    let opened_at = opened["changes"][0]["position"]
+        .as_u64()
+        .context("the latest period's opening")?;
+    let span = events.saturating_sub(opened_at).max(1);
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut random_position = move || {
         x = x
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
-        1 + (x >> 11) % events
+        opened_at + (x >> 11) % span
     };
     let targets: Vec<Target> = vec![
         (
@@ -171,7 +184,7 @@ async fn measure(store: Arc<SqliteStore>, args: &ConsoleBenchArgs) -> anyhow::Re
             Box::new(|| "/standings".to_owned()),
         ),
         (
-            "page `/standings?period=…&at=…` (time travel to a random position)",
+            "page `/standings?period=…&at=…` (time travel to a random position in the period's life)",
             true,
             Box::new({
                 let latest = latest.clone();

@@ -94,6 +94,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
                 eprintln!("http://{addr}/api/v1");
             } else {
                 println!();
+                println!("网页控制台 Web console: http://{addr}/   (用上面任一令牌登录 sign in with a token above)");
                 println!("接口地址 URL: http://{addr}/api/v1   (接口说明 OpenAPI: http://{addr}/api/v1/openapi.json)");
                 println!("例如 e.g.: curl -H \"Authorization: Bearer <token>\" http://{addr}/api/v1/periods/{}/standings", demo::PUBLISHED_PERIOD);
                 println!("按 Ctrl-C 停止 (Ctrl-C stops the server)");

@@ -390,3 +390,39 @@ async fn the_console_switches_to_english() {
     b.shot("english").await;
     b.close().await;
 }
+
+/// The charts: a unit's scores across the two periods, and the units compared aspect by aspect;
+/// the closed loop shows the demo's one overdue rectification first under its responsible person.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn charts_and_the_closed_loop_draw_what_the_api_says() {
+    let site = DemoSite::start().await;
+    let mut b = Browser::open(&site, "charts").await;
+    b.sign_in(site.token(Role::Admin)).await;
+    b.goto("/charts?period=2026Q3").await;
+    b.wait("#trend-chart").await;
+    assert_eq!(b.count("#trend-chart circle.party").await, 2, "one point per period");
+    let standings = site
+        .api(Role::Admin, "/api/v1/periods/2026Q3/standings")
+        .await;
+    let units = standings["units"].as_array().unwrap().len();
+    let aspects = standings["aspects"].as_array().unwrap().len();
+    assert_eq!(b.count("#aspect-chart rect.bar").await, units * aspects);
+    b.shot("charts").await;
+
+    b.goto("/rectifications").await;
+    let overdue = b.all("tr.overdue").await;
+    assert_eq!(overdue.len(), 1, "the demo has one overdue rectification");
+    let api = site.api(Role::Admin, "/api/v1/rectifications").await;
+    let late = api["rectifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["overdue"] == true)
+        .unwrap();
+    assert_eq!(
+        overdue[0].attr("data-rectification").await.unwrap().as_deref(),
+        late["rectification"].as_str()
+    );
+    b.shot("closed_loop").await;
+    b.close().await;
+}
