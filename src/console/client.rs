@@ -32,17 +32,16 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// A failure of the console itself (an answer it could not read).
-    pub fn internal(lang: Lang, detail: impl Into<String>) -> Self {
-        let detail = detail.into();
+    /// A failure the console finds itself, shaped like the API's problems.
+    fn own(lang: Lang, status: StatusCode, code: &str, title: &str, detail: String) -> Self {
         Failure {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
+            status,
             problem: Box::new(Problem {
-                kind: "urn:ledger:problem:console".into(),
-                title: "控制台无法显示此页 The console cannot show this page".into(),
-                status: 500,
+                kind: format!("urn:ledger:problem:{code}"),
+                title: title.to_owned(),
+                status: status.as_u16(),
                 detail,
-                code: "console".into(),
+                code: code.to_owned(),
                 errors: Vec::new(),
                 current_revision: None,
             }),
@@ -50,42 +49,46 @@ impl Failure {
         }
     }
 
+    /// A failure of the console itself (an answer it could not read).
+    pub fn internal(lang: Lang, detail: impl Into<String>) -> Self {
+        let title = "控制台无法显示此页 The console cannot show this page";
+        Self::own(
+            lang,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "console",
+            title,
+            detail.into(),
+        )
+    }
+
     /// Something the page was asked for that does not exist.
     pub fn not_found(lang: Lang, detail: impl Into<String>) -> Self {
-        Failure {
-            status: StatusCode::NOT_FOUND,
-            problem: Box::new(Problem {
-                kind: "urn:ledger:problem:not-found".into(),
-                title: "未找到 Not found".into(),
-                status: 404,
-                detail: detail.into(),
-                code: "not-found".into(),
-                errors: Vec::new(),
-                current_revision: None,
-            }),
+        let title = "未找到 Not found";
+        Self::own(
             lang,
-        }
+            StatusCode::NOT_FOUND,
+            "not-found",
+            title,
+            detail.into(),
+        )
     }
 
     /// A request the console refuses before asking the API (a malformed time, say).
     pub fn bad_request(lang: Lang, field: &str, reason: impl Into<String>) -> Self {
         let reason = reason.into();
-        Failure {
-            status: StatusCode::BAD_REQUEST,
-            problem: Box::new(Problem {
-                kind: "urn:ledger:problem:invalid-query".into(),
-                title: "请求有误 The request is invalid".into(),
-                status: 400,
-                detail: reason.clone(),
-                code: "invalid-query".into(),
-                errors: vec![crate::http::error::FieldError {
-                    field: field.to_owned(),
-                    reason,
-                }],
-                current_revision: None,
-            }),
+        let title = "请求有误 The request is invalid";
+        let mut failure = Self::own(
             lang,
-        }
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            title,
+            reason.clone(),
+        );
+        failure.problem.errors.push(crate::http::error::FieldError {
+            field: field.to_owned(),
+            reason,
+        });
+        failure
     }
 }
 

@@ -17,6 +17,22 @@ fn unit_order(standings: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The oldest score correction of the published period, as the change log (newest first) has it.
+async fn oldest_correction(site: &DemoSite, role: Role) -> Value {
+    let changes = site
+        .api(
+            role,
+            "/api/v1/changes?kind=ScoreCorrected&period=2026Q3&limit=1000",
+        )
+        .await;
+    changes["changes"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone()
+}
+
 /// A visitor is sent to sign in; a wrong token is refused next to the field; the right one shows
 /// the standings, ranked as the API ranks them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,19 +81,7 @@ async fn signs_in_and_reads_the_standings() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_time_control_shows_the_value_before_a_correction() {
     let site = DemoSite::start().await;
-    let changes = site
-        .api(
-            Role::Auditor,
-            "/api/v1/changes?kind=ScoreCorrected&period=2026Q3&limit=1000",
-        )
-        .await;
-    // The oldest correction in 2026Q3 (the list is newest first).
-    let correction = changes["changes"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
+    let correction = oldest_correction(&site, Role::Auditor).await;
     let position = correction["position"].as_u64().unwrap();
     let unit = correction["unit"].as_str().unwrap();
     let aspect = correction["aspect"].as_str().unwrap();
@@ -146,18 +150,7 @@ async fn the_time_control_shows_the_value_before_a_correction() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_items_history_opens_as_a_timeline() {
     let site = DemoSite::start().await;
-    let changes = site
-        .api(
-            Role::Reviewer,
-            "/api/v1/changes?kind=ScoreCorrected&period=2026Q3&limit=1000",
-        )
-        .await;
-    let correction = changes["changes"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
+    let correction = oldest_correction(&site, Role::Reviewer).await;
     let (unit, item) = (
         correction["unit"].as_str().unwrap(),
         correction["item"].as_str().unwrap(),
@@ -400,7 +393,11 @@ async fn charts_and_the_closed_loop_draw_what_the_api_says() {
     b.sign_in(site.token(Role::Admin)).await;
     b.goto("/charts?period=2026Q3").await;
     b.wait("#trend-chart").await;
-    assert_eq!(b.count("#trend-chart circle.party").await, 2, "one point per period");
+    assert_eq!(
+        b.count("#trend-chart circle.party").await,
+        2,
+        "one point per period"
+    );
     let standings = site
         .api(Role::Admin, "/api/v1/periods/2026Q3/standings")
         .await;
@@ -420,7 +417,11 @@ async fn charts_and_the_closed_loop_draw_what_the_api_says() {
         .find(|r| r["overdue"] == true)
         .unwrap();
     assert_eq!(
-        overdue[0].attr("data-rectification").await.unwrap().as_deref(),
+        overdue[0]
+            .attr("data-rectification")
+            .await
+            .unwrap()
+            .as_deref(),
         late["rectification"].as_str()
     );
     b.shot("closed_loop").await;
