@@ -6,7 +6,10 @@
 //!
 //! A snapshot is only as good as the code that folded it. **Bump [`PROJECTION_CODE_VERSION`] by hand
 //! whenever `State::evolve` would fold any event differently, or the serialised form of
-//! [`State`] changes** (a field added, renamed, retyped; an enum variant; a serde attribute). A reader
+//! [`State`] changes** (a field added, renamed, retyped; an enum variant; a serde attribute), **or
+//! the change log would record an event differently or its stored form changes** (a whole model is
+//! stored with its change log: [`ReadModel::encode_stored`]; the tripwire below covers the state
+//! only). A reader
 //! refuses a snapshot of another version ([`SnapshotError::Stale`]) and the caller folds from an
 //! older valid snapshot or from the start instead.
 //!
