@@ -23,11 +23,17 @@
 //! prefix, so this ties the snapshot to this very log) and it decodes under the current code;
 //! otherwise it is ignored with a warning and the fold starts from the first event (or, for an
 //! as-of query, from the model's own plan). Never a stale or foreign snapshot.
+//!
+//! Loading and decoding a stored state snapshot costs far more than folding onto a checkpoint in
+//! memory, so [`ReadSide::follow`] (the server) first runs [`ReadSide::backfill`]: one fold of the
+//! prefix before the start point, in the background, that gives the models their in-memory
+//! checkpoints there; from then on the stored snapshots are no longer read.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
+use ledger_projections::domain::{Meta, State};
 use ledger_projections::read::{
     AsOf, ChangeView, Checkpoint, PROJECTION_CODE_VERSION, ReadModel, RenderError, Snapshot, View,
 };
@@ -164,6 +170,7 @@ impl<S: EventStore> ReadSide<S> {
     pub async fn follow(&self) -> Result<(), ReadError> {
         use futures_util::StreamExt as _;
         let after = self.catch_up().await?;
+        self.backfill().await;
         let mut live = self.store.subscribe_all(after);
         while let Some(next) = live.next().await {
             let envelope = next.map_err(AppError::from)?;
@@ -185,6 +192,79 @@ impl<S: EventStore> ReadSide<S> {
                 .map_err(|e| ReadError::Fold(e.to_string()))?;
         }
         Ok(())
+    }
+
+    /// After a start from a stored snapshot, folds the log up to that point once more, in the
+    /// background of a server (`follow` does it before following), to give the models their
+    /// in-memory checkpoints before it: as-of queries there then fold at most the interval onto a
+    /// checkpoint in memory instead of loading and decoding a stored state snapshot each time
+    /// (which costs far more, `BENCHMARKS.md`). Only the domain state is folded, a page at a time,
+    /// without holding the models' lock; queries are answered meanwhile from the stored snapshots.
+    /// Does nothing when the models folded the log themselves. A failure is logged and leaves the
+    /// stored snapshots in use.
+    pub async fn backfill(&self) {
+        let until = self.restored_from();
+        if until == 0 {
+            return;
+        }
+        match self.fold_prefix(until).await {
+            Ok(checkpoints) => {
+                let added = self
+                    .model
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .add_earlier_checkpoints(checkpoints);
+                self.restored_from.store(0, Ordering::Relaxed);
+                *lock(&self.stored_base) = None;
+                tracing::info!(
+                    until,
+                    added,
+                    "读模型已补齐快照之前的检查点 (the read models have their checkpoints before the stored snapshot)"
+                );
+            }
+            Err(e) => tracing::warn!(
+                until,
+                error = %e,
+                "无法补齐快照之前的检查点 (cannot fold the checkpoints before the stored snapshot)"
+            ),
+        }
+    }
+
+    /// The checkpoints of a fold of the log's first `until` positions (one every
+    /// [`CHECKPOINT_EVERY`], as [`ReadModel::apply`] takes them).
+    async fn fold_prefix(&self, until: u64) -> Result<Vec<Checkpoint>, ReadError> {
+        let mut state = State::default();
+        let mut checkpoints: Vec<Checkpoint> = Vec::new();
+        let mut next = 1;
+        while next <= until {
+            let want = usize::try_from(until - next + 1).map_or(PAGE, |left| left.min(PAGE));
+            let page = self
+                .store
+                .read_all(Direction::Forwards, ReadFrom::At(next), want)
+                .await
+                .map_err(AppError::from)?;
+            let Some(last) = page.last() else {
+                return Err(ReadError::Fold(format!(
+                    "日志在第 {next} 号事件前结束 (the log ends before position {next})"
+                )));
+            };
+            next = last.position + 1;
+            for (envelope, event) in page.iter().zip(decode(&page)?) {
+                if envelope.position > until {
+                    break;
+                }
+                state.evolve(&Meta::from_envelope(envelope), &event);
+                let previous = checkpoints.last().map_or(0, |c| c.position);
+                if envelope.position / CHECKPOINT_EVERY > previous / CHECKPOINT_EVERY {
+                    checkpoints.push(Checkpoint {
+                        position: envelope.position,
+                        state: state.clone(),
+                    });
+                }
+            }
+            tokio::task::yield_now().await;
+        }
+        Ok(checkpoints)
     }
 
     /// Answers `query` on the read models at `at` (after catching up).

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use indicatif::ProgressDrawTarget;
-use ledger::app::reads::{ReadAt, ReadSide};
+use ledger::app::reads::{CHECKPOINT_EVERY, ReadAt, ReadSide};
 use ledger::cli::rebuild::{rebuild_model, rebuild_model_every, write_snapshots};
 use ledger::store::{
     AppendOutcome, ChainReport, Direction, EventStore, ExpectedRevision, Progress, ReadFrom,
@@ -30,6 +30,7 @@ use rusqlite::Connection;
 use uuid::Uuid;
 
 use crate::cli_support::{demo_copy, json, ledger, ok, stdout};
+use crate::reads_as_of::{EVENTS, name_at, renamed_log};
 
 /// The snapshot interval of these tests: small, so that the demo ledger holds many of them.
 const EVERY: u64 = 64;
@@ -47,6 +48,13 @@ impl Counting {
     fn open(path: &Path) -> Self {
         Self {
             inner: SqliteStore::open_existing(path).unwrap(),
+            read: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn open_new(path: &Path) -> Self {
+        Self {
+            inner: SqliteStore::open(path).unwrap(),
             read: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -267,6 +275,17 @@ async fn a_new_read_side_starts_from_the_latest_snapshot_and_answers_as_a_full_f
         answers_at(&full, ReadAt::Time(middle)).await,
         "as of {middle}"
     );
+    // After the backfill (shorter than one live interval here: no checkpoint to add) the answers
+    // come from the read side's own plan, the same.
+    reads.backfill().await;
+    assert_eq!(reads.restored_from(), 0);
+    for p in [EVERY + 1, at_snapshot - 1, head] {
+        assert_eq!(
+            answers_at(&reads, ReadAt::Position(p)).await,
+            answers_at(&full, ReadAt::Position(p)).await,
+            "as of {p} after the backfill"
+        );
+    }
     store.inner.close().await;
 }
 
@@ -518,4 +537,45 @@ fn snapshots_do_not_affect_verify() {
         .unwrap();
     drop(conn);
     assert_eq!(verify(), before, "with none");
+}
+
+/// Proves that a read side started from the snapshots of a log longer than two live checkpoint
+/// intervals gets its in-memory checkpoints before the start point back from `backfill` (which
+/// `follow` runs): before it, an as-of query there loads a stored state snapshot; after it, none is
+/// loaded and the query reads at most one interval of events; the answers are the prefix's
+/// throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_restores_the_checkpoints_before_the_start_point() {
+    let temp = crate::store_support::temp_ledger();
+    let store = Counting::open_new(&temp.path);
+    renamed_log(&store).await;
+    let (model, _) = rebuild_model(&store, ProgressDrawTarget::hidden())
+        .await
+        .unwrap();
+    write_snapshots(&store, &model).await.unwrap();
+    drop(model);
+    let reads = ReadSide::new(Arc::new(store.clone()));
+    reads.catch_up().await.unwrap();
+    assert_eq!(reads.restored_from(), EVENTS);
+    let p = CHECKPOINT_EVERY + CHECKPOINT_EVERY / 2;
+    assert_eq!(name_at(&reads, p).await, format!("n{p}"));
+    reads.backfill().await;
+    assert_eq!(reads.restored_from(), 0);
+    // Every stored snapshot gone: the checkpoints in memory are all that can help now.
+    raw(&temp.path)
+        .execute("DELETE FROM projection_snapshots", [])
+        .unwrap();
+    for p in [
+        1,
+        CHECKPOINT_EVERY - 1,
+        CHECKPOINT_EVERY + 3,
+        2 * CHECKPOINT_EVERY + 9,
+        EVENTS,
+    ] {
+        store.take();
+        assert_eq!(name_at(&reads, p).await, format!("n{p}"), "as of {p}");
+        let read = store.take();
+        assert!(read <= CHECKPOINT_EVERY, "as of {p}: read {read} events");
+    }
+    store.inner.close().await;
 }

@@ -425,6 +425,26 @@ proptest! {
         for (envelope, _) in log {
             prop_assert_eq!(resumed.render(envelope), full.render(envelope));
         }
+        // The checkpoints a fold of the prefix takes, added before the stored point, are used by
+        // later plans: they then fold at most the interval, and still answer as the full fold.
+        if every > 0 {
+            let prefix = model_of(&log[..cut], every);
+            let before = resumed.checkpoints().len();
+            let added = resumed.add_earlier_checkpoints(prefix.checkpoints().iter().cloned());
+            prop_assert_eq!(resumed.checkpoints().len(), before + added);
+            prop_assert!(resumed.checkpoints().windows(2).all(|w| w[0].position < w[1].position));
+            for p in 0..=log.len() as u64 {
+                let plan = resumed.plan(AsOf::Position(p));
+                prop_assert!(plan.events as u64 <= every, "{plan:?}");
+                if p % 7 == 0 {
+                    prop_assert!(
+                        answers_as_of(&resumed, log, AsOf::Position(p))
+                            == answers_as_of(&full, log, AsOf::Position(p)),
+                        "as of {p} with the added checkpoints"
+                    );
+                }
+            }
+        }
     }
 
     /// Every event renders, zh-CN first, and "old → new" of a score names the value the ledger held
