@@ -579,3 +579,64 @@ async fn backfill_restores_the_checkpoints_before_the_start_point() {
     }
     store.inner.close().await;
 }
+
+fn row(code_version: u32, position: u64, bytes: &[u8]) -> StoredSnapshot {
+    StoredSnapshot {
+        code_version,
+        position,
+        event_hash: ledger_schemas::integrity::Digest([position as u8; 32]),
+        bytes: bytes.to_vec(),
+    }
+}
+
+/// Proves the port's snapshot methods on the embedded store: the latest of a code version at or
+/// before a position (never another version's), replacement of a row, and deletion of other
+/// versions and of a version's rows but the listed ones; and that the KurrentDB adapter keeps none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_keeps_replaces_and_prunes_snapshots() {
+    let (store, _temp) = crate::store_support::sqlite_store();
+    for r in [row(1, 10, b"a"), row(1, 20, b"b"), row(2, 15, b"c")] {
+        assert!(store.save_snapshot(r).await.unwrap());
+    }
+    let load = |v: u32, at: u64| {
+        let store = store.clone();
+        async move { store.load_snapshot(v, at).await.unwrap() }
+    };
+    assert_eq!(load(1, 9).await, None);
+    assert_eq!(load(1, 10).await, Some(row(1, 10, b"a")));
+    assert_eq!(load(1, 19).await, Some(row(1, 10, b"a")));
+    assert_eq!(load(1, u64::MAX).await, Some(row(1, 20, b"b")));
+    assert_eq!(load(2, u64::MAX).await, Some(row(2, 15, b"c")));
+    assert_eq!(load(3, u64::MAX).await, None);
+    assert!(store.save_snapshot(row(1, 20, b"B")).await.unwrap());
+    assert_eq!(load(1, 20).await, Some(row(1, 20, b"B")));
+    assert_eq!(
+        store
+            .delete_snapshots(SnapshotSelection::OtherVersions(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(load(2, u64::MAX).await, None);
+    assert_eq!(
+        store
+            .delete_snapshots(SnapshotSelection::VersionExcept(1, vec![20]))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(load(1, 19).await, None);
+    assert_eq!(load(1, 20).await, Some(row(1, 20, b"B")));
+    store.close().await;
+
+    let (kurrent, _server) = crate::kurrent::kurrent_store().await;
+    assert!(!kurrent.save_snapshot(row(1, 1, b"x")).await.unwrap());
+    assert_eq!(kurrent.load_snapshot(1, u64::MAX).await.unwrap(), None);
+    assert_eq!(
+        kurrent
+            .delete_snapshots(SnapshotSelection::OtherVersions(1))
+            .await
+            .unwrap(),
+        0
+    );
+}
