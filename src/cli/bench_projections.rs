@@ -19,7 +19,9 @@
 //! Measured in the same run, on the same file: the raw baseline (pages of the global log read and
 //! every payload decoded with `serde_json`, nothing folded), then `ledger rebuild`'s pipeline
 //! ([`super::rebuild::rebuild_model`]), then as-of queries through [`ReadSide`] (the model's plan, the
-//! tail after the checkpoint read from the store, folded, then queried). Run it on a release build.
+//! tail after the checkpoint read from the store, folded, then queried), and the start-up of a new
+//! [`ReadSide`] before and after `ledger rebuild`'s snapshots are kept beside the log (with as-of
+//! queries before the point it started from). Run it on a release build.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -147,6 +149,22 @@ async fn measure(store: &Arc<SqliteStore>, args: &ProjectionsBenchArgs) -> anyho
         report.events_per_second, report.read_seconds, report.decode_seconds, report.fold_seconds
     );
 
+    // 5a. Start-up of a new read side with no snapshots kept: its first catch-up folds the log.
+    let started = Instant::now();
+    let cold = ReadSide::new(store.clone());
+    cold.catch_up().await?;
+    let cold_start = started.elapsed();
+    drop(cold);
+    // 5b. Keep the snapshots, as `ledger rebuild` does.
+    let kept = super::rebuild::write_snapshots(store.as_ref(), &model).await?;
+    eprintln!(
+        "cold start {:.2} s; snapshots: {} written, {:.1} MiB, {:.2} s",
+        cold_start.as_secs_f64(),
+        kept.written,
+        kept.bytes as f64 / (1024.0 * 1024.0),
+        kept.seconds
+    );
+
     // 4. As-of queries through the read side.
     let reads = ReadSide::from_model(store.clone(), model);
     let first = first_last_time(store.as_ref()).await?;
@@ -184,6 +202,54 @@ async fn measure(store: &Arc<SqliteStore>, args: &ProjectionsBenchArgs) -> anyho
     }
     latencies.sort();
     let rss_queried = rss_kib();
+    drop(reads);
+
+    // 5c. Start-up of a new read side from the kept snapshots, then as-of queries before the point
+    // it started from (each from the stored state snapshot at or before it).
+    let started = Instant::now();
+    let warm = ReadSide::new(store.clone());
+    warm.catch_up().await?;
+    let warm_start = started.elapsed();
+    let restored_from = warm.restored_from();
+    let mut before_restore = Vec::new();
+    for q in 0..args.queries.min(40) {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let p = 1 + (x >> 11) % restored_from.max(1);
+        let started = Instant::now();
+        let answer = warm
+            .query(ReadAt::Position(p), |view| {
+                let period = view.periods().pop();
+                period.as_ref().and_then(|p| view.standings(p)).is_some()
+            })
+            .await?;
+        before_restore.push(started.elapsed());
+        std::hint::black_box((q, answer));
+    }
+    before_restore.sort();
+    // 5d. The backfill `ledger serve` runs in the background, then the same kind of queries.
+    let started = Instant::now();
+    warm.backfill().await;
+    let backfill = started.elapsed();
+    let mut after_backfill = Vec::new();
+    for q in 0..args.queries.min(40) {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let p = 1 + (x >> 11) % restored_from.max(1);
+        let started = Instant::now();
+        let answer = warm
+            .query(ReadAt::Position(p), |view| {
+                let period = view.periods().pop();
+                period.as_ref().and_then(|p| view.standings(p)).is_some()
+            })
+            .await?;
+        after_backfill.push(started.elapsed());
+        std::hint::black_box((q, answer));
+    }
+    after_backfill.sort();
+    drop(warm);
 
     let mut text = String::new();
     let rate = report.events_per_second;
@@ -251,6 +317,34 @@ async fn measure(store: &Arc<SqliteStore>, args: &ProjectionsBenchArgs) -> anyho
         memory.change_log_bytes as f64 / memory.events.max(1) as f64,
         memory.checkpoints,
         memory.events,
+    )?;
+    writeln!(
+        text,
+        "| snapshots kept beside the log (`ledger rebuild`: the state every {} positions and the whole model at the head) | {} snapshots, {:.1} MiB, written in {:.2} s | stated |",
+        crate::app::reads::CHECKPOINT_EVERY,
+        kept.written,
+        kept.bytes as f64 / (1024.0 * 1024.0),
+        kept.seconds,
+    )?;
+    writeln!(
+        text,
+        "| start-up of a new `ReadSide` (its first catch-up), without → with the snapshots | {:.2} s → {:.2} s (started from position {restored_from}) | stated |",
+        cold_start.as_secs_f64(),
+        warm_start.as_secs_f64(),
+    )?;
+    writeln!(
+        text,
+        "| as-of query before the start point of a read side that started from the snapshots ({} queries at random positions: stored state snapshot loaded and decoded, tail folded, standings of the latest period) | p50 {}, max {} | stated |",
+        before_restore.len(),
+        ms(percentile(&before_restore, 0.50)),
+        ms(before_restore.last().copied().unwrap_or_default()),
+    )?;
+    writeln!(
+        text,
+        "| the backfill (`ReadSide::backfill`, run by `ledger serve` in the background: the prefix folded again for its in-memory checkpoints), then the same kind of as-of queries | backfill {:.2} s; queries p50 {}, max {} | stated |",
+        backfill.as_secs_f64(),
+        ms(percentile(&after_backfill, 0.50)),
+        ms(after_backfill.last().copied().unwrap_or_default()),
     )?;
     Ok(text)
 }

@@ -110,7 +110,8 @@ pub enum Command {
     History(read::HistoryArgs),
     /// 变更记录 The change log, filtered by person, unit, item, aspect, type and time.
     Changes(read::ChangesArgs),
-    /// 重建读模型 Rebuild every read model from the log, with progress; report the rate.
+    /// 重建读模型 Rebuild every read model from the log, with progress; report the rate; keep their
+    /// snapshots beside the log (replacing this version's, pruning other versions').
     Rebuild {
         #[command(flatten)]
         ledger: LedgerArg,

@@ -5,6 +5,11 @@
 //! so on two cores the rate is that of the slower of the two rather than their sum; a third thread
 //! frees the folded pages. Folding is the slower stage (`BENCHMARKS.md`, "Projections"), so the
 //! report says where the time went: each stage's busy time.
+//!
+//! Then it keeps snapshots beside the log ([`write_snapshots`]): the state at each of the model's
+//! checkpoints (every `app::reads::CHECKPOINT_EVERY` positions, the live interval) and the whole
+//! model at the head, replacing those of the current projection code version and pruning those of
+//! other versions, so that the next read side starts from the head instead of folding the log again.
 
 use std::io::Write as _;
 use std::sync::mpsc;
@@ -12,12 +17,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ledger_projections::read::ReadModel;
+use ledger_projections::read::{PROJECTION_CODE_VERSION, ReadModel, Snapshot};
+use ledger_schemas::integrity::Digest;
 use ledger_schemas::{Envelope, Event};
 use serde::Serialize;
 
 use super::LedgerArg;
-use crate::store::{Direction, EventStore, ReadFrom, SqliteStore};
+use crate::store::{
+    Direction, EventStore, ReadFrom, SnapshotSelection, SqliteStore, StoredSnapshot,
+};
 
 /// Events read and decoded per batch.
 const BATCH: usize = 4096;
@@ -37,6 +45,24 @@ pub struct RebuildReport {
     pub read_seconds: f64,
     pub decode_seconds: f64,
     pub fold_seconds: f64,
+    /// The snapshots kept beside the log (absent from [`rebuild_model`]'s report, which keeps none).
+    pub snapshots: Option<SnapshotReport>,
+}
+
+/// What [`write_snapshots`] kept and pruned.
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotReport {
+    /// The projection code version they were folded by.
+    pub code_version: u32,
+    /// How many were written: one per checkpoint, and the whole model at the head.
+    pub written: usize,
+    /// Their positions, in order (the last one, the head, holds the whole model).
+    pub positions: Vec<u64>,
+    /// Bytes written, together.
+    pub bytes: usize,
+    /// Snapshots of other code versions deleted (they would never be used).
+    pub pruned_other_versions: u64,
+    pub seconds: f64,
 }
 
 pub fn run(ledger: LedgerArg, json: bool) -> anyhow::Result<()> {
@@ -66,13 +92,102 @@ pub fn run(ledger: LedgerArg, json: bool) -> anyhow::Result<()> {
             report.decode_seconds,
             report.fold_seconds,
         )?;
+        if let Some(snapshots) = &report.snapshots {
+            writeln!(
+                out,
+                "已保存读模型快照 kept read-model snapshots: {} 个 snapshots (投影代码第 {} 版 projection code version {}), 共 {:.1} MiB, {:.2} s; 已删除其他版本的快照 pruned snapshots of other code versions: {}",
+                snapshots.written,
+                snapshots.code_version,
+                snapshots.code_version,
+                snapshots.bytes as f64 / (1024.0 * 1024.0),
+                snapshots.seconds,
+                snapshots.pruned_other_versions,
+            )?;
+        }
     }
     Ok(())
 }
 
-/// Folds the whole log of `store` into fresh read models.
+/// Keeps `model`'s snapshots beside the log of `store`, which it was folded from: the state at each
+/// of its checkpoints, and the whole model (state and change log) at its position. Snapshots of
+/// other projection code versions are deleted first; the current version's are replaced (the whole
+/// model first, so that a read side starting meanwhile finds it as the latest), and any of them
+/// this rebuild did not write is deleted last. Nothing is written for an empty log, or by a backend
+/// that keeps no snapshots.
+pub async fn write_snapshots<S: EventStore>(
+    store: &S,
+    model: &ReadModel,
+) -> anyhow::Result<SnapshotReport> {
+    let started = Instant::now();
+    let pruned_other_versions = store
+        .delete_snapshots(SnapshotSelection::OtherVersions(PROJECTION_CODE_VERSION))
+        .await?;
+    let mut report = SnapshotReport {
+        code_version: PROJECTION_CODE_VERSION,
+        written: 0,
+        positions: Vec::new(),
+        bytes: 0,
+        pruned_other_versions,
+        seconds: 0.0,
+    };
+    let head = model.position();
+    let whole = (head > 0).then_some((head, None));
+    let states = model
+        .checkpoints()
+        .iter()
+        .filter(|c| c.position < head)
+        .map(|c| (c.position, Some(c)));
+    for (position, checkpoint) in whole.into_iter().chain(states) {
+        let event_hash = hash_at(store, position).await?;
+        // Encoded one at a time: a snapshot holds the whole state, large on a large ledger.
+        let bytes = match checkpoint {
+            None => model.encode_stored(),
+            Some(checkpoint) => Snapshot::of(checkpoint).encode(),
+        };
+        let size = bytes.len();
+        let kept = store
+            .save_snapshot(StoredSnapshot {
+                code_version: PROJECTION_CODE_VERSION,
+                position,
+                event_hash,
+                bytes,
+            })
+            .await?;
+        if kept {
+            report.written += 1;
+            report.positions.push(position);
+            report.bytes += size;
+        }
+    }
+    report.positions.sort_unstable();
+    store
+        .delete_snapshots(SnapshotSelection::VersionExcept(
+            PROJECTION_CODE_VERSION,
+            report.positions.clone(),
+        ))
+        .await?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The stored hash of the event at `position`.
+async fn hash_at<S: EventStore>(store: &S, position: u64) -> anyhow::Result<Digest> {
+    let found = store
+        .read_all(Direction::Forwards, ReadFrom::At(position), 1)
+        .await?;
+    match found.first() {
+        Some(e) if e.position == position => Ok(e.hash),
+        _ => anyhow::bail!(
+            "日志中没有第 {position} 号事件 (the log has no event at position {position})"
+        ),
+    }
+}
+
+/// Folds the whole log of `store` into fresh read models and keeps their snapshots beside the log
+/// ([`write_snapshots`]).
 pub async fn rebuild<S: EventStore>(store: &S) -> anyhow::Result<RebuildReport> {
-    let (_model, report) = rebuild_model(store, ProgressDrawTarget::stderr()).await?;
+    let (model, mut report) = rebuild_model(store, ProgressDrawTarget::stderr()).await?;
+    report.snapshots = Some(write_snapshots(store, &model).await?);
     Ok(report)
 }
 
@@ -82,6 +197,16 @@ pub async fn rebuild<S: EventStore>(store: &S) -> anyhow::Result<RebuildReport> 
 pub async fn rebuild_model<S: EventStore>(
     store: &S,
     draw: ProgressDrawTarget,
+) -> anyhow::Result<(ReadModel, RebuildReport)> {
+    rebuild_model_every(store, draw, crate::app::reads::CHECKPOINT_EVERY).await
+}
+
+/// As [`rebuild_model`], with a checkpoint every `every` positions (the snapshots
+/// [`write_snapshots`] keeps are that far apart).
+pub async fn rebuild_model_every<S: EventStore>(
+    store: &S,
+    draw: ProgressDrawTarget,
+    every: u64,
 ) -> anyhow::Result<(ReadModel, RebuildReport)> {
     let head = store.head().await?;
     let bar = ProgressBar::with_draw_target(Some(head), draw);
@@ -100,7 +225,7 @@ pub async fn rebuild_model<S: EventStore>(
     let (spent_tx, spent_rx) = mpsc::channel::<(Vec<Envelope>, Vec<Event>)>();
     let dropper = std::thread::spawn(move || spent_rx.into_iter().for_each(drop));
     let folder = std::thread::spawn(move || -> anyhow::Result<(ReadModel, Duration)> {
-        let mut model = ReadModel::with_checkpoints_every(crate::app::reads::CHECKPOINT_EVERY);
+        let mut model = ReadModel::with_checkpoints_every(every);
         let mut busy = Duration::ZERO;
         for (envelopes, events) in rx {
             let began = Instant::now();
@@ -158,6 +283,7 @@ pub async fn rebuild_model<S: EventStore>(
         read_seconds: reading.as_secs_f64(),
         decode_seconds: decoding.as_secs_f64(),
         fold_seconds: folding.as_secs_f64(),
+        snapshots: None,
     };
     Ok((model, report))
 }

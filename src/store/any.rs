@@ -12,7 +12,7 @@ use ledger_schemas::{Envelope, ProposedEvent};
 use crate::store::kurrent::{self, KurrentStore};
 use crate::store::{
     AppendOutcome, ChainReport, Direction, EventStore, ExpectedRevision, Progress, ReadFrom,
-    SqliteStore, StoreError, Subscription,
+    SnapshotSelection, SqliteStore, StoreError, StoredSnapshot, Subscription,
 };
 
 /// The store a spec named.
@@ -126,6 +126,31 @@ impl EventStore for Store {
         match self {
             Store::Sqlite(s) => EventStore::audit_snapshot(s, after).await,
             Store::Kurrent(s) => EventStore::audit_snapshot(s, after).await,
+        }
+    }
+
+    async fn save_snapshot(&self, snapshot: StoredSnapshot) -> Result<bool, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.save_snapshot(snapshot).await,
+            Store::Kurrent(s) => s.save_snapshot(snapshot).await,
+        }
+    }
+
+    async fn load_snapshot(
+        &self,
+        code_version: u32,
+        at_or_before: u64,
+    ) -> Result<Option<StoredSnapshot>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.load_snapshot(code_version, at_or_before).await,
+            Store::Kurrent(s) => s.load_snapshot(code_version, at_or_before).await,
+        }
+    }
+
+    async fn delete_snapshots(&self, which: SnapshotSelection) -> Result<u64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.delete_snapshots(which).await,
+            Store::Kurrent(s) => s.delete_snapshots(which).await,
         }
     }
 }

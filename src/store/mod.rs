@@ -3,7 +3,8 @@
 //! [`EventStore`] is what every backend implements: append with an expected revision, read a stream
 //! either way, read the global log in pages, subscribe to it live, walk the hash chain, and,
 //! optionally, hand over the signed checkpoints (`audit_snapshot`, `None` by default: only the
-//! embedded store keeps them). There is no update and no delete. The store, not the writer, stamps each event's position, revision,
+//! embedded store keeps them) and keep read-model snapshots (`save_snapshot`, `load_snapshot`,
+//! `delete_snapshots`: derived data beside the log, nothing kept by default). There is no update and no delete. The store, not the writer, stamps each event's position, revision,
 //! recorded-at time and hash chain (see `ledger_schemas::integrity`), so that no client can choose
 //! them.
 //!
@@ -230,6 +231,31 @@ impl ChainWalk {
     }
 }
 
+/// A snapshot of the read models kept beside the log (`ledger rebuild` writes them, the read side
+/// starts from the latest). Derived data: it is not part of the hash chain, may be replaced or
+/// deleted, and is only ever used after checking it against the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSnapshot {
+    /// The projection code version that folded it (`PROJECTION_CODE_VERSION`).
+    pub code_version: u32,
+    /// The position of the last event folded into it.
+    pub position: u64,
+    /// The hash of the event at `position` when the snapshot was taken ([`Digest::ZERO`] at 0): a
+    /// snapshot whose hash is not the log's at that position belongs to another log.
+    pub event_hash: Digest,
+    /// The encoded snapshot (`ledger_projections::read`'s stored forms).
+    pub bytes: Vec<u8>,
+}
+
+/// Which stored snapshots to delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotSelection {
+    /// Those of every code version but this one.
+    OtherVersions(u32),
+    /// Those of this code version, except at the positions listed.
+    VersionExcept(u32, Vec<u64>),
+}
+
 /// A live feed of the global log: catch-up from a position, then new events as they commit.
 pub type Subscription = Pin<Box<dyn Stream<Item = Result<Envelope, StoreError>> + Send>>;
 
@@ -310,6 +336,38 @@ pub trait EventStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<sqlite::AuditSnapshot>, StoreError>> + Send {
         let _ = after;
         async { Ok(None) }
+    }
+
+    /// Keeps a read-model snapshot beside the log, replacing one of the same code version and
+    /// position; returns whether it was kept. Optional, like the checkpoints: the default keeps
+    /// nothing (`false`), and a backend that keeps nothing just makes every start fold from the
+    /// first event (the KurrentDB adapter).
+    fn save_snapshot(
+        &self,
+        snapshot: StoredSnapshot,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        drop(snapshot);
+        async { Ok(false) }
+    }
+
+    /// The latest kept snapshot of `code_version` at or before position `at_or_before`, if any.
+    /// Snapshots of other code versions are never returned. The default keeps none.
+    fn load_snapshot(
+        &self,
+        code_version: u32,
+        at_or_before: u64,
+    ) -> impl Future<Output = Result<Option<StoredSnapshot>, StoreError>> + Send {
+        let _ = (code_version, at_or_before);
+        async { Ok(None) }
+    }
+
+    /// Deletes kept snapshots (`which` code versions); returns how many. The default keeps none.
+    fn delete_snapshots(
+        &self,
+        which: SnapshotSelection,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let _ = which;
+        async { Ok(0) }
     }
 }
 

@@ -81,6 +81,19 @@ pub fn shared_demo() -> &'static SharedDemo {
     })
 }
 
+/// A private copy of the shared demo ledger (its directory: the file and its key), for a test that
+/// writes to it (`ledger rebuild` keeps snapshots in it).
+pub fn demo_copy() -> (tempfile::TempDir, PathBuf) {
+    let demo = shared_demo();
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(demo.path.parent().unwrap()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let path = dir.path().join(demo.path.file_name().unwrap());
+    (dir, path)
+}
+
 /// The recorded-at time (RFC 3339) and position of a demo milestone whose label starts with `prefix`.
 pub fn milestone(summary: &serde_json::Value, prefix: &str) -> (String, u64) {
     let m = summary["milestones"]

@@ -29,6 +29,7 @@ mod kurrent_serve;
 mod reads_as_of;
 mod reads_follow;
 mod reads_rebuild_cli;
+mod reads_snapshots;
 mod rubric_cli;
 mod store_cli;
 mod store_contract;

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::store_support::sqlite_store;
 
 /// Events in the test log: about two and a half checkpoint intervals.
-const EVENTS: u64 = CHECKPOINT_EVERY * 5 / 2;
+pub(crate) const EVENTS: u64 = CHECKPOINT_EVERY * 5 / 2;
 
 fn proposed(event: &Event) -> ProposedEvent {
     ProposedEvent::new(event, Actor::system(), Uuid::now_v7(), Uuid::now_v7())
@@ -25,7 +25,7 @@ fn proposed(event: &Event) -> ProposedEvent {
 
 /// Registers one unit (position 1), then renames it at every later position `p` to `n{p}`, so the
 /// unit's name tells exactly which prefix of the log a view has folded.
-async fn renamed_log(store: &impl EventStore) {
+pub(crate) async fn renamed_log(store: &impl EventStore) {
     let unit = UnitId::new("U0001").unwrap();
     let first = Event::UnitRegistered(UnitRegistered {
         unit: unit.clone(),
@@ -57,7 +57,7 @@ async fn renamed_log(store: &impl EventStore) {
     }
 }
 
-async fn name_at<S: EventStore>(reads: &ReadSide<S>, position: u64) -> String {
+pub(crate) async fn name_at<S: EventStore>(reads: &ReadSide<S>, position: u64) -> String {
     reads
         .query(ReadAt::Position(position), |view| {
             view.state()

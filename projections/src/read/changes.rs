@@ -22,7 +22,7 @@ use ledger_schemas::envelope::{Envelope, Role};
 use ledger_schemas::events::Event;
 use ledger_schemas::ids::{AspectCode, ItemCode, PeriodId, PersonId, UnitId};
 use ledger_schemas::values::{Points, ScoreValue};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::chunked::Chunked;
 use super::intern::{FnvMap, Interner};
@@ -348,7 +348,7 @@ pub(crate) struct Entry {
 const _: () = assert!(std::mem::size_of::<Entry>() == 32);
 
 /// An old value that the event's payload does not name, kept for rendering "old → new".
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Prior {
     /// The score or self-assessment draft that the event replaced (when the payload does not name
     /// it: a score recorded over an existing one, a correction whose `previous` is not what the
@@ -980,5 +980,193 @@ impl ChangeLog {
             + self.units.heap_bytes()
             + self.items.heap_bytes()
             + self.aspects.heap_bytes()
+    }
+}
+
+/// An entry as stored: `(position, actor, period, unit, item, aspect, version, kind, role, before,
+/// after, review, standing)`, the kind and the role as their indexes in `ChangeKind::ALL` and
+/// `Role::ALL`.
+type EntryImage = (u64, u32, u32, u32, u16, u16, u16, u8, u8, u8, u8, u8, u8);
+
+/// The change log as stored beside the log (inside a stored read model, see
+/// [`super::ReadModel::encode_stored`]): every part of [`ChangeLog`] in plain vectors, maps sorted by
+/// key so that equal logs give equal bytes.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct LogImage {
+    entries: Vec<EntryImage>,
+    times: Vec<i64>,
+    people: Vec<String>,
+    periods: Vec<String>,
+    units: Vec<String>,
+    items: Vec<String>,
+    aspects: Vec<String>,
+    rubrics: Vec<String>,
+    by_sheet: Vec<((u32, u32), Vec<u32>)>,
+    by_period: Vec<(u32, Vec<u32>)>,
+    aspect_tables: Vec<((u32, u32), Vec<u16>)>,
+    priors: Vec<(u64, Prior)>,
+    rubric_versions: Vec<((u32, u32), u64)>,
+}
+
+fn sorted<K: Ord + Copy, V: Clone>(map: &FnvMap<K, V>) -> Vec<(K, V)> {
+    let mut out: Vec<(K, V)> = map.iter().map(|(k, v)| (*k, v.clone())).collect();
+    out.sort_unstable_by_key(|(k, _)| *k);
+    out
+}
+
+impl ChangeLog {
+    /// The stored form of the log.
+    pub fn image(&self) -> LogImage {
+        let names = |i: &Interner| i.names().map(str::to_owned).collect::<Vec<_>>();
+        LogImage {
+            entries: self
+                .entries
+                .range(0, self.entries.len())
+                .map(|e| {
+                    (
+                        e.position,
+                        e.actor,
+                        e.period,
+                        e.unit,
+                        e.item,
+                        e.aspect,
+                        e.version,
+                        e.kind as u8,
+                        Role::ALL.iter().position(|r| *r == e.role).unwrap_or(0) as u8,
+                        e.before,
+                        e.after,
+                        e.review,
+                        e.standing,
+                    )
+                })
+                .collect(),
+            times: self.times.range(0, self.times.len()).copied().collect(),
+            people: names(&self.people),
+            periods: names(&self.periods),
+            units: names(&self.units),
+            items: names(&self.items),
+            aspects: names(&self.aspects),
+            rubrics: names(&self.rubrics),
+            by_sheet: sorted(&self.by_sheet),
+            by_period: sorted(&self.by_period),
+            aspect_tables: sorted(&self.aspect_tables),
+            priors: sorted(&self.priors),
+            rubric_versions: sorted(&self.rubric_versions),
+        }
+    }
+
+    /// The log a stored image describes, checked so that every number in it names something: an
+    /// image that does not hold together is refused (with what is wrong), never trusted to index.
+    pub fn from_image(image: LogImage) -> Result<Self, String> {
+        let interner = |names: Vec<String>, what: &str| {
+            Interner::from_names(names).ok_or_else(|| format!("{what}: a name appears twice"))
+        };
+        let people = interner(image.people, "people")?;
+        let periods = interner(image.periods, "periods")?;
+        let units = interner(image.units, "units")?;
+        let items = interner(image.items, "items")?;
+        let aspects = interner(image.aspects, "aspects")?;
+        let rubrics = interner(image.rubrics, "rubrics")?;
+        if image.entries.len() != image.times.len() {
+            return Err(format!(
+                "{} entries but {} times",
+                image.entries.len(),
+                image.times.len()
+            ));
+        }
+        let in32 = |id: u32, interner: &Interner| id == NONE32 || (id as usize) < interner.count();
+        let in16 = |id: u16, interner: &Interner| {
+            id == NONE16 || id == OVERFLOW16 || usize::from(id) < interner.count()
+        };
+        let mut log = ChangeLog {
+            people,
+            periods,
+            units,
+            items,
+            aspects,
+            rubrics,
+            ..ChangeLog::default()
+        };
+        let (mut last_position, mut last_time) = (0, i64::MIN);
+        for (i, (image, time)) in image.entries.into_iter().zip(image.times).enumerate() {
+            let (position, actor, period, unit, item, aspect, version, kind, role) = (
+                image.0, image.1, image.2, image.3, image.4, image.5, image.6, image.7, image.8,
+            );
+            let (Some(kind), Some(role)) = (
+                ChangeKind::ALL.get(usize::from(kind)).copied(),
+                Role::ALL.get(usize::from(role)).copied(),
+            ) else {
+                return Err(format!("entry {i}: unknown kind or role"));
+            };
+            if position <= last_position || time < last_time {
+                return Err(format!("entry {i}: out of order"));
+            }
+            if (actor as usize) >= log.people.count()
+                || !in32(period, &log.periods)
+                || !in32(unit, &log.units)
+                || !in16(item, &log.items)
+                || !in16(aspect, &log.aspects)
+            {
+                return Err(format!("entry {i}: names an id the log does not hold"));
+            }
+            (last_position, last_time) = (position, time);
+            log.entries.push(Entry {
+                position,
+                actor,
+                period,
+                unit,
+                item,
+                aspect,
+                version,
+                kind,
+                role,
+                before: image.9,
+                after: image.10,
+                review: image.11,
+                standing: image.12,
+            });
+            log.times.push(time);
+        }
+        let len = log.entries.len();
+        let indexes = |list: &[u32]| {
+            list.windows(2).all(|w| w[0] < w[1]) && list.last().is_none_or(|i| (*i as usize) < len)
+        };
+        for ((period, unit), list) in image.by_sheet {
+            if period == NONE32
+                || unit == NONE32
+                || !in32(period, &log.periods)
+                || !in32(unit, &log.units)
+                || !indexes(&list)
+            {
+                return Err(format!(
+                    "the history of sheet ({period}, {unit}) does not fit"
+                ));
+            }
+            log.by_sheet.insert((period, unit), list);
+        }
+        for (period, list) in image.by_period {
+            if period == NONE32 || !in32(period, &log.periods) || !indexes(&list) {
+                return Err(format!("the history of period {period} does not fit"));
+            }
+            log.by_period.insert(period, list);
+        }
+        for ((rubric, version), table) in image.aspect_tables {
+            if (rubric as usize) >= log.rubrics.count()
+                || !table.iter().all(|a| in16(*a, &log.aspects))
+            {
+                return Err(format!("the aspect table of rubric {rubric} does not fit"));
+            }
+            log.aspect_tables.insert((rubric, version), table);
+        }
+        for ((rubric, version), position) in image.rubric_versions {
+            if (rubric as usize) >= log.rubrics.count() {
+                return Err(format!(
+                    "rubric version ({rubric}, {version}) names no rubric"
+                ));
+            }
+            log.rubric_versions.insert((rubric, version), position);
+        }
+        log.priors = image.priors.into_iter().collect();
+        Ok(log)
     }
 }

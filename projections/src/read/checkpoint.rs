@@ -6,7 +6,10 @@
 //!
 //! A snapshot is only as good as the code that folded it. **Bump [`PROJECTION_CODE_VERSION`] by hand
 //! whenever `State::evolve` would fold any event differently, or the serialised form of
-//! [`State`] changes** (a field added, renamed, retyped; an enum variant; a serde attribute). A reader
+//! [`State`] changes** (a field added, renamed, retyped; an enum variant; a serde attribute), **or
+//! the change log would record an event differently or its stored form changes** (a whole model is
+//! stored with its change log: [`ReadModel::encode_stored`]; the tripwire below covers the state
+//! only). A reader
 //! refuses a snapshot of another version ([`SnapshotError::Stale`]) and the caller folds from an
 //! older valid snapshot or from the start instead.
 //!
@@ -19,6 +22,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ReadModel;
+use super::changes::{ChangeLog, LogImage};
 use crate::domain::State;
 
 /// The version of the fold and of the snapshot form; see the module docs for when to bump it.
@@ -57,11 +62,88 @@ pub enum SnapshotError {
     Stale { found: u32, current: u32 },
     #[error("快照无法读取 (the snapshot is unreadable): {0}")]
     Unreadable(#[from] serde_json::Error),
+    #[error("快照内容不一致 (the snapshot does not hold together): {0}")]
+    Invalid(String),
 }
 
 #[derive(Deserialize)]
 struct Header {
     code_version: u32,
+}
+
+/// A whole read model as written ([`ReadModel::encode_stored`]): a [`Snapshot`]'s fields and the
+/// change log beside them.
+#[derive(Serialize)]
+struct StoredOut<'a> {
+    code_version: u32,
+    position: u64,
+    state: &'a State,
+    log: LogImage,
+}
+
+/// A whole read model as read back; `log` is absent in a snapshot of the state alone.
+#[derive(Deserialize)]
+struct StoredIn {
+    position: u64,
+    state: State,
+    log: Option<LogImage>,
+}
+
+impl ReadModel {
+    /// The whole model as stored beside the log: the [`Snapshot`] of its state now (same fields, so
+    /// [`Snapshot::decode`] reads it as one) plus its change log, which as-of queries, histories and
+    /// change pages need from the first event on. Read it back with [`ReadModel::decode_stored`].
+    pub fn encode_stored(&self) -> Vec<u8> {
+        serde_json::to_vec(&StoredOut {
+            code_version: PROJECTION_CODE_VERSION,
+            position: self.position(),
+            state: &self.state,
+            log: self.log.image(),
+        })
+        .expect("a read model always serialises")
+    }
+
+    /// A model read back from [`ReadModel::encode_stored`]'s bytes, keeping a checkpoint every
+    /// `every` positions from then on (its first checkpoint is the stored state itself). Refuses a
+    /// snapshot of other code ([`SnapshotError::Stale`]) before reading further, a snapshot of the
+    /// state alone, and one whose change log does not hold together or does not end at its
+    /// position ([`SnapshotError::Invalid`]).
+    pub fn decode_stored(bytes: &[u8], every: u64) -> Result<ReadModel, SnapshotError> {
+        let header: Header = serde_json::from_slice(bytes)?;
+        if header.code_version != PROJECTION_CODE_VERSION {
+            return Err(SnapshotError::Stale {
+                found: header.code_version,
+                current: PROJECTION_CODE_VERSION,
+            });
+        }
+        let stored: StoredIn = serde_json::from_slice(bytes)?;
+        let image = stored.log.ok_or_else(|| {
+            SnapshotError::Invalid("没有变更日志 (it holds no change log)".into())
+        })?;
+        let log = ChangeLog::from_image(image)
+            .map_err(|e| SnapshotError::Invalid(format!("变更日志 (the change log): {e}")))?;
+        let last = log.entries.last().map_or(0, |e| e.position);
+        if last != stored.position {
+            return Err(SnapshotError::Invalid(format!(
+                "变更日志止于位置 {last}, 快照位置为 {} (the change log ends at position {last}, the snapshot is at {})",
+                stored.position, stored.position
+            )));
+        }
+        let checkpoints = if stored.position == 0 {
+            Vec::new()
+        } else {
+            vec![Checkpoint {
+                position: stored.position,
+                state: stored.state.clone(),
+            }]
+        };
+        Ok(ReadModel {
+            state: stored.state,
+            log,
+            checkpoints,
+            every,
+        })
+    }
 }
 
 impl Snapshot {

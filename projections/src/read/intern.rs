@@ -69,6 +69,28 @@ impl Interner {
         self.names.get(id as usize).map(|n| &**n)
     }
 
+    /// The names, by number.
+    pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.names.iter().map(|n| &**n)
+    }
+
+    /// An interner that gives the names these numbers (their index), as [`Interner::names`] listed
+    /// them; `None` if a name appears twice (then numbers would not name one id each).
+    pub fn from_names(names: Vec<String>) -> Option<Self> {
+        let mut interner = Self::default();
+        for name in names {
+            if interner.get(&name).is_some() {
+                return None;
+            }
+            interner.intern(&name);
+        }
+        Some(interner)
+    }
+
+    pub fn count(&self) -> usize {
+        self.names.len()
+    }
+
     /// Heap bytes held, approximately (names twice, the table's slots).
     pub fn heap_bytes(&self) -> usize {
         let names: usize = self.names.iter().map(|n| n.len()).sum();

@@ -197,6 +197,33 @@ impl ReadModel {
         self.every
     }
 
+    /// Adds checkpoints taken elsewhere before the model's first one: a model read back from
+    /// storage ([`ReadModel::decode_stored`]) has none before the position it was stored at, and a
+    /// fold of that prefix (in the background) supplies them. The caller vouches that each is the
+    /// fold of this log's prefix up to its position. Only those before the first checkpoint, at
+    /// positions of events this model has applied, in increasing order, are kept; the others are
+    /// ignored. Returns how many were added.
+    pub fn add_earlier_checkpoints(
+        &mut self,
+        earlier: impl IntoIterator<Item = Checkpoint>,
+    ) -> usize {
+        let first = self.checkpoints.first().map_or(u64::MAX, |c| c.position);
+        let mut kept: Vec<Checkpoint> = Vec::new();
+        for checkpoint in earlier {
+            let after_last = kept.last().is_none_or(|c| c.position < checkpoint.position);
+            if checkpoint.position < first
+                && after_last
+                && self.log.entry_at(checkpoint.position).is_some()
+            {
+                kept.push(checkpoint);
+            }
+        }
+        let added = kept.len();
+        kept.append(&mut self.checkpoints);
+        self.checkpoints = kept;
+        added
+    }
+
     /// The read models now.
     pub fn view(&self) -> View<'_> {
         View {

@@ -390,6 +390,63 @@ proptest! {
         }
     }
 
+    /// A whole model stored at a random position and read back (`encode_stored` /
+    /// `decode_stored`) and then fed the rest of the log answers exactly as a model that folded
+    /// everything: now, as of random positions before and after the stored one, and every change
+    /// renders the same. The stored bytes read back as that position's state snapshot too, and
+    /// storing the model read back gives the same bytes.
+    #[test]
+    fn a_stored_model_resumes_as_if_it_had_folded_everything(
+        ops in ops(20..140),
+        every in prop_oneof![Just(0u64), 1u64..9],
+        cut in any::<prop::sample::Index>(),
+        at in prop::collection::vec(any::<prop::sample::Index>(), 1..4),
+    ) {
+        let ledger = generate(&ops);
+        let log = &ledger.log;
+        let cut = cut.index(log.len() + 1);
+        let stored = model_of(&log[..cut], every);
+        let bytes = stored.encode_stored();
+        let state = Snapshot::decode(&bytes).unwrap();
+        prop_assert_eq!(state.position, cut as u64);
+        prop_assert!(&state.state == stored.state());
+        let mut resumed = ReadModel::decode_stored(&bytes, every).unwrap();
+        prop_assert_eq!(resumed.encode_stored(), bytes, "stored again, the bytes differ");
+        for (envelope, event) in &log[cut..] {
+            resumed.apply(envelope, event).unwrap();
+        }
+        let full = model_of(log, every);
+        prop_assert!(answers(&resumed.view()) == answers(&full.view()), "now");
+        for index in at {
+            let p = index.index(log.len() + 1) as u64;
+            let got = answers_as_of(&resumed, log, AsOf::Position(p));
+            prop_assert!(got == answers_as_of(&full, log, AsOf::Position(p)), "as of {p}");
+        }
+        for (envelope, _) in log {
+            prop_assert_eq!(resumed.render(envelope), full.render(envelope));
+        }
+        // The checkpoints a fold of the prefix takes, added before the stored point, are used by
+        // later plans: they then fold at most the interval, and still answer as the full fold.
+        if every > 0 {
+            let prefix = model_of(&log[..cut], every);
+            let before = resumed.checkpoints().len();
+            let added = resumed.add_earlier_checkpoints(prefix.checkpoints().iter().cloned());
+            prop_assert_eq!(resumed.checkpoints().len(), before + added);
+            prop_assert!(resumed.checkpoints().windows(2).all(|w| w[0].position < w[1].position));
+            for p in 0..=log.len() as u64 {
+                let plan = resumed.plan(AsOf::Position(p));
+                prop_assert!(plan.events as u64 <= every, "{plan:?}");
+                if p % 7 == 0 {
+                    prop_assert!(
+                        answers_as_of(&resumed, log, AsOf::Position(p))
+                            == answers_as_of(&full, log, AsOf::Position(p)),
+                        "as of {p} with the added checkpoints"
+                    );
+                }
+            }
+        }
+    }
+
     /// Every event renders, zh-CN first, and "old → new" of a score names the value the ledger held
     /// just before (the state folded up to the previous event).
     #[test]
@@ -711,4 +768,55 @@ fn a_wrong_tail_is_refused() {
             .view_as_of(&plan, tail.iter().copied().chain([extra]))
             .is_err()
     );
+}
+
+/// A stored model that is not whole or does not hold together is refused with an error (never a
+/// panic, never a model that would index out of bounds later): cut short, of another code version,
+/// a state snapshot without a change log, entries naming ids the log does not hold, history indexes
+/// past the end, a log that ends elsewhere than the snapshot's position.
+#[test]
+fn a_stored_model_that_does_not_hold_together_is_refused() {
+    use ledger_projections::read::SnapshotError;
+    let mut ledger = Ledger::world();
+    for _ in 0..3 {
+        ledger.step(&Op::Progress { p: 0 });
+    }
+    let model = model_of(&ledger.log, 4);
+    let bytes = model.encode_stored();
+    assert!(ReadModel::decode_stored(&bytes, 4).is_ok());
+    let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let tampered = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = value.clone();
+        change(&mut v);
+        ReadModel::decode_stored(&serde_json::to_vec(&v).unwrap(), 4)
+    };
+    assert!(matches!(
+        ReadModel::decode_stored(&bytes[..bytes.len() / 2], 4),
+        Err(SnapshotError::Unreadable(_))
+    ));
+    assert!(matches!(
+        tampered(&|v| v["code_version"] = 9_999.into()),
+        Err(SnapshotError::Stale { found: 9_999, .. })
+    ));
+    let state_only = Snapshot::of(&model.checkpoints()[0]).encode();
+    assert!(matches!(
+        ReadModel::decode_stored(&state_only, 4),
+        Err(SnapshotError::Invalid(_))
+    ));
+    for change in [
+        &|v: &mut serde_json::Value| v["log"]["entries"][0][1] = 1_000_000.into(),
+        &|v: &mut serde_json::Value| v["log"]["entries"][0][7] = 200.into(),
+        &|v: &mut serde_json::Value| v["log"]["by_sheet"][0][1] = serde_json::json!([4_000_000]),
+        &|v: &mut serde_json::Value| v["log"]["by_period"][0][1] = serde_json::json!([2, 1]),
+        &|v: &mut serde_json::Value| v["log"]["times"] = serde_json::json!([]),
+        &|v: &mut serde_json::Value| v["log"]["people"][1] = v["log"]["people"][0].clone(),
+        &|v: &mut serde_json::Value| v["position"] = 3.into(),
+    ] as [&dyn Fn(&mut serde_json::Value); 7]
+    {
+        assert!(
+            matches!(tampered(change), Err(SnapshotError::Invalid(_))),
+            "{:?}",
+            tampered(change).map(|m| m.position())
+        );
+    }
 }

@@ -7,6 +7,7 @@
 //! - `row`: the `events` table's rows as [`Envelope`]s, and the reading queries;
 //! - `checkpoints`: the signed checkpoints kept beside the log, and the event hashes the Merkle
 //!   tree is rebuilt from;
+//! - `snapshots`: the read-model snapshots kept beside the log (derived data, replaceable);
 //! - `error`: SQLite's and the OS's failures as [`StoreError`]s naming the file and the cause.
 //!
 //! Readers each have their own connection, taken from a small pool and used on tokio's blocking
@@ -20,6 +21,7 @@ mod checkpoints;
 mod error;
 mod row;
 pub mod schema;
+mod snapshots;
 mod writer;
 
 use std::collections::VecDeque;
@@ -39,7 +41,7 @@ use self::error::from_sqlite;
 use self::writer::{AppendRequest, Command, PreparedEvent, Writer, WriterStats};
 use super::{
     AppendOutcome, ChainReport, ChainWalk, DEFAULT_PAGE, Direction, EventStore, ExpectedRevision,
-    Progress, ReadFrom, StoreError, Subscription,
+    Progress, ReadFrom, SnapshotSelection, StoreError, StoredSnapshot, Subscription,
 };
 
 pub use self::checkpoints::AuditSnapshot;
@@ -579,5 +581,21 @@ impl EventStore for SqliteStore {
             .flatten()
             .map(|key| key.to_note_verifier());
         Ok(Some(snapshot))
+    }
+
+    async fn save_snapshot(&self, snapshot: StoredSnapshot) -> Result<bool, StoreError> {
+        self.put_snapshot(snapshot).await
+    }
+
+    async fn load_snapshot(
+        &self,
+        code_version: u32,
+        at_or_before: u64,
+    ) -> Result<Option<StoredSnapshot>, StoreError> {
+        self.get_snapshot(code_version, at_or_before).await
+    }
+
+    async fn delete_snapshots(&self, which: SnapshotSelection) -> Result<u64, StoreError> {
+        self.drop_snapshots(which).await
     }
 }

@@ -115,6 +115,25 @@ pub const MIGRATIONS: &[Migration] = &[
             END;
         ",
     },
+    Migration {
+        to: 4,
+        what: "the projection_snapshots table: read-model snapshots kept beside the log, replaceable",
+        // Derived data, not evidence: a snapshot is the read models folded up to `position` by the
+        // projection code of `code_version` (`ledger_projections::read::PROJECTION_CODE_VERSION`),
+        // with the hash of the event at `position` so that a snapshot that does not belong to this
+        // log is never used. Nothing here is covered by the hash chain, so there are deliberately no
+        // append-only triggers: `ledger rebuild` replaces and prunes rows, and deleting them all only
+        // costs the next start a fold from the first event.
+        sql: "
+            CREATE TABLE projection_snapshots (
+                code_version INTEGER NOT NULL CHECK (code_version >= 0),
+                position     INTEGER NOT NULL CHECK (position >= 0),
+                event_hash   BLOB    NOT NULL CHECK (length(event_hash) = 32),
+                bytes        BLOB    NOT NULL,
+                PRIMARY KEY (code_version, position)
+            ) STRICT;
+        ",
+    },
 ];
 
 /// What an opened file turned out to be.
