@@ -320,7 +320,8 @@ async fn measure(store: &Arc<SqliteStore>, args: &ProjectionsBenchArgs) -> anyho
     )?;
     writeln!(
         text,
-        "| snapshots kept beside the log (`ledger rebuild`: the state every {} positions and the whole model at the head) | {} snapshots, {:.1} MiB, written in {:.2} s | stated |",
+        "| snapshots kept beside the log (`ledger rebuild`: the state at the {} most recent checkpoints, one every {} positions, and the whole model at the head) | {} snapshots, {:.1} MiB, written in {:.2} s | stated |",
+        super::rebuild::KEPT_STATE_SNAPSHOTS,
         crate::app::reads::CHECKPOINT_EVERY,
         kept.written,
         kept.bytes as f64 / (1024.0 * 1024.0),

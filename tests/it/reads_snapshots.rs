@@ -13,7 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use indicatif::ProgressDrawTarget;
 use ledger::app::reads::{CHECKPOINT_EVERY, ReadAt, ReadSide};
-use ledger::cli::rebuild::{rebuild_model, rebuild_model_every, write_snapshots};
+use ledger::cli::rebuild::{
+    KEPT_STATE_SNAPSHOTS, rebuild_model, rebuild_model_every, write_snapshots,
+    write_snapshots_keeping,
+};
 use ledger::store::{
     AppendOutcome, ChainReport, Direction, EventStore, ExpectedRevision, Progress, ReadFrom,
     SnapshotSelection, SqliteStore, StoreError, StoredSnapshot, Subscription,
@@ -167,7 +170,9 @@ async fn snapshot_then_append(store: &Counting) -> (u64, u64) {
     let (model, _) = rebuild_model_every(store, ProgressDrawTarget::hidden(), EVERY)
         .await
         .unwrap();
-    let report = write_snapshots(store, &model).await.unwrap();
+    let report = write_snapshots_keeping(store, &model, usize::MAX)
+        .await
+        .unwrap();
     let head = model.position();
     assert!(head > 4 * EVERY, "the demo is long enough: {head}");
     let mut expected: Vec<u64> = (1..=head / EVERY).map(|k| k * EVERY).collect();
@@ -639,4 +644,39 @@ async fn the_store_keeps_replaces_and_prunes_snapshots() {
             .unwrap(),
         0
     );
+}
+
+/// `ledger rebuild`'s default keeps the whole model at the head and the states of only the most
+/// recent checkpoints below it, so the table does not grow with the square of the ledger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebuild_keeps_only_the_most_recent_states() {
+    let (_dir, path) = demo_copy();
+    let store = Counting::open(&path);
+    let every = 50;
+    let (model, _) = rebuild_model_every(&store, ProgressDrawTarget::hidden(), every)
+        .await
+        .unwrap();
+    let head = model.position();
+    let below: Vec<u64> = (1..=head / every)
+        .map(|k| k * every)
+        .filter(|p| *p < head)
+        .collect();
+    assert!(
+        below.len() > KEPT_STATE_SNAPSHOTS,
+        "enough checkpoints to drop some"
+    );
+    let report = write_snapshots(&store, &model).await.unwrap();
+    let mut expected = below[below.len() - KEPT_STATE_SNAPSHOTS..].to_vec();
+    expected.push(head);
+    assert_eq!(report.positions, expected);
+    assert_eq!(report.written, KEPT_STATE_SNAPSHOTS + 1);
+    // An earlier rebuild's older rows are gone too, not left behind.
+    let again = write_snapshots_keeping(&store, &model, 2).await.unwrap();
+    assert_eq!(again.positions.len(), 3);
+    let rows: i64 = raw(&path)
+        .query_row("SELECT COUNT(*) FROM projection_snapshots", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(rows, 3);
 }
