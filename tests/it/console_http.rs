@@ -397,3 +397,113 @@ async fn me_names_the_caller_and_a_verification_is_run_and_kept() {
     let kept = site.server.get("/api/v1/audit/verification", auditor).await;
     assert_eq!(kept.json["verified_at"], run.json["verified_at"]);
 }
+
+/// On a new period, an assessor records first scores through the forms: a points item and a ladder
+/// item (whose form offers the rubric's levels); the sheet then shows them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assessor_records_first_scores_through_the_forms() {
+    let site = DemoSite::start().await;
+    let admin = site.token(Role::Admin);
+    let me = site.api(Role::Assessor, "/api/v1/me").await;
+    let unit = me["units"][0].as_str().unwrap().to_owned();
+    let opened = site
+        .server
+        .post(
+            "/api/v1/periods",
+            admin,
+            serde_json::json!({"period": "2027Q1", "name": "2027年第一季度", "cadence": "quarterly",
+                "starts_on": "2027-01-01", "ends_on": "2027-03-31", "rubric": "default",
+                "rubric_version": 2, "units": [unit]}),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{}", opened.text);
+    for to in ["self_assessment", "scoring"] {
+        let moved = site
+            .server
+            .post(
+                "/api/v1/periods/2027Q1/stage",
+                admin,
+                serde_json::json!({"to": to}),
+            )
+            .await;
+        assert_eq!(moved.status, 200, "{}", moved.text);
+    }
+    let sheet = site
+        .api(
+            Role::Assessor,
+            &format!("/api/v1/periods/2027Q1/units/{unit}"),
+        )
+        .await;
+    let items = sheet["items"].as_array().unwrap();
+    let of_kind = |kind: &str| {
+        items
+            .iter()
+            .find(|i| i["kind"]["kind"] == kind)
+            .map(|i| i["item"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let (points, ladder) = (of_kind("points"), of_kind("ladder"));
+
+    let page_of = |item: &str| format!("/periods/2027Q1/units/{unit}/items/{item}");
+    let form_page = page(&site, Role::Assessor, &page_of(&points)).await;
+    assert!(
+        form_page.text.contains("id=\"score-form\""),
+        "a score form, not a correction"
+    );
+    assert!(!form_page.text.contains("id=\"correction-form\""));
+    let before = site.server.log_len().await;
+    let recorded = form(
+        &site,
+        Role::Assessor,
+        &format!("{}/score", page_of(&points)),
+        &encode(&[
+            ("points", "1.5"),
+            ("note", "按标准评分"),
+            ("evidence", "a.pdf\nb.pdf"),
+        ]),
+    )
+    .await;
+    assert_eq!(recorded.status, 303, "{}", recorded.text);
+    let ladder_page = page(&site, Role::Assessor, &page_of(&ladder)).await;
+    assert!(
+        ladder_page.text.contains("name=\"level\""),
+        "the ladder's levels"
+    );
+    let level = site
+        .api(Role::Assessor, "/api/v1/rubrics/default/versions/2")
+        .await["definition"]["ladder"][1]["level"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let recorded = form(
+        &site,
+        Role::Assessor,
+        &format!("{}/score", page_of(&ladder)),
+        &encode(&[("level", &level)]),
+    )
+    .await;
+    assert_eq!(recorded.status, 303, "{}", recorded.text);
+    assert_eq!(site.server.log_len().await, before + 2);
+    let scored = site
+        .api(
+            Role::Assessor,
+            &format!("/api/v1/periods/2027Q1/units/{unit}/items/{points}"),
+        )
+        .await;
+    assert_eq!(scored["score"]["value"]["points"], "1.5");
+    assert_eq!(scored["score"]["authors"][0], me["person"]);
+    let sheet_page = page(
+        &site,
+        Role::Assessor,
+        &format!("/periods/2027Q1/units/{unit}"),
+    )
+    .await;
+    assert!(
+        sheet_page.text.contains("1.5 分"),
+        "the sheet shows the score"
+    );
+    // A reviewer gets no score form.
+    let reviewer = page(&site, Role::Reviewer, &page_of(&points)).await;
+    assert!(!reviewer.text.contains("id=\"score-form\""));
+    assert!(reviewer.text.contains("id=\"review-form\""));
+}
