@@ -102,9 +102,15 @@ pub async fn submit(State(console): State<Console>, headers: HeaderMap, body: By
             .unwrap_or_else(|_| answer.status.to_string());
         return render(lang, &next, Some(&message), StatusCode::UNAUTHORIZED);
     }
-    // The token is a bearer secret: printable ASCII only, so it fits a cookie as it is.
+    // The token is a bearer secret: printable ASCII only, so it fits a cookie as it is. Behind a
+    // proxy that terminates TLS (it says so in X-Forwarded-Proto) the cookie travels over HTTPS only.
+    let secure = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
     let Ok(cookie) = HeaderValue::from_str(&format!(
-        "{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+        "{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
     )) else {
         return render(
             lang,

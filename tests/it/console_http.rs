@@ -107,6 +107,16 @@ async fn pages_need_a_session_and_sign_in_keeps_the_token_http_only() {
         set.contains("HttpOnly") && set.contains("SameSite=Strict"),
         "{set}"
     );
+    assert!(!set.contains("Secure"), "plain HTTP on loopback: {set}");
+    let proxied = s
+        .raw(
+            Method::POST,
+            "/sign-in",
+            &[FORM, ("x-forwarded-proto", "https")],
+            encode(&[("token", token)]).as_bytes(),
+        )
+        .await;
+    assert!(proxied.header("set-cookie").unwrap().ends_with("; Secure"));
     // Never an open redirect.
     let away = s
         .raw(
