@@ -53,19 +53,37 @@ fn review_label(lang: Lang, state: ReviewState) -> &'static str {
     }
 }
 
-/// `GET /periods/{period}/units/{unit}`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SheetQuery {
+    /// A log position: the sheet as it stood after that event (the standings' time travel links here).
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// `GET /periods/{period}/units/{unit}?at=`.
 pub async fn sheet_page(
     session: Session,
     Path((period, unit)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<SheetQuery>,
 ) -> Result<Response, Failure> {
     let lang = session.lang;
-    let sheet: SheetView = session
-        .get(&format!(
-            "/api/v1/periods/{}/units/{}",
-            seg(&period),
-            seg(&unit)
-        ))
-        .await?;
+    let at = match q.at.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => Some(a.parse::<u64>().map_err(|_| {
+            Failure::bad_request(
+                lang,
+                "at",
+                format!(
+                    "位置须为正整数, 实际为“{a}” (the position must be a whole number, not {a:?})"
+                ),
+            )
+        })?),
+    };
+    let mut uri = format!("/api/v1/periods/{}/units/{}", seg(&period), seg(&unit));
+    if let Some(at) = at {
+        uri.push_str(&format!("?at_position={at}"));
+    }
+    let (sheet, read_at): (SheetView, u64) = session.get_at(&uri).await?;
     let def = definition(&session, sheet.rubric.as_str(), sheet.rubric_version).await?;
     let names = super::standings::unit_names(&session).await?;
     let unit_name = names
@@ -77,6 +95,12 @@ pub async fn sheet_page(
         p.meta {
             (lang.t("考核周期 ", "Period ")) (sheet.period) " · " (lang.label(sheet.stage.label()))
             " · " (lang.t("细则版本 ", "rubric version ")) (sheet.rubric_version)
+        }
+        @if at.is_some() {
+            p.as-of #sheet-as-of data-position=(read_at) {
+                (lang.t("显示截至位置 ", "As it stood at position ")) strong { (read_at) }
+                " · " a href=(sheet_uri(&period, &unit)) { (lang.t("回到现在", "Back to now")) }
+            }
         }
         @if let Some(score) = &sheet.score {
             dl.totals #totals {

@@ -174,7 +174,7 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
             p.as-of #as-of data-position=(head) { (lang.t("当前排名, 截至位置 ", "Standings now, as of position ")) strong { (head) } }
         }
         @if !not_yet {
-            (table(lang, shown, past.as_ref().map(|_| &now), &names, &period.period))
+            (table(lang, shown, past.as_ref().map(|_| &now), &names, &period.period, past.as_ref().map(|p| p.as_of)))
         }
     };
     Ok(layout::page(
@@ -231,7 +231,9 @@ fn table(
     now: Option<&StandingsView>,
     names: &BTreeMap<UnitId, String>,
     period: &PeriodId,
+    at: Option<u64>,
 ) -> Markup {
+    let at = at.map(|p| format!("?at={p}")).unwrap_or_default();
     let aspects: Vec<_> = shown
         .units
         .first()
@@ -271,7 +273,7 @@ fn table(
                                 @let changed = today.as_ref().and_then(|t| t.get(i)).filter(|t| *t != value);
                                 @if i == 1 {
                                     td.unit {
-                                        a href={ "/periods/" (seg(period.as_str())) "/units/" (seg(u.unit.as_str())) } {
+                                        a href={ "/periods/" (seg(period.as_str())) "/units/" (seg(u.unit.as_str())) (at) } {
                                             (names.get(&u.unit).cloned().unwrap_or_else(|| u.unit.to_string()))
                                         }
                                     }

@@ -517,3 +517,77 @@ async fn an_assessor_records_first_scores_through_the_forms() {
     assert!(!reviewer.text.contains("id=\"score-form\""));
     assert!(reviewer.text.contains("id=\"review-form\""));
 }
+
+/// Time travel reaches the sheets: the standings' unit links carry the point, and the sheet as of
+/// it shows the value an item had before its correction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sheet_can_be_read_as_it_stood_before_a_correction() {
+    let site = DemoSite::start().await;
+    let changes = site
+        .api(
+            Role::Auditor,
+            "/api/v1/changes?kind=ScoreCorrected&period=2026Q3&limit=1000",
+        )
+        .await;
+    let correction = changes["changes"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    let before = correction["position"].as_u64().unwrap() - 1;
+    let (unit, item) = (
+        correction["unit"].as_str().unwrap(),
+        correction["item"].as_str().unwrap(),
+    );
+    let standings = page(
+        &site,
+        Role::Auditor,
+        &format!("/standings?period=2026Q3&at={before}"),
+    )
+    .await;
+    assert!(
+        standings
+            .text
+            .contains(&format!("/periods/2026Q3/units/{unit}?at={before}")),
+        "the unit links carry the point"
+    );
+    let sheet = page(
+        &site,
+        Role::Auditor,
+        &format!("/periods/2026Q3/units/{unit}?at={before}"),
+    )
+    .await;
+    assert_eq!(sheet.status, 200, "{}", sheet.text);
+    assert!(sheet.text.contains(&format!("data-position=\"{before}\"")));
+    let old = correction["old_value"]["points"].as_str().unwrap();
+    let new = correction["new_value"]["points"].as_str().unwrap();
+    let row_of = |html: &str| {
+        let start = html.find(&format!("data-item=\"{item}\"")).unwrap();
+        let end = html[start..].find("</tr>").unwrap() + start;
+        html[start..end].to_owned()
+    };
+    assert!(
+        row_of(&sheet.text).contains(&format!("{old} 分")),
+        "{}",
+        row_of(&sheet.text)
+    );
+    let now = page(
+        &site,
+        Role::Auditor,
+        &format!("/periods/2026Q3/units/{unit}"),
+    )
+    .await;
+    assert!(
+        row_of(&now.text).contains(&format!("{new} 分")),
+        "{}",
+        row_of(&now.text)
+    );
+    let bad = page(
+        &site,
+        Role::Auditor,
+        &format!("/periods/2026Q3/units/{unit}?at=soon"),
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+}
