@@ -651,3 +651,50 @@ fn raw_sha(path: &Path) -> anyhow::Result<Figures> {
         ..Figures::default()
     })
 }
+
+/// Runs a benchmark over a fresh SQLite ledger in a temporary directory (under `dir`, else the
+/// system's): warns on a debug build, removes the directory afterwards whatever happened, prints the
+/// Markdown `measure` returns and, with `out`, writes it there too.
+pub(crate) fn on_temporary_ledger<F, Fut>(
+    name: &str,
+    dir: Option<&std::path::Path>,
+    out: Option<&std::path::Path>,
+    measure: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce(std::sync::Arc<SqliteStore>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<String>>,
+{
+    use anyhow::Context as _;
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "警告: 调试构建, 数字没有意义 (warning: a debug build; the figures mean little — use --release)"
+        );
+    }
+    let base = dir
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = base.join(format!(
+        "ledger-bench-{name}-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros()
+    ));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("{}: 无法创建 (cannot create)", dir.display()))?;
+    let path = dir.join(format!("{name}-bench.db"));
+    let rt = super::runtime()?;
+    let result = rt.block_on(async {
+        let store = std::sync::Arc::new(SqliteStore::open(&path)?);
+        let result = measure(store.clone()).await;
+        store.close().await;
+        result
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = result?;
+    print!("{text}");
+    if let Some(out) = out {
+        std::fs::write(out, &text)
+            .with_context(|| format!("无法写入 (cannot write) {}", out.display()))?;
+    }
+    Ok(())
+}

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use chrono::Utc;
 use clap::Args;
 use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;
@@ -43,38 +42,16 @@ pub struct ConsoleBenchArgs {
 }
 
 pub fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "警告: 调试构建, 数字没有意义 (warning: a debug build; the figures mean little — use --release)"
-        );
-    }
     if args.requests == 0 {
         bail!("--requests 须大于 0 (--requests must be positive)");
     }
-    let base = args.dir.clone().unwrap_or_else(std::env::temp_dir);
-    let dir = base.join(format!(
-        "ledger-bench-console-{}-{}",
-        std::process::id(),
-        Utc::now().timestamp_micros()
-    ));
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("{}: 无法创建 (cannot create)", dir.display()))?;
-    let path = dir.join("console-bench.db");
-    let rt = super::runtime()?;
-    let result = rt.block_on(async {
-        let store = Arc::new(SqliteStore::open(&path)?);
-        let result = measure(store.clone(), &args).await;
-        store.close().await;
-        result
-    });
-    let _ = std::fs::remove_dir_all(&dir);
-    let text = result?;
-    print!("{text}");
-    if let Some(out) = &args.out {
-        std::fs::write(out, &text)
-            .with_context(|| format!("无法写入 (cannot write) {}", out.display()))?;
-    }
-    Ok(())
+    let args = &args;
+    super::bench::on_temporary_ledger(
+        "console",
+        args.dir.as_deref(),
+        args.out.as_deref(),
+        |store| async move { measure(store, args).await },
+    )
 }
 
 /// A row of the benchmark: its label, whether it is a console page (else an API read), and the

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 use futures_util::StreamExt as _;
@@ -77,35 +77,13 @@ pub struct ProjectionsBenchArgs {
 
 /// Runs the benchmark and prints (and with `--out` writes) the results.
 pub fn run(args: ProjectionsBenchArgs) -> anyhow::Result<()> {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "警告: 调试构建, 数字没有意义 (warning: a debug build; the figures mean little — use --release)"
-        );
-    }
-    let base = args.dir.clone().unwrap_or_else(std::env::temp_dir);
-    let dir = base.join(format!(
-        "ledger-bench-projections-{}-{}",
-        std::process::id(),
-        Utc::now().timestamp_micros()
-    ));
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("{}: 无法创建 (cannot create)", dir.display()))?;
-    let path = dir.join("projections-bench.db");
-    let rt = super::runtime()?;
-    let result = rt.block_on(async {
-        let store = Arc::new(SqliteStore::open(&path)?);
-        let result = measure(&store, &args).await;
-        store.close().await;
-        result
-    });
-    let _ = std::fs::remove_dir_all(&dir);
-    let text = result?;
-    print!("{text}");
-    if let Some(out) = &args.out {
-        std::fs::write(out, &text)
-            .with_context(|| format!("无法写入 (cannot write) {}", out.display()))?;
-    }
-    Ok(())
+    let args = &args;
+    super::bench::on_temporary_ledger(
+        "projections",
+        args.dir.as_deref(),
+        args.out.as_deref(),
+        |store| async move { measure(&store, args).await },
+    )
 }
 
 async fn measure(store: &Arc<SqliteStore>, args: &ProjectionsBenchArgs) -> anyhow::Result<String> {

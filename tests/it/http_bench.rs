@@ -48,3 +48,41 @@ fn the_http_benchmark_at_full_size() {
     .expect("the benchmark runs");
     assert_eq!(result.missing, 0);
 }
+
+/// `ledger bench console` runs end to end on a small synthetic ledger: every page and API read it
+/// measures answers 200 (it fails otherwise), and the report has its six rows and the ledger's size.
+#[test]
+fn the_console_benchmark_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("console.md");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_ledger"))
+        .args(["bench", "console", "--events", "3000", "--requests", "2"])
+        .arg("--dir")
+        .arg(dir.path())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report = std::fs::read_to_string(&out).unwrap();
+    let rows = report
+        .lines()
+        .filter(|l| l.starts_with("| page") || l.starts_with("| baseline"))
+        .count();
+    assert_eq!(rows, 6, "{report}");
+    assert!(
+        report.contains("events (`bench projections`' synthetic ledger"),
+        "{report}"
+    );
+    // The temporary ledger is removed afterwards.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != "console.md")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
