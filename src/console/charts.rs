@@ -22,6 +22,9 @@ pub struct ChartsQuery {
     pub period: Option<String>,
 }
 
+/// The most units the aspect comparison draws (the best ranked).
+const COMPARED_UNITS: usize = 12;
+
 /// A period's name, party-building score and combined score.
 type Point = (String, Option<f64>, Option<f64>);
 
@@ -88,6 +91,9 @@ pub async fn page(session: Session, Query(q): Query<ChartsQuery>) -> Result<Resp
         }
         @if let Some(s) = comparison {
             h2 { (s.name) " · " (lang.t("各单位分方面对比 (得分占该方面满分的百分比)", "aspects compared between units (points as % of the aspect's maximum)")) }
+            @if s.units.len() > COMPARED_UNITS {
+                p.meta #compared-note { (lang.t("按名次取前 ", "The first ")) (COMPARED_UNITS) (lang.t(" 个单位; 完整名单见考核排名.", " units by rank; the standings list every unit.")) }
+            }
             (aspects(lang, s, &name))
         }
     };
@@ -148,7 +154,8 @@ fn trend(lang: Lang, unit: &UnitId, standings: &[StandingsView]) -> Markup {
 /// Grouped bars: for each weighted aspect, one bar per unit.
 fn aspects(lang: Lang, s: &StandingsView, name: &dyn Fn(&UnitId) -> String) -> Markup {
     let codes: Vec<_> = s.aspects.iter().map(|a| a.aspect.clone()).collect();
-    let units = &s.units;
+    // Bars stay readable for the first ranks only; the standings page lists every unit.
+    let units = &s.units[..s.units.len().min(COMPARED_UNITS)];
     let (w, h, left, bottom, top) = (760.0, 300.0, 40.0, 70.0, 12.0);
     let groups = codes.len().max(1) as f64;
     let group_w = (w - left - 10.0) / groups;
