@@ -591,3 +591,46 @@ async fn a_sheet_can_be_read_as_it_stood_before_a_correction() {
     .await;
     assert_eq!(bad.status, 400);
 }
+
+/// With more units than the aspect comparison draws, it draws the first ranks and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aspect_comparison_draws_the_first_twelve_units() {
+    let site = DemoSite::start().await;
+    let admin = site.token(Role::Admin);
+    let mut units: Vec<String> = Vec::new();
+    for n in 0..13 {
+        let unit = format!("EXTRA-{n:02}");
+        let reply = site
+            .server
+            .post(
+                "/api/v1/units",
+                admin,
+                serde_json::json!({"unit": unit, "name": format!("新增支部 {n}"), "kind": "branch", "parent": "SH"}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        units.push(unit);
+    }
+    let opened = site
+        .server
+        .post(
+            "/api/v1/periods",
+            admin,
+            serde_json::json!({"period": "2027Q2", "name": "2027年第二季度", "cadence": "quarterly",
+                "starts_on": "2027-04-01", "ends_on": "2027-06-30", "rubric": "default",
+                "rubric_version": 2, "units": units}),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{}", opened.text);
+    let charts = page(&site, Role::Admin, "/charts?period=2027Q2").await;
+    assert_eq!(charts.status, 200, "{}", charts.text);
+    assert!(charts.text.contains("id=\"compared-note\""));
+    let standings = site
+        .api(Role::Admin, "/api/v1/periods/2027Q2/standings")
+        .await;
+    let aspects = standings["aspects"].as_array().unwrap().len();
+    assert_eq!(charts.text.matches("class=\"bar\"").count(), 12 * aspects);
+    // The demo's period of eight units is drawn whole, without the note.
+    let demo = page(&site, Role::Admin, "/charts?period=2026Q3").await;
+    assert!(!demo.text.contains("id=\"compared-note\""));
+}
