@@ -16,9 +16,7 @@ use super::client::{Failure, Session};
 use super::format::{self, query, seg};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
-use crate::http::views::{
-    ChangesView, PeriodList, PeriodView, StandingsView, UnitList, UnitStandingView,
-};
+use crate::http::views::{PeriodList, PeriodView, StandingsView, UnitList, UnitStandingView};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct StandingsQuery {
@@ -121,15 +119,8 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
             Err(f) => return Err(f),
         },
     };
-    // When the point was, for the people who may read the change log.
-    let past_time = match (&past, super::layout::Nav::Changes.open_to(session.role())) {
-        (Some(p), true) if p.as_of > 0 => session
-            .get::<ChangesView>(&format!("/api/v1/changes?limit=1&at_position={}", p.as_of))
-            .await
-            .ok()
-            .and_then(|c| c.changes.first().map(|c| c.recorded_at)),
-        _ => None,
-    };
+    // When the point was: the standings say when their last event was recorded.
+    let past_time = past.as_ref().and_then(|p| p.as_of_time);
     let names = unit_names(&session).await?;
     let shown = past.as_ref().unwrap_or(&now);
     let slider_at = match (&past, &point) {

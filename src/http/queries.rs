@@ -643,9 +643,9 @@ pub async fn standings<S: EventStore>(
         let standings = view
             .standings(&period)
             .ok_or_else(|| unknown_period(&period))?;
-        Ok(StandingsView::new(&standings, |unit| {
-            caller.may_read_unit(unit)
-        }))
+        let mut body = StandingsView::new(&standings, |unit| caller.may_read_unit(unit));
+        body.as_of_time = view.recorded_at();
+        Ok(body)
     })
     .await?;
     Ok(answer(position, None, &body))

@@ -794,6 +794,8 @@ pub struct StandingsView {
     pub rubric_version: u32,
     /// The position of the last event these standings include.
     pub as_of: u64,
+    /// When that event was recorded (none before any event).
+    pub as_of_time: Option<DateTime<Utc>>,
     /// The units the caller may see, in rank order (ranks are among all units of the period).
     pub units: Vec<UnitStandingView>,
     pub aspects: Vec<AspectRankingView>,
@@ -812,6 +814,7 @@ impl StandingsView {
             rubric: s.rubric.clone(),
             rubric_version: s.rubric_version,
             as_of: s.as_of,
+            as_of_time: None,
             units: s
                 .units
                 .iter()

@@ -634,3 +634,50 @@ async fn the_aspect_comparison_draws_the_first_twelve_units() {
     let demo = page(&site, Role::Admin, "/charts?period=2026Q3").await;
     assert!(!demo.text.contains("id=\"compared-note\""));
 }
+
+/// The standings say when their last event was recorded, now and as of a past position, to every
+/// role (the console's time control shows it without reading the change log).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standings_carry_the_time_of_their_last_event() {
+    let site = DemoSite::start().await;
+    let events = site
+        .api(Role::Auditor, "/api/v1/events?after=99&limit=1")
+        .await;
+    let event = &events["events"][0];
+    assert_eq!(event["position"], 100);
+    let then = site
+        .api(
+            Role::Unit,
+            "/api/v1/periods/2026Q3/standings?at_position=100",
+        )
+        .await;
+    assert_eq!(then["as_of"], 100);
+    let parse =
+        |v: &serde_json::Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    assert_eq!(parse(&then["as_of_time"]), parse(&event["recorded_at"]));
+    let now = site
+        .api(Role::Unit, "/api/v1/periods/2026Q3/standings")
+        .await;
+    let head = site.server.log_len().await;
+    assert_eq!(now["as_of"], head);
+    let last = site
+        .api(
+            Role::Auditor,
+            &format!("/api/v1/events?after={}&limit=1", head - 1),
+        )
+        .await;
+    assert_eq!(
+        parse(&now["as_of_time"]),
+        parse(&last["events"][0]["recorded_at"])
+    );
+    // The unit secretary's time control is filled in too.
+    let page = page(&site, Role::Unit, "/standings?period=2026Q3&at=100").await;
+    let shown = then["as_of_time"].as_str().map(|t| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .unwrap()
+            .with_timezone(&ledger::console::format::beijing())
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    });
+    assert!(page.text.contains(&shown.unwrap()), "{}", page.text);
+}

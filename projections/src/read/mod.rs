@@ -368,6 +368,12 @@ impl View<'_> {
             .map_or(0, |i| self.model.log.entries[i].position)
     }
 
+    /// When the last event the view includes was recorded (none before any).
+    pub fn recorded_at(&self) -> Option<DateTime<Utc>> {
+        let micros = *self.model.log.times.get(self.cut.checked_sub(1)?)?;
+        DateTime::from_timestamp_micros(micros)
+    }
+
     /// The domain state at this point.
     pub fn state(&self) -> &State {
         &self.state
