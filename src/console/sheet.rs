@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use ledger_schemas::envelope::Role;
@@ -17,13 +17,12 @@ use ledger_schemas::values::ScoreValue;
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
-use super::Console;
 use super::client::{Failure, Session};
 use super::format::{self, seg};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
 use crate::http::views::{
-    HistoryView, ItemView, ReviewAtTimeView, ReviewState, RubricVersionView, SheetView,
+    HistoryView, ItemView, PeriodView, ReviewAtTimeView, ReviewState, RubricVersionView, SheetView,
 };
 
 /// The rubric version a sheet is scored against.
@@ -228,14 +227,12 @@ async fn render_item(
     );
     let view: ItemView = session.get(&api).await?;
     let history: HistoryView = session.get(&format!("{api}/history")).await?;
-    let sheet: SheetView = session
-        .get(&format!(
-            "/api/v1/periods/{}/units/{}",
-            seg(period),
-            seg(unit)
-        ))
+    // The period names the rubric version the item is scored against (the sheet would too, with
+    // all 33 items).
+    let scored_on: PeriodView = session
+        .get(&format!("/api/v1/periods/{}", seg(period)))
         .await?;
-    let def = definition(session, sheet.rubric.as_str(), sheet.rubric_version).await?;
+    let def = definition(session, scored_on.rubric.as_str(), scored_on.rubric_version).await?;
     let names = super::standings::unit_names(session).await?;
     let unit_name = names
         .get(&view.unit)
@@ -516,7 +513,6 @@ fn lines(text: &str) -> Vec<String> {
 
 /// `POST /periods/{period}/units/{unit}/items/{item}/{score|correction|review}`.
 pub async fn submit(
-    State(_console): State<Console>,
     session: Session,
     Path((period, unit, item, action)): Path<(String, String, String, String)>,
     body: Bytes,
