@@ -16,7 +16,7 @@ use super::format::seg;
 use super::i18n::Lang;
 use super::layout::{self, Nav};
 use super::sheet::{Entered, spread};
-use crate::http::views::{AppealList, AppealStatusView};
+use crate::http::views::{AppealList, AppealStatusView, AppealView};
 
 fn status(lang: Lang, s: AppealStatusView) -> &'static str {
     match s {
@@ -117,13 +117,10 @@ pub async fn decide(
     let mut request = json!({"outcome": get("outcome"), "decision": get("decision")});
     let revised = get("revised");
     if get("outcome") == "upheld" && !revised.is_empty() {
-        let list: AppealList = session.get("/api/v1/appeals").await?;
-        if let Some(item) = list
-            .appeals
-            .iter()
-            .find(|a| a.appeal.as_str() == appeal)
-            .and_then(|a| a.item.clone())
-        {
+        let appealed: AppealView = session
+            .get(&format!("/api/v1/appeals/{}", seg(&appeal)))
+            .await?;
+        if let Some(item) = appealed.item {
             // A number is points; anything else a ladder level.
             let value: Value = if revised.parse::<f64>().is_ok() {
                 json!({"kind": "points", "points": revised})

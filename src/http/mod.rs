@@ -44,8 +44,6 @@ use auth::Caller;
 use error::ApiError;
 use idempotency::Idempotency;
 
-/// What every handler shares: the ledger service, the read models, the token authority, the
-/// idempotency keys.
 /// The event hashes read so far and the tree over them.
 #[derive(Debug, Default)]
 pub struct AuditTree {
@@ -53,6 +51,8 @@ pub struct AuditTree {
     pub tree: ledger_schemas::merkle::MerkleTree,
 }
 
+/// What every handler shares: the ledger service, the read models, the token authority, the
+/// idempotency keys, the auditors' tree and last verification.
 pub struct Api<S: EventStore> {
     pub ledger: Arc<Ledger<S>>,
     /// The read models, kept current from the same store.

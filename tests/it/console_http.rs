@@ -318,6 +318,37 @@ async fn a_review_and_an_appeal_decision_show_the_apis_messages_next_to_the_fiel
     assert_eq!(decided.status, 303, "{}", decided.text);
     let appeal = site.api(Role::Reviewer, "/api/v1/appeals/AP-CONSOLE").await;
     assert_eq!(appeal["status"], "dismissed");
+    // Upheld with a revised score: the console finds the appeal's item and sends the revision.
+    let filed = site
+        .server
+        .post(
+            "/api/v1/appeals",
+            site.token(Role::Unit),
+            serde_json::json!({"appeal": "AP-UPHELD", "period": "2026Q3", "unit": unit, "item": "A1",
+                               "grounds": "学习记录已补齐 (the study records are complete)"}),
+        )
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.text);
+    let upheld = form(
+        &site,
+        Role::Reviewer,
+        "/appeals/AP-UPHELD/decision",
+        &encode(&[
+            ("outcome", "upheld"),
+            ("decision", "核实后支持 (upheld after checking)"),
+            ("revised", "2"),
+        ]),
+    )
+    .await;
+    assert_eq!(upheld.status, 303, "{}", upheld.text);
+    let item = site
+        .api(
+            Role::Reviewer,
+            &format!("/api/v1/periods/2026Q3/units/{unit}/items/A1"),
+        )
+        .await;
+    assert_eq!(item["score"]["value"]["points"], "2");
+    assert_eq!(item["score"]["source"], "appeal");
     // An assessor sees the appeal but no form.
     let assessor = page(&site, Role::Assessor, "/appeals").await;
     assert!(!assessor.text.contains("/decision\""));
