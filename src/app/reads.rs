@@ -471,7 +471,7 @@ impl<S: EventStore> ReadSide<S> {
 
     /// `count` consecutive events from position `from`, decoded.
     ///
-    /// An as-of query's tail is up to the checkpoint interval (8,192 events); reading and decoding
+    /// An as-of query's tail is up to the checkpoint interval ([`CHECKPOINT_EVERY`] events); reading and decoding
     /// it is most of the query's time, so it is split into [`TAIL_PARTS`] ranges read and decoded
     /// at once by separate tasks (each store read uses its own reader connection), which the
     /// runtime's worker threads run in parallel.
