@@ -255,7 +255,11 @@ impl<S: EventStore> ReadSide<S> {
                 }
                 state.evolve(&Meta::from_envelope(envelope), &event);
                 let previous = checkpoints.last().map_or(0, |c| c.position);
-                if envelope.position / CHECKPOINT_EVERY > previous / CHECKPOINT_EVERY {
+                if ledger_projections::read::checkpoint_due(
+                    CHECKPOINT_EVERY,
+                    previous,
+                    envelope.position,
+                ) {
                     checkpoints.push(Checkpoint {
                         position: envelope.position,
                         state: state.clone(),

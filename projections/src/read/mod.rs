@@ -152,10 +152,8 @@ impl ReadModel {
         let before = self.log.before(&self.state, event);
         self.state.evolve(&Meta::from_envelope(envelope), event);
         self.log.push(&self.state, envelope, event, before);
-        // A checkpoint when the position crosses a multiple of N (none when N is 0).
         let last = self.checkpoints.last().map_or(0, |c| c.position);
-        let crossed = envelope.position.checked_div(self.every) > last.checked_div(self.every);
-        if crossed {
+        if checkpoint_due(self.every, last, envelope.position) {
             self.checkpoints.push(Checkpoint {
                 position: envelope.position,
                 state: self.state.clone(),
@@ -348,6 +346,14 @@ impl ReadModel {
             checkpoints: self.checkpoints.len(),
         }
     }
+}
+
+/// Whether a fold taking a checkpoint every `every` positions, whose last checkpoint is at `last`
+/// (0 for none), takes one at `position`: when the position crosses a multiple of `every` (never
+/// when `every` is 0). A fold outside the model (the read side's background refold) uses the same
+/// rule, so its checkpoints fall where the model's would.
+pub fn checkpoint_due(every: u64, last: u64, position: u64) -> bool {
+    position.checked_div(every) > last.checked_div(every)
 }
 
 /// The read models at one point: now ([`ReadModel::view`]) or as of a past one
