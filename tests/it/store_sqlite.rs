@@ -735,3 +735,93 @@ async fn stream_all_yields_every_event_once_in_order() {
     // The pool still has readers after an abandoned walk.
     assert_eq!(store.head().await.unwrap(), 360);
 }
+
+/// Under a flood of concurrent appends the WAL is copied back into the database file while the
+/// ledger is open (by the background checkpoint thread, or by the writer past the limit) and starts
+/// over from its beginning, so the `-wal` file stays near its limit instead of holding the whole
+/// flood; every event is there and the chain is intact, and closing folds the WAL in and removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_stays_bounded_under_a_flood_of_appends() {
+    const TASKS: u64 = 16;
+    const PER_TASK: u64 = 400;
+    const LIMIT: u32 = 512;
+    // One frame is a page plus a 24-byte header, after a 32-byte file header. One commit may pass
+    // the limit before the check after it: here 16 events of at most 2 pages each, plus the indexes.
+    let bound = 32 + (u64::from(LIMIT) + 3 * TASKS) * (4096 + 24);
+    let temp = temp_ledger();
+    let store = sqlite_store_with(
+        &temp,
+        SqliteOptions {
+            wal_limit_pages: LIMIT,
+            ..SqliteOptions::default()
+        },
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    for task in 0..TASKS {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let mut expected = ExpectedRevision::NoStream;
+            for i in 0..PER_TASK {
+                // A note of about 3.5 KiB: every event takes a table page of its own.
+                let mut event = score(task * 10_000 + i);
+                event.payload["note"] = serde_json::Value::String("洪 flood ".repeat(350));
+                let outcome = store
+                    .append(&format!("sheet-flood~{task}"), expected, vec![event])
+                    .await
+                    .unwrap();
+                expected = ExpectedRevision::Exact(outcome.next_expected);
+            }
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.unwrap();
+    }
+    let events = TASKS * PER_TASK;
+    // Every event wrote at least its own table page as a frame: the flood is many times the limit.
+    assert!(events > 10 * u64::from(LIMIT));
+    let wal = temp.path.with_extension("db-wal");
+    let wal_bytes = std::fs::metadata(&wal).unwrap().len();
+    assert!(wal_bytes <= bound, "WAL {wal_bytes} bytes, bound {bound}");
+    let db_bytes = std::fs::metadata(&temp.path).unwrap().len();
+    assert!(
+        db_bytes >= events * 3500 / 2,
+        "checkpoints ran while open: database file {db_bytes} bytes for {events} events"
+    );
+    let report = store.verify(Progress::new()).await.unwrap();
+    assert!(
+        report.is_intact() && report.verified == events,
+        "{report:?}"
+    );
+    store.close().await;
+    assert!(!wal.exists(), "closing folds the WAL in and removes it");
+    let store = SqliteStore::open(&temp.path).unwrap();
+    assert_eq!(store.head().await.unwrap(), events);
+}
+
+/// One append at a time, the WAL is checkpointed and started over about every
+/// `WAL_CHECKPOINT_PAGES` pages, as SQLite's own automatic checkpoint does, not left to grow to the
+/// limit: a growing WAL makes every commit extend the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_append_at_a_time_restarts_the_wal_at_sqlites_threshold() {
+    use ledger::store::sqlite::{WAL_CHECKPOINT_PAGES, WAL_LIMIT_PAGES};
+    let (store, temp) = sqlite_store();
+    let mut expected = ExpectedRevision::NoStream;
+    let appends = 2 * u64::from(WAL_CHECKPOINT_PAGES) + 200;
+    for i in 0..appends {
+        // A note of about 3.5 KiB: every commit writes at least one table page.
+        let mut event = score(i);
+        event.payload["note"] = serde_json::Value::String("单 single ".repeat(300));
+        let outcome = store
+            .append("sheet-single", expected, vec![event])
+            .await
+            .unwrap();
+        expected = ExpectedRevision::Exact(outcome.next_expected);
+    }
+    let wal_bytes = std::fs::metadata(temp.path.with_extension("db-wal"))
+        .unwrap()
+        .len();
+    // One commit here writes at most 3 pages (a table leaf, two index leaves) plus a split.
+    let bound = 32 + (u64::from(WAL_CHECKPOINT_PAGES) + 8) * (4096 + 24);
+    assert!(u64::from(WAL_LIMIT_PAGES) > 4 * u64::from(WAL_CHECKPOINT_PAGES));
+    assert!(wal_bytes <= bound, "WAL {wal_bytes} bytes, bound {bound}");
+}

@@ -22,6 +22,7 @@ mod error;
 mod row;
 pub mod schema;
 mod snapshots;
+mod wal;
 mod writer;
 
 use std::collections::VecDeque;
@@ -38,6 +39,7 @@ use serde::Serialize;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 use self::error::from_sqlite;
+use self::wal::WalCheckpointer;
 use self::writer::{AppendRequest, Command, PreparedEvent, Writer, WriterStats};
 use super::{
     AppendOutcome, ChainReport, ChainWalk, DEFAULT_PAGE, Direction, EventStore, ExpectedRevision,
@@ -45,6 +47,7 @@ use super::{
 };
 
 pub use self::checkpoints::AuditSnapshot;
+pub use self::wal::{BACKGROUND_AT as WAL_CHECKPOINT_PAGES, WAL_LIMIT_PAGES};
 pub use self::writer::{MAX_BATCH_EVENTS, MAX_BATCH_REQUESTS, WriterCounts};
 
 /// Requests that may wait for the writer before `append` itself waits (back-pressure).
@@ -69,6 +72,10 @@ pub struct SqliteOptions {
     /// that would grow the file past it fails as a full disk ([`StoreError::DiskFull`]) and writes
     /// nothing. `None`: no cap but the disk's.
     pub max_pages: Option<u64>,
+    /// The WAL's size in pages from which the writer copies it back into the database file itself
+    /// rather than leaving that to the background checkpoint thread (see `wal.rs`): the bound on the
+    /// `-wal` file under a sustained flood of appends. Default [`WAL_LIMIT_PAGES`] (64 MiB).
+    pub wal_limit_pages: u32,
 }
 
 impl Default for SqliteOptions {
@@ -76,6 +83,7 @@ impl Default for SqliteOptions {
         Self {
             create: true,
             max_pages: None,
+            wal_limit_pages: WAL_LIMIT_PAGES,
         }
     }
 }
@@ -182,7 +190,7 @@ impl SqliteStore {
     /// methods do.
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, StoreError> {
         let path = path.as_ref().to_owned();
-        let conn = schema::open_writer(&path, options.create)?;
+        let mut conn = schema::open_writer(&path, options.create)?;
         if let Some(max) = options.max_pages {
             conn.pragma_update(
                 None,
@@ -197,7 +205,8 @@ impl SqliteStore {
         let (tx, rx) = std::sync::mpsc::channel();
         let (head_tx, head_rx) = watch::channel(head);
         let stats = Arc::new(WriterStats::default());
-        let writer = Writer::new(conn, path.clone(), head_tx, stats.clone());
+        let wal = WalCheckpointer::start(&path, &mut conn, options.wal_limit_pages)?;
+        let writer = Writer::new(conn, wal, path.clone(), head_tx, stats.clone());
         let handle = std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || writer.run(rx))

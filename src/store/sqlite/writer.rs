@@ -38,6 +38,7 @@ use uuid::Uuid;
 
 use super::error::from_sqlite;
 use super::row;
+use super::wal::WalCheckpointer;
 use crate::store::{ActualRevision, AppendOutcome, ExpectedRevision, StoreError};
 
 /// The most requests one transaction takes; more wait for the next one.
@@ -173,6 +174,7 @@ enum Failure {
 
 pub struct Writer {
     conn: Connection,
+    wal: Option<WalCheckpointer>,
     path: PathBuf,
     head_tx: watch::Sender<u64>,
     stats: Arc<WriterStats>,
@@ -181,12 +183,14 @@ pub struct Writer {
 impl Writer {
     pub fn new(
         conn: Connection,
+        wal: WalCheckpointer,
         path: PathBuf,
         head_tx: watch::Sender<u64>,
         stats: Arc<WriterStats>,
     ) -> Self {
         Self {
             conn,
+            wal: Some(wal),
             path,
             head_tx,
             stats,
@@ -219,6 +223,9 @@ impl Writer {
             }
         }
         drop(rx);
+        if let Some(wal) = self.wal.take() {
+            wal.stop(&mut self.conn);
+        }
         drop(self.conn);
         for ack in batch.close.into_iter().chain(late_closes) {
             let _ = ack.send(());
@@ -226,6 +233,9 @@ impl Writer {
     }
 
     fn commit(&mut self, batch: &mut Vec<AppendRequest>) {
+        if let Some(wal) = &self.wal {
+            wal.set_busy(batch.len() > 1);
+        }
         match self.transaction(batch) {
             Ok((outcomes, head, written)) => {
                 self.stats.transactions.fetch_add(1, Ordering::Relaxed);
