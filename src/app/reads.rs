@@ -127,6 +127,12 @@ impl<S: EventStore> ReadSide<S> {
         self.model().position()
     }
 
+    /// A copy of the models as they stand (for keeping snapshots of them without holding up the
+    /// folding): the state is shared, the change log's arrays copied.
+    pub fn model_clone(&self) -> ReadModel {
+        self.model().clone()
+    }
+
     fn model(&self) -> std::sync::RwLockReadGuard<'_, ReadModel> {
         self.model.read().unwrap_or_else(|p| p.into_inner())
     }

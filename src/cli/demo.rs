@@ -84,7 +84,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let json = args.json;
-    rt.block_on(super::serve::serve_file(
+    rt.block_on(async {
+        super::serve::serve_file(
         &path,
         &args.listen,
         super::serve::shutdown_signal(),
@@ -101,7 +102,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             }
             let _ = std::io::stdout().flush();
         },
-    ))
+    )
+        .await
+    })
 }
 
 fn print_summary(

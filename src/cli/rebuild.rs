@@ -150,6 +150,9 @@ pub async fn write_snapshots_keeping<S: EventStore>(
     };
     let head = model.position();
     let whole = (head > 0).then_some((head, None));
+    // Encoding is seconds of CPU on a large ledger: it runs on a blocking thread, so that a server
+    // keeping snapshots while it serves (`ledger serve`) does not stall one of its two workers.
+    let owned = std::sync::Arc::new(model.clone());
     let below: Vec<_> = model
         .checkpoints()
         .iter()
@@ -163,8 +166,14 @@ pub async fn write_snapshots_keeping<S: EventStore>(
         let event_hash = hash_at(store, position).await?;
         // Encoded one at a time: a snapshot holds the whole state, large on a large ledger.
         let bytes = match checkpoint {
-            None => model.encode_stored(),
-            Some(checkpoint) => Snapshot::of(checkpoint).encode(),
+            None => {
+                let model = owned.clone();
+                tokio::task::spawn_blocking(move || model.encode_stored()).await?
+            }
+            Some(checkpoint) => {
+                let checkpoint = checkpoint.clone();
+                tokio::task::spawn_blocking(move || Snapshot::of(&checkpoint).encode()).await?
+            }
         };
         let size = bytes.len();
         let kept = store
@@ -245,26 +254,30 @@ pub async fn rebuild_model_every<S: EventStore>(
     // to free (a million envelopes and payloads take a noticeable time to deallocate) instead of
     // freeing them itself.
     let (spent_tx, spent_rx) = mpsc::channel::<(Vec<Envelope>, Vec<Event>)>();
-    let dropper = std::thread::spawn(move || spent_rx.into_iter().for_each(drop));
-    let folder = std::thread::spawn(move || -> anyhow::Result<(ReadModel, Duration)> {
-        let mut model = ReadModel::with_checkpoints_every(every);
-        let mut busy = Duration::ZERO;
-        for (envelopes, events) in rx {
-            let began = Instant::now();
-            for (envelope, event) in envelopes.iter().zip(&events) {
-                model.apply(envelope, event).with_context(|| {
-                    format!(
-                        "第 {} 号事件无法折叠 (cannot fold the event at position {})",
-                        envelope.position, envelope.position
-                    )
-                })?;
+    let dropper = std::thread::Builder::new()
+        .name("ledger-drop".into())
+        .spawn(move || spent_rx.into_iter().for_each(drop))?;
+    let folder = std::thread::Builder::new()
+        .name("ledger-fold".into())
+        .spawn(move || -> anyhow::Result<(ReadModel, Duration)> {
+            let mut model = ReadModel::with_checkpoints_every(every);
+            let mut busy = Duration::ZERO;
+            for (envelopes, events) in rx {
+                let began = Instant::now();
+                for (envelope, event) in envelopes.iter().zip(&events) {
+                    model.apply(envelope, event).with_context(|| {
+                        format!(
+                            "第 {} 号事件无法折叠 (cannot fold the event at position {})",
+                            envelope.position, envelope.position
+                        )
+                    })?;
+                }
+                busy += began.elapsed();
+                folder_bar.inc(envelopes.len() as u64);
+                let _ = spent_tx.send((envelopes, events));
             }
-            busy += began.elapsed();
-            folder_bar.inc(envelopes.len() as u64);
-            let _ = spent_tx.send((envelopes, events));
-        }
-        Ok((model, busy))
-    });
+            Ok((model, busy))
+        })?;
     let mut next = 1;
     let (mut reading, mut decoding) = (Duration::ZERO, Duration::ZERO);
     loop {

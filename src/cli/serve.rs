@@ -5,10 +5,16 @@
 //!
 //! The ledger file is created if it does not exist. Nobody can call the API until a token exists:
 //! the first one comes from `ledger token issue` on this machine.
+//!
+//! While it serves, it keeps read-model snapshots beside the log as `ledger rebuild` does
+//! ([`SnapshotPolicy`]): after every `--snapshot-every` events folded (at most once per
+//! [`SnapshotPolicy::min_interval`]) and once more on the way out, so that the next start folds only
+//! what came after instead of the whole log since the last rebuild.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::Args;
@@ -35,6 +41,33 @@ pub struct ServeArgs {
     /// signed at start.
     #[arg(long, value_name = "N", default_value_t = crate::audit::DEFAULT_EVERY)]
     pub checkpoint_every: u64,
+    /// 读模型快照间隔 Keep read-model snapshots beside the log after every N events folded (at
+    /// most once every 5 minutes) and when stopping, so that the next start is quick (0: never).
+    #[arg(long, value_name = "N", default_value_t = SnapshotPolicy::default().every)]
+    pub snapshot_every: u64,
+}
+
+/// When a running server keeps read-model snapshots beside the log.
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotPolicy {
+    /// Events folded since the last kept snapshot that make a new one due (0: never, not even when
+    /// stopping).
+    pub every: u64,
+    /// The least time between two snapshots while serving: each encodes the whole state (seconds
+    /// of one core at a million events), so a flood of writes does not keep a core busy encoding.
+    pub min_interval: Duration,
+    /// How often it looks whether one is due.
+    pub check: Duration,
+}
+
+impl Default for SnapshotPolicy {
+    fn default() -> Self {
+        Self {
+            every: 100_000,
+            min_interval: Duration::from_secs(300),
+            check: Duration::from_secs(30),
+        }
+    }
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -43,15 +76,22 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(url) => url.clone(),
         None => args.ledger.path.to_string_lossy().into_owned(),
     };
-    rt.block_on(serve_spec_every(
-        &spec,
-        &args.listen,
-        args.checkpoint_every,
-        shutdown_signal(),
-        |addr| {
-            println!("正在监听 listening on http://{addr}/api/v1 (接口说明 OpenAPI: http://{addr}/api/v1/openapi.json; 网页控制台 web console: http://{addr}/)");
-        },
-    ))
+    rt.block_on(async {
+        serve_spec_with(
+            &spec,
+            &args.listen,
+            args.checkpoint_every,
+            SnapshotPolicy {
+                every: args.snapshot_every,
+                ..SnapshotPolicy::default()
+            },
+            shutdown_signal(),
+            |addr| {
+                println!("正在监听 listening on http://{addr}/api/v1 (接口说明 OpenAPI: http://{addr}/api/v1/openapi.json; 网页控制台 web console: http://{addr}/)");
+            },
+        )
+        .await
+    })
 }
 
 /// Serves the ledger file at `path` on `listen` until `shutdown` completes; `ready` is told the
@@ -86,6 +126,19 @@ pub async fn serve_spec_every(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
+    let snapshots = SnapshotPolicy::default();
+    serve_spec_with(spec, listen, checkpoint_every, snapshots, shutdown, ready).await
+}
+
+/// As [`serve_spec_every`], keeping read-model snapshots as `snapshots` says.
+pub async fn serve_spec_with(
+    spec: &str,
+    listen: &str,
+    checkpoint_every: u64,
+    snapshots: SnapshotPolicy,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
     let store: Arc<Store> = Arc::new(
         open_store(spec)
             .await
@@ -114,15 +167,88 @@ pub async fn serve_spec_every(
         )))),
         Store::Kurrent(_) => None,
     };
+    // KurrentDB keeps no snapshots: encoding them there would be work thrown away.
+    let keeps_snapshots = snapshots.every > 0 && matches!(&*store, Store::Sqlite(_));
+    let keeper = SnapshotKeeper::new(api.clone(), store.clone(), snapshots);
+    let keeping = keeps_snapshots.then(|| {
+        let keeper = keeper.clone();
+        AbortOnDrop(tokio::spawn(async move { keeper.run().await }))
+    });
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("无法监听 (cannot listen on) {listen}"))?;
     ready(listener.local_addr()?);
     let served = serve(listener, api, shutdown).await;
+    drop(keeping); // a snapshot being written is cut short; each row is whole or absent
     drop(follower); // stop following and signing before the store closes
     drop(checkpointer);
+    if keeps_snapshots {
+        keeper.keep("停止服务时 on stopping").await;
+    }
     store.close().await;
     served.context("HTTP 服务失败 (the HTTP server failed)")
+}
+
+/// Keeps the running server's read-model snapshots beside the log.
+#[derive(Clone)]
+struct SnapshotKeeper {
+    api: Arc<Api<Store>>,
+    store: Arc<Store>,
+    policy: SnapshotPolicy,
+    /// The position of the last snapshot of the whole model kept (or started from).
+    last: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl SnapshotKeeper {
+    fn new(api: Arc<Api<Store>>, store: Arc<Store>, policy: SnapshotPolicy) -> Self {
+        let last = api.reads.restored_from();
+        Self {
+            api,
+            store,
+            policy,
+            last: Arc::new(last.into()),
+        }
+    }
+
+    async fn run(&self) {
+        let mut last_at = Instant::now();
+        loop {
+            tokio::time::sleep(self.policy.check).await;
+            let folded = self.api.reads.position();
+            let last = self.last.load(std::sync::atomic::Ordering::Relaxed);
+            if folded >= last + self.policy.every && last_at.elapsed() >= self.policy.min_interval {
+                self.keep("运行中 while serving").await;
+                last_at = Instant::now();
+            }
+        }
+    }
+
+    /// Keeps snapshots of the models as they stand, if they moved since the last; a failure is
+    /// logged, never fatal: snapshots only make the next start quicker.
+    async fn keep(&self, when: &str) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let model = self.api.reads.model_clone();
+        let position = model.position();
+        if position <= self.last.load(Relaxed) {
+            return;
+        }
+        match super::rebuild::write_snapshots(self.store.as_ref(), &model).await {
+            Ok(report) if report.written > 0 => {
+                self.last.store(position, Relaxed);
+                tracing::info!(
+                    position,
+                    snapshots = report.written,
+                    mib = report.bytes as f64 / (1024.0 * 1024.0),
+                    seconds = report.seconds,
+                    "已保存读模型快照 ({when}) kept read-model snapshots"
+                );
+            }
+            Ok(_) => {} // a backend that keeps none (KurrentDB)
+            Err(err) => tracing::warn!(
+                "读模型快照未能保存 ({when}) (read-model snapshots not kept; the next start folds more): {err:#}"
+            ),
+        }
+    }
 }
 
 /// Aborts the task when dropped, so the read-model follower (and the checkpoint signer) stops
@@ -136,24 +262,38 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Completes on Ctrl-C, or on SIGTERM where there is one.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl-C, or on SIGTERM where there is one. The handlers are installed when this is
+/// called, not when the future is first polled, so that a signal sent as soon as the server says it
+/// listens (a service manager stopping it at once) is caught and the server stops cleanly rather
+/// than dying of it. Call it inside the runtime.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |signal: Option<tokio::signal::unix::Signal>| async move {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(interrupt) => {}
+                () = wait(terminate) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -680,3 +680,99 @@ async fn rebuild_keeps_only_the_most_recent_states() {
         .unwrap();
     assert_eq!(rows, 3);
 }
+
+/// The snapshot of the whole model kept beside `path`'s log, if any: its position.
+async fn kept_head_snapshot(path: &Path) -> Option<u64> {
+    let store = SqliteStore::open_existing(path).unwrap();
+    let found = store
+        .load_snapshot(PROJECTION_CODE_VERSION, u64::MAX)
+        .await
+        .unwrap()
+        .map(|s| s.position);
+    store.close().await;
+    found
+}
+
+/// A running `ledger serve` keeps snapshots beside the log by itself (no `ledger rebuild`): once
+/// `every` events were folded since the last, while it serves; a new read side then starts from the
+/// head it kept and folds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_server_keeps_snapshots_of_the_models() {
+    use ledger::cli::serve::{SnapshotPolicy, serve_spec_with};
+    let (_dir, path) = demo_copy();
+    let head = crate::cli_support::events(&path);
+    assert_eq!(kept_head_snapshot(&path).await, None, "the demo keeps none");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let spec = path.to_string_lossy().into_owned();
+    let policy = SnapshotPolicy {
+        every: 1,
+        min_interval: std::time::Duration::ZERO,
+        check: std::time::Duration::from_millis(20),
+    };
+    let server = tokio::spawn(async move {
+        serve_spec_with(
+            &spec,
+            "127.0.0.1:0",
+            0,
+            policy,
+            async {
+                let _ = stopped.await;
+            },
+            |_| {},
+        )
+        .await
+    });
+    // Kept while serving, not only on the way out.
+    let mut kept = None;
+    for _ in 0..500 {
+        kept = kept_head_snapshot(&path).await;
+        if kept.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        kept,
+        Some(head),
+        "a snapshot of the whole model at the head, while serving"
+    );
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+
+    let store = Arc::new(SqliteStore::open_existing(&path).unwrap());
+    let reads = ReadSide::new(store.clone());
+    assert_eq!(reads.catch_up().await.unwrap(), head);
+    assert_eq!(
+        reads.restored_from(),
+        head,
+        "started from the kept snapshot"
+    );
+    store.close().await;
+}
+
+/// `ledger serve` keeps snapshots when it stops (SIGTERM), so the next start folds nothing; with
+/// `--snapshot-every 0` it keeps none.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_serve_keeps_snapshots_when_it_stops_unless_told_not_to() {
+    use crate::http_serve_cli::spawn_serve;
+    for (args, expect_kept) in [(&[][..], true), (&["--snapshot-every", "0"][..], false)] {
+        let (_dir, path) = demo_copy();
+        let head = crate::cli_support::events(&path);
+        let mut all = vec!["--ledger", path.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let (mut child, _addr) = spawn_serve(&all).await;
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = tokio::task::spawn_blocking(move || child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(exit.success(), "{exit:?}");
+        let kept = kept_head_snapshot(&path).await;
+        assert_eq!(kept, expect_kept.then_some(head), "{args:?}");
+    }
+}
