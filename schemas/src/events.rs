@@ -511,33 +511,38 @@ registry! {
 impl Event {
     /// The stream the event belongs to: one stream per aggregate, `{category}-{id}`.
     pub fn stream(&self) -> String {
+        self.stream_parts().to_string()
+    }
+
+    /// [`Event::stream`] in parts, without building the name.
+    pub fn stream_parts(&self) -> crate::ids::stream::Parts<'_> {
         use crate::ids::stream;
         match self {
-            Event::UnitRegistered(e) => stream::unit(&e.unit),
-            Event::UnitUpdated(e) => stream::unit(&e.unit),
-            Event::PersonRegistered(e) => stream::person(&e.person),
-            Event::AccessGranted(e) => stream::person(&e.person),
-            Event::AccessRevoked(e) => stream::person(&e.person),
-            Event::TokenIssued(e) => stream::token(&e.token),
-            Event::TokenRevoked(e) => stream::token(&e.token),
-            Event::RubricDefined(e) => stream::rubric(&e.rubric),
-            Event::RubricAdjusted(e) => stream::rubric(&e.rubric),
-            Event::PeriodOpened(e) => stream::period(&e.period),
-            Event::PeriodStageChanged(e) => stream::period(&e.period),
-            Event::PeriodRubricChanged(e) => stream::period(&e.period),
-            Event::SelfAssessmentRecorded(e) => stream::sheet(&e.period, &e.unit),
-            Event::ScoreRecorded(e) => stream::sheet(&e.period, &e.unit),
-            Event::ScoreCorrected(e) => stream::sheet(&e.period, &e.unit),
-            Event::ItemReviewed(e) => stream::sheet(&e.period, &e.unit),
-            Event::SheetReviewed(e) => stream::sheet(&e.period, &e.unit),
-            Event::BusinessResultRecorded(e) => stream::sheet(&e.period, &e.unit),
-            Event::AppealFiled(e) => stream::appeal(&e.appeal),
-            Event::AppealUpheld(e) => stream::appeal(&e.appeal),
-            Event::AppealDismissed(e) => stream::appeal(&e.appeal),
-            Event::RectificationRaised(e) => stream::rectification(&e.rectification),
-            Event::RectificationSubmitted(e) => stream::rectification(&e.rectification),
-            Event::RectificationVerified(e) => stream::rectification(&e.rectification),
-            Event::RectificationSentBack(e) => stream::rectification(&e.rectification),
+            Event::UnitRegistered(e) => stream::unit_parts(&e.unit),
+            Event::UnitUpdated(e) => stream::unit_parts(&e.unit),
+            Event::PersonRegistered(e) => stream::person_parts(&e.person),
+            Event::AccessGranted(e) => stream::person_parts(&e.person),
+            Event::AccessRevoked(e) => stream::person_parts(&e.person),
+            Event::TokenIssued(e) => stream::token_parts(&e.token),
+            Event::TokenRevoked(e) => stream::token_parts(&e.token),
+            Event::RubricDefined(e) => stream::rubric_parts(&e.rubric),
+            Event::RubricAdjusted(e) => stream::rubric_parts(&e.rubric),
+            Event::PeriodOpened(e) => stream::period_parts(&e.period),
+            Event::PeriodStageChanged(e) => stream::period_parts(&e.period),
+            Event::PeriodRubricChanged(e) => stream::period_parts(&e.period),
+            Event::SelfAssessmentRecorded(e) => stream::sheet_parts(&e.period, &e.unit),
+            Event::ScoreRecorded(e) => stream::sheet_parts(&e.period, &e.unit),
+            Event::ScoreCorrected(e) => stream::sheet_parts(&e.period, &e.unit),
+            Event::ItemReviewed(e) => stream::sheet_parts(&e.period, &e.unit),
+            Event::SheetReviewed(e) => stream::sheet_parts(&e.period, &e.unit),
+            Event::BusinessResultRecorded(e) => stream::sheet_parts(&e.period, &e.unit),
+            Event::AppealFiled(e) => stream::appeal_parts(&e.appeal),
+            Event::AppealUpheld(e) => stream::appeal_parts(&e.appeal),
+            Event::AppealDismissed(e) => stream::appeal_parts(&e.appeal),
+            Event::RectificationRaised(e) => stream::rectification_parts(&e.rectification),
+            Event::RectificationSubmitted(e) => stream::rectification_parts(&e.rectification),
+            Event::RectificationVerified(e) => stream::rectification_parts(&e.rectification),
+            Event::RectificationSentBack(e) => stream::rectification_parts(&e.rectification),
         }
     }
 }

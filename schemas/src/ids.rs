@@ -212,30 +212,134 @@ impl StreamCategory {
 pub mod stream {
     use super::*;
 
+    /// A stream's name in parts, `{category}-{id}` or `{category}-{id}~{sub}`, so that it can be
+    /// hashed and compared without being built (the read models look a stream up for every event).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Parts<'a> {
+        /// The category and its dash, e.g. `sheet-`.
+        pub prefix: &'static str,
+        pub id: &'a str,
+        /// After a `~`: the unit of a sheet (`sheet-{period}~{unit}`).
+        pub sub: Option<&'a str>,
+    }
+
+    impl Parts<'_> {
+        /// The pieces of the name, in order (empty pieces where there is no `~{sub}`).
+        pub fn pieces(&self) -> [&str; 4] {
+            match self.sub {
+                Some(sub) => [self.prefix, self.id, "~", sub],
+                None => [self.prefix, self.id, "", ""],
+            }
+        }
+
+        /// Orders the stream name `name` against the name these parts make.
+        pub fn cmp_name(&self, name: &str) -> std::cmp::Ordering {
+            let mut rest = name.as_bytes();
+            for piece in self.pieces() {
+                let piece = piece.as_bytes();
+                let n = piece.len().min(rest.len());
+                match rest[..n].cmp(&piece[..n]) {
+                    std::cmp::Ordering::Equal if n == piece.len() => rest = &rest[n..],
+                    std::cmp::Ordering::Equal => return std::cmp::Ordering::Less,
+                    other => return other,
+                }
+            }
+            if rest.is_empty() {
+                std::cmp::Ordering::Equal
+            } else {
+                std::cmp::Ordering::Greater
+            }
+        }
+    }
+
+    impl fmt::Display for Parts<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.pieces()
+                .iter()
+                .try_for_each(|piece| f.write_str(piece))
+        }
+    }
+
     pub fn unit(id: &UnitId) -> String {
-        format!("unit-{id}")
+        unit_parts(id).to_string()
+    }
+    pub fn unit_parts(id: &UnitId) -> Parts<'_> {
+        Parts {
+            prefix: "unit-",
+            id: id.as_str(),
+            sub: None,
+        }
     }
     pub fn person(id: &PersonId) -> String {
-        format!("person-{id}")
+        person_parts(id).to_string()
+    }
+    pub fn person_parts(id: &PersonId) -> Parts<'_> {
+        Parts {
+            prefix: "person-",
+            id: id.as_str(),
+            sub: None,
+        }
     }
     pub fn rubric(id: &RubricId) -> String {
-        format!("rubric-{id}")
+        rubric_parts(id).to_string()
+    }
+    pub fn rubric_parts(id: &RubricId) -> Parts<'_> {
+        Parts {
+            prefix: "rubric-",
+            id: id.as_str(),
+            sub: None,
+        }
     }
     pub fn period(id: &PeriodId) -> String {
-        format!("period-{id}")
+        period_parts(id).to_string()
+    }
+    pub fn period_parts(id: &PeriodId) -> Parts<'_> {
+        Parts {
+            prefix: "period-",
+            id: id.as_str(),
+            sub: None,
+        }
     }
     /// One score sheet: a unit within a period. `~` cannot occur in an id, so the name is unambiguous.
     pub fn sheet(period: &PeriodId, unit: &UnitId) -> String {
-        format!("sheet-{period}~{unit}")
+        sheet_parts(period, unit).to_string()
+    }
+    pub fn sheet_parts<'a>(period: &'a PeriodId, unit: &'a UnitId) -> Parts<'a> {
+        Parts {
+            prefix: "sheet-",
+            id: period.as_str(),
+            sub: Some(unit.as_str()),
+        }
     }
     pub fn appeal(id: &AppealId) -> String {
-        format!("appeal-{id}")
+        appeal_parts(id).to_string()
+    }
+    pub fn appeal_parts(id: &AppealId) -> Parts<'_> {
+        Parts {
+            prefix: "appeal-",
+            id: id.as_str(),
+            sub: None,
+        }
     }
     pub fn rectification(id: &RectificationId) -> String {
-        format!("rectification-{id}")
+        rectification_parts(id).to_string()
+    }
+    pub fn rectification_parts(id: &RectificationId) -> Parts<'_> {
+        Parts {
+            prefix: "rectification-",
+            id: id.as_str(),
+            sub: None,
+        }
     }
     pub fn token(id: &TokenId) -> String {
-        format!("token-{id}")
+        token_parts(id).to_string()
+    }
+    pub fn token_parts(id: &TokenId) -> Parts<'_> {
+        Parts {
+            prefix: "token-",
+            id: id.as_str(),
+            sub: None,
+        }
     }
 }
 
@@ -253,5 +357,39 @@ mod tests {
         }
         let parsed: Result<UnitId, _> = serde_json::from_str("\"a/b\"");
         assert!(parsed.unwrap_err().to_string().contains("a/b"));
+    }
+
+    /// Comparing a name with parts agrees with comparing it with the name they build, for names
+    /// that are shorter, longer, equal, or differ inside any piece.
+    #[test]
+    fn stream_parts_order_like_the_name_they_build() {
+        let period = PeriodId::new("2026Q1").unwrap();
+        let unit = UnitId::new("SH-01").unwrap();
+        let parts = stream::sheet_parts(&period, &unit);
+        let built = stream::sheet(&period, &unit);
+        assert_eq!(built, "sheet-2026Q1~SH-01");
+        for name in [
+            "",
+            "s",
+            "sheet-",
+            "sheet-2026Q1",
+            "sheet-2026Q1~",
+            "sheet-2026Q1~SH-0",
+            "sheet-2026Q1~SH-01",
+            "sheet-2026Q1~SH-010",
+            "sheet-2026Q1~SH-02",
+            "sheet-2026Q2",
+            "sheet-2026Q1-",
+            "period-2026Q1",
+            "token-x",
+            "sheet-2026Q1~SH-01~",
+            "zzz",
+        ] {
+            assert_eq!(parts.cmp_name(name), name.cmp(built.as_str()), "{name:?}");
+        }
+        let unit_parts = stream::unit_parts(&unit);
+        assert_eq!(unit_parts.to_string(), "unit-SH-01");
+        assert_eq!(unit_parts.cmp_name("unit-SH-01"), std::cmp::Ordering::Equal);
+        assert_eq!(unit_parts.cmp_name("unit-SH-0"), std::cmp::Ordering::Less);
     }
 }

@@ -323,6 +323,51 @@ impl RectificationState {
     }
 }
 
+/// A stream's name, ordered by its FNV-1a hash first: the revisions map is looked up for every event
+/// folded, and stream names share long prefixes (`sheet-2026Q1~SH-…`), so ordering by name cost a
+/// string comparison per step of the search (a third of the fold, measured). Names are compared only
+/// when the hashes are equal. Serialised as the name alone; the hash is recomputed when read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StreamKey {
+    hash: u64,
+    name: String,
+}
+
+impl StreamKey {
+    pub fn new(name: String) -> Self {
+        Self {
+            hash: crate::read::fnv1a64(name.as_bytes()),
+            name,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn cmp_parts(&self, hash: u64, parts: &stream::Parts<'_>) -> std::cmp::Ordering {
+        self.hash
+            .cmp(&hash)
+            .then_with(|| parts.cmp_name(&self.name))
+    }
+}
+
+fn parts_hash(parts: &stream::Parts<'_>) -> u64 {
+    crate::read::fnv1a64_concat(parts.pieces().map(str::as_bytes))
+}
+
+impl Serialize for StreamKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name)
+    }
+}
+
+impl<'de> Deserialize<'de> for StreamKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
+    }
+}
+
 /// A sheet's key: one unit in one period.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SheetKey {
@@ -364,7 +409,7 @@ pub struct State {
     /// Position of the last event folded.
     pub position: u64,
     /// The revision of every stream seen (its last event's, from 0).
-    pub revisions: SharedMap<String, u64>,
+    pub revisions: SharedMap<StreamKey, u64>,
     pub units: SharedMap<UnitId, UnitState>,
     pub people: SharedMap<PersonId, PersonState>,
     pub tokens: SharedMap<TokenId, TokenState>,
@@ -403,7 +448,10 @@ impl State {
 
     /// The revision of a stream, `None` if it has no events.
     pub fn revision(&self, stream: &str) -> Option<u64> {
-        self.revisions.get(stream).copied()
+        let hash = crate::read::fnv1a64(stream.as_bytes());
+        self.revisions
+            .get_by(|k| k.hash.cmp(&hash).then_with(|| k.name.as_str().cmp(stream)))
+            .copied()
     }
 
     pub fn definition(&self, rubric: &RubricId, version: u32) -> Option<&RubricDefinition> {
@@ -518,11 +566,13 @@ impl State {
     /// Folds one event.
     pub fn evolve(&mut self, meta: &Meta, event: &Event) {
         self.position = meta.position;
-        let stream = event.stream();
-        match self.revisions.get_mut(stream.as_str()) {
+        // Looked up by the stream's parts: the common case (a stream seen before) builds no name.
+        let parts = event.stream_parts();
+        let hash = parts_hash(&parts);
+        match self.revisions.get_mut_by(|k| k.cmp_parts(hash, &parts)) {
             Some(revision) => *revision += 1,
             None => {
-                self.revisions.insert(stream, 0);
+                self.revisions.insert(StreamKey::new(parts.to_string()), 0);
             }
         }
         let by = meta.actor.person.clone();

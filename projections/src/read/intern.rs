@@ -18,16 +18,8 @@ impl Hasher for Fnv {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for byte in bytes {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.0 = hash;
+        let hash = if self.0 == 0 { FNV_OFFSET } else { self.0 };
+        self.0 = fnv_extend(hash, bytes);
     }
 }
 
@@ -36,9 +28,22 @@ pub type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// FNV-1a 64 of a byte string (also the fingerprint of golden snapshots).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut hasher = Fnv::default();
-    hasher.write(bytes);
-    hasher.finish()
+    fnv1a64_concat([bytes])
+}
+
+/// FNV-1a 64 of the concatenation of `pieces`, without building it.
+pub fn fnv1a64_concat<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> u64 {
+    pieces.into_iter().fold(FNV_OFFSET, fnv_extend)
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv_extend(mut hash: u64, bytes: &[u8]) -> u64 {
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
 }
 
 /// Strings to dense numbers and back.

@@ -55,7 +55,7 @@ pub use checkpoint::{
     Checkpoint, DEFAULT_CHECKPOINT_EVERY, PROJECTION_CODE_VERSION, SNAPSHOT_FINGERPRINTS, Snapshot,
     SnapshotError,
 };
-pub use intern::fnv1a64;
+pub use intern::{fnv1a64, fnv1a64_concat};
 pub use render::{ChangeView, RenderError, render_change, value_text};
 pub use standings::{AspectRank, AspectRanking, PeriodStandings, UnitStanding, standings};
 pub use versions::{RubricVersion, rubric_diff, rubric_versions};

@@ -416,8 +416,10 @@ fn snapshots_round_trip_and_stale_ones_are_refused() {
         }
         other => panic!("a stale snapshot must be refused: {other:?}"),
     }
+    // Today's version, but no state: unreadable, not stale.
+    let truncated = format!("{{\"code_version\": {PROJECTION_CODE_VERSION}, \"position\": 3}}");
     assert!(matches!(
-        Snapshot::decode(b"{\"code_version\": 1, \"position\": 3}"),
+        Snapshot::decode(truncated.as_bytes()),
         Err(SnapshotError::Unreadable(_))
     ));
 }

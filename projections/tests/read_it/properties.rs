@@ -820,3 +820,27 @@ fn a_stored_model_that_does_not_hold_together_is_refused() {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// The folded state's revision of every stream is the count of its events less one, looked up
+    /// by name, and it holds one revision per stream: the revisions map (ordered by the names'
+    /// hashes, looked up by their parts while folding) finds what it stored.
+    #[test]
+    fn every_streams_revision_counts_its_events(ops in ops(20..140)) {
+        let ledger = generate(&ops);
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for (envelope, event) in &ledger.log {
+            prop_assert_eq!(&envelope.stream, &event.stream());
+            *counts.entry(event.stream()).or_default() += 1;
+        }
+        let model = model_of(&ledger.log, 16);
+        let state = model.state();
+        prop_assert_eq!(state.revisions.len(), counts.len());
+        for (stream, count) in &counts {
+            prop_assert_eq!(state.revision(stream), Some(count - 1), "{}", stream);
+        }
+        prop_assert_eq!(state.revision("sheet-nowhere~x"), None);
+    }
+}
