@@ -16,6 +16,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use futures_util::StreamExt as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ledger_projections::read::{PROJECTION_CODE_VERSION, ReadModel, Snapshot};
 use ledger_schemas::integrity::Digest;
@@ -278,17 +279,18 @@ pub async fn rebuild_model_every<S: EventStore>(
             }
             Ok((model, busy))
         })?;
-    let mut next = 1;
     let (mut reading, mut decoding) = (Duration::ZERO, Duration::ZERO);
+    // The store reads the next pages ahead while this thread decodes (the SQLite store does, on a
+    // thread of its own), so `reading` is only the time spent waiting for a page.
+    let mut pages = store.read_pages(0, BATCH);
     loop {
         let began = Instant::now();
-        let page = store
-            .read_all(Direction::Forwards, ReadFrom::At(next), BATCH)
-            .await?;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        let page = page?;
         let read = Instant::now();
         reading += read - began;
-        let Some(last) = page.last() else { break };
-        next = last.position + 1;
         let events = page
             .iter()
             .map(Envelope::decode)

@@ -153,4 +153,15 @@ impl EventStore for Store {
             Store::Kurrent(s) => s.delete_snapshots(which).await,
         }
     }
+
+    fn read_pages(
+        &self,
+        after: u64,
+        page: usize,
+    ) -> futures_util::stream::BoxStream<'_, Result<Vec<Envelope>, StoreError>> {
+        match self {
+            Store::Sqlite(s) => s.read_pages(after, page),
+            Store::Kurrent(s) => s.read_pages(after, page),
+        }
+    }
 }

@@ -369,6 +369,36 @@ pub trait EventStore: Send + Sync + 'static {
         let _ = which;
         async { Ok(0) }
     }
+
+    /// The whole global log after `after`, as a stream of pages of up to `page` events, ending at
+    /// the first short page. The default reads page after page with [`EventStore::read_all`] as
+    /// the caller asks; a backend may read ahead while the caller works on a page (the SQLite store
+    /// does, [`SqliteStore::stream_pages`]), which `ledger rebuild` relies on to overlap reading
+    /// with decoding.
+    fn read_pages(
+        &self,
+        after: u64,
+        page: usize,
+    ) -> futures_util::stream::BoxStream<'_, Result<Vec<Envelope>, StoreError>> {
+        let page = page.max(1);
+        Box::pin(futures_util::stream::unfold(
+            Some(after + 1),
+            move |next| async move {
+                let next = next?;
+                match self
+                    .read_all(Direction::Forwards, ReadFrom::At(next), page)
+                    .await
+                {
+                    Err(err) => Some((Err(err), None)),
+                    Ok(events) => {
+                        let last = events.last()?.position;
+                        let more = (events.len() >= page).then_some(last + 1);
+                        Some((Ok(events), more))
+                    }
+                }
+            },
+        ))
+    }
 }
 
 /// The whole global log after `after` as one stream, read in pages of `page` events under the hood.

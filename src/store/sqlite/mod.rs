@@ -607,4 +607,12 @@ impl EventStore for SqliteStore {
     async fn delete_snapshots(&self, which: SnapshotSelection) -> Result<u64, StoreError> {
         self.drop_snapshots(which).await
     }
+
+    fn read_pages(
+        &self,
+        after: u64,
+        page: usize,
+    ) -> futures_util::stream::BoxStream<'_, Result<Vec<Envelope>, StoreError>> {
+        Box::pin(self.stream_pages(after, page))
+    }
 }
