@@ -6,6 +6,7 @@ use std::fmt;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 
 /// Why a string is not a valid identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,12 +53,63 @@ fn check_code(kind: &'static str, value: &str) -> Result<(), InvalidId> {
     Ok(())
 }
 
+/// Builds an identifier from a string slice (the deserialiser borrows the input where it can, so a
+/// short id costs no allocation at all).
+trait ParseId: Sized {
+    fn parse(value: &str) -> Result<Self, InvalidId>;
+}
+
+/// Deserialises an identifier from a JSON string, checked like [`ParseId::parse`].
+struct IdVisitor<T> {
+    kind: &'static str,
+    _id: std::marker::PhantomData<T>,
+}
+
+impl<T> IdVisitor<T> {
+    fn new(kind: &'static str) -> Self {
+        Self {
+            kind,
+            _id: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: ParseId> serde::de::Visitor<'_> for IdVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a {} identifier (a string)", self.kind)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<T, E> {
+        T::parse(value).map_err(E::custom)
+    }
+}
+
 macro_rules! code_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(SmolStr);
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_str(IdVisitor::<$name>::new($kind))
+            }
+        }
+
+        impl ParseId for $name {
+            fn parse(value: &str) -> Result<Self, InvalidId> {
+                check_code($kind, value)?;
+                Ok(Self(SmolStr::new(value)))
+            }
+        }
 
         impl JsonSchema for $name {
             fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -77,10 +129,8 @@ macro_rules! code_id {
 
         impl $name {
             /// Parses an identifier, refusing anything outside `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`.
-            pub fn new(value: impl Into<String>) -> Result<Self, InvalidId> {
-                let value = value.into();
-                check_code($kind, &value)?;
-                Ok(Self(value))
+            pub fn new(value: impl AsRef<str>) -> Result<Self, InvalidId> {
+                <Self as ParseId>::parse(value.as_ref())
             }
 
             pub fn as_str(&self) -> &str {
@@ -104,7 +154,7 @@ macro_rules! code_id {
 
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0
+                id.0.into()
             }
         }
 

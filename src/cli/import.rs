@@ -733,7 +733,6 @@ fn decide_all(
                         position: sim.position + 1,
                         actor: ctx.actor.clone(),
                         recorded_at: ctx.now,
-                        reason: decision.reason.clone(),
                     };
                     sim.evolve(&meta, event);
                 }

@@ -34,7 +34,6 @@ pub struct Meta {
     /// Who recorded the event, in which role.
     pub actor: Actor,
     pub recorded_at: DateTime<Utc>,
-    pub reason: Option<String>,
 }
 
 impl Meta {
@@ -43,7 +42,6 @@ impl Meta {
             position: envelope.position,
             actor: envelope.actor.clone(),
             recorded_at: envelope.recorded_at,
-            reason: envelope.reason.clone(),
         }
     }
 }

@@ -261,7 +261,6 @@ impl Given {
                 position: self.log.len() as u64 + 1,
                 actor: actor.clone(),
                 recorded_at: now(),
-                reason: None,
             };
             self.state.evolve(&meta, &event);
             self.log.push((meta, event));
