@@ -7,11 +7,10 @@
 //! `ledger verify` walks the chain first.
 
 use ledger_schemas::integrity::Digest;
-use rusqlite::{Connection, OpenFlags};
 
+use super::SqliteStore;
 use super::error::from_sqlite;
 use super::row::sql_int;
-use super::{SqliteStore, schema};
 use crate::store::StoreError;
 
 /// What the audit needs from the file, read in one transaction so the two agree.
@@ -90,31 +89,16 @@ impl SqliteStore {
     /// thousand events or on demand) and SQLite serialises the two writers with its lock, so the
     /// group-commit path stays untouched.
     pub async fn add_checkpoint(&self, tree_size: u64, note: String) -> Result<bool, StoreError> {
-        let path = self.path().to_owned();
-        let joined = path.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = Connection::open_with_flags(
-                &path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(|e| from_sqlite(&path, e))?;
-            conn.busy_timeout(schema::BUSY_TIMEOUT)
-                .map_err(|e| from_sqlite(&path, e))?;
-            conn.pragma_update(None, "synchronous", "FULL")
-                .map_err(|e| from_sqlite(&path, e))?;
+        self.write_aside(move |path, conn| {
             let inserted = conn
                 .execute(
                     "INSERT INTO checkpoints (tree_size, note) VALUES (?1, ?2) \
                      ON CONFLICT (tree_size) DO NOTHING",
                     rusqlite::params![sql_int(tree_size), note],
                 )
-                .map_err(|e| from_sqlite(&path, e))?;
+                .map_err(|e| from_sqlite(path, e))?;
             Ok(inserted == 1)
         })
         .await
-        .map_err(|e| StoreError::Io {
-            path: joined,
-            detail: format!("写检查点的线程失败 (the checkpoint-writing thread failed): {e}"),
-        })?
     }
 }

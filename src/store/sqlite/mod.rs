@@ -254,6 +254,25 @@ impl SqliteStore {
         }
     }
 
+    /// Runs `f` on a writing connection of its own ([`schema::open_aside`]), on a blocking thread.
+    ///
+    /// Signed checkpoints and read-model snapshots do not go through the writer thread: they are
+    /// written rarely, and SQLite serialises the two writers with its lock, so the group-commit path
+    /// stays untouched.
+    async fn write_aside<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Path, &Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let path = self.path().to_owned();
+        let joined = path.clone();
+        tokio::task::spawn_blocking(move || f(&path, &schema::open_aside(&path)?))
+            .await
+            .map_err(|e| StoreError::Io {
+                path: joined,
+                detail: format!("旁路写入线程失败 (the thread writing beside the log failed): {e}"),
+            })?
+    }
+
     /// Runs a read on a blocking thread with a pooled reader connection.
     async fn read<T: Send + 'static>(
         &self,

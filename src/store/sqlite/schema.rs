@@ -195,6 +195,20 @@ pub fn open_writer(path: &Path, create: bool) -> Result<Connection, StoreError> 
     Ok(conn)
 }
 
+/// Opens a writing connection beside the writer thread's, on a file the writer has already checked
+/// and migrated: for the rare writes that stay off the group-commit path (signed checkpoints,
+/// read-model snapshots) and for WAL checkpoints (`wal.rs`). SQLite's lock serialises it with the
+/// writer; it waits up to [`BUSY_TIMEOUT`] for it, and is as durable (`synchronous = FULL`).
+pub fn open_aside(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| from_sqlite(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| from_sqlite(path, e))?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(|e| from_sqlite(path, e))?;
+    Ok(conn)
+}
+
 /// Opens a reader's connection on a file the writer has already checked and migrated.
 pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     // Read-write at the SQLite level because a WAL reader updates the shared-memory index; the

@@ -3,47 +3,15 @@
 //! returns the bytes and never looks inside them (that is `crate::app::reads` and
 //! `ledger_projections::read`).
 
-use std::path::Path;
-
 use ledger_schemas::integrity::Digest;
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
+use rusqlite::OptionalExtension as _;
 
+use super::SqliteStore;
 use super::error::from_sqlite;
 use super::row::sql_int;
-use super::{SqliteStore, schema};
 use crate::store::{SnapshotSelection, StoreError, StoredSnapshot};
 
 impl SqliteStore {
-    /// Runs `f` on a writing connection of its own, on a blocking thread.
-    ///
-    /// Like the signed checkpoints, snapshots do not go through the writer thread: they are written
-    /// rarely (by `ledger rebuild`), and SQLite serialises the two writers with its lock, so the
-    /// group-commit path stays untouched.
-    async fn write_aside<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Path, &Connection) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        let path = self.path().to_owned();
-        let joined = path.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = Connection::open_with_flags(
-                &path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(|e| from_sqlite(&path, e))?;
-            conn.busy_timeout(schema::BUSY_TIMEOUT)
-                .map_err(|e| from_sqlite(&path, e))?;
-            conn.pragma_update(None, "synchronous", "FULL")
-                .map_err(|e| from_sqlite(&path, e))?;
-            f(&path, &conn)
-        })
-        .await
-        .map_err(|e| StoreError::Io {
-            path: joined,
-            detail: format!("写快照的线程失败 (the snapshot-writing thread failed): {e}"),
-        })?
-    }
-
     pub(super) async fn put_snapshot(&self, snapshot: StoredSnapshot) -> Result<bool, StoreError> {
         self.write_aside(move |path, conn| {
             conn.execute(

@@ -39,9 +39,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rusqlite::hooks::Wal;
-use rusqlite::{Connection, OpenFlags, wal::CheckpointMode};
+use rusqlite::{Connection, wal::CheckpointMode};
 
 use super::error::from_sqlite;
+use super::schema;
 use crate::store::StoreError;
 
 /// Pages of WAL growth per wake of the background thread (SQLite's default for its automatic
@@ -69,18 +70,18 @@ impl WalCheckpointer {
     /// Opens the checkpointing connection, starts its thread and installs the hook on the writer's
     /// connection.
     pub fn start(path: &Path, writer: &mut Connection, limit: u32) -> Result<Self, StoreError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| from_sqlite(path, e))?;
+        let conn = schema::open_aside(path)?;
         let (wake, woken) = sync_channel::<()>(1);
         let done = Arc::new(AtomicBool::new(false));
         let busy = Arc::new(AtomicBool::new(false));
-        let hook = Hook {
+        let step = i64::from(BACKGROUND_AT.min(limit / 2).max(1));
+        let mut hook = Hook {
             wake,
             done: done.clone(),
             busy: busy.clone(),
             limit: i64::from(limit.max(1)),
-            step: i64::from(BACKGROUND_AT.min(limit / 2).max(1)),
-            next_wake: 0,
+            step,
+            next_wake: step,
             last: 0,
             last_inline: Instant::now(),
             inline_cost: Duration::ZERO,
@@ -92,8 +93,6 @@ impl WalCheckpointer {
                 path: path.to_owned(),
                 detail: format!("无法启动检查点线程 (cannot start the checkpoint thread): {e}"),
             })?;
-        let mut hook = hook;
-        hook.next_wake = hook.step;
         writer
             .wal_hook(Some(move |wal: &mut Wal, pages: i32| {
                 hook.after_commit(wal, i64::from(pages));
