@@ -401,56 +401,26 @@ pub trait EventStore: Send + Sync + 'static {
     }
 }
 
-/// The whole global log after `after` as one stream, read in pages of `page` events under the hood.
-///
-/// Works for any backend; a backend may offer a faster one of its own (the SQLite store reads the next
-/// page while the caller works on the current one: [`SqliteStore::stream_all`]).
+/// The whole global log after `after` as one stream, read in pages of `page` events under the hood
+/// ([`EventStore::read_pages`]: a backend that reads ahead, like the SQLite store, does so here too).
 pub fn read_all_stream<S: EventStore + ?Sized>(
     store: &S,
     after: u64,
     page: usize,
 ) -> impl Stream<Item = Result<Envelope, StoreError>> + Send + '_ {
-    struct State<'a, S: ?Sized> {
-        store: &'a S,
-        next: u64,
-        buffered: std::collections::VecDeque<Envelope>,
-        done: bool,
-    }
-    let page = page.max(1);
-    futures_util::stream::unfold(
-        State {
-            store,
-            next: after + 1,
-            buffered: Default::default(),
-            done: false,
-        },
-        move |mut state| async move {
-            if let Some(event) = state.buffered.pop_front() {
-                return Some((Ok(event), state));
-            }
-            if state.done {
-                return None;
-            }
-            match state
-                .store
-                .read_all(Direction::Forwards, ReadFrom::At(state.next), page)
-                .await
-            {
-                Err(err) => {
-                    state.done = true;
-                    Some((Err(err), state))
-                }
-                Ok(events) => {
-                    if events.len() < page {
-                        state.done = true;
-                    }
-                    let last = events.last()?.position;
-                    state.next = last + 1;
-                    state.buffered.extend(events);
-                    let first = state.buffered.pop_front()?;
-                    Some((Ok(first), state))
-                }
-            }
-        },
-    )
+    flatten_pages(store.read_pages(after, page))
+}
+
+/// A stream of pages as a stream of events; a failed page is one error in its place.
+pub(crate) fn flatten_pages<'a>(
+    pages: impl Stream<Item = Result<Vec<Envelope>, StoreError>> + Send + 'a,
+) -> impl Stream<Item = Result<Envelope, StoreError>> + Send + 'a {
+    use futures_util::StreamExt as _;
+    pages.flat_map(|page| {
+        let items: Vec<Result<Envelope, StoreError>> = match page {
+            Ok(events) => events.into_iter().map(Ok).collect(),
+            Err(err) => vec![Err(err)],
+        };
+        futures_util::stream::iter(items)
+    })
 }

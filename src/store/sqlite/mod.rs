@@ -368,14 +368,7 @@ impl SqliteStore {
         after: u64,
         page: usize,
     ) -> impl Stream<Item = Result<Envelope, StoreError>> + Send + 'static {
-        use futures_util::StreamExt;
-        self.stream_pages(after, page).flat_map(|page| {
-            let items: Vec<Result<Envelope, StoreError>> = match page {
-                Ok(events) => events.into_iter().map(Ok).collect(),
-                Err(err) => vec![Err(err)],
-            };
-            futures_util::stream::iter(items)
-        })
+        super::flatten_pages(self.stream_pages(after, page))
     }
 
     /// Walks the hash chain (see [`EventStore::verify`]) with two threads: one reads pages of the log
