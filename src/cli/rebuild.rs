@@ -13,7 +13,7 @@
 //! other versions, so that the next read side starts from the head instead of folding the log again.
 
 use std::io::Write as _;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -127,15 +127,26 @@ pub async fn write_snapshots<S: EventStore>(
     write_snapshots_keeping(store, model, KEPT_STATE_SNAPSHOTS).await
 }
 
+/// [`keep_snapshots`] for a borrowed model: encoding runs on blocking threads, which need the model
+/// owned, so it is copied first (the state is shared; the change log's arrays, about 50 bytes an
+/// event, are copied).
+pub async fn write_snapshots_keeping<S: EventStore>(
+    store: &S,
+    model: &ReadModel,
+    keep: usize,
+) -> anyhow::Result<SnapshotReport> {
+    keep_snapshots(store, Arc::new(model.clone()), keep).await
+}
+
 /// Keeps `model`'s snapshots beside the log of `store`, which it was folded from: the state at each
 /// of its `keep` most recent checkpoints, and the whole model (state and change log) at its position. Snapshots of
 /// other projection code versions are deleted first; the current version's are replaced (the whole
 /// model first, so that a read side starting meanwhile finds it as the latest), and any of them
 /// this rebuild did not write is deleted last. Nothing is written for an empty log, or by a backend
 /// that keeps no snapshots.
-pub async fn write_snapshots_keeping<S: EventStore>(
+pub async fn keep_snapshots<S: EventStore>(
     store: &S,
-    model: &ReadModel,
+    model: Arc<ReadModel>,
     keep: usize,
 ) -> anyhow::Result<SnapshotReport> {
     let started = Instant::now();
@@ -152,9 +163,6 @@ pub async fn write_snapshots_keeping<S: EventStore>(
     };
     let head = model.position();
     let whole = (head > 0).then_some((head, None));
-    // Encoding is seconds of CPU on a large ledger: it runs on a blocking thread, so that a server
-    // keeping snapshots while it serves (`ledger serve`) does not stall one of its two workers.
-    let owned = std::sync::Arc::new(model.clone());
     let below: Vec<_> = model
         .checkpoints()
         .iter()
@@ -166,10 +174,12 @@ pub async fn write_snapshots_keeping<S: EventStore>(
         .map(|c| (c.position, Some(*c)));
     for (position, checkpoint) in whole.into_iter().chain(states) {
         let event_hash = hash_at(store, position).await?;
-        // Encoded one at a time: a snapshot holds the whole state, large on a large ledger.
+        // Encoded one at a time: a snapshot holds the whole state, large on a large ledger. Seconds
+        // of CPU at a million events, so on a blocking thread: a server keeping snapshots while it
+        // serves (`ledger serve`) does not stall one of its two workers.
         let bytes = match checkpoint {
             None => {
-                let model = owned.clone();
+                let model = model.clone();
                 tokio::task::spawn_blocking(move || model.encode_stored()).await?
             }
             Some(checkpoint) => {
@@ -220,7 +230,7 @@ async fn hash_at<S: EventStore>(store: &S, position: u64) -> anyhow::Result<Dige
 /// ([`write_snapshots`]).
 pub async fn rebuild<S: EventStore>(store: &S) -> anyhow::Result<RebuildReport> {
     let (model, mut report) = rebuild_model(store, ProgressDrawTarget::stderr()).await?;
-    report.snapshots = Some(write_snapshots(store, &model).await?);
+    report.snapshots = Some(keep_snapshots(store, Arc::new(model), KEPT_STATE_SNAPSHOTS).await?);
     Ok(report)
 }
 

@@ -169,7 +169,7 @@ pub async fn serve_spec_with(
     };
     // KurrentDB keeps no snapshots: encoding them there would be work thrown away.
     let keeps_snapshots = snapshots.every > 0 && matches!(&*store, Store::Sqlite(_));
-    let keeper = SnapshotKeeper::new(api.clone(), store.clone(), snapshots);
+    let keeper = SnapshotKeeper::new(api.clone(), snapshots);
     let keeping = keeps_snapshots.then(|| {
         let keeper = keeper.clone();
         AbortOnDrop(tokio::spawn(async move { keeper.run().await }))
@@ -193,18 +193,16 @@ pub async fn serve_spec_with(
 #[derive(Clone)]
 struct SnapshotKeeper {
     api: Arc<Api<Store>>,
-    store: Arc<Store>,
     policy: SnapshotPolicy,
     /// The position of the last snapshot of the whole model kept (or started from).
     last: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SnapshotKeeper {
-    fn new(api: Arc<Api<Store>>, store: Arc<Store>, policy: SnapshotPolicy) -> Self {
+    fn new(api: Arc<Api<Store>>, policy: SnapshotPolicy) -> Self {
         let last = api.reads.restored_from();
         Self {
             api,
-            store,
             policy,
             last: Arc::new(last.into()),
         }
@@ -227,12 +225,15 @@ impl SnapshotKeeper {
     /// logged, never fatal: snapshots only make the next start quicker.
     async fn keep(&self, when: &str) {
         use std::sync::atomic::Ordering::Relaxed;
-        let model = self.api.reads.model_clone();
-        let position = model.position();
-        if position <= self.last.load(Relaxed) {
-            return;
+        if self.api.reads.position() <= self.last.load(Relaxed) {
+            return; // nothing new: no copy of the models made
         }
-        match super::rebuild::write_snapshots(self.store.as_ref(), &model).await {
+        let model = Arc::new(self.api.reads.model_clone());
+        let position = model.position();
+        let store = self.api.ledger.store().as_ref();
+        match super::rebuild::keep_snapshots(store, model, super::rebuild::KEPT_STATE_SNAPSHOTS)
+            .await
+        {
             Ok(report) if report.written > 0 => {
                 self.last.store(position, Relaxed);
                 tracing::info!(
