@@ -339,19 +339,15 @@ impl StreamKey {
         }
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
+    /// Orders this key against a stream with hash `hash` whose name `name_cmp` orders this key's
+    /// name against (the key's own order: hash, then name).
+    fn cmp_with(
+        &self,
+        hash: u64,
+        name_cmp: impl FnOnce(&str) -> std::cmp::Ordering,
+    ) -> std::cmp::Ordering {
+        self.hash.cmp(&hash).then_with(|| name_cmp(&self.name))
     }
-
-    fn cmp_parts(&self, hash: u64, parts: &stream::Parts<'_>) -> std::cmp::Ordering {
-        self.hash
-            .cmp(&hash)
-            .then_with(|| parts.cmp_name(&self.name))
-    }
-}
-
-fn parts_hash(parts: &stream::Parts<'_>) -> u64 {
-    crate::read::fnv1a64_concat(parts.pieces().map(str::as_bytes))
 }
 
 impl Serialize for StreamKey {
@@ -448,7 +444,7 @@ impl State {
     pub fn revision(&self, stream: &str) -> Option<u64> {
         let hash = crate::read::fnv1a64(stream.as_bytes());
         self.revisions
-            .get_by(|k| k.hash.cmp(&hash).then_with(|| k.name.as_str().cmp(stream)))
+            .get_by(|k| k.cmp_with(hash, |name| name.cmp(stream)))
             .copied()
     }
 
@@ -566,8 +562,11 @@ impl State {
         self.position = meta.position;
         // Looked up by the stream's parts: the common case (a stream seen before) builds no name.
         let parts = event.stream_parts();
-        let hash = parts_hash(&parts);
-        match self.revisions.get_mut_by(|k| k.cmp_parts(hash, &parts)) {
+        let hash = crate::read::fnv1a64_concat(parts.pieces().map(str::as_bytes));
+        match self
+            .revisions
+            .get_mut_by(|k| k.cmp_with(hash, |name| parts.cmp_name(name)))
+        {
             Some(revision) => *revision += 1,
             None => {
                 self.revisions.insert(StreamKey::new(parts.to_string()), 0);
