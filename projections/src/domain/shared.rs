@@ -25,7 +25,8 @@
 //! Reads are two binary searches, or one comparison when the key is the last one found (the
 //! finger: folding looks the same sheet up several times per event; 20% off the fold at 1M events).
 //! Iteration is in key order, like a `BTreeMap`, and so are equality, `Debug` and the serialised
-//! form (a sequence of `[key, value]` pairs, independent of the chunking). Keys are never removed by the fold, so there is no removal.
+//! form (a sequence of `[key, value]` pairs, independent of the chunking). Keys are never removed
+//! by the fold, so there is no removal.
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
