@@ -189,44 +189,14 @@ async fn measure(store: &Arc<SqliteStore>, args: &ProjectionsBenchArgs) -> anyho
     warm.catch_up().await?;
     let warm_start = started.elapsed();
     let restored_from = warm.restored_from();
-    let mut before_restore = Vec::new();
-    for q in 0..args.queries.min(40) {
-        x = x
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let p = 1 + (x >> 11) % restored_from.max(1);
-        let started = Instant::now();
-        let answer = warm
-            .query(ReadAt::Position(p), |view| {
-                let period = view.periods().pop();
-                period.as_ref().and_then(|p| view.standings(p)).is_some()
-            })
-            .await?;
-        before_restore.push(started.elapsed());
-        std::hint::black_box((q, answer));
-    }
-    before_restore.sort();
+    let before_restore =
+        standings_before(&warm, restored_from, args.queries.min(40), &mut x).await?;
     // 5d. The backfill `ledger serve` runs in the background, then the same kind of queries.
     let started = Instant::now();
     warm.backfill().await;
     let backfill = started.elapsed();
-    let mut after_backfill = Vec::new();
-    for q in 0..args.queries.min(40) {
-        x = x
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let p = 1 + (x >> 11) % restored_from.max(1);
-        let started = Instant::now();
-        let answer = warm
-            .query(ReadAt::Position(p), |view| {
-                let period = view.periods().pop();
-                period.as_ref().and_then(|p| view.standings(p)).is_some()
-            })
-            .await?;
-        after_backfill.push(started.elapsed());
-        std::hint::black_box((q, answer));
-    }
-    after_backfill.sort();
+    let after_backfill =
+        standings_before(&warm, restored_from, args.queries.min(40), &mut x).await?;
     drop(warm);
 
     let mut text = String::new();
@@ -329,6 +299,34 @@ async fn measure(store: &Arc<SqliteStore>, args: &ProjectionsBenchArgs) -> anyho
 }
 
 /// Reads the whole log in pages and decodes every payload. Returns how many events it read.
+/// The latencies, sorted, of `queries` as-of queries at random positions before `before` (the
+/// standings of the latest period), continuing the pseudo-random walk `x`.
+async fn standings_before(
+    reads: &ReadSide<SqliteStore>,
+    before: u64,
+    queries: usize,
+    x: &mut u64,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut latencies = Vec::with_capacity(queries);
+    for q in 0..queries {
+        *x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let p = 1 + (*x >> 11) % before.max(1);
+        let started = Instant::now();
+        let answer = reads
+            .query(ReadAt::Position(p), |view| {
+                let period = view.periods().pop();
+                period.as_ref().and_then(|p| view.standings(p)).is_some()
+            })
+            .await?;
+        latencies.push(started.elapsed());
+        std::hint::black_box((q, answer));
+    }
+    latencies.sort();
+    Ok(latencies)
+}
+
 async fn read_and_decode<S: EventStore>(store: &S) -> anyhow::Result<u64> {
     let mut next = 1;
     let mut read = 0u64;
