@@ -20,6 +20,7 @@
 //! [`PROJECTION_CODE_VERSION`]: change the code, bump the version, append `(version, fingerprint)`.
 //! Entries are only ever appended, never edited.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::ReadModel;
@@ -72,6 +73,33 @@ struct Header {
     code_version: u32,
 }
 
+/// Reads a stored form in one pass and refuses it if another code version wrote it. Bytes that do
+/// not read as today's form are read once more for their header alone, so that another version's
+/// snapshot is still refused as [`SnapshotError::Stale`] rather than as unreadable. (Reading the
+/// header first, as a separate pass, made every start-up scan the whole snapshot twice: a JSON
+/// header is only known once the whole object has been skimmed.)
+fn decode_current<T: DeserializeOwned>(
+    bytes: &[u8],
+    code_version: impl Fn(&T) -> u32,
+) -> Result<T, SnapshotError> {
+    let stale = |found| SnapshotError::Stale {
+        found,
+        current: PROJECTION_CODE_VERSION,
+    };
+    match serde_json::from_slice::<T>(bytes) {
+        Ok(read) => match code_version(&read) {
+            PROJECTION_CODE_VERSION => Ok(read),
+            found => Err(stale(found)),
+        },
+        Err(unreadable) => match serde_json::from_slice::<Header>(bytes) {
+            Ok(header) if header.code_version != PROJECTION_CODE_VERSION => {
+                Err(stale(header.code_version))
+            }
+            _ => Err(SnapshotError::Unreadable(unreadable)),
+        },
+    }
+}
+
 /// A whole read model as written ([`ReadModel::encode_stored`]): a [`Snapshot`]'s fields and the
 /// change log beside them.
 #[derive(Serialize)]
@@ -85,6 +113,7 @@ struct StoredOut<'a> {
 /// A whole read model as read back; `log` is absent in a snapshot of the state alone.
 #[derive(Deserialize)]
 struct StoredIn {
+    code_version: u32,
     position: u64,
     state: State,
     log: Option<LogImage>,
@@ -106,18 +135,11 @@ impl ReadModel {
 
     /// A model read back from [`ReadModel::encode_stored`]'s bytes, keeping a checkpoint every
     /// `every` positions from then on (its first checkpoint is the stored state itself). Refuses a
-    /// snapshot of other code ([`SnapshotError::Stale`]) before reading further, a snapshot of the
+    /// snapshot of other code ([`SnapshotError::Stale`]), a snapshot of the
     /// state alone, and one whose change log does not hold together or does not end at its
     /// position ([`SnapshotError::Invalid`]).
     pub fn decode_stored(bytes: &[u8], every: u64) -> Result<ReadModel, SnapshotError> {
-        let header: Header = serde_json::from_slice(bytes)?;
-        if header.code_version != PROJECTION_CODE_VERSION {
-            return Err(SnapshotError::Stale {
-                found: header.code_version,
-                current: PROJECTION_CODE_VERSION,
-            });
-        }
-        let stored: StoredIn = serde_json::from_slice(bytes)?;
+        let stored: StoredIn = decode_current(bytes, |s: &StoredIn| s.code_version)?;
         let image = stored.log.ok_or_else(|| {
             SnapshotError::Invalid("没有变更日志 (it holds no change log)".into())
         })?;
@@ -162,16 +184,9 @@ impl Snapshot {
         serde_json::to_vec(self).expect("a state always serialises")
     }
 
-    /// Reads a stored snapshot, refusing one made by other code before reading its state.
+    /// Reads a stored snapshot, refusing one made by other code.
     pub fn decode(bytes: &[u8]) -> Result<Checkpoint, SnapshotError> {
-        let header: Header = serde_json::from_slice(bytes)?;
-        if header.code_version != PROJECTION_CODE_VERSION {
-            return Err(SnapshotError::Stale {
-                found: header.code_version,
-                current: PROJECTION_CODE_VERSION,
-            });
-        }
-        let snapshot: Snapshot = serde_json::from_slice(bytes)?;
+        let snapshot: Snapshot = decode_current(bytes, |s: &Snapshot| s.code_version)?;
         Ok(Checkpoint {
             position: snapshot.position,
             state: snapshot.state,

@@ -798,6 +798,18 @@ fn a_stored_model_that_does_not_hold_together_is_refused() {
         tampered(&|v| v["code_version"] = 9_999.into()),
         Err(SnapshotError::Stale { found: 9_999, .. })
     ));
+    // Another version's form need not read as today's at all: it is still refused as stale.
+    assert!(matches!(
+        tampered(&|v| {
+            v["code_version"] = 9_999.into();
+            v["state"] = "a form of another code version".into();
+        }),
+        Err(SnapshotError::Stale { found: 9_999, .. })
+    ));
+    assert!(matches!(
+        tampered(&|v| v["state"] = "not a state".into()),
+        Err(SnapshotError::Unreadable(_))
+    ));
     let state_only = Snapshot::of(&model.checkpoints()[0]).encode();
     assert!(matches!(
         ReadModel::decode_stored(&state_only, 4),
