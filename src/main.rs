@@ -41,7 +41,7 @@ fn main() -> ExitCode {
 /// later touch of such a range faults in and zeroes a whole fresh 2 MiB page. A rebuild, which
 /// allocates and frees each page of events on one thread after another, spent a third of its CPU
 /// zeroing pages that way: 560,000–650,000 events/s at a million events with huge pages, about
-/// 900,000 without (`BENCHMARKS.md`). It is the same as `MIMALLOC_ALLOW_THP=0`, without needing the
+/// 850,000 without (`BENCHMARKS.md`). It is the same as `MIMALLOC_ALLOW_THP=0`, without needing the
 /// variable; on kernels where huge pages are already off it changes nothing.
 fn without_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
