@@ -59,10 +59,11 @@ async fn serve_listens_answers_and_stops_on_sigterm() {
     #[cfg(target_os = "linux")]
     {
         let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-        let thp = status.lines().find(|l| l.starts_with("THP_enabled:"));
-        if let Some(line) = thp {
-            assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
-        }
+        let line = status
+            .lines()
+            .find(|l| l.starts_with("THP_enabled:"))
+            .expect("/proc/PID/status has THP_enabled (Linux 5.0 and later)");
+        assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
     }
 
     let status = Command::new("kill")
