@@ -31,6 +31,14 @@
 //!   `YYYY-MM-DDTHH:MM:SS.ffffffZ` (always 27 characters for years 0000–9999). Times are truncated to
 //!   the microsecond when signing, like the events' `recorded_at`.
 //!
+//! A checkpoint may carry a fifth line, a second extension: the **schedule** it was signed under,
+//! `every <N>\n` (N ≥ 1, ASCII decimal without leading zeros). It states, under the signature, that
+//! when this checkpoint was signed the log held a checkpoint at every multiple of N up to
+//! `tree_size`: the program signs the missing multiples first, smallest first, and the checkpoint
+//! itself last. A verifier that finds one of those multiples absent knows it was deleted, not
+//! never signed ([`Checkpoint::schedule`]). Checkpoints signed before the schedule line existed
+//! have four lines and state nothing about the others.
+//!
 //! For example, the body for a log of 7 events:
 //!
 //! ```text
@@ -63,10 +71,12 @@
 //! base64 of the 4-byte key id followed by the 64-byte signature). Any signed-note implementation
 //! verifies it with the verifier key; so does `openssl pkeyutl -verify -pubin -inkey key.pem -rawin
 //! -in body.txt -sigfile sig.bin` with the body and the 64 signature bytes. In JSON a checkpoint is
-//! `{"origin", "tree_size", "root_hash" (64 hex digits), "timestamp" (as above), "key_id" (8 hex
-//! digits), "signature" (128 hex digits)}`; the signed message is rebuilt from those fields.
+//! `{"origin", "tree_size", "root_hash" (64 hex digits), "timestamp" (as above), "every" (the
+//! schedule, absent when the note has none), "key_id" (8 hex digits), "signature" (128 hex
+//! digits)}`; the signed message is rebuilt from those fields.
 
 use std::fmt;
+use std::num::NonZeroU64;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -89,6 +99,8 @@ const PEM_END: &str = "-----END PUBLIC KEY-----";
 const SIGNATURE_LINE_PREFIX: &str = "\u{2014} ";
 const SIGNER_KEY_PREFIX: &str = "PRIVATE+KEY+";
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+/// How the optional schedule line starts.
+const SCHEDULE_PREFIX: &str = "every ";
 
 /// A log's name, as the first line of its checkpoints and the name of its key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -304,8 +316,9 @@ impl LogSigningKey {
         Ok(signer)
     }
 
-    /// The Ed25519 signature over `text`, the body of a signed note (ending in `\n`).
-    fn sign_note_text(&self, text: &str) -> Signature {
+    /// The Ed25519 signature over `text`, the body of a signed note (ending in `\n`), or another
+    /// message of this crate that can never read as one (`crate::seal`).
+    pub(crate) fn sign_note_text(&self, text: &str) -> Signature {
         self.key.sign(text.as_bytes())
     }
 }
@@ -423,6 +436,13 @@ impl LogVerifyingKey {
         Ok(verifier)
     }
 
+    /// Whether `signature` is this key's signature over `message` (strict RFC 8032).
+    pub(crate) fn verifies(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        self.key
+            .verify_strict(message, &Signature::from_bytes(signature))
+            .is_ok()
+    }
+
     /// The public key as PEM `PUBLIC KEY` (SubjectPublicKeyInfo), e.g. for
     /// `openssl pkey -pubin -in key.pem -text`. The origin is not part of it.
     pub fn to_pem(&self) -> String {
@@ -533,6 +553,9 @@ pub struct Checkpoint {
     root_hash: Digest,
     #[serde(with = "timestamp_text")]
     timestamp: DateTime<Utc>,
+    /// The schedule it was signed under (see the module docs); `None` in a four-line note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    every: Option<NonZeroU64>,
     key_id: KeyId,
     signature: CheckpointSignature,
 }
@@ -549,6 +572,21 @@ pub fn signed_message(
         BASE64.encode(root_hash.0),
         format_timestamp(timestamp)
     )
+}
+
+/// [`signed_message`] with the schedule line when `every` is given.
+fn scheduled_message(
+    origin: &Origin,
+    tree_size: u64,
+    root_hash: &Digest,
+    timestamp: &DateTime<Utc>,
+    every: Option<NonZeroU64>,
+) -> String {
+    let mut message = signed_message(origin, tree_size, root_hash, timestamp);
+    if let Some(every) = every {
+        message.push_str(&format!("{SCHEDULE_PREFIX}{every}\n"));
+    }
+    message
 }
 
 fn format_timestamp(timestamp: &DateTime<Utc>) -> String {
@@ -590,14 +628,37 @@ impl Checkpoint {
         root_hash: Digest,
         timestamp: DateTime<Utc>,
     ) -> Self {
+        Self::sign_with(key, tree_size, root_hash, timestamp, None)
+    }
+
+    /// As [`sign`](Self::sign), stating the schedule `every` under the signature: the signer
+    /// vouches that the log held a checkpoint at every multiple of `every` up to `tree_size`.
+    pub fn sign_scheduled(
+        key: &LogSigningKey,
+        tree_size: u64,
+        root_hash: Digest,
+        timestamp: DateTime<Utc>,
+        every: NonZeroU64,
+    ) -> Self {
+        Self::sign_with(key, tree_size, root_hash, timestamp, Some(every))
+    }
+
+    fn sign_with(
+        key: &LogSigningKey,
+        tree_size: u64,
+        root_hash: Digest,
+        timestamp: DateTime<Utc>,
+        every: Option<NonZeroU64>,
+    ) -> Self {
         let timestamp = timestamp.trunc_subsecs(6);
-        let message = signed_message(&key.origin, tree_size, &root_hash, &timestamp);
+        let message = scheduled_message(&key.origin, tree_size, &root_hash, &timestamp, every);
         let signature = key.sign_note_text(&message);
         Self {
             origin: key.origin.clone(),
             tree_size,
             root_hash,
             timestamp,
+            every,
             key_id: key.key_id,
             signature: CheckpointSignature(signature.to_bytes()),
         }
@@ -624,17 +685,24 @@ impl Checkpoint {
         self.key_id
     }
 
+    /// The schedule this checkpoint was signed under: its signer vouched that every multiple of it
+    /// up to [`tree_size`](Self::tree_size) had a checkpoint then. `None` for a four-line note.
+    pub fn schedule(&self) -> Option<NonZeroU64> {
+        self.every
+    }
+
     pub fn signature(&self) -> &CheckpointSignature {
         &self.signature
     }
 
     /// The exact bytes the signature covers.
     pub fn signed_message(&self) -> String {
-        signed_message(
+        scheduled_message(
             &self.origin,
             self.tree_size,
             &self.root_hash,
             &self.timestamp,
+            self.every,
         )
     }
 
@@ -683,12 +751,28 @@ impl Checkpoint {
         let (body, signatures) = (&note[..=split], &note[split + 2..]);
 
         let lines: Vec<&str> = body.split_terminator('\n').collect();
-        let [origin, size, root, time] = lines[..] else {
-            return Err(malformed_note(format!(
-                "正文有 {0} 行而非 4 行（日志名、树大小、根哈希、时间） / the body has {0} lines, not 4 (origin, tree size, root hash, time)",
-                lines.len()
-            )));
+        let (origin, size, root, time, schedule) = match lines[..] {
+            [origin, size, root, time] => (origin, size, root, time, None),
+            [origin, size, root, time, schedule] => (origin, size, root, time, Some(schedule)),
+            _ => {
+                return Err(malformed_note(format!(
+                    "正文有 {0} 行而非 4 或 5 行（日志名、树大小、根哈希、时间、可选的签署间隔） / the body has {0} lines, not 4 or 5 (origin, tree size, root hash, time, an optional schedule)",
+                    lines.len()
+                )));
+            }
         };
+        let every = schedule
+            .map(|line| {
+                line.strip_prefix(SCHEDULE_PREFIX)
+                    .filter(|n| n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0'))
+                    .and_then(|n| n.parse::<NonZeroU64>().ok())
+                    .ok_or_else(|| {
+                        malformed_note(format!(
+                            "第 5 行 {line:?} 不是“every <正整数>” / the fifth line {line:?} is not \"every <positive decimal>\""
+                        ))
+                    })
+            })
+            .transpose()?;
         let origin = Origin::new(origin).map_err(|e| malformed_note(e.to_string()))?;
         let canonical_size =
             size.bytes().all(|b| b.is_ascii_digit()) && (size == "0" || !size.starts_with('0'));
@@ -740,6 +824,7 @@ impl Checkpoint {
             tree_size,
             root_hash,
             timestamp,
+            every,
             key_id,
             signature,
         };

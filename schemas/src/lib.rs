@@ -11,7 +11,8 @@
 //!   [`events::decode`], which refuses unknown types and versions and upcasts old versions;
 //! - [`integrity`]: the canonical byte encoding that the hash chain covers, and the chain itself;
 //! - [`merkle`]: the RFC 6962/9162 Merkle tree over the global log, inclusion and consistency proofs;
-//! - [`checkpoint`]: Ed25519-signed checkpoints of the tree (C2SP signed notes), keys, rollback checks.
+//! - [`checkpoint`]: Ed25519-signed checkpoints of the tree (C2SP signed notes), keys, rollback checks;
+//! - [`seal`]: the same key's seal on read-model snapshots kept beside the log.
 //!
 //! The JSON Schema files beside this crate (`schemas/events/*.schema.json`) are generated from these
 //! types by `cargo run -p ledger-schemas --example write-schemas` and checked by tests to be current.
@@ -23,6 +24,7 @@ pub mod ids;
 pub mod integrity;
 pub mod merkle;
 pub mod rubric;
+pub mod seal;
 pub mod values;
 
 pub use envelope::{Actor, Envelope, ProposedEvent, Role};

@@ -113,6 +113,60 @@ fn sign_verify_round_trips() {
     assert_eq!(back.verify(&public), Ok(()));
 }
 
+/// A checkpoint signed under a schedule carries it as a fifth body line, `every N`, covered by the
+/// signature: it round-trips through its note and JSON, and a note whose schedule was changed (or
+/// dropped, or spelled another way) is refused, by its signature or as malformed.
+#[test]
+fn the_schedule_line_is_signed_and_round_trips() {
+    let key = key();
+    let public = key.verifying_key();
+    let every = std::num::NonZeroU64::new(1000).unwrap();
+    let checkpoint =
+        Checkpoint::sign_scheduled(&key, 7, seven_events().current_root(), at(0), every);
+    assert_eq!(checkpoint.schedule(), Some(every));
+    assert_eq!(checkpoint.signed_message(), format!("{BODY}every 1000\n"));
+    assert_eq!(checkpoint.verify(&public), Ok(()));
+    let note = checkpoint.to_note();
+    let back = Checkpoint::from_note(&note).unwrap();
+    assert_eq!(back, checkpoint);
+    let json = serde_json::to_value(&checkpoint).unwrap();
+    assert_eq!(json["every"], 1000);
+    assert_eq!(
+        serde_json::from_value::<Checkpoint>(json).unwrap(),
+        checkpoint
+    );
+    // Without a schedule there is no such field: four-line notes read as before.
+    let plain = Checkpoint::sign(&key, 7, seven_events().current_root(), at(0));
+    assert_eq!(plain.schedule(), None);
+    assert!(serde_json::to_value(&plain).unwrap().get("every").is_none());
+
+    let changed = note.replacen("every 1000\n", "every 10\n", 1);
+    assert!(matches!(
+        Checkpoint::from_note(&changed).unwrap().verify(&public),
+        Err(CheckpointError::BadSignature { tree_size: 7, .. })
+    ));
+    let dropped = note.replacen("every 1000\n", "", 1);
+    assert!(matches!(
+        Checkpoint::from_note(&dropped).unwrap().verify(&public),
+        Err(CheckpointError::BadSignature { .. })
+    ));
+    for bad in [
+        "every 0",
+        "every 01000",
+        "every  1000",
+        "every -5",
+        "each 1000",
+        "every 1e3",
+    ] {
+        let text = note.replacen("every 1000", bad, 1);
+        let error = Checkpoint::from_note(&text).unwrap_err();
+        assert!(
+            matches!(&error, CheckpointError::MalformedNote { why } if why.contains("fifth line")),
+            "{bad}: {error}"
+        );
+    }
+}
+
 /// Times are signed to the microsecond: a time with nanoseconds is truncated, and the checkpoint
 /// still verifies after a round trip.
 #[test]
