@@ -19,10 +19,14 @@
 //! current [`PROJECTION_CODE_VERSION`] and folds only the events after it; an as-of query before
 //! that point (where the restored model holds no checkpoint of its own) starts from the latest
 //! stored state snapshot at or before the point, so it still folds at most the interval. A snapshot
-//! is used only if the hash of the event at its position is the log's (the hash chains the whole
-//! prefix, so this ties the snapshot to this very log) and it decodes under the current code;
-//! otherwise it is ignored with a warning and the fold starts from the first event (or, for an
-//! as-of query, from the model's own plan). Never a stale or foreign snapshot.
+//! is used only if its seal verifies under the ledger's key (`ledger_schemas::seal`: the key signed
+//! its code version, position, event hash and the SHA-256 of its bytes, so an editor of the file
+//! cannot change any of them unnoticed), the hash of the event at its position is the log's (the
+//! hash chains the whole prefix, so this ties the snapshot to this very log) and it decodes under
+//! the current code; otherwise it is ignored with a warning and the fold starts from the first
+//! event (or, for an as-of query, from the model's own plan). Never a stale, foreign or forged
+//! snapshot, and so never a snapshot kept later from a model that started from one. A ledger
+//! without a key keeps and uses none ([`EventStore::seal_key`]).
 //!
 //! Loading and decoding a stored state snapshot costs far more than folding onto a checkpoint in
 //! memory, so [`ReadSide::follow`] (the server) first runs [`ReadSide::backfill`]: one fold of the
@@ -37,6 +41,7 @@ use ledger_projections::domain::{Meta, State};
 use ledger_projections::read::{
     AsOf, ChangeView, Checkpoint, PROJECTION_CODE_VERSION, ReadModel, RenderError, Snapshot, View,
 };
+use ledger_schemas::seal::{SnapshotSeal, content_digest};
 use ledger_schemas::{Envelope, Event};
 
 use super::AppError;
@@ -337,9 +342,9 @@ impl<S: EventStore> ReadSide<S> {
         };
         let position = row.position;
         let restored = match self.check_against_log(&row).await {
-            Ok(()) => {
-                ReadModel::decode_stored(&row.bytes, CHECKPOINT_EVERY).map_err(|e| e.to_string())
-            }
+            Ok(()) => open_sealed(self.store.as_ref(), &row, |bytes| {
+                ReadModel::decode_stored(bytes, CHECKPOINT_EVERY).map_err(|e| e.to_string())
+            }),
             Err(e) => Err(e),
         };
         match restored {
@@ -415,18 +420,19 @@ impl<S: EventStore> ReadSide<S> {
             Some(checkpoint) => checkpoint,
             None => {
                 let usable = match self.check_against_log(&row).await {
-                    Ok(()) => Snapshot::decode(&row.bytes)
-                        .map_err(|e| e.to_string())
-                        .and_then(|c| {
-                            if c.position == row.position {
-                                Ok(c)
-                            } else {
-                                Err(format!(
-                                    "快照内容的位置为 {} (the snapshot's content is of position {})",
-                                    c.position, c.position
-                                ))
-                            }
-                        }),
+                    Ok(()) => open_sealed(self.store.as_ref(), &row, |bytes| {
+                        Snapshot::decode(bytes).map_err(|e| e.to_string())
+                    })
+                    .and_then(|c| {
+                        if c.position == row.position {
+                            Ok(c)
+                        } else {
+                            Err(format!(
+                                "快照内容的位置为 {} (the snapshot's content is of position {})",
+                                c.position, c.position
+                            ))
+                        }
+                    }),
                     Err(e) => Err(e),
                 };
                 let checkpoint = usable
@@ -519,6 +525,38 @@ impl<S: EventStore> ReadSide<S> {
 
 /// What a warning about an unusable stored snapshot starts with.
 const NOT_USED: &str = "读模型快照不可用, 已忽略 (a stored read-model snapshot is not used)";
+
+/// Decodes a stored snapshot with `decode` and checks its seal under the ledger's key, returning
+/// the decoded value only if the seal holds. The SHA-256 of the bytes, which the seal covers, is
+/// taken on a thread of its own while this one decodes, so the check costs a start little more
+/// than the decoding it overlaps (`BENCHMARKS.md`).
+fn open_sealed<S: EventStore, T>(
+    store: &S,
+    row: &StoredSnapshot,
+    decode: impl FnOnce(&[u8]) -> Result<T, String>,
+) -> Result<T, String> {
+    let key = match store.seal_key() {
+        Ok(Some(key)) => key.verifying_key(),
+        Ok(None) => {
+            return Err(
+                "账本没有密钥 (FILE.key), 无法核对快照的封印 (the ledger has no key, FILE.key, to check the snapshot's seal with)"
+                    .into(),
+            );
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let seal = SnapshotSeal::from_bytes(&row.seal).map_err(|e| e.to_string())?;
+    let (content, decoded) = std::thread::scope(|s| {
+        let hashing = s.spawn(|| content_digest(&row.bytes));
+        let decoded = decode(&row.bytes);
+        (hashing.join(), decoded)
+    });
+    let content =
+        content.map_err(|_| "快照哈希线程崩溃 (the thread hashing the snapshot panicked)")?;
+    seal.verify(&key, &row.subject(content))
+        .map_err(|e| e.to_string())?;
+    decoded
+}
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())

@@ -23,15 +23,24 @@
 //! leaves (a million events take well under a second), and 32 bytes per event in memory; no tree
 //! state is kept in the file, so there is nothing more to keep consistent.
 //!
+//! Every checkpoint the program signs states the schedule it was signed under (`every N`, see
+//! `ledger_schemas::checkpoint`), and the missing multiples of N are always signed first, so a
+//! verifier can tell a deleted checkpoint from one never signed ([`schedule`]).
+//!
 //! [`bundle`] writes and verifies the audit bundle; [`schemas`] holds the JSON Schemas it carries;
-//! [`proofs`] answers the HTTP API's checkpoint and proof reads from a store snapshot.
+//! [`proofs`] answers the HTTP API's checkpoint and proof reads from a store snapshot; [`seals`]
+//! checks the read-model snapshots kept beside the log, sealed with the same key; [`schedule`]
+//! finds the checkpoints that should be there and are not, and describes the key an audit trusted.
 
 pub mod auto;
 pub mod bundle;
 pub mod proofs;
+pub mod schedule;
 pub mod schemas;
+pub mod seals;
 
 use std::io::Write as _;
+use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -115,7 +124,9 @@ pub async fn make_checkpoints(
 }
 
 /// Signs and stores the missing checkpoints at multiples of `every` up to the head, and at the head
-/// itself if `at_head`. Returns the checkpoints made, smallest first.
+/// itself if `at_head`, smallest first, each stating the schedule `every` under its signature (which
+/// is true of each: every smaller multiple was there or signed before it). Returns the checkpoints
+/// made, smallest first.
 pub(crate) async fn sign_missing(
     store: &SqliteStore,
     key: &LogSigningKey,
@@ -135,10 +146,11 @@ pub(crate) async fn sign_missing(
     }
     sizes.dedup();
     let now = Utc::now();
+    let schedule = NonZeroU64::new(every.max(1)).expect("at least 1");
     let mut made = Vec::new();
     for size in sizes.into_iter().filter(|s| !have.contains(s)) {
         let root = tree.root(size).expect("size within the tree");
-        let checkpoint = Checkpoint::sign(key, size, root, now);
+        let checkpoint = Checkpoint::sign_scheduled(key, size, root, now, schedule);
         if store.add_checkpoint(size, checkpoint.to_note()).await? {
             made.push(checkpoint);
         }
@@ -292,6 +304,24 @@ pub fn verifying_key(
         None if key_path(ledger).exists() => Ok(Some(load_key(ledger)?.verifying_key())),
         None => Ok(None),
     }
+}
+
+/// [`verifying_key`] with what an audit says about it: which key, and whether it came from beside
+/// the ledger or from the auditor.
+pub fn trusted_key(
+    ledger: &Path,
+    public_key: Option<&Path>,
+) -> anyhow::Result<Option<(LogVerifyingKey, schedule::TrustedKey)>> {
+    let Some(key) = verifying_key(ledger, public_key)? else {
+        return Ok(None);
+    };
+    let described = match public_key {
+        Some(file) => schedule::TrustedKey::new(&key, schedule::KeySource::PublicKeyOption, file),
+        None => {
+            schedule::TrustedKey::new(&key, schedule::KeySource::BesideLedger, &key_path(ledger))
+        }
+    };
+    Ok(Some((key, described)))
 }
 
 /// Reads a public key file as `ledger audit public-key` writes it: an optional PEM block, then the

@@ -60,8 +60,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// 校验账本 Walk the hash chain and the Merkle tree, report the first event that does not match
-    /// and every stored checkpoint that does not agree with the log or the key.
+    /// 校验账本 Walk the hash chain and the Merkle tree, report the first event that does not match,
+    /// every stored checkpoint that does not agree with the log or the key, every deleted one, and
+    /// every read-model snapshot whose seal or log does not hold.
     Verify {
         #[command(flatten)]
         ledger: LedgerArg,
@@ -74,6 +75,16 @@ pub enum Command {
         /// 保存的检查点 A checkpoint note kept earlier: the log must still extend it (rollback/fork).
         #[arg(long, value_name = "CHECKPOINT_FILE")]
         against: Option<PathBuf>,
+        /// 检查点间隔 The interval the server signed checkpoints at (`ledger serve
+        /// --checkpoint-every`), to name the absent ones by (default: the one the last checkpoint
+        /// states under its signature, else 1000).
+        #[arg(long, value_name = "N", conflicts_with_all = ["bundle", "store"])]
+        checkpoint_every: Option<u64>,
+        /// 重新折叠 Also fold the log from the first event and compare every read-model snapshot
+        /// kept beside it with the fold, byte for byte (needs no key; about as long as `ledger
+        /// rebuild`).
+        #[arg(long, conflicts_with_all = ["bundle", "store"])]
+        refold: bool,
         /// 审计包 Verify an audit bundle (from `ledger export --audit`) instead of the ledger file.
         #[arg(long, value_name = "DIR", conflicts_with = "against")]
         bundle: Option<PathBuf>,
@@ -145,13 +156,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             public_key,
             against,
+            checkpoint_every,
+            refold,
             bundle: None,
             ..
         } => status::verify(
             &ledger.path,
             json,
-            public_key.as_deref(),
-            against.as_deref(),
+            status::VerifyOptions {
+                public_key: public_key.as_deref(),
+                against: against.as_deref(),
+                checkpoint_every,
+                refold,
+            },
         ),
         Command::Export(args) => export::run(args),
         Command::Audit(cmd) => audit::run(cmd),

@@ -10,8 +10,9 @@
 //!
 //! Then it keeps snapshots beside the log ([`write_snapshots`]): the state at each of the model's
 //! [`KEPT_STATE_SNAPSHOTS`] most recent checkpoints (every `app::reads::CHECKPOINT_EVERY` positions,
-//! the live interval) and the whole model at the head, replacing those of the current projection code version and pruning those of
-//! other versions, so that the next read side starts from the head instead of folding the log again.
+//! the live interval) and the whole model at the head, each sealed with the ledger's key, replacing
+//! those of the current projection code version and pruning those of other versions, so that the
+//! next read side starts from the head instead of folding the log again.
 
 use std::io::Write as _;
 use std::sync::{Arc, mpsc};
@@ -22,6 +23,7 @@ use futures_util::StreamExt as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ledger_projections::read::{PROJECTION_CODE_VERSION, ReadModel, Snapshot};
 use ledger_schemas::integrity::Digest;
+use ledger_schemas::seal::SnapshotSeal;
 use ledger_schemas::{Envelope, Event};
 use serde::Serialize;
 
@@ -66,6 +68,8 @@ pub struct SnapshotReport {
     /// Snapshots of other code versions deleted (they would never be used).
     pub pruned_other_versions: u64,
     pub seconds: f64,
+    /// Why none was kept, when none was: the ledger has no key to seal them with.
+    pub not_kept: Option<String>,
 }
 
 pub fn run(ledger: LedgerArg, json: bool) -> anyhow::Result<()> {
@@ -95,7 +99,9 @@ pub fn run(ledger: LedgerArg, json: bool) -> anyhow::Result<()> {
             report.decode_seconds,
             report.fold_seconds,
         )?;
-        if let Some(snapshots) = &report.snapshots {
+        if let Some(why) = report.snapshots.as_ref().and_then(|s| s.not_kept.as_ref()) {
+            writeln!(out, "未保存读模型快照 kept no read-model snapshots: {why}")?;
+        } else if let Some(snapshots) = &report.snapshots {
             writeln!(
                 out,
                 "已保存读模型快照 kept read-model snapshots: {} 个 snapshots (投影代码第 {} 版 projection code version {}), 共 {:.1} MiB, {:.2} s; 已删除其他版本的快照 pruned snapshots of other code versions: {}",
@@ -140,17 +146,20 @@ pub async fn write_snapshots_keeping<S: EventStore>(
 }
 
 /// Keeps `model`'s snapshots beside the log of `store`, which it was folded from: the state at each
-/// of its `keep` most recent checkpoints, and the whole model (state and change log) at its position. Snapshots of
+/// of its `keep` most recent checkpoints, and the whole model (state and change log) at its position,
+/// each sealed with the ledger's key ([`EventStore::seal_key`], `ledger_schemas::seal`). Snapshots of
 /// other projection code versions are deleted first; the current version's are replaced (the whole
 /// model first, so that a read side starting meanwhile finds it as the latest), and any of them
-/// this rebuild did not write is deleted last. Nothing is written for an empty log, or by a backend
-/// that keeps no snapshots.
+/// this rebuild did not write is deleted last. Nothing is written for an empty log, by a backend
+/// that keeps no snapshots, or for a ledger without a key (whose snapshots are all deleted: nothing
+/// could show they were not edited, so none would be used).
 pub async fn keep_snapshots<S: EventStore>(
     store: &S,
     model: Arc<ReadModel>,
     keep: usize,
 ) -> anyhow::Result<SnapshotReport> {
     let started = Instant::now();
+    let key = store.seal_key()?;
     let pruned_other_versions = store
         .delete_snapshots(SnapshotSelection::OtherVersions(PROJECTION_CODE_VERSION))
         .await?;
@@ -161,6 +170,18 @@ pub async fn keep_snapshots<S: EventStore>(
         bytes: 0,
         pruned_other_versions,
         seconds: 0.0,
+        not_kept: None,
+    };
+    let Some(key) = key.map(Arc::new) else {
+        store
+            .delete_snapshots(SnapshotSelection::VersionExcept(
+                PROJECTION_CODE_VERSION,
+                Vec::new(),
+            ))
+            .await?;
+        report.not_kept = Some(NO_KEY.to_owned());
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
     };
     let head = model.position();
     let whole = (head > 0).then_some((head, None));
@@ -178,25 +199,32 @@ pub async fn keep_snapshots<S: EventStore>(
         // Encoded one at a time: a snapshot holds the whole state, large on a large ledger. Seconds
         // of CPU at a million events, so on a blocking thread: a server keeping snapshots while it
         // serves (`ledger serve`) does not stall one of its two workers.
-        let bytes = match checkpoint {
+        // The seal's SHA-256 of the bytes is taken on the same thread, right after encoding.
+        let (bytes, content) = match checkpoint {
             None => {
                 let model = model.clone();
-                tokio::task::spawn_blocking(move || model.encode_stored()).await?
+                tokio::task::spawn_blocking(move || sealed_bytes(model.encode_stored())).await?
             }
             Some(checkpoint) => {
                 let checkpoint = checkpoint.clone();
-                tokio::task::spawn_blocking(move || Snapshot::of(&checkpoint).encode()).await?
+                tokio::task::spawn_blocking(move || {
+                    sealed_bytes(Snapshot::of(&checkpoint).encode())
+                })
+                .await?
             }
         };
         let size = bytes.len();
-        let kept = store
-            .save_snapshot(StoredSnapshot {
-                code_version: PROJECTION_CODE_VERSION,
-                position,
-                event_hash,
-                bytes,
-            })
-            .await?;
+        let mut snapshot = StoredSnapshot {
+            code_version: PROJECTION_CODE_VERSION,
+            position,
+            event_hash,
+            seal: Vec::new(),
+            bytes,
+        };
+        snapshot.seal = SnapshotSeal::sign(&key, &snapshot.subject(content))
+            .to_bytes()
+            .to_vec();
+        let kept = store.save_snapshot(snapshot).await?;
         if kept {
             report.written += 1;
             report.positions.push(position);
@@ -212,6 +240,15 @@ pub async fn keep_snapshots<S: EventStore>(
         .await?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Why a ledger without a key keeps no snapshots.
+const NO_KEY: &str = "账本没有签名密钥 (FILE.key), 无法封印快照, 故不保存; 用 `ledger init` 为现有账本创建密钥 (the ledger has no signing key, FILE.key, to seal snapshots with, so none is kept; `ledger init` creates one for an existing ledger)";
+
+/// Encoded bytes with the SHA-256 their seal covers.
+fn sealed_bytes(bytes: Vec<u8>) -> (Vec<u8>, ledger_schemas::integrity::Digest) {
+    let content = ledger_schemas::seal::content_digest(&bytes);
+    (bytes, content)
 }
 
 /// The stored hash of the event at `position`.

@@ -6,7 +6,9 @@
 //! The ledger file is created if it does not exist. Nobody can call the API until a token exists:
 //! the first one comes from `ledger token issue` on this machine.
 //!
-//! While it serves, it keeps read-model snapshots beside the log as `ledger rebuild` does
+//! While it serves, it signs checkpoints (`crate::audit::auto`: each multiple of
+//! `--checkpoint-every`, the head every `--checkpoint-interval` when the log has grown, and the head
+//! once more on a clean stop) and keeps read-model snapshots beside the log as `ledger rebuild` does
 //! ([`SnapshotPolicy`]): after every `--snapshot-every` events folded (at most once per
 //! [`SnapshotPolicy::min_interval`]) and once more on the way out, so that the next start folds only
 //! what came after instead of the whole log since the last rebuild.
@@ -22,6 +24,7 @@ use tokio::net::TcpListener;
 
 use super::LedgerArg;
 use crate::app::{Clock, Ledger};
+use crate::audit::auto::CheckpointPolicy;
 use crate::http::{Api, serve};
 use crate::store::any::{Store, open_store};
 
@@ -41,6 +44,10 @@ pub struct ServeArgs {
     /// signed at start.
     #[arg(long, value_name = "N", default_value_t = crate::audit::DEFAULT_EVERY)]
     pub checkpoint_every: u64,
+    /// 定时检查点 Also sign the log's head every SECONDS when it has grown since (and once more
+    /// when stopping cleanly), so that few events lie past the last checkpoint (0: no timer).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::audit::auto::DEFAULT_INTERVAL.as_secs())]
+    pub checkpoint_interval: u64,
     /// 读模型快照间隔 Keep read-model snapshots beside the log after every N events folded (at
     /// most once every 5 minutes) and when stopping, so that the next start is quick (0: never).
     #[arg(long, value_name = "N", default_value_t = SnapshotPolicy::default().every)]
@@ -80,7 +87,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         serve_spec_with(
             &spec,
             &args.listen,
-            args.checkpoint_every,
+            CheckpointPolicy {
+                every: args.checkpoint_every,
+                interval: (args.checkpoint_interval > 0)
+                    .then(|| Duration::from_secs(args.checkpoint_interval)),
+            },
             SnapshotPolicy {
                 every: args.snapshot_every,
                 ..SnapshotPolicy::default()
@@ -126,15 +137,20 @@ pub async fn serve_spec_every(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
+    let checkpoints = CheckpointPolicy {
+        every: checkpoint_every,
+        ..CheckpointPolicy::default()
+    };
     let snapshots = SnapshotPolicy::default();
-    serve_spec_with(spec, listen, checkpoint_every, snapshots, shutdown, ready).await
+    serve_spec_with(spec, listen, checkpoints, snapshots, shutdown, ready).await
 }
 
-/// As [`serve_spec_every`], keeping read-model snapshots as `snapshots` says.
+/// As [`serve_spec_every`], signing checkpoints as `checkpoints` says (also on its timer, and when
+/// it stops cleanly) and keeping read-model snapshots as `snapshots` says.
 pub async fn serve_spec_with(
     spec: &str,
     listen: &str,
-    checkpoint_every: u64,
+    checkpoints: CheckpointPolicy,
     snapshots: SnapshotPolicy,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(SocketAddr),
@@ -163,7 +179,7 @@ pub async fn serve_spec_with(
     let checkpointer = match &*store {
         Store::Sqlite(sqlite) => Some(AbortOnDrop(tokio::spawn(crate::audit::auto::run(
             sqlite.clone(),
-            checkpoint_every,
+            checkpoints,
         )))),
         Store::Kurrent(_) => None,
     };
@@ -184,6 +200,9 @@ pub async fn serve_spec_with(
     drop(checkpointer);
     if keeps_snapshots {
         keeper.keep("停止服务时 on stopping").await;
+    }
+    if let Store::Sqlite(sqlite) = &*store {
+        crate::audit::auto::sign_at_stop(sqlite, checkpoints.every).await;
     }
     store.close().await;
     served.context("HTTP 服务失败 (the HTTP server failed)")
@@ -224,13 +243,20 @@ impl SnapshotKeeper {
     /// Keeps snapshots of the models as they stand, if they moved since the last; a failure is
     /// logged, never fatal: snapshots only make the next start quicker.
     async fn keep(&self, when: &str) {
+        use crate::store::EventStore as _;
         use std::sync::atomic::Ordering::Relaxed;
+        // Fold what the follower has not yet (on stopping it is gone), so that what is kept is the
+        // whole log served; a failure leaves the models where they are, which are still a fold.
+        let _ = self.api.reads.catch_up().await;
         if self.api.reads.position() <= self.last.load(Relaxed) {
             return; // nothing new: no copy of the models made
         }
+        let store = self.api.ledger.store().as_ref();
+        if !matches!(store.seal_key(), Ok(Some(_))) {
+            return; // no key to seal them with (or none readable): none is kept, so copy nothing
+        }
         let model = Arc::new(self.api.reads.model_clone());
         let position = model.position();
-        let store = self.api.ledger.store().as_ref();
         match super::rebuild::keep_snapshots(store, model, super::rebuild::KEPT_STATE_SNAPSHOTS)
             .await
         {

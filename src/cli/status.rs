@@ -1,5 +1,7 @@
 //! `ledger init`, `ledger status` and `ledger verify`: create a ledger (and its signing key), show
-//! its state, walk its hash chain and Merkle tree and check its signed checkpoints.
+//! its state, walk its hash chain and Merkle tree, check its signed checkpoints and look for missing
+//! ones, and check the read-model snapshots kept beside it (their seals, and with `--refold` their
+//! content against a fold of the log).
 //!
 //! Output is for people (zh-CN first, then English) unless `--json` is given. `verify` draws a
 //! progress bar on stderr, which indicatif hides when stderr is not a terminal, and exits non-zero
@@ -13,8 +15,10 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
+use crate::audit::schedule::{self, KeySource, ScheduleReport, TrustedKey};
+use crate::audit::seals::{self, SnapshotsReport};
 use crate::store::sqlite::LedgerState;
-use crate::store::{ChainReport, Progress, SqliteStore};
+use crate::store::{ChainReport, EventStore, Progress, SqliteStore};
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -92,11 +96,15 @@ fn print_state(state: &LedgerState, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What `ledger verify --json` prints.
+/// What `ledger verify --json` prints. The plain output says the same, line for line (see
+/// [`report_verify`]); README.md, "For auditors", describes both.
 #[derive(Debug, Serialize)]
 struct VerifyOutput {
     file: String,
+    /// Whether the hash chain holds (the checkpoints and snapshots are judged apart, below).
     intact: bool,
+    /// Whether every check holds: the exit status is 0 exactly when this is true.
+    passed: bool,
     verified: u64,
     head_hash: String,
     seconds: f64,
@@ -105,34 +113,61 @@ struct VerifyOutput {
     broken: Option<String>,
     broken_position: Option<u64>,
     broken_event_id: Option<String>,
+    /// The key the checkpoints and snapshot seals were checked with, and where it came from
+    /// (`None`: there was none).
+    key: Option<TrustedKey>,
     /// The Merkle root of the whole log as recomputed from the stored (and chain-checked) hashes.
     tree_root: String,
     /// Stored checkpoints, and the ones that do not agree with the log or the key, in words.
     checkpoints: usize,
     checkpoint_faults: Vec<String>,
+    /// Checkpoints that should be there: deleted ones (faults), absent ones and the events past the
+    /// last valid checkpoint (warnings).
+    checkpoint_schedule: ScheduleReport,
     /// The outcome of `--against`: `None` when not asked, else `"ok"` or the reason it failed.
     against: Option<String>,
+    /// The read-model snapshots kept beside the log: each one's seal, log and (with `--refold`)
+    /// content.
+    snapshots: SnapshotsReport,
+    /// What deserves a look without proving anything wrong, one line each.
+    warnings: Vec<String>,
 }
 
 /// What the audit part of `ledger verify` found beyond the chain.
 struct AuditOutcome {
     root: ledger_schemas::integrity::Digest,
+    key: Option<TrustedKey>,
     checkpoints: usize,
     faults: Vec<String>,
+    schedule: ScheduleReport,
     against: Option<Result<u64, String>>,
+    snapshots: SnapshotsReport,
+    warnings: Vec<String>,
+}
+
+/// How `ledger verify` checks a ledger file beyond its chain.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerifyOptions<'a> {
+    /// The auditor's own copy of the public key (default: the key beside the file).
+    pub public_key: Option<&'a Path>,
+    /// A checkpoint kept earlier, which the log must still extend.
+    pub against: Option<&'a Path>,
+    /// The schedule the server signed checkpoints by (default: the one the last checkpoint states).
+    pub checkpoint_every: Option<u64>,
+    /// Also compare each kept snapshot with a fold of the log from the first event.
+    pub refold: bool,
 }
 
 /// `ledger verify`: walks the whole chain, recomputes the Merkle tree, checks every stored checkpoint
-/// (and, with `--against`, that the log still extends a kept one); exits non-zero on any failure.
-pub fn verify(
-    path: &Path,
-    json: bool,
-    public_key: Option<&Path>,
-    against: Option<&Path>,
-) -> anyhow::Result<()> {
+/// and looks for the ones that should be there (and, with `--against`, that the log still extends a
+/// kept one), and checks every read-model snapshot kept beside the log; exits non-zero on any
+/// failure.
+pub fn verify(path: &Path, json: bool, options: VerifyOptions<'_>) -> anyhow::Result<()> {
     // Read the inputs given by the auditor first, so a bad file fails before the long walk.
-    let key = crate::audit::verifying_key(path, public_key)?;
-    let kept = against
+    let trusted = crate::audit::trusted_key(path, options.public_key)?;
+    let key = trusted.as_ref().map(|(key, _)| key);
+    let kept = options
+        .against
         .map(|file| {
             let note = std::fs::read_to_string(file).with_context(|| {
                 format!(
@@ -144,6 +179,11 @@ pub fn verify(
                 .with_context(|| format!("{}", file.display()))
         })
         .transpose()?;
+    if options.checkpoint_every == Some(0) {
+        anyhow::bail!(
+            "--checkpoint-every 须为正整数 (must be at least 1): 服务签署检查点的间隔 (the interval the server signed checkpoints at)"
+        );
+    }
     let rt = runtime()?;
     let (report, total, seconds, audit) = rt.block_on(async {
         let store = SqliteStore::open_existing(path)?;
@@ -168,17 +208,32 @@ pub fn verify(
         let started = Instant::now();
         let report = store.verify_chain(progress.clone()).await;
         let snapshot = store.audit_snapshot().await;
+        let entries = EventStore::list_snapshots(&store).await;
         let seconds = started.elapsed().as_secs_f64();
         ticker.abort();
         bar.set_position(progress.get());
         bar.finish_and_clear();
+        let (snapshot, entries) = match (snapshot, entries) {
+            (Ok(snapshot), Ok(entries)) => (snapshot, entries),
+            (Err(e), _) | (_, Err(e)) => {
+                store.close().await;
+                return Err(e.into());
+            }
+        };
+        let mut snapshots = seals::check(&entries, &snapshot.event_hashes, key);
+        if options.refold {
+            let refolded = seals::refold(&store, &entries, &mut snapshots).await;
+            if let Err(e) = refolded {
+                store.close().await;
+                return Err(e.context("无法重新折叠日志 (cannot fold the log again)"));
+            }
+        }
         store.close().await;
-        let snapshot = snapshot?;
         // The chain walk recomputed every hash and compared it with the stored one, so when it is
         // intact the stored hashes are the recomputed ones and the tree over them is the log's.
         let tree = ledger_schemas::merkle::MerkleTree::from_event_hashes(&snapshot.event_hashes);
         let mut faults = Vec::new();
-        match &key {
+        match key {
             Some(key) => faults.extend(
                 crate::audit::check_checkpoints(&tree, &snapshot.checkpoints, key)
                     .iter()
@@ -191,7 +246,7 @@ pub fn verify(
             )),
             None => {}
         }
-        let against = match (&kept, &key) {
+        let against = match (&kept, key) {
             (Some(kept), Some(key)) => Some(
                 crate::audit::check_against(kept, &tree, &snapshot.checkpoints, key)
                     .map_err(|e| e.to_string()),
@@ -202,11 +257,31 @@ pub fn verify(
             )),
             (None, _) => None,
         };
+        let schedule = schedule::check(
+            &tree,
+            &snapshot.checkpoints,
+            key,
+            options.checkpoint_every,
+        );
+        let mut warnings = schedule.warnings(tree.len());
+        if let Some((key, described)) = &trusted
+            && described.source == KeySource::BesideLedger
+        {
+            warnings.extend(schedule::key_changed_after_signing(
+                &crate::audit::key_path(path),
+                &snapshot.checkpoints,
+                key,
+            ));
+        }
         let audit = AuditOutcome {
             root: tree.current_root(),
+            key: trusted.as_ref().map(|(_, described)| described.clone()),
             checkpoints: snapshot.checkpoints.len(),
             faults,
+            schedule,
             against,
+            snapshots,
+            warnings,
         };
         Ok::<_, anyhow::Error>((report?, total, seconds, audit))
     })?;
@@ -222,10 +297,27 @@ fn report_verify(
     json: bool,
 ) -> anyhow::Result<()> {
     let rate = report.verified as f64 / seconds.max(1e-9);
+    let mut failures = Vec::new();
+    if let Some(broken) = &report.broken {
+        failures.push(format!(
+            "哈希链在第 {} 号事件 {} 处断裂 (the hash chain breaks at position {}, event {})",
+            break_position(broken),
+            break_id(broken),
+            break_position(broken),
+            break_id(broken)
+        ));
+    }
+    failures.extend(audit.faults.iter().cloned());
+    failures.extend(audit.schedule.missing.iter().map(ToString::to_string));
+    if let Some(Err(why)) = &audit.against {
+        failures.push(why.clone());
+    }
+    failures.extend(audit.snapshots.faults());
     if json {
         let out = VerifyOutput {
             file: path.display().to_string(),
             intact: report.is_intact(),
+            passed: failures.is_empty(),
             verified: report.verified,
             head_hash: report.head.to_hex(),
             seconds,
@@ -233,70 +325,21 @@ fn report_verify(
             broken: report.broken.as_ref().map(|b| b.to_string()),
             broken_position: report.broken.as_ref().map(break_position),
             broken_event_id: report.broken.as_ref().map(|b| break_id(b).to_string()),
+            key: audit.key.clone(),
             tree_root: audit.root.to_hex(),
             checkpoints: audit.checkpoints,
             checkpoint_faults: audit.faults.clone(),
+            checkpoint_schedule: audit.schedule.clone(),
             against: audit.against.as_ref().map(|r| match r {
                 Ok(_) => "ok".to_owned(),
                 Err(why) => why.clone(),
             }),
+            snapshots: audit.snapshots.clone(),
+            warnings: audit.warnings.clone(),
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
-    }
-    let mut failures = Vec::new();
-    match &report.broken {
-        None => {
-            if !json {
-                println!(
-                    "哈希链完整 chain OK: {} 个事件已校验 ({} events verified) 用时 {seconds:.2} s, {rate:.0} 事件/秒 (events/s); 头哈希 head hash {}",
-                    report.verified, report.verified, report.head
-                );
-                if total != report.verified {
-                    println!(
-                        "注意 note: 校验期间账本增长到 {total} (the ledger grew to {total} while being verified)"
-                    );
-                }
-            }
-        }
-        Some(broken) => {
-            if !json {
-                println!(
-                    "哈希链断裂 chain BROKEN: 前 {} 个事件完好 (the first {} events are intact); 第一个问题 first break: {broken}",
-                    report.verified, report.verified
-                );
-            }
-            failures.push(format!(
-                "哈希链在第 {} 号事件 {} 处断裂 (the hash chain breaks at position {}, event {})",
-                break_position(broken),
-                break_id(broken),
-                break_position(broken),
-                break_id(broken)
-            ));
-        }
-    }
-    if !json {
-        println!(
-            "默克尔树根 Merkle root: {}; 检查点 checkpoints: {} 个, 其中 {} 个有问题 ({} stored, {} at fault)",
-            audit.root,
-            audit.checkpoints,
-            audit.faults.len(),
-            audit.checkpoints,
-            audit.faults.len()
-        );
-        for fault in &audit.faults {
-            println!("检查点有问题 checkpoint FAULT: {fault}");
-        }
-        match &audit.against {
-            Some(Ok(size)) => println!(
-                "日志延续保存的检查点 the log extends the kept checkpoint (checked against the stored checkpoint of size {size})"
-            ),
-            Some(Err(why)) => println!("保存的检查点 kept checkpoint FAILED: {why}"),
-            None => {}
-        }
-    }
-    failures.extend(audit.faults.iter().cloned());
-    if let Some(Err(why)) = &audit.against {
-        failures.push(why.clone());
+    } else {
+        print_verify(report, total, seconds, rate, audit)?;
     }
     match failures.first() {
         None => Ok(()),
@@ -306,6 +349,95 @@ fn report_verify(
             failures.len()
         ),
     }
+}
+
+/// The plain form of `ledger verify`'s report: one line per finding, each naming in English what
+/// the JSON field of the same finding holds.
+fn print_verify(
+    report: &ChainReport,
+    total: u64,
+    seconds: f64,
+    rate: f64,
+    audit: &AuditOutcome,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match &report.broken {
+        None => {
+            writeln!(
+                out,
+                "哈希链完整 chain OK: {} 个事件已校验 ({} events verified) 用时 {seconds:.2} s, {rate:.0} 事件/秒 (events/s); 头哈希 head hash {}",
+                report.verified, report.verified, report.head
+            )?;
+            if total != report.verified {
+                writeln!(
+                    out,
+                    "注意 note: 校验期间账本增长到 {total} (the ledger grew to {total} while being verified)"
+                )?;
+            }
+        }
+        Some(broken) => writeln!(
+            out,
+            "哈希链断裂 chain BROKEN: 前 {} 个事件完好 (the first {} events are intact); 第一个问题 first break: {broken}",
+            report.verified, report.verified
+        )?,
+    }
+    match &audit.key {
+        Some(key) => writeln!(out, "{}", key.describe())?,
+        None => writeln!(
+            out,
+            "没有密钥 no key: 账本旁没有 FILE.key, 也没有给出 --public-key, 检查点和快照封印都无法核对 (no key beside the ledger and no --public-key: neither checkpoints nor snapshot seals can be checked)"
+        )?,
+    }
+    writeln!(
+        out,
+        "默克尔树根 Merkle root: {}; 检查点 checkpoints: {} 个, 其中 {} 个有问题 ({} stored, {} at fault)",
+        audit.root,
+        audit.checkpoints,
+        audit.faults.len(),
+        audit.checkpoints,
+        audit.faults.len()
+    )?;
+    for fault in &audit.faults {
+        writeln!(out, "检查点有问题 checkpoint FAULT: {fault}")?;
+    }
+    for missing in &audit.schedule.missing {
+        writeln!(out, "检查点缺失 checkpoint MISSING: {missing}")?;
+    }
+    match &audit.against {
+        Some(Ok(size)) => writeln!(
+            out,
+            "日志延续保存的检查点 the log extends the kept checkpoint (checked against the stored checkpoint of size {size})"
+        )?,
+        Some(Err(why)) => writeln!(out, "保存的检查点 kept checkpoint FAILED: {why}")?,
+        None => {}
+    }
+    let snapshots = &audit.snapshots;
+    let positions: Vec<u64> = snapshots.entries.iter().map(|e| e.position).collect();
+    writeln!(
+        out,
+        "读模型快照 read-model snapshots: 核对 {} 个, {} 个可信 ({} checked, {} valid{}){}",
+        snapshots.checked,
+        snapshots.valid,
+        snapshots.checked,
+        snapshots.valid,
+        if snapshots.refolded {
+            "; 已与从头折叠的结果逐字节比较 compared byte for byte with a fold of the log"
+        } else {
+            ""
+        },
+        if positions.is_empty() {
+            String::new()
+        } else {
+            format!("; 位置 positions {}", schedule::sizes(&positions))
+        }
+    )?;
+    for fault in snapshots.faults() {
+        writeln!(out, "读模型快照有问题 snapshot FAULT: {fault}")?;
+    }
+    for warning in &audit.warnings {
+        writeln!(out, "警告 WARNING: {warning}")?;
+    }
+    Ok(())
 }
 
 fn break_position(broken: &ledger_schemas::integrity::ChainBreak) -> u64 {

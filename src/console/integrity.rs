@@ -1,4 +1,5 @@
-//! Integrity: the latest signed checkpoint, the last verification (and a button that runs one), and
+//! Integrity: the latest signed checkpoint, the last verification (chain, checkpoints, missing ones,
+//! read-model snapshots, warnings) and a button that runs one, and
 //! an inclusion check the browser does itself: the page's script fetches the proof for an event,
 //! recomputes the root from the event's hash and the audit path with the browser's own SHA-256
 //! (RFC 9162 §2.1.3.2), and compares it with the signed checkpoint's root.
@@ -50,13 +51,29 @@ pub async fn page(session: Session) -> Result<Response, Failure> {
             h2 { (lang.t("最近一次验证", "Last verification")) }
             @if let Some(v) = &last {
                 p #verification-result class=(if v.intact { "ok" } else { "bad" }) {
-                    @if v.intact { "✓ " (lang.t("哈希链与检查点均完好", "The hash chain and every checkpoint hold")) }
+                    @if v.intact { "✓ " (lang.t("哈希链、检查点与读模型快照均完好", "The hash chain, every checkpoint and every read-model snapshot hold")) }
                     @else { "✗ " (lang.t("发现问题", "Problems found")) }
                     " · " (format::time(&v.verified_at)) " · "
                     (v.verified) " / " (v.log_size) (lang.t(" 个事件; ", " events; ")) (v.checkpoints_checked) (lang.t(" 个检查点", " checkpoints"))
                 }
                 @if let Some(b) = &v.chain_break { p.bad { (b) } }
                 @for f in &v.checkpoint_faults { p.bad { (f) } }
+                @for m in &v.missing_checkpoints { p.bad.missing-checkpoint { (m) } }
+                p #snapshot-result class=(if v.snapshots.valid == v.snapshots.checked { "ok" } else { "bad" }) {
+                    (lang.t("读模型快照: 核对 ", "Read-model snapshots: ")) (v.snapshots.checked)
+                    (lang.t(" 个, 可信 ", " checked, ")) (v.snapshots.valid)
+                    (lang.t(" 个", " valid"))
+                    @if !v.snapshots.entries.is_empty() {
+                        (lang.t("; 位置 ", "; positions "))
+                        (crate::audit::schedule::sizes(&v.snapshots.entries.iter().map(|e| e.position).collect::<Vec<_>>()))
+                    }
+                }
+                @for f in v.snapshots.faults() { p.bad.snapshot-fault { (f) } }
+                @if let Some(k) = &v.key {
+                    p.key { (lang.t("所用密钥 (账本旁): ", "Key used (beside the ledger): ")) code { (k.origin) " " (k.key_id) }
+                        (lang.t(" — 请与交给您的公钥核对密钥号", " — compare its key id with the public key you were given")) }
+                }
+                @for w in &v.warnings { p.warning { "⚠ " (w) } }
             } @else {
                 p.empty { (lang.t("本服务启动以来尚未验证.", "No verification since this server started.")) }
             }

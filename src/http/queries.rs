@@ -1106,38 +1106,65 @@ pub async fn audit_consistency<S: EventStore>(
     ))
 }
 
-/// Runs a verification now (auditors): the chain over the whole log, then every checkpoint against
-/// the tree. It records nothing in the ledger; the result is kept as the server's last verification.
+/// Runs a verification now (auditors): the chain over the whole log, every checkpoint against the
+/// tree, the checkpoints that should be there (`crate::audit::schedule`), and every read-model
+/// snapshot kept beside the log (`crate::audit::seals`). It records nothing in the ledger; the
+/// result is kept as the server's last verification.
 pub async fn audit_verify<S: EventStore>(State(api): Shared<S>) -> Answer {
-    let chain = api
-        .ledger
-        .store()
+    let store = api.ledger.store();
+    let chain = store
         .verify(crate::store::Progress::new())
         .await
         .map_err(crate::app::AppError::from)?;
-    let (faults, checked, log_size) = with_audit_log(&api, |log, public_key| {
-        let faults = match public_key.as_deref().map(crate::audit::parse_public_key) {
-            Some(Ok(key)) => crate::audit::check_checkpoints(log.tree, log.checkpoints, &key)
+    let entries = store
+        .list_snapshots()
+        .await
+        .map_err(crate::app::AppError::from)?;
+    let checked = with_audit_log(&api, |log, public_key| {
+        let key = public_key.as_deref().map(crate::audit::parse_public_key);
+        let valid_key = key.as_ref().and_then(|k| k.as_ref().ok());
+        let faults = match &key {
+            Some(Ok(key)) => crate::audit::check_checkpoints(log.tree, log.checkpoints, key)
                 .into_iter()
                 .map(|f| f.to_string())
                 .collect(),
-            Some(Err(e)) => vec![e],
+            Some(Err(e)) => vec![e.clone()],
             None if log.checkpoints.is_empty() => Vec::new(),
             None => vec!["账本没有公钥, 无法验证检查点签名 (the ledger has no public key to check the checkpoints with)".to_owned()],
         };
-        (faults, log.checkpoints.len(), log.event_hashes.len() as u64)
+        let schedule = crate::audit::schedule::check(log.tree, log.checkpoints, valid_key, None);
+        let snapshots = crate::audit::seals::check(&entries, log.event_hashes, valid_key);
+        let described = valid_key.map(|k| crate::audit::schedule::TrustedKey {
+            path: "FILE.key".to_owned(),
+            ..crate::audit::schedule::TrustedKey::new(
+                k,
+                crate::audit::schedule::KeySource::BesideLedger,
+                std::path::Path::new(""),
+            )
+        });
+        let log_size = log.event_hashes.len() as u64;
+        (faults, log.checkpoints.len(), log_size, schedule, snapshots, described)
     })
     .await?;
+    let (faults, checked, log_size, schedule, snapshots, key) = checked;
     let break_position = chain.broken.as_ref().map(|b| b.position());
     let view = VerificationView {
         verified_at: api.ledger.clock().now(),
         log_size,
         verified: chain.verified,
-        intact: chain.broken.is_none() && faults.is_empty(),
+        intact: chain.broken.is_none()
+            && faults.is_empty()
+            && schedule.missing.is_empty()
+            && snapshots.valid == snapshots.checked,
         chain_break: chain.broken.as_ref().map(|b| b.to_string()),
         break_position,
+        key,
         checkpoints_checked: checked,
         checkpoint_faults: faults,
+        missing_checkpoints: schedule.missing.iter().map(ToString::to_string).collect(),
+        warnings: schedule.warnings(log_size),
+        checkpoint_schedule: schedule,
+        snapshots,
     };
     *api.last_verification
         .lock()

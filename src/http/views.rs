@@ -1214,8 +1214,11 @@ pub struct ConsistencyView {
     pub new_checkpoint: CheckpointView,
 }
 
-/// A verification of the whole log: the hash chain walked and recomputed, and every signed
-/// checkpoint checked against the tree over the log (signature, root at its size).
+/// A verification of the whole log: the hash chain walked and recomputed, every signed checkpoint
+/// checked against the tree over the log (signature, root at its size), the checkpoints that should
+/// be there looked for, and every read-model snapshot kept beside the log checked (its seal, and
+/// that it belongs to this log). The same findings as `ledger verify --json`, with the key beside
+/// the ledger file (an auditor's own key is for `ledger verify --public-key`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct VerificationView {
     /// When it ran.
@@ -1224,13 +1227,24 @@ pub struct VerificationView {
     pub log_size: u64,
     /// Events whose hash and link checked out, from the start.
     pub verified: u64,
-    /// Whether the chain and every checkpoint hold.
+    /// Whether everything checked holds: the chain, every checkpoint, none missing, every snapshot.
     pub intact: bool,
     /// The first event that does not fit the chain: why, naming its position and event id.
     pub chain_break: Option<String>,
     /// The position of that event.
     pub break_position: Option<u64>,
+    /// The key the checkpoints and snapshot seals were checked with (none: the ledger has none).
+    pub key: Option<crate::audit::schedule::TrustedKey>,
     pub checkpoints_checked: usize,
     /// Why a checkpoint does not agree with the log or the key, one line each.
     pub checkpoint_faults: Vec<String>,
+    /// Checkpoints a later signed checkpoint vouches for that are gone: deleted, one line each.
+    pub missing_checkpoints: Vec<String>,
+    /// The checkpoints that should be there, in detail (missing, absent, events past the last).
+    pub checkpoint_schedule: crate::audit::schedule::ScheduleReport,
+    /// The read-model snapshots kept beside the log: how many, where, which hold and why not.
+    pub snapshots: crate::audit::seals::SnapshotsReport,
+    /// What deserves a look without proving anything wrong (absent checkpoints, events past the
+    /// last one), one line each.
+    pub warnings: Vec<String>,
 }

@@ -7,12 +7,13 @@
 
 use std::path::Path;
 
+use ledger_schemas::checkpoint::LogSigningKey;
 use ledger_schemas::{Envelope, ProposedEvent};
 
 use crate::store::kurrent::{self, KurrentStore};
 use crate::store::{
     AppendOutcome, ChainReport, Direction, EventStore, ExpectedRevision, Progress, ReadFrom,
-    SnapshotSelection, SqliteStore, StoreError, StoredSnapshot, Subscription,
+    SnapshotEntry, SnapshotSelection, SqliteStore, StoreError, StoredSnapshot, Subscription,
 };
 
 /// The store a spec named.
@@ -144,6 +145,20 @@ impl EventStore for Store {
         match self {
             Store::Sqlite(s) => s.load_snapshot(code_version, at_or_before).await,
             Store::Kurrent(s) => s.load_snapshot(code_version, at_or_before).await,
+        }
+    }
+
+    async fn list_snapshots(&self) -> Result<Vec<SnapshotEntry>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.list_snapshots().await,
+            Store::Kurrent(s) => s.list_snapshots().await,
+        }
+    }
+
+    fn seal_key(&self) -> Result<Option<LogSigningKey>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.seal_key(),
+            Store::Kurrent(s) => s.seal_key(),
         }
     }
 

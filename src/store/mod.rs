@@ -4,7 +4,8 @@
 //! either way, read the global log in pages, subscribe to it live, walk the hash chain, and,
 //! optionally, hand over the signed checkpoints (`audit_snapshot`, `None` by default: only the
 //! embedded store keeps them) and keep read-model snapshots (`save_snapshot`, `load_snapshot`,
-//! `delete_snapshots`: derived data beside the log, nothing kept by default). There is no update and no delete. The store, not the writer, stamps each event's position, revision,
+//! `list_snapshots`, `delete_snapshots`, sealed with `seal_key`: derived data beside the log,
+//! nothing kept by default). There is no update and no delete. The store, not the writer, stamps each event's position, revision,
 //! recorded-at time and hash chain (see `ledger_schemas::integrity`), so that no client can choose
 //! them.
 //!
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_core::Stream;
+use ledger_schemas::checkpoint::LogSigningKey;
 use ledger_schemas::integrity::{ChainBreak, ChainVerifier, Digest};
 use ledger_schemas::{Envelope, ProposedEvent};
 
@@ -233,7 +235,7 @@ impl ChainWalk {
 
 /// A snapshot of the read models kept beside the log (`ledger rebuild` writes them, the read side
 /// starts from the latest). Derived data: it is not part of the hash chain, may be replaced or
-/// deleted, and is only ever used after checking it against the log.
+/// deleted, and is only ever used after checking its seal and checking it against the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSnapshot {
     /// The projection code version that folded it (`PROJECTION_CODE_VERSION`).
@@ -243,8 +245,49 @@ pub struct StoredSnapshot {
     /// The hash of the event at `position` when the snapshot was taken ([`Digest::ZERO`] at 0): a
     /// snapshot whose hash is not the log's at that position belongs to another log.
     pub event_hash: Digest,
+    /// The ledger key's seal over the fields above and the SHA-256 of `bytes`
+    /// (`ledger_schemas::seal::SnapshotSeal::to_bytes`), as stored: the store does not check it.
+    pub seal: Vec<u8>,
     /// The encoded snapshot (`ledger_projections::read`'s stored forms).
     pub bytes: Vec<u8>,
+}
+
+impl StoredSnapshot {
+    /// What its seal must vouch for, given the SHA-256 of its bytes.
+    pub fn subject(&self, content: Digest) -> ledger_schemas::seal::SnapshotSubject {
+        ledger_schemas::seal::SnapshotSubject {
+            code_version: self.code_version,
+            position: self.position,
+            event_hash: self.event_hash,
+            content,
+        }
+    }
+}
+
+/// A kept snapshot as listed for an audit: everything but its bytes, which the store hashes as it
+/// reads them (one at a time, so listing a large table holds one snapshot in memory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotEntry {
+    pub code_version: u32,
+    pub position: u64,
+    pub event_hash: Digest,
+    pub seal: Vec<u8>,
+    /// The length of its bytes.
+    pub size: u64,
+    /// The SHA-256 of its bytes (`ledger_schemas::seal::content_digest`).
+    pub content: Digest,
+}
+
+impl SnapshotEntry {
+    /// What its seal must vouch for.
+    pub fn subject(&self) -> ledger_schemas::seal::SnapshotSubject {
+        ledger_schemas::seal::SnapshotSubject {
+            code_version: self.code_version,
+            position: self.position,
+            event_hash: self.event_hash,
+            content: self.content,
+        }
+    }
 }
 
 /// Which stored snapshots to delete.
@@ -359,6 +402,21 @@ pub trait EventStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<StoredSnapshot>, StoreError>> + Send {
         let _ = (code_version, at_or_before);
         async { Ok(None) }
+    }
+
+    /// Every kept snapshot, of every code version, by code version then position, without its
+    /// bytes (see [`SnapshotEntry`]). The default keeps none.
+    fn list_snapshots(
+        &self,
+    ) -> impl Future<Output = Result<Vec<SnapshotEntry>, StoreError>> + Send {
+        async { Ok(Vec::new()) }
+    }
+
+    /// The key that seals the snapshots this store keeps: the ledger's signing key. `None` when
+    /// there is none (a ledger file without `FILE.key`, or a backend that keeps no snapshots): then
+    /// no snapshot is kept, and none is used, since nothing could show it was not edited.
+    fn seal_key(&self) -> Result<Option<LogSigningKey>, StoreError> {
+        Ok(None)
     }
 
     /// Deletes kept snapshots (`which` code versions); returns how many. The default keeps none.

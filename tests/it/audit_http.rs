@@ -360,3 +360,100 @@ async fn serve_signs_a_checkpoint_every_n_events() {
         .status();
     let _ = tokio::task::spawn_blocking(move || child.wait()).await;
 }
+
+/// `ledger serve` also signs the log's head: on its timer when the log has grown
+/// (`--checkpoint-interval 1`, while the multiples of `--checkpoint-every 1000` are never reached),
+/// and when it stops cleanly (with no timer, `--checkpoint-interval 0`): afterwards no event lies
+/// past the last checkpoint. Each such checkpoint states the schedule it was signed under.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_signs_the_head_on_its_timer_and_when_it_stops() {
+    use std::time::{Duration, Instant};
+
+    use crate::cli_support::{ledger, ok, stdout};
+
+    let temp = crate::store_support::temp_ledger();
+    ok(&ledger(&temp.path, &["init"]));
+    let admin = stdout(ok(&ledger(
+        &temp.path,
+        &["token", "issue", "--person", "admin-1", "--role", "admin"],
+    )))
+    .trim()
+    .to_owned();
+    let stored = |path: &std::path::Path| -> Vec<(u64, String)> {
+        let raw = rusqlite::Connection::open(path).unwrap();
+        let mut stmt = raw
+            .prepare("SELECT tree_size, note FROM checkpoints ORDER BY tree_size")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let register = |addr: String, n: usize| {
+        let admin = admin.clone();
+        async move {
+            let client =
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .build_http::<http_body_util::Full<hyper::body::Bytes>>();
+            for i in 0..n {
+                let body = format!(r#"{{"unit":"T-{n}-{i}","name":"单位{i}","kind":"branch"}}"#);
+                let request = hyper::Request::builder()
+                    .method(hyper::Method::POST)
+                    .uri(format!("http://{addr}/api/v1/units"))
+                    .header("authorization", format!("Bearer {admin}"))
+                    .header("content-type", "application/json")
+                    .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
+                    .unwrap();
+                assert_eq!(client.request(request).await.unwrap().status(), 201);
+            }
+        }
+    };
+    let path = temp.path.to_str().unwrap();
+
+    // No timer: nothing signed while serving (1000 is far off), the head signed at the stop.
+    let (child, addr) =
+        crate::http_serve_cli::spawn_serve(&["--ledger", path, "--checkpoint-interval", "0"]).await;
+    register(addr, 3).await;
+    assert!(
+        stored(&temp.path).is_empty(),
+        "nothing signed while serving"
+    );
+    crate::http_serve_cli::stop_cleanly(child).await;
+    let head = crate::cli_support::events(&temp.path);
+    let notes = stored(&temp.path);
+    assert_eq!(
+        notes.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        vec![head]
+    );
+    let signed = Checkpoint::from_note(&notes[0].1).unwrap();
+    assert_eq!(signed.schedule().map(|n| n.get()), Some(1000));
+
+    // A one-second timer: the grown head is signed while the server still runs.
+    let (child, addr) =
+        crate::http_serve_cli::spawn_serve(&["--ledger", path, "--checkpoint-interval", "1"]).await;
+    register(addr, 2).await;
+    let grown = head + 2;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while stored(&temp.path).last().map(|(s, _)| *s) != Some(grown) {
+        assert!(
+            Instant::now() < deadline,
+            "the timer signed nothing: {:?}",
+            stored(&temp.path)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    crate::http_serve_cli::stop_cleanly(child).await;
+    let (report, _) = {
+        let out = ledger(&temp.path, &["verify", "--json"]);
+        (
+            serde_json::from_slice::<Value>(&ok(&out).stdout).unwrap(),
+            (),
+        )
+    };
+    assert_eq!(
+        report["checkpoint_schedule"]["events_past_last"], 0,
+        "{report}"
+    );
+    assert_eq!(report["checkpoint_schedule"]["last_checkpoint"], grown);
+}

@@ -336,3 +336,182 @@ async fn lost_key_is_refused_not_replaced() {
         "{text}"
     );
 }
+
+/// The ledger's public key as `ledger audit public-key` exports it, in a file an auditor keeps.
+fn exported_public_key(temp: &TempLedger) -> std::path::PathBuf {
+    let file = temp.dir.path().join("public-key");
+    std::fs::write(
+        &file,
+        stdout(ok(&ledger(&temp.path, &["audit", "public-key"]))),
+    )
+    .unwrap();
+    file
+}
+
+/// Runs `ledger verify --json ARGS` and returns its report and whether it passed.
+fn verify_json(path: &Path, args: &[&str]) -> (serde_json::Value, bool) {
+    let mut all = vec!["verify", "--json"];
+    all.extend_from_slice(args);
+    let out = ledger(path, &all);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stderr(&out)));
+    assert_eq!(report["passed"], out.status.success(), "{report}");
+    (report, out.status.success())
+}
+
+/// Deleting checkpoints (triggers dropped) is named: one that a later signed checkpoint vouches for
+/// (its `every 10` line) is MISSING, a fault; when every checkpoint after the rewrite point is
+/// deleted, nothing signed vouches for them, so they are named as absent by the signed schedule and
+/// the events past the last valid checkpoint are counted, in warnings (verify cannot honestly call
+/// that proof). The key verify trusted and where it came from are named in both forms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_checkpoints_are_named_and_the_unsigned_tail_is_counted() {
+    let temp = fixture().await;
+    append(&temp.path, 30, 15).await;
+    let (report, passed) = verify_json(&temp.path, &[]);
+    assert!(passed, "{report}");
+    let schedule = &report["checkpoint_schedule"];
+    assert_eq!(schedule["every"], 10);
+    assert_eq!(schedule["every_source"], "signed");
+    assert_eq!(schedule["absent"], serde_json::json!([40]));
+    assert_eq!(schedule["events_past_last"], 15);
+    let key = ledger::audit::load_key(&temp.path).unwrap().verifying_key();
+    assert_eq!(report["key"]["source"], "beside-ledger");
+    assert_eq!(report["key"]["key_id"], key.key_id().to_hex());
+    assert_eq!(
+        report["key"]["path"],
+        ledger::audit::key_path(&temp.path).display().to_string()
+    );
+
+    let raw = attacker(&temp.path);
+    raw.execute("DELETE FROM checkpoints WHERE tree_size = 20", [])
+        .unwrap();
+    let text = verify_fails(&temp.path, &[]);
+    assert!(
+        text.contains("checkpoint MISSING")
+            && text
+                .contains("the checkpoint of size 20 is missing: the checkpoint of size 30 states"),
+        "{text}"
+    );
+    assert!(text.contains("from beside the ledger file"), "{text}");
+    assert!(text.contains(&key.key_id().to_hex()), "{text}");
+    let (report, _) = verify_json(&temp.path, &[]);
+    assert_eq!(
+        report["checkpoint_schedule"]["missing"],
+        serde_json::json!([{"size": 20, "vouched_by": 30, "every": 10}])
+    );
+
+    // Every checkpoint from the rewrite point on deleted: the last valid one is 10.
+    raw.execute("DELETE FROM checkpoints WHERE tree_size >= 20", [])
+        .unwrap();
+    drop(raw);
+    let out = ledger(&temp.path, &["verify"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "no proof of deletion left: {text}");
+    assert!(
+        text.contains("by the schedule of every 10 events")
+            && text.contains("3 checkpoints are absent): 20, 30, 40"),
+        "{text}"
+    );
+    assert!(
+        text.contains("35 events, positions 11–45, lie past the last valid checkpoint, of size 10"),
+        "{text}"
+    );
+    // The auditor's own key, and another schedule given by the auditor.
+    let public_file = exported_public_key(&temp);
+    let (report, _) = verify_json(
+        &temp.path,
+        &[
+            "--public-key",
+            public_file.to_str().unwrap(),
+            "--checkpoint-every",
+            "15",
+        ],
+    );
+    assert_eq!(report["key"]["source"], "public-key-option");
+    assert_eq!(report["key"]["path"], public_file.to_str().unwrap());
+    assert_eq!(report["checkpoint_schedule"]["every_source"], "given");
+    assert_eq!(
+        report["checkpoint_schedule"]["absent"],
+        serde_json::json!([15, 30, 45])
+    );
+    let text = stdout(ok(&ledger(
+        &temp.path,
+        &["verify", "--public-key", public_file.to_str().unwrap()],
+    )));
+    assert!(
+        text.contains("the auditor's own, from --public-key"),
+        "{text}"
+    );
+    let zero = ledger(&temp.path, &["verify", "--checkpoint-every", "0"]);
+    assert!(!zero.status.success());
+    assert!(
+        stderr(&zero).contains("must be at least 1"),
+        "{}",
+        stderr(&zero)
+    );
+}
+
+/// The key beside the file replaced (same log name, new key) and every checkpoint re-signed with
+/// their original times and schedules: the file is self-consistent, so a plain `verify` cannot
+/// prove anything and passes, but it names the key it trusted (whose id is not the one the auditor
+/// was given) and warns that the key file changed after the earliest checkpoint it verifies; with
+/// the auditor's own public key every checkpoint fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_key_with_resigned_checkpoints_is_named_for_the_auditor_to_look() {
+    let temp = fixture().await;
+    let public_file = exported_public_key(&temp);
+    let original = ledger::audit::load_key(&temp.path).unwrap();
+
+    let forger = LogSigningKey::from_seed(original.origin().clone(), &[9u8; 32]);
+    let key_file = ledger::audit::key_path(&temp.path);
+    std::fs::write(&key_file, format!("{}\n", forger.to_note_signer())).unwrap();
+    let raw = attacker(&temp.path);
+    let notes: Vec<(i64, String)> = raw
+        .prepare("SELECT tree_size, note FROM checkpoints")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (size, note) in notes {
+        let genuine = Checkpoint::from_note(&note).unwrap();
+        let every = genuine.schedule().expect("signed with a schedule");
+        let forged = Checkpoint::sign_scheduled(
+            &forger,
+            genuine.tree_size(),
+            *genuine.root_hash(),
+            genuine.timestamp(),
+            every,
+        );
+        raw.execute(
+            "UPDATE checkpoints SET note = ?1 WHERE tree_size = ?2",
+            rusqlite::params![forged.to_note(), size],
+        )
+        .unwrap();
+    }
+    drop(raw);
+
+    let out = ledger(&temp.path, &["verify"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("key id {}", forger.key_id()))
+            && text.contains("from beside the ledger file"),
+        "{text}"
+    );
+    assert!(!text.contains(&original.key_id().to_hex()), "{text}");
+    assert!(
+        text.contains("WARNING")
+            && text.contains("after the earliest checkpoint it verifies, of size 10")
+            && text.contains("the key was replaced and the checkpoints re-signed"),
+        "{text}"
+    );
+    let text = verify_fails(&temp.path, &["--public-key", public_file.to_str().unwrap()]);
+    for size in [10, 20, 30] {
+        assert!(
+            text.contains(&format!("the checkpoint of size {size} is signed by key")),
+            "{text}"
+        );
+    }
+}

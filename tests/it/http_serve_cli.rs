@@ -31,7 +31,7 @@ async fn serve_listens_answers_and_stops_on_sigterm() {
         store.close().await;
         token
     };
-    let (mut child, addr) = spawn_serve(&[
+    let (child, addr) = spawn_serve(&[
         "--ledger",
         temp.path.to_str().expect("a UTF-8 temporary path"),
     ])
@@ -66,6 +66,12 @@ async fn serve_listens_answers_and_stops_on_sigterm() {
         assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
     }
 
+    stop_cleanly(child).await;
+    assert!(ledger::store::SqliteStore::open_existing(&temp.path).is_ok());
+}
+
+/// Sends `ledger serve` SIGTERM and asserts it exits 0 within 20 s.
+pub async fn stop_cleanly(mut child: std::process::Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -80,7 +86,6 @@ async fn serve_listens_answers_and_stops_on_sigterm() {
     .unwrap()
     .unwrap();
     assert!(exit.success(), "exit status {exit:?}");
-    assert!(ledger::store::SqliteStore::open_existing(&temp.path).is_ok());
 }
 
 /// Starts `ledger serve --listen 127.0.0.1:0` with `args`, and returns the child and the

@@ -5,6 +5,7 @@
 mod app;
 mod audit_bundle;
 mod audit_http;
+mod audit_snapshots;
 mod audit_tamper;
 mod browser;
 mod browser_support;

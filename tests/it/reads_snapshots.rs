@@ -19,12 +19,13 @@ use ledger::cli::rebuild::{
 };
 use ledger::store::{
     AppendOutcome, ChainReport, Direction, EventStore, ExpectedRevision, Progress, ReadFrom,
-    SnapshotSelection, SqliteStore, StoreError, StoredSnapshot, Subscription,
+    SnapshotEntry, SnapshotSelection, SqliteStore, StoreError, StoredSnapshot, Subscription,
 };
 use ledger_projections::domain::State;
 use ledger_projections::read::{
     ChangeFilter, ChangePage, PROJECTION_CODE_VERSION, PeriodStandings, View,
 };
+use ledger_schemas::checkpoint::LogSigningKey;
 use ledger_schemas::events::UnitRegistered;
 use ledger_schemas::ids::{PeriodId, UnitId};
 use ledger_schemas::values::UnitKind;
@@ -121,6 +122,14 @@ impl EventStore for Counting {
         at_or_before: u64,
     ) -> Result<Option<StoredSnapshot>, StoreError> {
         self.inner.load_snapshot(code_version, at_or_before).await
+    }
+
+    async fn list_snapshots(&self) -> Result<Vec<SnapshotEntry>, StoreError> {
+        self.inner.list_snapshots().await
+    }
+
+    fn seal_key(&self) -> Result<Option<LogSigningKey>, StoreError> {
+        self.inner.seal_key()
     }
 
     async fn delete_snapshots(&self, which: SnapshotSelection) -> Result<u64, StoreError> {
@@ -352,8 +361,8 @@ async fn a_snapshot_of_another_code_version_is_not_used() {
     // Rows of another version are pruned by the next write.
     raw(&path)
         .execute(
-            "INSERT INTO projection_snapshots (code_version, position, event_hash, bytes) \
-             VALUES (?1, 7, zeroblob(32), x'00')",
+            "INSERT INTO projection_snapshots (code_version, position, event_hash, seal, bytes) \
+             VALUES (?1, 7, zeroblob(32), zeroblob(68), x'00')",
             [i64::from(PROJECTION_CODE_VERSION) + 1],
         )
         .unwrap();
@@ -477,8 +486,8 @@ fn ledger_rebuild_keeps_snapshots_and_says_so() {
     let without = [standings("2026Q3"), standings("2026Q4")];
     raw(&path)
         .execute(
-            "INSERT INTO projection_snapshots (code_version, position, event_hash, bytes) \
-             VALUES (?1, 1, zeroblob(32), x'00')",
+            "INSERT INTO projection_snapshots (code_version, position, event_hash, seal, bytes) \
+             VALUES (?1, 1, zeroblob(32), zeroblob(68), x'00')",
             [i64::from(PROJECTION_CODE_VERSION) + 5],
         )
         .unwrap();
@@ -509,39 +518,70 @@ fn ledger_rebuild_keeps_snapshots_and_says_so() {
     assert_eq!([standings("2026Q3"), standings("2026Q4")], without);
 }
 
-/// Proves that the snapshot table is outside the hash chain: `ledger verify` reports the same with
-/// junk snapshot rows, with real ones, and after deleting them all.
+/// Proves that `ledger verify` checks the snapshot table beside the chain, not as part of it: the
+/// rebuild's snapshots are listed (how many, which positions) as valid and verify passes; a junk
+/// row fails verify, named by its position, while the chain is still reported intact; with every
+/// row deleted verify passes again with none checked.
 #[test]
-fn snapshots_do_not_affect_verify() {
+fn verify_checks_the_snapshots_beside_the_chain() {
     let (_dir, path) = demo_copy();
     let verify = || {
-        let mut report = json(&ledger(&path, &["verify", "--json"]));
-        let fields = report.as_object_mut().unwrap();
-        fields.remove("seconds");
-        fields.remove("events_per_second");
+        let out = ledger(&path, &["verify", "--json"]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.success(), report["passed"] == true, "{report}");
         report
     };
     let before = verify();
-    assert_eq!(before["intact"], true, "{before}");
-    ok(&ledger(&path, &["rebuild"]));
-    assert_eq!(verify(), before, "with the rebuild's snapshots");
-    let conn = raw(&path);
-    conn.execute(
-        "INSERT INTO projection_snapshots (code_version, position, event_hash, bytes) \
-         VALUES (?1, 3, randomblob(32), randomblob(100))",
-        [i64::from(PROJECTION_CODE_VERSION)],
-    )
-    .unwrap();
-    conn.execute(
-        "UPDATE projection_snapshots SET bytes = x'deadbeef' WHERE position = 3",
-        [],
-    )
-    .unwrap();
-    assert_eq!(verify(), before, "with junk snapshots");
-    conn.execute("DELETE FROM projection_snapshots", [])
+    assert_eq!(before["passed"], true, "{before}");
+    assert_eq!(before["snapshots"]["checked"], 0, "{before}");
+    let rebuilt = json(&ledger(&path, &["rebuild", "--json"]));
+    let kept = verify();
+    assert_eq!(kept["passed"], true, "{kept}");
+    let written = &rebuilt["snapshots"]["positions"];
+    assert_eq!(
+        kept["snapshots"]["checked"],
+        written.as_array().unwrap().len()
+    );
+    assert_eq!(kept["snapshots"]["valid"], kept["snapshots"]["checked"]);
+    let positions: Vec<&serde_json::Value> = kept["snapshots"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["position"])
+        .collect();
+    assert_eq!(serde_json::json!(positions), *written, "{kept}");
+
+    raw(&path)
+        .execute(
+            "INSERT INTO projection_snapshots (code_version, position, event_hash, seal, bytes) \
+             VALUES (?1, 3, randomblob(32), randomblob(68), randomblob(100))",
+            [i64::from(PROJECTION_CODE_VERSION)],
+        )
         .unwrap();
-    drop(conn);
-    assert_eq!(verify(), before, "with none");
+    let junk = verify();
+    assert_eq!(junk["intact"], true, "the chain itself holds: {junk}");
+    assert_eq!(junk["passed"], false, "{junk}");
+    let bad: Vec<&serde_json::Value> = junk["snapshots"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["valid"] == false)
+        .collect();
+    assert_eq!(bad.len(), 1, "{junk}");
+    assert_eq!(bad[0]["position"], 3);
+    assert!(
+        bad[0]["fault"]
+            .as_str()
+            .unwrap()
+            .contains("the read-model snapshot at position 3"),
+        "{junk}"
+    );
+    raw(&path)
+        .execute("DELETE FROM projection_snapshots", [])
+        .unwrap();
+    let none = verify();
+    assert_eq!(none["passed"], true, "{none}");
+    assert_eq!(none["snapshots"]["checked"], 0);
 }
 
 /// Proves that a read side started from the snapshots of a log longer than two live checkpoint
@@ -553,6 +593,7 @@ fn snapshots_do_not_affect_verify() {
 async fn backfill_restores_the_checkpoints_before_the_start_point() {
     let temp = crate::store_support::temp_ledger();
     let store = Counting::open_new(&temp.path);
+    ledger::audit::ensure_key(&temp.path).unwrap(); // snapshots are kept only with a key to seal them
     renamed_log(&store).await;
     let (model, _) = rebuild_model(&store, ProgressDrawTarget::hidden())
         .await
@@ -590,6 +631,7 @@ fn row(code_version: u32, position: u64, bytes: &[u8]) -> StoredSnapshot {
         code_version,
         position,
         event_hash: ledger_schemas::integrity::Digest([position as u8; 32]),
+        seal: vec![position as u8; 68],
         bytes: bytes.to_vec(),
     }
 }
@@ -632,11 +674,28 @@ async fn the_store_keeps_replaces_and_prunes_snapshots() {
     );
     assert_eq!(load(1, 19).await, None);
     assert_eq!(load(1, 20).await, Some(row(1, 20, b"B")));
+    // Listed for an audit without their bytes, which are hashed instead.
+    let listed = store.list_snapshots().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].position, listed[0].size, &listed[0].seal),
+        (20, 1, &row(1, 20, b"B").seal)
+    );
+    assert_eq!(
+        listed[0].content,
+        ledger_schemas::seal::content_digest(b"B")
+    );
+    assert!(
+        store.seal_key().unwrap().is_none(),
+        "a ledger without FILE.key"
+    );
     store.close().await;
 
     let (kurrent, _server) = crate::kurrent::kurrent_store().await;
     assert!(!kurrent.save_snapshot(row(1, 1, b"x")).await.unwrap());
     assert_eq!(kurrent.load_snapshot(1, u64::MAX).await.unwrap(), None);
+    assert!(kurrent.list_snapshots().await.unwrap().is_empty());
+    assert!(kurrent.seal_key().unwrap().is_none());
     assert_eq!(
         kurrent
             .delete_snapshots(SnapshotSelection::OtherVersions(1))
@@ -713,7 +772,10 @@ async fn a_running_server_keeps_snapshots_of_the_models() {
         serve_spec_with(
             &spec,
             "127.0.0.1:0",
-            0,
+            ledger::audit::auto::CheckpointPolicy {
+                every: 0,
+                interval: None,
+            },
             policy,
             async {
                 let _ = stopped.await;
@@ -755,23 +817,14 @@ async fn a_running_server_keeps_snapshots_of_the_models() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ledger_serve_keeps_snapshots_when_it_stops_unless_told_not_to() {
-    use crate::http_serve_cli::spawn_serve;
+    use crate::http_serve_cli::{spawn_serve, stop_cleanly};
     for (args, expect_kept) in [(&[][..], true), (&["--snapshot-every", "0"][..], false)] {
         let (_dir, path) = demo_copy();
         let head = crate::cli_support::events(&path);
         let mut all = vec!["--ledger", path.to_str().unwrap()];
         all.extend_from_slice(args);
-        let (mut child, _addr) = spawn_serve(&all).await;
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let exit = tokio::task::spawn_blocking(move || child.wait())
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(exit.success(), "{exit:?}");
+        let (child, _addr) = spawn_serve(&all).await;
+        stop_cleanly(child).await;
         let kept = kept_head_snapshot(&path).await;
         assert_eq!(kept, expect_kept.then_some(head), "{args:?}");
     }

@@ -454,6 +454,33 @@ async fn an_older_ledger_is_migrated_on_open() {
     assert!(err.to_string().contains("append-only"), "{err}");
 }
 
+/// A version-4 file's read-model snapshots carry no seal, so migrating it to version 5 drops them
+/// (derived data: the next start folds from the first event) and the table takes only sealed rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrating_drops_the_unsealed_snapshots() {
+    let temp = temp_ledger();
+    create_at_version(&temp.path, 4).unwrap();
+    let raw = Connection::open(&temp.path).unwrap();
+    raw.execute(
+        "INSERT INTO projection_snapshots (code_version, position, event_hash, bytes) \
+         VALUES (2, 1, zeroblob(32), x'7b7d')",
+        [],
+    )
+    .unwrap();
+    drop(raw);
+    let store = SqliteStore::open(&temp.path).unwrap();
+    assert_eq!(store.state().await.unwrap().format_version, 5);
+    assert!(store.list_snapshots().await.unwrap().is_empty());
+    store.close().await;
+    let raw = Connection::open(&temp.path).unwrap();
+    let unsealed = raw.execute(
+        "INSERT INTO projection_snapshots (code_version, position, event_hash, seal, bytes) \
+         VALUES (2, 1, zeroblob(32), zeroblob(3), x'7b7d')",
+        [],
+    );
+    assert!(unsealed.is_err(), "a seal is 68 bytes");
+}
+
 /// The leaf pages of the events table, from SQLite's own page map.
 fn event_leaf_pages(path: &Path) -> Vec<i64> {
     let raw = Connection::open(path).unwrap();

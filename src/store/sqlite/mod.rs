@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use futures_core::Stream;
+use ledger_schemas::checkpoint::LogSigningKey;
 use ledger_schemas::integrity::canonical_json;
 use ledger_schemas::{Envelope, ProposedEvent};
 use rusqlite::Connection;
@@ -43,7 +44,7 @@ use self::wal::WalCheckpointer;
 use self::writer::{AppendRequest, Command, PreparedEvent, Writer, WriterStats};
 use super::{
     AppendOutcome, ChainReport, ChainWalk, DEFAULT_PAGE, Direction, EventStore, ExpectedRevision,
-    Progress, ReadFrom, SnapshotSelection, StoreError, StoredSnapshot, Subscription,
+    Progress, ReadFrom, SnapshotEntry, SnapshotSelection, StoreError, StoredSnapshot, Subscription,
 };
 
 pub use self::checkpoints::AuditSnapshot;
@@ -614,6 +615,24 @@ impl EventStore for SqliteStore {
         at_or_before: u64,
     ) -> Result<Option<StoredSnapshot>, StoreError> {
         self.get_snapshot(code_version, at_or_before).await
+    }
+
+    async fn list_snapshots(&self) -> Result<Vec<SnapshotEntry>, StoreError> {
+        self.snapshot_entries().await
+    }
+
+    /// The ledger's signing key from `FILE.key`, looked for at each call, so that a key created
+    /// later (`ledger init`, `ledger audit checkpoint`) is picked up.
+    fn seal_key(&self) -> Result<Option<LogSigningKey>, StoreError> {
+        if !crate::audit::key_path(self.path()).exists() {
+            return Ok(None);
+        }
+        crate::audit::load_key(self.path())
+            .map(Some)
+            .map_err(|e| StoreError::Io {
+                path: crate::audit::key_path(self.path()),
+                detail: format!("{e:#}"),
+            })
     }
 
     async fn delete_snapshots(&self, which: SnapshotSelection) -> Result<u64, StoreError> {

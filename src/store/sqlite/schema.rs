@@ -134,6 +134,27 @@ pub const MIGRATIONS: &[Migration] = &[
             ) STRICT;
         ",
     },
+    Migration {
+        to: 5,
+        what: "projection_snapshots gets a seal: the ledger key's signature on each snapshot",
+        // A snapshot was trusted when the event at its position had the recorded hash, which an
+        // editor of the snapshot leaves alone (issue 14): forged standings were served while every
+        // verification passed. Each row now carries the ledger key's seal over its identity and the
+        // SHA-256 of its bytes (`ledger_schemas::seal`); a row whose seal does not verify is never
+        // used. The old rows have no seal and are derived data, so the table is made anew: the next
+        // start folds from the first event, and keeps sealed snapshots from then on.
+        sql: "
+            DROP TABLE projection_snapshots;
+            CREATE TABLE projection_snapshots (
+                code_version INTEGER NOT NULL CHECK (code_version >= 0),
+                position     INTEGER NOT NULL CHECK (position >= 0),
+                event_hash   BLOB    NOT NULL CHECK (length(event_hash) = 32),
+                seal         BLOB    NOT NULL CHECK (length(seal) = 68),
+                bytes        BLOB    NOT NULL,
+                PRIMARY KEY (code_version, position)
+            ) STRICT;
+        ",
+    },
 ];
 
 /// What an opened file turned out to be.
