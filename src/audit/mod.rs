@@ -315,12 +315,11 @@ pub fn trusted_key(
     let Some(key) = verifying_key(ledger, public_key)? else {
         return Ok(None);
     };
-    let described = match public_key {
-        Some(file) => schedule::TrustedKey::new(&key, schedule::KeySource::PublicKeyOption, file),
-        None => {
-            schedule::TrustedKey::new(&key, schedule::KeySource::BesideLedger, &key_path(ledger))
-        }
+    let (source, file) = match public_key {
+        Some(file) => (schedule::KeySource::PublicKeyOption, file.to_path_buf()),
+        None => (schedule::KeySource::BesideLedger, key_path(ledger)),
     };
+    let described = schedule::TrustedKey::new(&key, source, Some(&file));
     Ok(Some((key, described)))
 }
 

@@ -221,31 +221,32 @@ pub struct TrustedKey {
     /// The whole public key as a signed-note verifier string.
     pub verifier: String,
     pub source: KeySource,
-    /// The file it was read from.
-    pub path: String,
+    /// The file it was read from (`None` from the API, which does not show the server's paths).
+    pub path: Option<String>,
 }
 
 impl TrustedKey {
-    pub fn new(key: &LogVerifyingKey, source: KeySource, path: &Path) -> Self {
+    pub fn new(key: &LogVerifyingKey, source: KeySource, path: Option<&Path>) -> Self {
         Self {
             origin: key.origin().to_string(),
             key_id: key.key_id().to_hex(),
             verifier: key.to_note_verifier(),
             source,
-            path: path.display().to_string(),
+            path: path.map(|p| p.display().to_string()),
         }
     }
 
     /// One line for people: which key, from where, and what that means.
     pub fn describe(&self) -> String {
+        let path = self.path.as_deref().unwrap_or("FILE.key");
         match self.source {
             KeySource::BesideLedger => format!(
                 "信任的密钥 trusted key: {} (密钥号 key id {}), 取自账本旁的 {} (from beside the ledger file); 能替换账本文件的人也能替换它: 请与交给您的公钥核对密钥号, 或用 --public-key 指定 (whoever can replace the ledger file can replace it too: compare the key id with the public key you were given, or pass it with --public-key)",
-                self.origin, self.key_id, self.path
+                self.origin, self.key_id, path
             ),
             KeySource::PublicKeyOption => format!(
                 "信任的密钥 trusted key: {} (密钥号 key id {}), 取自审计者给定的 {} (the auditor's own, from --public-key)",
-                self.origin, self.key_id, self.path
+                self.origin, self.key_id, path
             ),
         }
     }

@@ -1134,12 +1134,11 @@ pub async fn audit_verify<S: EventStore>(State(api): Shared<S>) -> Answer {
         };
         let schedule = crate::audit::schedule::check(log.tree, log.checkpoints, valid_key, None);
         let snapshots = crate::audit::seals::check(&entries, log.event_hashes, valid_key);
-        let described = valid_key.map(|k| crate::audit::schedule::TrustedKey {
-            path: "FILE.key".to_owned(),
-            ..crate::audit::schedule::TrustedKey::new(
+        let described = valid_key.map(|k| {
+            crate::audit::schedule::TrustedKey::new(
                 k,
                 crate::audit::schedule::KeySource::BesideLedger,
-                std::path::Path::new(""),
+                None,
             )
         });
         let log_size = log.event_hashes.len() as u64;

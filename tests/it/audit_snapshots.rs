@@ -314,6 +314,11 @@ async fn a_server_refuses_a_forged_snapshot_and_keeps_none_derived_from_it() {
     assert_eq!(verification["snapshots"]["checked"], 1);
     assert_eq!(bad_snapshots(&verification), vec![head]);
     assert_eq!(verification["key"]["source"], "beside-ledger");
+    assert_eq!(
+        verification["key"]["path"],
+        Value::Null,
+        "the API shows no server paths"
+    );
     // The console's integrity page shows the same findings (the last verification).
     let html = page(addr, "/integrity", &auditor).await;
     assert!(
