@@ -46,6 +46,49 @@ use uuid::Uuid;
 use crate::app::reads::{ReadAt, ReadSide};
 use crate::store::{Direction, EventStore, ExpectedRevision, ReadFrom, SqliteStore};
 
+/// What sealing snapshots costs, measured on the kept ones: see [`seal_costs`].
+struct SealCosts {
+    /// The SHA-256 of every kept snapshot's bytes, one after another (what keeping adds).
+    hashing_all: Duration,
+    /// The SHA-256 of the head snapshot's bytes alone, and decoding them alone: a start does both at
+    /// once, on two threads.
+    hashing_head: Duration,
+    decoding_head: Duration,
+}
+
+/// Hashes every kept snapshot (at `positions`, the head last) as sealing does, and times the head
+/// snapshot's hash and its decoding apart.
+async fn seal_costs(store: &SqliteStore, positions: &[u64]) -> anyhow::Result<SealCosts> {
+    let mut costs = SealCosts {
+        hashing_all: Duration::ZERO,
+        hashing_head: Duration::ZERO,
+        decoding_head: Duration::ZERO,
+    };
+    for (i, &position) in positions.iter().enumerate() {
+        let Some(row) = store
+            .load_snapshot(ledger_projections::read::PROJECTION_CODE_VERSION, position)
+            .await?
+        else {
+            bail!("位置 {position} 没有快照 (no snapshot at position {position})");
+        };
+        let started = Instant::now();
+        std::hint::black_box(ledger_schemas::seal::content_digest(&row.bytes));
+        let hashed = started.elapsed();
+        costs.hashing_all += hashed;
+        if i + 1 == positions.len() {
+            costs.hashing_head = hashed;
+            let started = Instant::now();
+            let model = ledger_projections::read::ReadModel::decode_stored(
+                &row.bytes,
+                crate::app::reads::CHECKPOINT_EVERY,
+            )?;
+            costs.decoding_head = started.elapsed();
+            drop(model);
+        }
+    }
+    Ok(costs)
+}
+
 /// Appends in flight at once while the ledger is built (the writer group-commits them).
 const IN_FLIGHT: usize = 64;
 /// Units of the synthetic ledger.
@@ -133,8 +176,13 @@ async fn measure(store: &Arc<SqliteStore>, args: &ProjectionsBenchArgs) -> anyho
     cold.catch_up().await?;
     let cold_start = started.elapsed();
     drop(cold);
-    // 5b. Keep the snapshots, as `ledger rebuild` does.
+    // 5b. Keep the snapshots, as `ledger rebuild` does (sealed with the ledger's key, which a
+    // ledger made by `ledger init` has).
+    crate::audit::ensure_key(store.path())?;
     let kept = super::rebuild::write_snapshots(store.as_ref(), &model).await?;
+    if kept.written == 0 {
+        bail!("没有保存快照 (no snapshot was kept): {:?}", kept.not_kept);
+    }
     eprintln!(
         "cold start {:.2} s; snapshots: {} written, {:.1} MiB, {:.2} s",
         cold_start.as_secs_f64(),
@@ -142,6 +190,7 @@ async fn measure(store: &Arc<SqliteStore>, args: &ProjectionsBenchArgs) -> anyho
         kept.bytes as f64 / (1024.0 * 1024.0),
         kept.seconds
     );
+    let seals = seal_costs(store.as_ref(), &kept.positions).await?;
 
     // 4. As-of queries through the read side.
     let reads = ReadSide::from_model(store.clone(), model);
@@ -274,6 +323,14 @@ async fn measure(store: &Arc<SqliteStore>, args: &ProjectionsBenchArgs) -> anyho
         kept.written,
         kept.bytes as f64 / (1024.0 * 1024.0),
         kept.seconds,
+    )?;
+    writeln!(
+        text,
+        "| what the seals cost (`ledger_schemas::seal`: the SHA-256 of a snapshot's bytes and one Ed25519 signature or check): keeping, the hashing of every kept snapshot; starting, the head snapshot's hash beside its decoding (the read side hashes on a thread of its own while it decodes) | keeping: {:.2} s of hashing for {:.1} MiB; starting: hash {:.2} s, decode {:.2} s | stated |",
+        seals.hashing_all.as_secs_f64(),
+        kept.bytes as f64 / (1024.0 * 1024.0),
+        seals.hashing_head.as_secs_f64(),
+        seals.decoding_head.as_secs_f64(),
     )?;
     writeln!(
         text,
