@@ -370,12 +370,19 @@ pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
         .units
         .iter()
         .filter(|u| !u.score.complete)
-        .map(|u| format!("{} ({})", u.unit, u.score.unscored.len()))
+        .map(|u| {
+            format!(
+                "{} ({} / {})",
+                u.unit,
+                u.score.unscored.len(),
+                u.score.ignored.len()
+            )
+        })
         .collect();
     if !incomplete.is_empty() {
         writeln!(
             out,
-            "* 评分未完成, 括号内为未评子项目数 (sheet incomplete; unscored items in brackets): {}",
+            "* 评分未完成, 括号内为未评 / 不计分 (须重评或已删除) 的子项目数 (sheet incomplete; unscored / ignored items in brackets): {}",
             incomplete.join(", ")
         )?;
     }
