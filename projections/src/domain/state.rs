@@ -747,9 +747,16 @@ impl State {
             Event::SheetReviewed(e) => {
                 let status = review_status(e.decision, &by, &e.comment);
                 let sheet = self.sheet_mut(&e.period, &e.unit);
-                sheet
-                    .scores
-                    .update_where(|_, s| s.is_live(), |_, s| s.review = status.clone());
+                // An approval approves the live scores not approved yet (an approved one keeps its
+                // approver); a rejection sends every live score back.
+                let approving = e.decision == ReviewDecision::Approved;
+                sheet.scores.update_where(
+                    |_, s| {
+                        s.is_live()
+                            && !(approving && matches!(s.review, ReviewStatus::Approved { .. }))
+                    },
+                    |_, s| s.review = status.clone(),
+                );
                 sheet.last_review = Some(SheetReview {
                     decision: e.decision,
                     by,
