@@ -21,3 +21,6 @@ mod golden;
 
 #[path = "read_it/views.rs"]
 mod views;
+
+#[path = "read_it/history.rs"]
+mod history;

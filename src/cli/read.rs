@@ -456,7 +456,10 @@ pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
             .await?
             .map_err(anyhow::Error::msg)?;
         let envelopes = reads.envelopes(&positions).await?;
-        Ok(reads.render(&envelopes)?)
+        Ok(match &item {
+            Some(item) => reads.render_item_history(&envelopes, &period, &unit, item)?,
+            None => reads.render(&envelopes)?,
+        })
     })?;
     let title = format!(
         "{period} {unit}{} 的变更历史, 由旧到新 (history, oldest first): {} 条 (changes)",

@@ -594,12 +594,13 @@ async fn history<S: EventStore>(
     })
     .await?;
     let envelopes = api.reads.envelopes(&positions).await?;
-    let changes = api
-        .reads
-        .render(&envelopes)?
-        .into_iter()
-        .map(ChangeEntryView::from)
-        .collect();
+    let rendered = match &item {
+        Some(item) => api
+            .reads
+            .render_item_history(&envelopes, &period, &unit, item)?,
+        None => api.reads.render(&envelopes)?,
+    };
+    let changes = rendered.into_iter().map(ChangeEntryView::from).collect();
     Ok(answer(
         position,
         None,

@@ -56,7 +56,7 @@ pub use checkpoint::{
     SnapshotError,
 };
 pub use intern::{fnv1a64, fnv1a64_concat};
-pub use render::{ChangeView, RenderError, render_change, value_text};
+pub use render::{ChangeView, RenderError, render_change, render_in_history, value_text};
 pub use standings::{AspectRank, AspectRanking, PeriodStandings, UnitStanding, standings};
 pub use versions::{RubricVersion, rubric_diff, rubric_versions};
 
@@ -336,6 +336,17 @@ impl ReadModel {
     /// Renders the change an envelope records (see [`render_change`]).
     pub fn render(&self, envelope: &Envelope) -> Result<ChangeView, RenderError> {
         render_change(self, envelope)
+    }
+
+    /// Renders a step of an item's history (see [`render_in_history`]).
+    pub fn render_in_history(
+        &self,
+        envelope: &Envelope,
+        period: &PeriodId,
+        unit: &UnitId,
+        item: &ItemCode,
+    ) -> Result<ChangeView, RenderError> {
+        render_in_history(self, envelope, period, unit, item)
     }
 
     /// The memory of the change log and how many checkpoints there are (the state's own memory
