@@ -26,6 +26,7 @@ use super::error::ApiError;
 use super::etag;
 use super::extract::{Params, Query};
 use super::views::*;
+use crate::app::clock::day_of_read;
 use crate::app::reads::ReadAt;
 use crate::store::{Direction, EventStore, ReadFrom};
 
@@ -719,7 +720,7 @@ pub struct RectificationsQuery {
     /// The responsible person.
     #[serde(default)]
     pub responsible: Option<PersonId>,
-    /// Only overdue ones (due before today, not closed).
+    /// Only overdue ones (due before the day of the point read, not closed).
     #[serde(default)]
     pub overdue: Option<bool>,
     #[serde(default)]
@@ -734,8 +735,9 @@ pub async fn list_rectifications<S: EventStore>(
     Query(q): Query<RectificationsQuery>,
 ) -> Answer {
     let at = read_at(q.as_of.as_deref(), q.at_position)?;
-    let today = api.ledger.clock().now().date_naive();
+    let now = api.ledger.clock().now();
     let (position, body) = query(&api, at, |view| {
+        let today = day_of_read(at, view.recorded_at(), now);
         let rectifications = view
             .state()
             .rectifications
@@ -760,8 +762,10 @@ pub async fn get_rectification<S: EventStore>(
     Query(q): Query<AtQuery>,
 ) -> Answer {
     let id = params.get::<RectificationId>("rectification")?;
-    let today = api.ledger.clock().now().date_naive();
-    let (position, body) = query(&api, q.at()?, |view| {
+    let at = q.at()?;
+    let now = api.ledger.clock().now();
+    let (position, body) = query(&api, at, |view| {
+        let today = day_of_read(at, view.recorded_at(), now);
         let r = view.state().rectifications.get(&id).ok_or_else(|| {
             ApiError::not_found(format!("没有整改 {id} (there is no rectification {id})"))
         })?;
@@ -915,8 +919,10 @@ pub async fn accountability<S: EventStore>(
         period: q.period.clone(),
         unit: q.unit.clone(),
     };
-    let today = api.ledger.clock().now().date_naive();
+    let now = api.ledger.clock().now();
     let (position, body) = query(&api, at, |view| {
+        // Overdue as of the point read, on the business clock (READ-MODELS.md, "Accountability").
+        let today = day_of_read(at, view.recorded_at(), now);
         if !view.state().people.contains_key(&person) {
             return Err(ApiError::not_found(format!(
                 "没有人员 {person} (there is no person {person})"
