@@ -24,3 +24,6 @@ mod views;
 
 #[path = "read_it/history.rs"]
 mod history;
+
+#[path = "read_it/partition.rs"]
+mod partition;
