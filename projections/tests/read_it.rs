@@ -27,3 +27,6 @@ mod history;
 
 #[path = "read_it/partition.rs"]
 mod partition;
+
+#[path = "read_it/annual.rs"]
+mod annual;

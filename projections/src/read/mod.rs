@@ -27,6 +27,8 @@
 //! Pure: no IO, no clock (`today` for overdue work is an argument), no randomness.
 //!
 //! - [`standings`]: per period, every unit's figures, grade and rank; per-aspect rankings.
+//! - [`annual`]: the year's result (年度考核): a span of periods combined per unit by the rubric's
+//!   annual rule, with its own grade and rank.
 //! - [`accountability`]: a responsible person's items, their scores, open/overdue/closed rectifications.
 //! - [`versions`]: rubric versions as they stood, and diffs between any two.
 //! - [`changes`]: the change log's entries, filters, pages and histories.
@@ -34,6 +36,7 @@
 //! - [`checkpoint`]: checkpoints, stored snapshots, the projection code version.
 
 pub mod accountability;
+pub mod annual;
 pub mod changes;
 pub mod checkpoint;
 mod chunked;
@@ -49,6 +52,10 @@ use ledger_schemas::ids::{ItemCode, PeriodId, PersonId, RubricId, UnitId};
 
 pub use accountability::{
     Accountability, OwnedItem, OwnedScore, RectificationLine, Scope, accountability,
+};
+pub use annual::{
+    AnnualResult, AnnualUnit, Span, SpanError, SpanPeriod, UnitPeriod, annual, period_slot,
+    periods_span, year_span,
 };
 pub use changes::{ApplyError, ChangeFilter, ChangeKind, ChangePage, ReviewAtTime, StandingAtTime};
 pub use checkpoint::{
@@ -405,6 +412,11 @@ impl View<'_> {
     /// The standings of a period ([`standings`]).
     pub fn standings(&self, period: &PeriodId) -> Option<PeriodStandings> {
         standings(&self.state, period)
+    }
+
+    /// The year's result over `span` ([`annual`]); `None` when the span is not of this point.
+    pub fn annual(&self, span: &Span) -> Option<AnnualResult> {
+        annual(&self.state, span)
     }
 
     /// What a responsible person is accountable for within `scope`, overdue judged on `today`.
