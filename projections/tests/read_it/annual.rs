@@ -13,7 +13,10 @@
 //! Point A is right after Q3's publication (Q4 not opened yet); point B is the end, Q4 published.
 
 use chrono::Duration;
-use ledger_projections::read::{AnnualResult, AsOf, ReadModel, SpanError, year_span};
+use ledger_projections::domain::{Meta, State};
+use ledger_projections::read::{
+    AnnualResult, AsOf, ReadModel, SpanError, annual, periods_span, standings, year_span,
+};
 use ledger_projections::scoring::GradeBasis;
 use ledger_schemas::envelope::Actor;
 use ledger_schemas::events::*;
@@ -22,7 +25,9 @@ use ledger_schemas::rubric::{AnnualRule, DualPolicy, PeriodSlot, RubricChange, S
 use ledger_schemas::values::*;
 
 use crate::dsl::*;
-use crate::log::{Ledger, Stored, model_of};
+use proptest::prelude::*;
+
+use crate::log::{Ledger, Stored, generate, model_of, ops};
 
 fn q(n: u32) -> PeriodId {
     PeriodId::new(format!("2026Q{n}")).unwrap()
@@ -442,20 +447,17 @@ fn a_span_is_of_one_rubric() {
             rubric: other.clone()
         })
     );
-    let span = ledger_projections::read::periods_span(view.state(), &[q(4), q(3), q(4)]).unwrap();
+    let span = periods_span(view.state(), &[q(4), q(3), q(4)]).unwrap();
     assert_eq!(span.periods, [q(3), q(4)]);
     assert!(matches!(
-        ledger_projections::read::periods_span(view.state(), &[PeriodId::new("X").unwrap()]),
+        periods_span(view.state(), &[PeriodId::new("X").unwrap()]),
         Err(SpanError::UnknownPeriod { .. })
     ));
-    assert_eq!(
-        ledger_projections::read::periods_span(view.state(), &[]),
-        Err(SpanError::NoPeriods)
-    );
+    assert_eq!(periods_span(view.state(), &[]), Err(SpanError::NoPeriods));
 
     // A second rubric with a period ending in 2026.
     let mut state = view.state().clone();
-    let meta = ledger_projections::domain::Meta {
+    let meta = Meta {
         position: state.position + 1,
         actor: system(),
         recorded_at: log.last().unwrap().0.recorded_at,
@@ -501,7 +503,40 @@ fn a_span_is_of_one_rubric() {
         std::slice::from_ref(&branch_q4)
     );
     assert!(matches!(
-        ledger_projections::read::periods_span(&state, &[q(4), branch_q4]),
+        periods_span(&state, &[q(4), branch_q4]),
         Err(SpanError::MixedRubrics { .. })
     ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// A span of one published period, under the mean, is that period's standings: the same figure,
+    /// grade, veto and rank for every unit, at every position of a random log.
+    #[test]
+    fn one_published_period_reads_as_its_standings(ops in ops(20..120)) {
+        let ledger = generate(&ops);
+        let mut state = State::default();
+        for (envelope, event) in &ledger.log {
+            state.evolve(&Meta::from_envelope(envelope), event);
+            for (period, p) in state.periods.iter() {
+                let span = periods_span(&state, std::slice::from_ref(period)).unwrap();
+                let year = annual(&state, &span).unwrap();
+                let table = standings(&state, period).unwrap();
+                prop_assert_eq!(year.units.len(), table.units.len());
+                for row in &table.units {
+                    let u = year.units.iter().find(|u| u.unit == row.unit).unwrap();
+                    if p.stage == Stage::Published {
+                        prop_assert_eq!(u.figure, Some(row.ranked_score));
+                        prop_assert_eq!(u.grade.as_ref(), Some(&row.score.grade));
+                        prop_assert_eq!(u.capped_by_veto, row.score.capped_by_veto);
+                        prop_assert_eq!(u.rank, Some(row.rank));
+                    } else {
+                        prop_assert_eq!(u.figure, None);
+                        prop_assert_eq!(u.rank, None);
+                    }
+                }
+            }
+        }
+    }
 }
