@@ -653,6 +653,114 @@ pub async fn standings<S: EventStore>(
     Ok(answer(position, None, &body))
 }
 
+/// Which year's result to read: a year (every period of a rubric ending in it) or named periods.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnnualQuery {
+    /// The year: the periods whose end date falls in it.
+    #[serde(default)]
+    pub year: Option<i32>,
+    /// Instead of a year, the periods of the span, comma-separated (e.g. `2026Q3,2026Q4`).
+    #[serde(default)]
+    pub periods: Option<String>,
+    /// The rubric, when periods of several rubrics end in the year.
+    #[serde(default)]
+    pub rubric: Option<RubricId>,
+    #[serde(default)]
+    pub as_of: Option<String>,
+    #[serde(default)]
+    pub at_position: Option<u64>,
+}
+
+/// The span a query names, parsed: a year, or a list of period ids.
+enum SpanAsked {
+    Year(i32),
+    Periods(Vec<PeriodId>),
+}
+
+impl AnnualQuery {
+    fn span(&self) -> Result<SpanAsked, ApiError> {
+        match (self.year, self.periods.as_deref()) {
+            (Some(year), None) => Ok(SpanAsked::Year(year)),
+            (None, Some(list)) => {
+                let mut periods = Vec::new();
+                for id in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    periods.push(PeriodId::new(id).map_err(|e| {
+                        ApiError::bad_request(
+                            "invalid-query",
+                            "query.periods",
+                            format!("考核周期编号“{id}”无效 (invalid period id {id:?}): {e}"),
+                        )
+                    })?);
+                }
+                Ok(SpanAsked::Periods(periods))
+            }
+            _ => Err(ApiError::bad_request(
+                "invalid-query",
+                "query.year",
+                "须给出 year 或 periods 其一, 如 year=2026 (give year or periods, one of them, e.g. year=2026)",
+            )),
+        }
+    }
+}
+
+/// A span that cannot be read is a query to fix (400), naming the parameter at fault: like the other
+/// query filters it names ids, not a resource, so an id that names nothing is not a 404.
+fn span_error(e: ledger_projections::read::SpanError) -> ApiError {
+    use ledger_projections::read::SpanError as E;
+    let (code, field) = match &e {
+        E::SeveralRubrics { .. } => ("ambiguous-rubric", "query.rubric"),
+        E::NoPeriodsOfRubric { .. } => ("invalid-query", "query.rubric"),
+        E::NoPeriodsInYear { .. } => ("invalid-query", "query.year"),
+        E::MixedRubrics { .. } | E::NoPeriods | E::UnknownPeriod { .. } => {
+            ("invalid-query", "query.periods")
+        }
+    };
+    ApiError::bad_request(code, field, e.to_string())
+}
+
+/// The year's result (年度考核): the span's periods combined per unit by the rubric's annual rule.
+pub async fn annual<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    Query(q): Query<AnnualQuery>,
+) -> Answer {
+    let asked = q.span()?;
+    let at = read_at(q.as_of.as_deref(), q.at_position)?;
+    let (position, body) = query(&api, at, |view| {
+        let state = view.state();
+        let (year, span) = match &asked {
+            SpanAsked::Year(year) => (
+                Some(*year),
+                ledger_projections::read::year_span(state, *year, q.rubric.as_ref()),
+            ),
+            SpanAsked::Periods(periods) => (
+                None,
+                ledger_projections::read::periods_span(state, periods),
+            ),
+        };
+        let span = span.map_err(span_error)?;
+        if let Some(rubric) = q.rubric.as_ref().filter(|r| **r != span.rubric) {
+            return Err(ApiError::bad_request(
+                "invalid-query",
+                "query.rubric",
+                format!(
+                    "所列考核周期使用考评细则 {}, 不是 {rubric} (the periods named use rubric {}, not {rubric})",
+                    span.rubric, span.rubric
+                ),
+            ));
+        }
+        let result = view
+            .annual(&span)
+            .ok_or_else(|| ApiError::internal("the span's rubric version is missing"))?;
+        let mut body = AnnualView::new(year, &result, |unit| caller.may_read_unit(unit));
+        body.as_of_time = view.recorded_at();
+        Ok(body)
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
 // ---- appeals, rectifications ----
 
 /// Narrows the appeals listed.
