@@ -736,20 +736,10 @@ pub async fn annual<S: EventStore>(
             ),
             SpanAsked::Periods(periods) => (
                 None,
-                ledger_projections::read::periods_span(state, periods),
+                ledger_projections::read::periods_span(state, periods, q.rubric.as_ref()),
             ),
         };
         let span = span.map_err(span_error)?;
-        if let Some(rubric) = q.rubric.as_ref().filter(|r| **r != span.rubric) {
-            return Err(ApiError::bad_request(
-                "invalid-query",
-                "query.rubric",
-                format!(
-                    "所列考核周期使用考评细则 {}, 不是 {rubric} (the periods named use rubric {}, not {rubric})",
-                    span.rubric, span.rubric
-                ),
-            ));
-        }
         let result = view
             .annual(&span)
             .ok_or_else(|| ApiError::internal("the span's rubric version is missing"))?;

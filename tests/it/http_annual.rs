@@ -164,8 +164,8 @@ async fn bad_annual_queries_are_refused_with_what_was_wrong() {
         (
             "/api/v1/annual?periods=2026Q1&rubric=other",
             400,
-            Some("query.rubric"),
-            "not other",
+            Some("query.periods"),
+            "uses rubric default, not other",
         ),
     ] {
         let reply = server.get(path, &cast.admin).await;

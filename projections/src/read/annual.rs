@@ -213,10 +213,15 @@ pub fn year_span(state: &State, year: i32, rubric: Option<&RubricId>) -> Result<
     Ok(Span { rubric, periods })
 }
 
-/// The span of the periods named (repeats ignored), which must exist and use one rubric.
-pub fn periods_span(state: &State, periods: &[PeriodId]) -> Result<Span, SpanError> {
+/// The span of the periods named (repeats ignored), which must exist and use one rubric: `rubric`
+/// when it is named.
+pub fn periods_span(
+    state: &State,
+    periods: &[PeriodId],
+    rubric: Option<&RubricId>,
+) -> Result<Span, SpanError> {
     let mut out: Vec<PeriodId> = Vec::with_capacity(periods.len());
-    let mut rubric: Option<RubricId> = None;
+    let mut rubric: Option<RubricId> = rubric.cloned();
     for period in periods {
         let p = state
             .periods
@@ -239,7 +244,9 @@ pub fn periods_span(state: &State, periods: &[PeriodId]) -> Result<Span, SpanErr
             out.push(period.clone());
         }
     }
-    let rubric = rubric.ok_or(SpanError::NoPeriods)?;
+    let (Some(rubric), false) = (rubric, out.is_empty()) else {
+        return Err(SpanError::NoPeriods);
+    };
     in_span_order(state, &mut out);
     Ok(Span {
         rubric,

@@ -447,13 +447,16 @@ fn a_span_is_of_one_rubric() {
             rubric: other.clone()
         })
     );
-    let span = periods_span(view.state(), &[q(4), q(3), q(4)]).unwrap();
+    let span = periods_span(view.state(), &[q(4), q(3), q(4)], None).unwrap();
     assert_eq!(span.periods, [q(3), q(4)]);
     assert!(matches!(
-        periods_span(view.state(), &[PeriodId::new("X").unwrap()]),
+        periods_span(view.state(), &[PeriodId::new("X").unwrap()], None),
         Err(SpanError::UnknownPeriod { .. })
     ));
-    assert_eq!(periods_span(view.state(), &[]), Err(SpanError::NoPeriods));
+    assert_eq!(
+        periods_span(view.state(), &[], None),
+        Err(SpanError::NoPeriods)
+    );
 
     // A second rubric with a period ending in 2026.
     let mut state = view.state().clone();
@@ -503,9 +506,21 @@ fn a_span_is_of_one_rubric() {
         std::slice::from_ref(&branch_q4)
     );
     assert!(matches!(
-        periods_span(&state, &[q(4), branch_q4]),
+        periods_span(&state, &[q(4), branch_q4.clone()], None),
         Err(SpanError::MixedRubrics { .. })
     ));
+    assert_eq!(
+        periods_span(&state, std::slice::from_ref(&branch_q4), Some(&rubric_id())),
+        Err(SpanError::MixedRubrics {
+            period: branch_q4,
+            rubric: other,
+            expected: rubric_id()
+        })
+    );
+    assert_eq!(
+        periods_span(&state, &[], Some(&rubric_id())),
+        Err(SpanError::NoPeriods)
+    );
 }
 
 proptest! {
@@ -520,7 +535,7 @@ proptest! {
         for (envelope, event) in &ledger.log {
             state.evolve(&Meta::from_envelope(envelope), event);
             for (period, p) in state.periods.iter() {
-                let span = periods_span(&state, std::slice::from_ref(period)).unwrap();
+                let span = periods_span(&state, std::slice::from_ref(period), None).unwrap();
                 let year = annual(&state, &span).unwrap();
                 let table = standings(&state, period).unwrap();
                 prop_assert_eq!(year.units.len(), table.units.len());
