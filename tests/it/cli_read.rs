@@ -374,3 +374,37 @@ fn annual_counts_the_published_periods() {
     );
     assert!(!out.status.success());
 }
+
+/// An item's history shows its standing after the rubric move and its review after the sheet
+/// review: in 2026Q4, C5 of SH-CZ-B1 (4 points, above version 2's maximum of 3) needs re-scoring
+/// after the move, counts again after the correction, and is approved with its sheet.
+#[test]
+fn an_items_history_shows_the_move_that_made_it_re_scorable() {
+    let demo = shared_demo();
+    let history = json(&ledger(
+        &demo.path,
+        &[
+            "history", "--period", "2026Q4", "--unit", "SH-CZ-B1", "--item", "C5", "--json",
+        ],
+    ));
+    let steps: Vec<(String, String, String)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["event_type"] != "SelfAssessmentRecorded")
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or("—").to_owned();
+            (s("event_type"), s("review"), s("standing"))
+        })
+        .collect();
+    let step = |t: &str, r: &str, s: &str| (t.to_owned(), r.to_owned(), s.to_owned());
+    assert_eq!(
+        steps,
+        [
+            step("ScoreRecorded", "pending", "counting"),
+            step("PeriodRubricChanged", "pending", "needs_rescoring"),
+            step("ScoreCorrected", "pending", "counting"),
+            step("SheetReviewed", "approved", "counting"),
+        ]
+    );
+}
