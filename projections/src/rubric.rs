@@ -17,6 +17,7 @@
 //! - The grade bands are non-empty with unique grades and distinct minima, none below 0, and one band
 //!   starts at 0, so every score has a grade.
 //! - A points-share policy gives the party-building score a share within 0–100 %.
+//! - A weighted annual rule lists at least one slot, each once, with a weight above 0.
 //!
 //! # Adjustments
 //!
@@ -37,12 +38,13 @@ use std::fmt;
 
 use ledger_schemas::ids::{AspectCode, GradeCode, ItemCode, LevelCode};
 use ledger_schemas::rubric::{
-    Aspect, DualPolicy, GradeBand, Item, ItemKind, LadderStep, RubricChange, RubricDefinition,
+    AnnualRule, Aspect, DualPolicy, GradeBand, Item, ItemKind, LadderStep, PeriodSlot,
+    RubricChange, RubricDefinition,
 };
 use ledger_schemas::values::Points;
 use rust_decimal::Decimal;
 
-pub use diff::{DescribedField, RubricDiff, diff};
+pub use diff::{AnnualRuleLabel, DescribedField, RubricDiff, diff};
 
 /// Why a rubric definition or adjustment is refused, in the user's terms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -129,6 +131,16 @@ pub enum RubricRejection {
     )]
     PartyPercentOutOfRange { percent: Points },
     #[error(
+        "按时段加权的年度规则须至少列出一个时段 (a weighted annual rule must list at least one slot)"
+    )]
+    NoSlotWeights,
+    #[error("年度规则中时段 {slot} 重复 (slot {slot} appears more than once in the annual rule)")]
+    DuplicateSlot { slot: PeriodSlot },
+    #[error(
+        "年度规则中时段 {slot} 的权重须大于 0, 实际为 {weight}; 不计入的时段请不列出 (the weight of slot {slot} in the annual rule must be above 0, it is {weight}; leave a slot out to give it no weight)"
+    )]
+    NonPositiveSlotWeight { slot: PeriodSlot, weight: Points },
+    #[error(
         "大方面 {aspect} 仍有子项目 {}, 须先逐项删除或移出 (aspect {aspect} still holds items {}; remove or move them first, one by one)",
         codes(.items), codes(.items)
     )]
@@ -201,8 +213,8 @@ fn sum_points(values: impl IntoIterator<Item = Points>) -> Points {
 }
 
 /// Every rule a definition breaks, in a fixed order: codes, item kinds and amounts aspect by aspect,
-/// then the weights, then each weighted aspect's item maxima, then the ladder, the grade bands and the
-/// dual policy. Empty when the definition is valid.
+/// then the weights, then each weighted aspect's item maxima, then the ladder, the grade bands, the
+/// dual policy and the annual rule. Empty when the definition is valid.
 pub fn problems(def: &RubricDefinition) -> Vec<RubricRejection> {
     use RubricRejection as R;
     let mut out = Vec::new();
@@ -292,6 +304,30 @@ pub fn problems(def: &RubricDefinition) -> Vec<RubricRejection> {
         out.push(R::PartyPercentOutOfRange {
             percent: party_percent,
         });
+    }
+    out.extend(annual_rule_problems(&def.annual_rule));
+    out
+}
+
+fn annual_rule_problems(rule: &AnnualRule) -> Vec<RubricRejection> {
+    let AnnualRule::Weighted { weights } = rule else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if weights.is_empty() {
+        out.push(RubricRejection::NoSlotWeights);
+    }
+    let mut seen = BTreeSet::new();
+    for w in weights {
+        if !seen.insert(w.slot) {
+            out.push(RubricRejection::DuplicateSlot { slot: w.slot });
+        }
+        if w.weight <= Points::ZERO {
+            out.push(RubricRejection::NonPositiveSlotWeight {
+                slot: w.slot,
+                weight: w.weight,
+            });
+        }
     }
     out
 }
@@ -486,6 +522,7 @@ fn apply_one(def: &mut RubricDefinition, change: &RubricChange) -> Result<(), Ru
         RubricChange::ChangeLadder { ladder } => def.ladder = ladder.clone(),
         RubricChange::ChangeGradeBands { grade_bands } => def.grade_bands = grade_bands.clone(),
         RubricChange::ChangeDualPolicy { dual_policy } => def.dual_policy = dual_policy.clone(),
+        RubricChange::ChangeAnnualRule { annual_rule } => def.annual_rule = annual_rule.clone(),
     }
     Ok(())
 }

@@ -291,12 +291,16 @@ pub struct SheetScore {
     pub grade: GradeCode,
     /// The grade was capped at the lowest band by a veto (of either assessment).
     pub capped_by_veto: bool,
-    /// Every item of the weighted aspects has a value that fits.
+    /// Every item of the weighted aspects has a value that fits, and no value on an item of the
+    /// rubric is ignored (awaits re-scoring).
     pub complete: bool,
-    /// Items of the weighted aspects without a value that fits, in rubric order.
+    /// Items of the weighted aspects without any value, in rubric order.
     pub unscored: Vec<ItemCode>,
-    /// Values that do not fit the rubric (unknown item, wrong shape, out of range, unknown level) and
-    /// so count as nothing, e.g. after a period moved to a newer rubric version.
+    /// Items whose value does not fit the rubric (unknown item, wrong shape, out of range, unknown
+    /// level) and so counts as nothing, in item code order: after a period moved to a newer rubric
+    /// version, the items removed from it and those whose value needs re-scoring. `unscored`, the
+    /// items of `ignored` that are in the rubric, and the rest of the rubric's items (counted; bonus,
+    /// deduction and veto items without a value count as nothing) partition the rubric's items.
     pub ignored: Vec<ItemCode>,
 }
 
@@ -339,7 +343,8 @@ pub fn combine(policy: &DualPolicy, party: Decimal, business: Decimal) -> Decima
 }
 
 /// Scores a sheet: `values` are the current values by item (unscored items count as nothing; values
-/// that do not fit the rubric are listed in [`SheetScore::ignored`] and count as nothing).
+/// that do not fit the rubric are listed in [`SheetScore::ignored`] and count as nothing, and their
+/// items are not `unscored`).
 ///
 /// The rubric is expected to be valid ([`crate::rubric::validate`]); a rubric without grade bands
 /// panics.
@@ -353,11 +358,16 @@ pub fn score_sheet(
             .get(&item.code)
             .filter(|v| check_item_value(def, item, v).is_ok())
     };
-    let ignored = values
+    let ignored: Vec<ItemCode> = values
         .iter()
         .filter(|(code, value)| check_value(def, code, value).is_err())
         .map(|(code, _)| code.clone())
         .collect();
+    // An ignored value on an item of the rubric awaits re-scoring: the sheet is not complete until
+    // it is corrected. One on an item the rubric no longer has keeps nothing open.
+    let awaits_rescoring = ignored
+        .iter()
+        .any(|code| crate::rubric::find_item(def, code).is_some());
 
     let mut aspects = Vec::new();
     let mut unscored = Vec::new();
@@ -377,6 +387,8 @@ pub fn score_sheet(
                         points += worth(def, &item.kind, value);
                         scored += 1;
                     }
+                    // A value that does not fit is listed in `ignored`, not here.
+                    None if values.contains_key(&item.code) => {}
                     None => unscored.push(item.code.clone()),
                 }
             }
@@ -467,7 +479,7 @@ pub fn score_sheet(
         graded_on,
         grade: band.grade.clone(),
         capped_by_veto,
-        complete: unscored.is_empty(),
+        complete: unscored.is_empty() && !awaits_rescoring,
         unscored,
         ignored,
     }

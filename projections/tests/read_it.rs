@@ -21,3 +21,12 @@ mod golden;
 
 #[path = "read_it/views.rs"]
 mod views;
+
+#[path = "read_it/history.rs"]
+mod history;
+
+#[path = "read_it/partition.rs"]
+mod partition;
+
+#[path = "read_it/annual.rs"]
+mod annual;

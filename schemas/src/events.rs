@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::envelope::Role;
 use crate::ids::*;
 use crate::integrity::Digest;
+use crate::rubric::v1::{RubricChangeV1, RubricDefinitionV1};
 use crate::rubric::{RubricChange, RubricDefinition};
 use crate::values::*;
 
@@ -106,6 +107,53 @@ pub struct RubricAdjusted {
     pub changes: Vec<RubricChange>,
     /// Who approved the adjustment (it may differ from who recorded it).
     pub approver: PersonId,
+}
+
+/// Version 1 of `RubricDefined`: a definition without an annual rule. Never written any more;
+/// [`decode`] upcasts it to [`RubricDefined`], whose annual rule is then the mean.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(description = "A rubric is defined: its version 1.")]
+pub struct RubricDefinedV1 {
+    pub rubric: RubricId,
+    pub definition: RubricDefinitionV1,
+}
+
+/// Version 1 of `RubricAdjusted`: changes without the annual rule's. Never written any more;
+/// [`decode`] upcasts it to [`RubricAdjusted`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    description = "A rubric is adjusted (动态调整): `changes` applied to `from_version` give `version`."
+)]
+pub struct RubricAdjustedV1 {
+    pub rubric: RubricId,
+    pub from_version: u32,
+    pub version: u32,
+    pub changes: Vec<RubricChangeV1>,
+    /// Who approved the adjustment (it may differ from who recorded it).
+    pub approver: PersonId,
+}
+
+impl From<RubricDefinedV1> for RubricDefined {
+    fn from(v1: RubricDefinedV1) -> Self {
+        RubricDefined {
+            rubric: v1.rubric,
+            definition: v1.definition.into(),
+        }
+    }
+}
+
+impl From<RubricAdjustedV1> for RubricAdjusted {
+    fn from(v1: RubricAdjustedV1) -> Self {
+        RubricAdjusted {
+            rubric: v1.rubric,
+            from_version: v1.from_version,
+            version: v1.version,
+            changes: v1.changes.into_iter().map(Into::into).collect(),
+            approver: v1.approver,
+        }
+    }
 }
 
 // ---- periods ----
@@ -484,8 +532,8 @@ registry! {
         AccessRevoked = 1,
         TokenIssued = 1,
         TokenRevoked = 1,
-        RubricDefined = 1,
-        RubricAdjusted = 1,
+        RubricDefined = 2,
+        RubricAdjusted = 2,
         PeriodOpened = 1,
         PeriodStageChanged = 1,
         PeriodRubricChanged = 1,
@@ -505,6 +553,8 @@ registry! {
     }
     legacy {
         ScoreRecordedV1: "ScoreRecorded" = 1 => |old| old.upcast().map(Event::ScoreRecorded),
+        RubricDefinedV1: "RubricDefined" = 1 => |old| Ok(Event::RubricDefined(old.into())),
+        RubricAdjustedV1: "RubricAdjusted" = 1 => |old| Ok(Event::RubricAdjusted(old.into())),
     }
 }
 

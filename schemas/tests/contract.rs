@@ -390,6 +390,44 @@ fn score_recorded_v1_examples_upcast_to_valid_v2() {
     }
 }
 
+/// (e) The v1 `RubricDefined` and `RubricAdjusted` examples validate against their v1 schemas and
+/// upcast to v2 values that the v2 schemas accept and that say the same: the definition with the
+/// default annual rule (the mean, written as nothing), the same changes. A v2 annual rule is refused
+/// by the v1 schema and by decoding as v1.
+#[test]
+fn rubric_v1_examples_upcast_to_valid_v2() {
+    let contract = contract();
+    for event_type in ["RubricDefined", "RubricAdjusted"] {
+        let (v1_schema, v2_schema) = (contract.event(event_type, 1), contract.event(event_type, 2));
+        for example in examples(event_type, 1) {
+            assert_eq!(contract.errors(v1_schema, &example), None);
+            let event = decode(event_type, 1, &text(&example)).unwrap();
+            let payload = event.payload();
+            assert_eq!(contract.errors(v2_schema, &payload), None, "{payload}");
+            assert_eq!(payload, example, "{event_type}: v1 says what v2 writes");
+        }
+    }
+    let with_rule = examples("RubricDefined", 2)
+        .into_iter()
+        .find(|e| e["definition"].get("annual_rule").is_some())
+        .expect("a v2 example with an annual rule");
+    assert!(
+        contract
+            .errors(contract.event("RubricDefined", 1), &with_rule)
+            .is_some()
+    );
+    assert!(matches!(
+        decode("RubricDefined", 1, &text(&with_rule)),
+        Err(ContractError::InvalidPayload { .. })
+    ));
+    let Event::RubricDefined(v2) = decode("RubricDefined", 2, &text(&with_rule)).unwrap() else {
+        panic!("RubricDefined v2 must decode as RubricDefined");
+    };
+    assert!(
+        matches!(v2.definition.annual_rule, AnnualRule::Weighted { ref weights } if weights.len() == 4)
+    );
+}
+
 // ---- (f) the envelope ----
 
 /// (f) The envelope examples validate against `envelope.schema.json`, deserialise into `Envelope`,
@@ -872,6 +910,24 @@ fn dual_policy() -> impl Strategy<Value = DualPolicy> {
     ]
 }
 
+fn annual_rule() -> impl Strategy<Value = AnnualRule> {
+    let slot = prop::sample::select(
+        PeriodSlot::QUARTERS
+            .into_iter()
+            .chain(PeriodSlot::MONTHS)
+            .chain([PeriodSlot::Y])
+            .collect::<Vec<_>>(),
+    );
+    prop_oneof![
+        Just(AnnualRule::Mean),
+        prop::collection::vec(
+            (slot, points()).prop_map(|(slot, weight)| SlotWeight { slot, weight }),
+            0..5
+        )
+        .prop_map(|weights| AnnualRule::Weighted { weights }),
+    ]
+}
+
 fn rubric_definition() -> impl Strategy<Value = RubricDefinition> {
     (
         text_value(),
@@ -879,14 +935,16 @@ fn rubric_definition() -> impl Strategy<Value = RubricDefinition> {
         ladder(),
         grade_bands(),
         dual_policy(),
+        annual_rule(),
     )
         .prop_map(
-            |(title, aspects, ladder, grade_bands, dual_policy)| RubricDefinition {
+            |(title, aspects, ladder, grade_bands, dual_policy, annual_rule)| RubricDefinition {
                 title,
                 aspects,
                 ladder,
                 grade_bands,
                 dual_policy,
+                annual_rule,
             },
         )
 }
@@ -938,6 +996,9 @@ fn rubric_change() -> impl Strategy<Value = RubricChange> {
             .boxed(),
         dual_policy()
             .prop_map(|dual_policy| RubricChange::ChangeDualPolicy { dual_policy })
+            .boxed(),
+        annual_rule()
+            .prop_map(|annual_rule| RubricChange::ChangeAnnualRule { annual_rule })
             .boxed(),
     ])
 }

@@ -16,6 +16,7 @@
 //! The folded state is always a fold of the store's log, in log order: after an append the service
 //! reads the log from its head, so events written by other servers (EventStoreDB) are folded too.
 
+pub mod clock;
 pub mod reads;
 pub mod tokens;
 

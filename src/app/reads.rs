@@ -41,6 +41,7 @@ use ledger_projections::domain::{Meta, State};
 use ledger_projections::read::{
     AsOf, ChangeView, Checkpoint, PROJECTION_CODE_VERSION, ReadModel, RenderError, Snapshot, View,
 };
+use ledger_schemas::ids::{ItemCode, PeriodId, UnitId};
 use ledger_schemas::seal::{SnapshotSeal, content_digest};
 use ledger_schemas::{Envelope, Event};
 
@@ -482,6 +483,27 @@ impl<S: EventStore> ReadSide<S> {
         envelopes
             .iter()
             .map(|e| model.render(e).map_err(ReadError::from))
+            .collect()
+    }
+
+    /// Renders the steps of one item's history (see
+    /// `ledger_projections::read::render_in_history`): whole-sheet reviews and rubric moves show
+    /// the item's review state and standing after them.
+    pub fn render_item_history(
+        &self,
+        envelopes: &[Envelope],
+        period: &PeriodId,
+        unit: &UnitId,
+        item: &ItemCode,
+    ) -> Result<Vec<ChangeView>, ReadError> {
+        let model = self.model();
+        envelopes
+            .iter()
+            .map(|e| {
+                model
+                    .render_in_history(e, period, unit, item)
+                    .map_err(ReadError::from)
+            })
             .collect()
     }
 

@@ -74,8 +74,16 @@ pub const SCHEMAS: &[(&str, &str)] = &[
         include_str!("../../schemas/events/RubricAdjusted.v1.schema.json"),
     ),
     (
+        "events/RubricAdjusted.v2.schema.json",
+        include_str!("../../schemas/events/RubricAdjusted.v2.schema.json"),
+    ),
+    (
         "events/RubricDefined.v1.schema.json",
         include_str!("../../schemas/events/RubricDefined.v1.schema.json"),
+    ),
+    (
+        "events/RubricDefined.v2.schema.json",
+        include_str!("../../schemas/events/RubricDefined.v2.schema.json"),
     ),
     (
         "events/ScoreCorrected.v1.schema.json",

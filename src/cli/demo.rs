@@ -155,6 +155,9 @@ fn print_summary(
                 .to_rfc3339_opts(SecondsFormat::Micros, true)
         );
     }
+    println!(
+        "年度考核 the year's result (2026Q4 counts once published): ledger annual --ledger {file} --year 2026"
+    );
     println!();
     println!("每个角色一个令牌, 只显示这一次 (one token per role, shown this once):");
     // Tokens are long: printed whole, not in a table that would shorten them.

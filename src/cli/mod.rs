@@ -4,6 +4,7 @@
 //! to `ledger.db` in the working directory; every command exits non-zero with a one-line reason on
 //! failure; `--json` gives machine-readable output where a command prints data.
 
+pub mod annual;
 pub mod audit;
 pub mod bench;
 pub mod bench_audit;
@@ -117,6 +118,9 @@ pub enum Command {
     Import(import::ImportArgs),
     /// 排名 A period's standings, now or as of a past time or position.
     Standings(read::StandingsArgs),
+    /// 年度考核 The year's result: a year's periods (or the periods named) combined per unit by the
+    /// rubric's annual rule, now or as of a past time or position.
+    Annual(annual::AnnualArgs),
     /// 变更历史 The history of a unit's score sheet, or of one item.
     History(read::HistoryArgs),
     /// 变更记录 The change log, filtered by person, unit, item, aspect, type and time.
@@ -179,6 +183,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(cmd) => token::run(cmd),
         Command::Import(args) => import::run(args),
         Command::Standings(args) => read::standings(args),
+        Command::Annual(args) => annual::run(args),
         Command::History(args) => read::history(args),
         Command::Changes(args) => read::changes(args),
         Command::Rebuild { ledger, json } => rebuild::run(ledger, json),

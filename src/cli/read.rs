@@ -38,7 +38,7 @@ pub struct AsOfArgs {
 }
 
 impl AsOfArgs {
-    fn read_at(&self) -> ReadAt {
+    pub(super) fn read_at(&self) -> ReadAt {
         match (self.as_of, self.at_position) {
             (Some(t), _) => ReadAt::Time(t),
             (None, Some(p)) => ReadAt::Position(p),
@@ -154,7 +154,7 @@ fn parse_time(text: &str, day_time: Option<NaiveTime>) -> Result<DateTime<Utc>, 
     }
 }
 
-fn time_text(t: DateTime<Utc>) -> String {
+pub(super) fn time_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -165,7 +165,7 @@ fn open(path: &Path) -> anyhow::Result<(Arc<SqliteStore>, ReadSide<SqliteStore>)
 }
 
 /// Runs `work` on the read side of the ledger at `path` and closes the store whatever happens.
-fn with_reads<T>(
+pub(super) fn with_reads<T>(
     path: &Path,
     work: impl AsyncFnOnce(&ReadSide<SqliteStore>) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
@@ -176,6 +176,22 @@ fn with_reads<T>(
         store.close().await;
         result
     })
+}
+
+/// The names of `units` in `state`, in order (empty for a unit it does not know).
+pub(super) fn unit_names<'a>(
+    state: &ledger_projections::domain::State,
+    units: impl Iterator<Item = &'a UnitId>,
+) -> Vec<String> {
+    units
+        .map(|u| {
+            state
+                .units
+                .get(u)
+                .map(|x| x.name.clone())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 fn known(list: Vec<String>) -> String {
@@ -202,17 +218,7 @@ pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
         let answer = reads
             .query(at, |view| match view.standings(&period) {
                 Some(s) => {
-                    let names = s
-                        .units
-                        .iter()
-                        .map(|u| {
-                            view.state()
-                                .units
-                                .get(&u.unit)
-                                .map(|x| x.name.clone())
-                                .unwrap_or_default()
-                        })
-                        .collect();
+                    let names = unit_names(view.state(), s.units.iter().map(|u| &u.unit));
                     Ok((s, names))
                 }
                 None => Err(known(
@@ -370,24 +376,31 @@ pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
         .units
         .iter()
         .filter(|u| !u.score.complete)
-        .map(|u| format!("{} ({})", u.unit, u.score.unscored.len()))
+        .map(|u| {
+            format!(
+                "{} ({} / {})",
+                u.unit,
+                u.score.unscored.len(),
+                u.score.ignored.len()
+            )
+        })
         .collect();
     if !incomplete.is_empty() {
         writeln!(
             out,
-            "* 评分未完成, 括号内为未评子项目数 (sheet incomplete; unscored items in brackets): {}",
+            "* 评分未完成, 括号内为未评 / 不计分 (须重评或已删除) 的子项目数 (sheet incomplete; unscored / ignored items in brackets): {}",
             incomplete.join(", ")
         )?;
     }
     Ok(())
 }
 
-fn opt<T: std::fmt::Display>(value: Option<T>) -> String {
+pub(super) fn opt<T: std::fmt::Display>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
 /// When the event at `position` was recorded (`None` before the first event).
-async fn recorded_at(
+pub(super) async fn recorded_at(
     reads: &ReadSide<SqliteStore>,
     position: u64,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
@@ -449,7 +462,10 @@ pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
             .await?
             .map_err(anyhow::Error::msg)?;
         let envelopes = reads.envelopes(&positions).await?;
-        Ok(reads.render(&envelopes)?)
+        Ok(match &item {
+            Some(item) => reads.render_item_history(&envelopes, &period, &unit, item)?,
+            None => reads.render(&envelopes)?,
+        })
     })?;
     let title = format!(
         "{period} {unit}{} 的变更历史, 由旧到新 (history, oldest first): {} 条 (changes)",

@@ -1,15 +1,13 @@
 //! How values read in the console: times in Beijing time, score values in words, addresses.
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use ledger_schemas::rubric::{ItemKind, LadderStep};
 use ledger_schemas::values::{ScoreSource, ScoreValue};
 
 use super::i18n::Lang;
 
-/// Beijing time (UTC+8, no daylight saving): the time every user of the ledger reads.
-pub fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
+/// Beijing time (UTC+8, no daylight saving): the business clock's offset, kept in one place.
+pub use crate::app::clock::business_offset as beijing;
 
 /// A recorded time, to the second, in Beijing time.
 pub fn time(t: &DateTime<Utc>) -> String {

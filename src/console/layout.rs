@@ -14,6 +14,7 @@ use super::i18n::Lang;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
     Standings,
+    Annual,
     Sheet,
     Changes,
     Rubric,
@@ -27,6 +28,7 @@ impl Nav {
     fn href(self) -> &'static str {
         match self {
             Nav::Standings => "/standings",
+            Nav::Annual => "/annual",
             Nav::Sheet => "/standings",
             Nav::Changes => "/changes",
             Nav::Rubric => "/rubrics",
@@ -40,6 +42,7 @@ impl Nav {
     fn title(self, lang: Lang) -> &'static str {
         match self {
             Nav::Standings => lang.t("考核排名", "Standings"),
+            Nav::Annual => lang.t("年度考核", "Year"),
             Nav::Sheet => lang.t("评分表", "Sheet"),
             Nav::Changes => lang.t("变更记录", "Change log"),
             Nav::Rubric => lang.t("评分细则", "Rubric"),
@@ -61,8 +64,9 @@ impl Nav {
     }
 }
 
-const SECTIONS: [Nav; 7] = [
+const SECTIONS: [Nav; 8] = [
     Nav::Standings,
+    Nav::Annual,
     Nav::Changes,
     Nav::Rubric,
     Nav::ClosedLoop,

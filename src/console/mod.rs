@@ -10,9 +10,10 @@
 //! - [`i18n`]: zh-CN first, English switchable (a cookie); times shown in Beijing time (UTC+8).
 //! - [`layout`]: the page shell, navigation by role, the error page; `assets/` holds the CSS and the
 //!   little hand-written JavaScript (the time slider, the in-browser inclusion-proof check).
-//! - one module per page: [`standings`], [`sheet`] (sheet, item history, entry forms), [`changes`],
+//! - one module per page: [`standings`], [`annual`] (the year's result), [`sheet`] (sheet, item history, entry forms), [`changes`],
 //!   [`rubric`], [`closed_loop`], [`appeals`], [`integrity`], [`charts`] (SVG drawn here), [`sign_in`].
 
+pub mod annual;
 pub mod appeals;
 pub mod changes;
 pub mod charts;
@@ -48,6 +49,7 @@ pub fn router(api: Router) -> Router {
         .route("/assets/console.css", get(css))
         .route("/assets/console.js", get(js))
         .route("/standings", get(standings::page))
+        .route("/annual", get(annual::page))
         .route("/periods/{period}/units/{unit}", get(sheet::sheet_page))
         .route(
             "/periods/{period}/units/{unit}/items/{item}",

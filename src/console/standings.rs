@@ -30,16 +30,22 @@ pub struct StandingsQuery {
     pub time: Option<String>,
 }
 
-/// Where the past standings are read: a position or a time.
-enum Point {
+/// Where a page reads the past: now, a position (the slider) or a time.
+pub(super) enum Point {
     Now,
     Position(u64),
     Time(chrono::DateTime<chrono::Utc>),
 }
 
-impl StandingsQuery {
-    fn point(&self, lang: Lang) -> Result<Point, Failure> {
-        if let Some(time) = self.time.as_deref().filter(|t| !t.trim().is_empty()) {
+impl Point {
+    /// The point a page's `at` (a log position) and `time` (a `datetime-local` value, Beijing time)
+    /// ask for; the time wins when both are given.
+    pub(super) fn asked(
+        lang: Lang,
+        at: Option<&str>,
+        time: Option<&str>,
+    ) -> Result<Point, Failure> {
+        if let Some(time) = time.filter(|t| !t.trim().is_empty()) {
             return format::parse_time_input(time).map(Point::Time).ok_or_else(|| {
                 Failure::bad_request(
                     lang,
@@ -48,7 +54,7 @@ impl StandingsQuery {
                 )
             });
         }
-        match self.at.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        match at.map(str::trim).filter(|a| !a.is_empty()) {
             None => Ok(Point::Now),
             Some(at) => at.parse().map(Point::Position).map_err(|_| {
                 Failure::bad_request(
@@ -57,6 +63,45 @@ impl StandingsQuery {
                     format!("位置须为正整数, 实际为“{at}” (the position must be a whole number, not {at:?})"),
                 )
             }),
+        }
+    }
+
+    /// The API's query parameter for this point (`at_position` or `as_of`); none for now.
+    pub(super) fn api_query(&self) -> Option<String> {
+        match self {
+            Point::Now => None,
+            Point::Position(p) => Some(format!("at_position={p}")),
+            Point::Time(t) => Some(query(&[("as_of", &t.to_rfc3339())])),
+        }
+    }
+}
+
+/// The time control of a page that reads the past: a slider over the log's positions (1 … head)
+/// and a date-time (Beijing time), submitted to `action` with the `keep` parameters; `back` links
+/// to the present when the page shows the past.
+pub(super) fn time_control(
+    lang: Lang,
+    action: &str,
+    keep: &[(&str, &str)],
+    head: u64,
+    slider_at: u64,
+    time_value: Option<String>,
+    back: Option<String>,
+) -> Markup {
+    html! {
+        form.controls.time #time-control method="get" action=(action) {
+            @for (name, value) in keep {
+                input type="hidden" name=(name) value=(value);
+            }
+            label for="at" { (lang.t("时间回溯", "Time travel")) }
+            input #at type="range" name="at" min="1" max=(head.max(1)) value=(slider_at) data-head=(head);
+            output #at-label for="at" { (lang.t("位置", "position")) " " (slider_at) " / " (head) }
+            label for="time" { (lang.t("或时间 (北京时间)", "or time (Beijing)")) }
+            input #time type="datetime-local" step="1" name="time" value=[time_value];
+            button type="submit" #time-go { (lang.t("查看", "Show")) }
+            @if let Some(back) = back {
+                a.now href=(back) { (lang.t("回到现在", "Back to now")) }
+            }
         }
     }
 }
@@ -90,7 +135,7 @@ pub async fn unit_names(session: &Session) -> Result<BTreeMap<UnitId, String>, F
 /// `GET /standings?period=&at=&time=`.
 pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<Response, Failure> {
     let lang = session.lang;
-    let point = q.point(lang)?;
+    let point = Point::asked(lang, q.at.as_deref(), q.time.as_deref())?;
     let periods: PeriodList = session.get("/api/v1/periods").await?;
     let Some(period) = choose_period(lang, &periods, q.period.as_deref())? else {
         let body =
@@ -105,11 +150,7 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
     let base = format!("/api/v1/periods/{}/standings", seg(period.period.as_str()));
     let now: StandingsView = session.get(&base).await?;
     let head = now.as_of;
-    let past_uri = match &point {
-        Point::Now => None,
-        Point::Position(p) => Some(format!("{base}?at_position={p}")),
-        Point::Time(t) => Some(format!("{base}?{}", query(&[("as_of", &t.to_rfc3339())]))),
-    };
+    let past_uri = point.api_query().map(|q| format!("{base}?{q}"));
     // Before the period was opened there are no standings to show: say so, keep the controls.
     let (past, not_yet) = match past_uri {
         None => (None, false),
@@ -139,19 +180,15 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
             }
             span.stage { (lang.label(period.stage.label())) " · " (lang.t("细则版本", "rubric version")) " " (now.rubric_version) }
         }
-        form.controls.time #time-control method="get" action="/standings" {
-            input type="hidden" name="period" value=(period.period);
-            label for="at" { (lang.t("时间回溯", "Time travel")) }
-            input #at type="range" name="at" min="1" max=(head.max(1)) value=(slider_at) data-head=(head);
-            output #at-label for="at" { (lang.t("位置", "position")) " " (slider_at) " / " (head) }
-            label for="time" { (lang.t("或时间 (北京时间)", "or time (Beijing)")) }
-            input #time type="datetime-local" step="1" name="time"
-                value=[q.time.as_deref().filter(|t| !t.is_empty()).map(str::to_owned).or_else(|| past_time.as_ref().map(format::time_input))];
-            button type="submit" #time-go { (lang.t("查看", "Show")) }
-            @if past.is_some() || not_yet {
-                a.now href={ "/standings?" (query(&[("period", period.period.as_str())])) } { (lang.t("回到现在", "Back to now")) }
-            }
-        }
+        (time_control(
+            lang,
+            "/standings",
+            &[("period", period.period.as_str())],
+            head,
+            slider_at,
+            q.time.as_deref().filter(|t| !t.is_empty()).map(str::to_owned).or_else(|| past_time.as_ref().map(format::time_input)),
+            (past.is_some() || not_yet).then(|| format!("/standings?{}", query(&[("period", period.period.as_str())]))),
+        ))
         @if not_yet {
             p.as-of #not-yet { (lang.t("所选时点该考核周期尚未开启.", "The period had not been opened yet at the point chosen.")) }
         } @else if let Some(p) = &past {

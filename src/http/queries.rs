@@ -26,6 +26,7 @@ use super::error::ApiError;
 use super::etag;
 use super::extract::{Params, Query};
 use super::views::*;
+use crate::app::clock::day_of_read;
 use crate::app::reads::ReadAt;
 use crate::store::{Direction, EventStore, ReadFrom};
 
@@ -594,12 +595,13 @@ async fn history<S: EventStore>(
     })
     .await?;
     let envelopes = api.reads.envelopes(&positions).await?;
-    let changes = api
-        .reads
-        .render(&envelopes)?
-        .into_iter()
-        .map(ChangeEntryView::from)
-        .collect();
+    let rendered = match &item {
+        Some(item) => api
+            .reads
+            .render_item_history(&envelopes, &period, &unit, item)?,
+        None => api.reads.render(&envelopes)?,
+    };
+    let changes = rendered.into_iter().map(ChangeEntryView::from).collect();
     Ok(answer(
         position,
         None,
@@ -644,6 +646,104 @@ pub async fn standings<S: EventStore>(
             .standings(&period)
             .ok_or_else(|| unknown_period(&period))?;
         let mut body = StandingsView::new(&standings, |unit| caller.may_read_unit(unit));
+        body.as_of_time = view.recorded_at();
+        Ok(body)
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+/// Which year's result to read: a year (every period of a rubric ending in it) or named periods.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnnualQuery {
+    /// The year: the periods whose end date falls in it.
+    #[serde(default)]
+    pub year: Option<i32>,
+    /// Instead of a year, the periods of the span, comma-separated (e.g. `2026Q3,2026Q4`).
+    #[serde(default)]
+    pub periods: Option<String>,
+    /// The rubric, when periods of several rubrics end in the year.
+    #[serde(default)]
+    pub rubric: Option<RubricId>,
+    #[serde(default)]
+    pub as_of: Option<String>,
+    #[serde(default)]
+    pub at_position: Option<u64>,
+}
+
+/// The span a query names, parsed: a year, or a list of period ids.
+enum SpanAsked {
+    Year(i32),
+    Periods(Vec<PeriodId>),
+}
+
+impl AnnualQuery {
+    fn span(&self) -> Result<SpanAsked, ApiError> {
+        match (self.year, self.periods.as_deref()) {
+            (Some(year), None) => Ok(SpanAsked::Year(year)),
+            (None, Some(list)) => {
+                let mut periods = Vec::new();
+                for id in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    periods.push(PeriodId::new(id).map_err(|e| {
+                        ApiError::bad_request(
+                            "invalid-query",
+                            "query.periods",
+                            format!("考核周期编号“{id}”无效 (invalid period id {id:?}): {e}"),
+                        )
+                    })?);
+                }
+                Ok(SpanAsked::Periods(periods))
+            }
+            _ => Err(ApiError::bad_request(
+                "invalid-query",
+                "query.year",
+                "须给出 year 或 periods 其一, 如 year=2026 (give year or periods, one of them, e.g. year=2026)",
+            )),
+        }
+    }
+}
+
+/// A span that cannot be read is a query to fix (400), naming the parameter at fault: like the other
+/// query filters it names ids, not a resource, so an id that names nothing is not a 404.
+fn span_error(e: ledger_projections::read::SpanError) -> ApiError {
+    use ledger_projections::read::SpanError as E;
+    let (code, field) = match &e {
+        E::SeveralRubrics { .. } => ("ambiguous-rubric", "query.rubric"),
+        E::NoPeriodsOfRubric { .. } => ("invalid-query", "query.rubric"),
+        E::NoPeriodsInYear { .. } => ("invalid-query", "query.year"),
+        E::MixedRubrics { .. } | E::NoPeriods | E::UnknownPeriod { .. } => {
+            ("invalid-query", "query.periods")
+        }
+    };
+    ApiError::bad_request(code, field, e.to_string())
+}
+
+/// The year's result (年度考核): the span's periods combined per unit by the rubric's annual rule.
+pub async fn annual<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    Query(q): Query<AnnualQuery>,
+) -> Answer {
+    let asked = q.span()?;
+    let at = read_at(q.as_of.as_deref(), q.at_position)?;
+    let (position, body) = query(&api, at, |view| {
+        let state = view.state();
+        let (year, span) = match &asked {
+            SpanAsked::Year(year) => (
+                Some(*year),
+                ledger_projections::read::year_span(state, *year, q.rubric.as_ref()),
+            ),
+            SpanAsked::Periods(periods) => (
+                None,
+                ledger_projections::read::periods_span(state, periods, q.rubric.as_ref()),
+            ),
+        };
+        let span = span.map_err(span_error)?;
+        let result = view
+            .annual(&span)
+            .ok_or_else(|| ApiError::internal("the span's rubric version is missing"))?;
+        let mut body = AnnualView::new(year, &result, |unit| caller.may_read_unit(unit));
         body.as_of_time = view.recorded_at();
         Ok(body)
     })
@@ -718,7 +818,7 @@ pub struct RectificationsQuery {
     /// The responsible person.
     #[serde(default)]
     pub responsible: Option<PersonId>,
-    /// Only overdue ones (due before today, not closed).
+    /// Only overdue ones (due before the day of the point read, not closed).
     #[serde(default)]
     pub overdue: Option<bool>,
     #[serde(default)]
@@ -733,8 +833,9 @@ pub async fn list_rectifications<S: EventStore>(
     Query(q): Query<RectificationsQuery>,
 ) -> Answer {
     let at = read_at(q.as_of.as_deref(), q.at_position)?;
-    let today = api.ledger.clock().now().date_naive();
+    let now = api.ledger.clock().now();
     let (position, body) = query(&api, at, |view| {
+        let today = day_of_read(at, view.recorded_at(), now);
         let rectifications = view
             .state()
             .rectifications
@@ -759,8 +860,10 @@ pub async fn get_rectification<S: EventStore>(
     Query(q): Query<AtQuery>,
 ) -> Answer {
     let id = params.get::<RectificationId>("rectification")?;
-    let today = api.ledger.clock().now().date_naive();
-    let (position, body) = query(&api, q.at()?, |view| {
+    let at = q.at()?;
+    let now = api.ledger.clock().now();
+    let (position, body) = query(&api, at, |view| {
+        let today = day_of_read(at, view.recorded_at(), now);
         let r = view.state().rectifications.get(&id).ok_or_else(|| {
             ApiError::not_found(format!("没有整改 {id} (there is no rectification {id})"))
         })?;
@@ -914,8 +1017,10 @@ pub async fn accountability<S: EventStore>(
         period: q.period.clone(),
         unit: q.unit.clone(),
     };
-    let today = api.ledger.clock().now().date_naive();
+    let now = api.ledger.clock().now();
     let (position, body) = query(&api, at, |view| {
+        // Overdue as of the point read, on the business clock (READ-MODELS.md, "Accountability").
+        let today = day_of_read(at, view.recorded_at(), now);
         if !view.state().people.contains_key(&person) {
             return Err(ApiError::not_found(format!(
                 "没有人员 {person} (there is no person {person})"

@@ -478,6 +478,17 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
         .returns::<StandingsView>(200),
         Op::new(
             M::GET,
+            "/api/v1/annual",
+            "annualResult",
+            "read",
+            "年度考核结果 The year's result (a span of periods combined per unit)",
+            ANYONE,
+            r::annual::<S>,
+        )
+        .query::<r::AnnualQuery>()
+        .returns::<AnnualView>(200),
+        Op::new(
+            M::GET,
             "/api/v1/periods/{period}/business-results",
             "listBusinessResults",
             "sheets",

@@ -15,7 +15,7 @@ use ledger_schemas::ids::{
     AppealId, AspectCode, GradeCode, ItemCode, PeriodId, PersonId, RectificationId, RubricId,
     TokenId, UnitId,
 };
-use ledger_schemas::rubric::{ItemKind, RubricDefinition};
+use ledger_schemas::rubric::{AnnualRule, ItemKind, PeriodSlot, RubricDefinition};
 use ledger_schemas::values::{
     Cadence, Points, ReviewDecision, ScoreSource, ScoreValue, Stage, Text, UnitKind,
 };
@@ -534,10 +534,7 @@ impl From<&SheetScore> for SheetScoreView {
             party_score: Figure::of(s.party_score),
             business_score: s.business_score.map(Figure::of),
             combined: s.combined.map(Figure::of),
-            graded_on: match s.graded_on {
-                GradeBasis::Combined => GradeBasisView::Combined,
-                GradeBasis::PartyScore => GradeBasisView::PartyScore,
-            },
+            graded_on: basis_view(s.graded_on),
             grade: s.grade.clone(),
             capped_by_veto: s.capped_by_veto,
             complete: s.complete,
@@ -822,10 +819,7 @@ impl StandingsView {
                 .map(|u| UnitStandingView {
                     unit: u.unit.clone(),
                     rank: u.rank,
-                    ranked_on: match u.ranked_on {
-                        GradeBasis::Combined => GradeBasisView::Combined,
-                        GradeBasis::PartyScore => GradeBasisView::PartyScore,
-                    },
+                    ranked_on: basis_view(u.ranked_on),
                     ranked_score: Figure::of(u.ranked_score),
                     grade_label: u.grade_label.clone(),
                     score: SheetScoreView::from(&u.score),
@@ -846,6 +840,150 @@ impl StandingsView {
                             unit: u.unit.clone(),
                             points: Figure::of(u.points),
                             rank: u.rank,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Which figure a period gives the year: a grade basis, as in the standings.
+fn basis_view(basis: GradeBasis) -> GradeBasisView {
+    match basis {
+        GradeBasis::Combined => GradeBasisView::Combined,
+        GradeBasis::PartyScore => GradeBasisView::PartyScore,
+    }
+}
+
+/// One period of the year's span.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SpanPeriodView {
+    pub period: PeriodId,
+    pub name: String,
+    pub cadence: Cadence,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub stage: Stage,
+    pub rubric_version: u32,
+    /// Its place in the year (`Q1`–`Q4`, `M1`–`M12`, `Y`), which a weighted rule weighs.
+    pub slot: PeriodSlot,
+    /// Its weight under the annual rule (1 for the mean; 0 when a weighted rule does not list its slot).
+    pub weight: Figure,
+    /// It counts for the year: published, with a weight above 0.
+    pub counted: bool,
+}
+
+/// One period of a unit's year.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct UnitPeriodView {
+    pub period: PeriodId,
+    /// The unit's ranked figure in that period, as reported there.
+    pub figure: Figure,
+    pub basis: GradeBasisView,
+    pub grade: GradeCode,
+    pub grade_label: Text,
+    pub capped_by_veto: bool,
+    /// The unit's rank in that period.
+    pub rank: u32,
+    pub counted: bool,
+}
+
+/// One unit's year.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct AnnualUnitView {
+    pub unit: UnitId,
+    /// Competition rank among the units with a figure ("1224"); none without one.
+    pub rank: Option<u32>,
+    /// The weighted mean of its counted periods' figures; none while no period counts for it.
+    pub figure: Option<Figure>,
+    pub grade: Option<GradeCode>,
+    pub grade_label: Option<Text>,
+    /// A veto capped its grade in a counted period (listed in `vetoed_in`): the year's grade is the
+    /// lowest band.
+    pub capped_by_veto: bool,
+    pub vetoed_in: Vec<PeriodId>,
+    /// It is not assessed in every period of the span (it joined or left during it): its figure is
+    /// over the periods it was assessed in.
+    pub partial: bool,
+    pub periods: Vec<UnitPeriodView>,
+}
+
+/// The year's result (年度考核), as of a position (SCORING.md, "The year's result").
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct AnnualView {
+    /// The year asked for, if the span is a year.
+    pub year: Option<i32>,
+    pub rubric: RubricId,
+    /// The rubric version whose annual rule and grade bands judge the span (its last period's).
+    pub rule_version: u32,
+    pub rule: AnnualRule,
+    pub periods: Vec<SpanPeriodView>,
+    /// Every period of the span is published: the result is final.
+    pub complete: bool,
+    /// The position of the last event the result includes, and when it was recorded.
+    pub as_of: u64,
+    pub as_of_time: Option<DateTime<Utc>>,
+    /// The units the caller may see, in rank order (ranks are among all units of the span).
+    pub units: Vec<AnnualUnitView>,
+}
+
+impl AnnualView {
+    /// The result, keeping only the units `visible` admits.
+    pub fn new(
+        year: Option<i32>,
+        a: &ledger_projections::read::AnnualResult,
+        visible: impl Fn(&UnitId) -> bool,
+    ) -> Self {
+        AnnualView {
+            year,
+            rubric: a.rubric.clone(),
+            rule_version: a.rule_version,
+            rule: a.rule.clone(),
+            periods: a
+                .periods
+                .iter()
+                .map(|p| SpanPeriodView {
+                    period: p.period.clone(),
+                    name: p.name.clone(),
+                    cadence: p.cadence,
+                    starts_on: p.starts_on,
+                    ends_on: p.ends_on,
+                    stage: p.stage,
+                    rubric_version: p.rubric_version,
+                    slot: p.slot,
+                    weight: Figure::of(p.weight.normalize()),
+                    counted: p.counted,
+                })
+                .collect(),
+            complete: a.complete,
+            as_of: a.as_of,
+            as_of_time: None,
+            units: a
+                .units
+                .iter()
+                .filter(|u| visible(&u.unit))
+                .map(|u| AnnualUnitView {
+                    unit: u.unit.clone(),
+                    rank: u.rank,
+                    figure: u.figure.map(Figure::of),
+                    grade: u.grade.clone(),
+                    grade_label: u.grade_label.clone(),
+                    capped_by_veto: u.capped_by_veto,
+                    vetoed_in: u.vetoed_in.clone(),
+                    partial: u.partial,
+                    periods: u
+                        .periods
+                        .iter()
+                        .map(|p| UnitPeriodView {
+                            period: p.period.clone(),
+                            figure: Figure::of(p.figure),
+                            basis: basis_view(p.basis),
+                            grade: p.grade.clone(),
+                            grade_label: p.grade_label.clone(),
+                            capped_by_veto: p.capped_by_veto,
+                            rank: p.rank,
+                            counted: p.counted,
                         })
                         .collect(),
                 })

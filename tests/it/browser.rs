@@ -441,3 +441,48 @@ async fn charts_and_the_closed_loop_draw_what_the_api_says() {
     b.shot("closed_loop").await;
     b.close().await;
 }
+
+/// The year's page on a phone (390 px wide): the page does not scroll sideways (the table scrolls
+/// in its box), and the first columns show each unit's name, year figure and grade as the API has
+/// them; dragging the slider back before the year's first period says there was none yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_years_result_reads_on_a_phone() {
+    let site = DemoSite::start().await;
+    let api = site.api(Role::Unit, "/api/v1/annual?year=2026").await;
+    let mut b = Browser::open(&site, "annual_phone").await;
+    b.client.set_window_size(390, 844).await.expect("resize");
+    b.sign_in(site.token(Role::Admin)).await;
+    b.goto("/annual").await;
+    b.wait("#annual").await;
+    let widths = b
+        .client
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .expect("widths");
+    let (page, window) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+    assert!(window <= 390, "{window}");
+    assert!(
+        page <= window,
+        "the page is {page} px wide in a {window} px window"
+    );
+    assert_eq!(b.count("#annual tbody tr").await, 8);
+    b.shot("phone").await;
+
+    // The unit secretary's own line.
+    b.sign_in(site.token(Role::Unit)).await;
+    b.goto("/annual?year=2026").await;
+    let line = &api["units"][0];
+    let row = format!("#annual tr[data-unit='{}']", line["unit"].as_str().unwrap());
+    assert_eq!(
+        b.text(&format!("{row} td[data-col=year]")).await,
+        line["figure"].as_str().unwrap()
+    );
+    assert!(!b.text(&format!("{row} td.unit")).await.contains("SH-"));
+    b.goto("/annual?year=2026&at=5").await;
+    b.wait("#not-yet").await;
+    b.shot("before").await;
+    b.close().await;
+}

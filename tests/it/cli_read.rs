@@ -1,5 +1,5 @@
-//! `ledger standings`, `ledger history` and `ledger changes` on the demo ledger: output shapes, as-of
-//! reads, filters, and one-line refusals.
+//! `ledger standings`, `ledger annual`, `ledger history` and `ledger changes` on the demo ledger:
+//! output shapes, as-of reads, filters, and one-line refusals.
 
 use crate::cli_support::{
     events, fails_with_one_line, json, ledger, milestone, ok, shared_demo, stdout,
@@ -277,4 +277,134 @@ fn changes_csv_comes_with_the_checkpoint_it_was_read_at() {
     let checkpoint = Checkpoint::from_note(&note).unwrap();
     checkpoint.verify(&key.verifying_key()).unwrap();
     assert_eq!(checkpoint.tree_size(), size);
+}
+
+/// `ledger annual` on the demo: 2026Q3 is published and counts, 2026Q4 (in review) is listed but
+/// does not, so each unit's year is its Q3 figure, in Q3's order; before Q3's publication nothing
+/// counts; the table says what is not counted; a year or period that names nothing, or a span named
+/// twice over, is refused.
+#[test]
+fn annual_counts_the_published_periods() {
+    let demo = shared_demo();
+    let year = json(&ledger(&demo.path, &["annual", "--year", "2026", "--json"]));
+    assert_eq!(year["rule"]["kind"], "mean");
+    let counted: Vec<(&str, bool)> = year["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["period"].as_str().unwrap(),
+                p["counted"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counted, [("2026Q3", true), ("2026Q4", false)]);
+    assert_eq!(year["complete"], false);
+    let q3 = json(&ledger(
+        &demo.path,
+        &["standings", "--period", "2026Q3", "--json"],
+    ));
+    let line = |u: &serde_json::Value, figure: &str| {
+        (u["unit"].clone(), u["rank"].clone(), u[figure].clone())
+    };
+    let years: Vec<_> = year["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| line(u, "figure"))
+        .collect();
+    let quarter: Vec<_> = q3["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| line(u, "ranked_score"))
+        .collect();
+    assert_eq!(years, quarter);
+
+    let csv = stdout(ok(&ledger(
+        &demo.path,
+        &["annual", "--periods", "2026Q4,2026Q3", "--csv"],
+    )));
+    let mut rows = csv.lines();
+    assert_eq!(
+        rows.next().unwrap(),
+        "year,rubric,rule_version,rank,unit,unit_name,figure,grade,grade_label,capped_by_veto,vetoed_in,partial,period_2026Q3,period_2026Q4,complete,as_of_position"
+    );
+    assert_eq!(rows.count(), 8);
+
+    let (_, scored) = milestone(&demo.summary, "2026Q3 考评完成");
+    let before = json(&ledger(
+        &demo.path,
+        &[
+            "annual",
+            "--year",
+            "2026",
+            "--json",
+            "--at-position",
+            &scored.to_string(),
+        ],
+    ));
+    assert_eq!(before["periods"].as_array().unwrap().len(), 1);
+    assert!(
+        before["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["figure"].is_null() && u["rank"].is_null())
+    );
+
+    let table = stdout(ok(&ledger(&demo.path, &["annual", "--year", "2026"])));
+    assert!(
+        table.contains("2026 年度考核") && table.contains("盛和城镇党支部"),
+        "{table}"
+    );
+    assert!(
+        table.contains("未计入") && table.contains("2026Q4"),
+        "{table}"
+    );
+
+    let reason = fails_with_one_line(&ledger(&demo.path, &["annual", "--year", "2025"]));
+    assert!(reason.contains("no period ends in 2025"), "{reason}");
+    let reason = fails_with_one_line(&ledger(&demo.path, &["annual", "--periods", "2026Q9"]));
+    assert!(reason.contains("there is no period 2026Q9"), "{reason}");
+    let out = ledger(
+        &demo.path,
+        &["annual", "--year", "2026", "--periods", "2026Q3"],
+    );
+    assert!(!out.status.success());
+}
+
+/// An item's history shows its standing after the rubric move and its review after the sheet
+/// review: in 2026Q4, C5 of SH-CZ-B1 (4 points, above version 2's maximum of 3) needs re-scoring
+/// after the move, counts again after the correction, and is approved with its sheet.
+#[test]
+fn an_items_history_shows_the_move_that_made_it_re_scorable() {
+    let demo = shared_demo();
+    let history = json(&ledger(
+        &demo.path,
+        &[
+            "history", "--period", "2026Q4", "--unit", "SH-CZ-B1", "--item", "C5", "--json",
+        ],
+    ));
+    let steps: Vec<(String, String, String)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["event_type"] != "SelfAssessmentRecorded")
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or("—").to_owned();
+            (s("event_type"), s("review"), s("standing"))
+        })
+        .collect();
+    let step = |t: &str, r: &str, s: &str| (t.to_owned(), r.to_owned(), s.to_owned());
+    assert_eq!(
+        steps,
+        [
+            step("ScoreRecorded", "pending", "counting"),
+            step("PeriodRubricChanged", "pending", "needs_rescoring"),
+            step("ScoreCorrected", "pending", "counting"),
+            step("SheetReviewed", "approved", "counting"),
+        ]
+    );
 }

@@ -712,3 +712,76 @@ async fn standings_carry_the_time_of_their_last_event() {
     });
     assert!(page.text.contains(&shown.unwrap()), "{}", page.text);
 }
+
+/// The year's page shows every unit by name in the API's order with its year figure and grade, says
+/// that the period in review is not counted yet, reads as of a past position (before any period of
+/// the year: it says so), and refuses a year that is not a number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_years_page_shows_the_apis_result_by_name() {
+    let site = DemoSite::start().await;
+    let api = site.api(Role::Admin, "/api/v1/annual?year=2026").await;
+    let units = site.api(Role::Admin, "/api/v1/units").await;
+    let name_of = |id: &str| {
+        units["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["unit"] == id)
+            .map(|u| u["name"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let shown = page(&site, Role::Admin, "/annual").await;
+    assert_eq!(shown.status, 200, "{}", shown.text);
+    let html = &shown.text;
+    assert!(html.contains("年度考核 · 2026"), "{html}");
+    assert!(html.contains("id=\"provisional\""), "{html}");
+    let mut at = 0;
+    for u in api["units"].as_array().unwrap() {
+        let row = format!("data-unit=\"{}\"", u["unit"].as_str().unwrap());
+        let found = html[at..]
+            .find(&row)
+            .expect("every unit, in the API's order")
+            + at;
+        let figure = format!(">{}<", u["figure"].as_str().unwrap());
+        let line_end = html[found..].find("</tr>").unwrap() + found;
+        let line = &html[found..line_end];
+        assert!(
+            line.contains(&name_of(u["unit"].as_str().unwrap())),
+            "{line}"
+        );
+        assert!(line.contains(&figure), "{line}");
+        at = line_end;
+    }
+
+    let english = site
+        .server
+        .raw(
+            Method::GET,
+            "/annual?year=2026",
+            &[(
+                "cookie",
+                &format!("{}; ledger_lang=en", cookie(&site, Role::Unit)),
+            )],
+            b"",
+        )
+        .await;
+    assert_eq!(english.status, 200);
+    assert!(
+        english.text.contains("mean of the periods"),
+        "{}",
+        english.text
+    );
+    assert_eq!(
+        english.text.matches("<tr data-unit=").count(),
+        1,
+        "a unit sees its own"
+    );
+
+    let early = page(&site, Role::Admin, "/annual?year=2026&at=5").await;
+    assert_eq!(early.status, 200, "{}", early.text);
+    assert!(early.text.contains("id=\"not-yet\""), "{}", early.text);
+
+    let bad = page(&site, Role::Admin, "/annual?year=twenty").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.text.contains("twenty"), "{}", bad.text);
+}

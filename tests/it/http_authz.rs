@@ -180,6 +180,7 @@ fn fixtures() -> BTreeMap<(&'static str, &'static str), (String, Option<Value>)>
         "/api/v1/periods/2026Q1/standings",
         None,
     );
+    add("GET", "/api/v1/annual", "/api/v1/annual?year=2026", None);
     add(
         "GET",
         "/api/v1/periods/{period}/units/{unit}",

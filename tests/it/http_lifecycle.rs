@@ -5,6 +5,8 @@
 
 use chrono::{Duration, Utc};
 use hyper::Method;
+use ledger::app::Clock;
+use ledger::app::clock::business_date;
 use serde_json::{Value, json};
 
 use crate::http_support::{Cast, Server, base_values, cast};
@@ -415,5 +417,87 @@ async fn the_change_log_filters_by_person() {
         .get("/api/v1/changes?person=nobody", &cast.auditor)
         .await;
     assert_eq!(nobody.json["changes"].as_array().unwrap().len(), 0);
+    server.stop().await;
+}
+
+/// Overdue as of a past point is judged on that point's day, not today's: a rectification due the
+/// day after it was raised is open at the position of its raising, also when the ledger is read
+/// three days later, when it is overdue now. The same holds for the rectification itself and for
+/// the list of overdue rectifications.
+#[tokio::test]
+async fn overdue_as_of_a_past_point_is_judged_on_that_day() {
+    let server = Server::start().await;
+    let cast = cast(&server).await;
+    published_period(&server, &cast).await;
+    // Due the day after (UTC) the decision's day: never before the business date of its raising.
+    let due = (Utc::now() + Duration::days(1)).date_naive();
+    let reply = server
+        .post(
+            "/api/v1/rectifications",
+            &cast.reviewer,
+            json!({"rectification": "RC-1", "period": "2026Q1", "unit": "SH-02", "item": "A1",
+                   "due_on": due.to_string(), "finding": "换届材料不全", "origin": "deduction"}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let raised_at = server.log_len().await;
+    let later = Utc::now() + Duration::days(3);
+    let server = server.restart_with(Clock::Fixed(later)).await;
+
+    let responsible = server
+        .get("/api/v1/rectifications/RC-1", &cast.admin)
+        .await
+        .json["responsible"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let accountability = format!("/api/v1/people/{responsible}/accountability");
+    let then = server
+        .get(
+            &format!("{accountability}?at_position={raised_at}"),
+            &cast.admin,
+        )
+        .await;
+    assert_eq!(then.status, 200, "{}", then.text);
+    assert_eq!(
+        then.json["open"][0]["rectification"], "RC-1",
+        "{}",
+        then.text
+    );
+    assert_eq!(then.json["open"][0]["days_overdue"], 0);
+    assert!(then.json["overdue"].as_array().unwrap().is_empty());
+    let today_then = then.json["today"].as_str().unwrap().to_owned();
+    assert!(today_then <= due.to_string(), "{today_then} after {due}");
+
+    let now = server.get(&accountability, &cast.admin).await;
+    assert_eq!(now.json["today"], business_date(later).to_string());
+    assert_eq!(
+        now.json["overdue"][0]["rectification"], "RC-1",
+        "{}",
+        now.text
+    );
+    assert_eq!(
+        now.json["overdue"][0]["days_overdue"],
+        (business_date(later) - due).num_days()
+    );
+
+    let one = server
+        .get(
+            &format!("/api/v1/rectifications/RC-1?at_position={raised_at}"),
+            &cast.admin,
+        )
+        .await;
+    assert_eq!(one.json["overdue"], false, "{}", one.text);
+    let listed = server
+        .get(
+            &format!("/api/v1/rectifications?overdue=true&at_position={raised_at}"),
+            &cast.admin,
+        )
+        .await;
+    assert!(listed.json["rectifications"].as_array().unwrap().is_empty());
+    let listed = server
+        .get("/api/v1/rectifications?overdue=true", &cast.admin)
+        .await;
+    assert_eq!(listed.json["rectifications"][0]["rectification"], "RC-1");
     server.stop().await;
 }

@@ -74,7 +74,18 @@ impl Server {
     }
 
     pub async fn start_with(clock: Clock) -> Server {
-        let temp = temp_ledger();
+        Self::start_on(temp_ledger(), clock).await
+    }
+
+    /// Stops the server and starts another over the same ledger file with `clock`: the ledger as a
+    /// later day finds it.
+    pub async fn restart_with(mut self, clock: Clock) -> Server {
+        let temp = std::mem::replace(&mut self._temp, temp_ledger());
+        self.stop().await;
+        Self::start_on(temp, clock).await
+    }
+
+    async fn start_on(temp: TempLedger, clock: Clock) -> Server {
         let store = Arc::new(SqliteStore::open(&temp.path).expect("open ledger"));
         let ledger = Arc::new(Ledger::open(store.clone(), clock).await.expect("ledger"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -205,7 +205,19 @@ pub struct SheetState {
 }
 
 impl SheetState {
-    /// The scores that count, by item: what [`scoring::score_sheet`] is given.
+    /// The values a sheet is scored on under `def` (what [`scoring::score_sheet`] is given): every
+    /// live score (counting or awaiting re-scoring), and the removed scores whose item `def` does not
+    /// have. A removed score whose item a later version brought back is left out: that item is new
+    /// and starts unscored.
+    pub fn scored_values(&self, def: &RubricDefinition) -> BTreeMap<ItemCode, ScoreValue> {
+        self.scores
+            .iter()
+            .filter(|(item, s)| s.is_live() || rubric::find_item(def, item).is_none())
+            .map(|(item, s)| (item.clone(), s.value.clone()))
+            .collect()
+    }
+
+    /// The scores that count, by item.
     pub fn counting_values(&self) -> BTreeMap<ItemCode, ScoreValue> {
         self.scores
             .iter()
@@ -492,7 +504,8 @@ impl State {
         chain
     }
 
-    /// A sheet scored under its period's current rubric version: only counting scores count.
+    /// A sheet scored under its period's current rubric version: only counting scores count; the
+    /// others are listed as ignored ([`SheetState::scored_values`]).
     pub fn score_sheet(&self, period: &PeriodId, unit: &UnitId) -> Option<SheetScore> {
         let def = self.period_definition(period)?;
         let empty = SheetState::default();
@@ -503,7 +516,7 @@ impl State {
         });
         Some(scoring::score_sheet(
             def,
-            &sheet.counting_values(),
+            &sheet.scored_values(def),
             business,
         ))
     }
@@ -734,9 +747,16 @@ impl State {
             Event::SheetReviewed(e) => {
                 let status = review_status(e.decision, &by, &e.comment);
                 let sheet = self.sheet_mut(&e.period, &e.unit);
-                sheet
-                    .scores
-                    .update_where(|_, s| s.is_live(), |_, s| s.review = status.clone());
+                // An approval approves the live scores not approved yet (an approved one keeps its
+                // approver); a rejection sends every live score back.
+                let approving = e.decision == ReviewDecision::Approved;
+                sheet.scores.update_where(
+                    |_, s| {
+                        s.is_live()
+                            && !(approving && matches!(s.review, ReviewStatus::Approved { .. }))
+                    },
+                    |_, s| s.review = status.clone(),
+                );
                 sheet.last_review = Some(SheetReview {
                     decision: e.decision,
                     by,

@@ -13,7 +13,7 @@ use ledger_schemas::ids::{
     AspectCode, ItemCode, PeriodId, PersonId, RectificationId, RubricId, UnitId,
 };
 use ledger_schemas::rubric::ItemKind;
-use ledger_schemas::values::{ScoreSource, ScoreValue, Stage, Text};
+use ledger_schemas::values::{Points, ScoreSource, ScoreValue, Stage, Text};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -58,7 +58,8 @@ pub struct OwnedScore {
     pub unit: UnitId,
     pub value: ScoreValue,
     pub source: ScoreSource,
-    /// What the value is worth on the item when it counts (signed: deductions are negative).
+    /// What the value is worth on the item when it counts (signed: deductions are negative), as a
+    /// reported figure: rounded once to two places, without trailing zeros (SCORING.md).
     pub worth: Option<Decimal>,
     pub standing: Standing,
     pub review: ReviewStatus,
@@ -161,7 +162,8 @@ pub fn accountability(
                             source: score.source,
                             worth: (score.standing == Standing::Counting)
                                 .then(|| scoring::item_worth(def, &item.code, &score.value).ok())
-                                .flatten(),
+                                .flatten()
+                                .map(Points::round_final),
                             standing: score.standing.clone(),
                             review: score.review.clone(),
                         })

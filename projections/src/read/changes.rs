@@ -21,7 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use ledger_schemas::envelope::{Envelope, Role};
 use ledger_schemas::events::Event;
 use ledger_schemas::ids::{AspectCode, ItemCode, PeriodId, PersonId, UnitId};
-use ledger_schemas::values::{Points, ScoreValue};
+use ledger_schemas::values::{Points, ReviewDecision, ScoreValue};
 use serde::{Deserialize, Serialize};
 
 use super::chunked::Chunked;
@@ -366,6 +366,9 @@ pub(crate) enum Prior {
     Due(NaiveDate),
 }
 
+/// A score's standing on a sheet: `(unit, item, standing code)`, interned.
+type ItemStanding = (u32, u16, u8);
+
 /// What is captured of the state before an event is folded.
 pub(crate) struct Before {
     period: u32,
@@ -374,6 +377,8 @@ pub(crate) struct Before {
     review: u8,
     rectification: u8,
     prior: Option<Prior>,
+    /// For a rubric move: every live score of the period as `(unit, item, standing code)`.
+    standings: Vec<ItemStanding>,
 }
 
 /// Why an envelope cannot be applied to a read model.
@@ -460,6 +465,9 @@ pub(crate) struct ChangeLog {
     /// Item number → aspect number, per (rubric, version), built on first use.
     aspect_tables: FnvMap<(u32, u32), Vec<u16>>,
     pub priors: FnvMap<u64, Prior>,
+    /// For each rubric move (by position), the live scores whose standing it changed:
+    /// `(unit, item, standing code after)`.
+    moves: FnvMap<u64, Vec<ItemStanding>>,
     /// The position of the event that made each rubric version.
     pub rubric_versions: FnvMap<(u32, u32), u64>,
 }
@@ -514,6 +522,7 @@ impl ChangeLog {
             review: 0,
             rectification: 0,
             prior: None,
+            standings: Vec::new(),
         };
         let score = |period: &PeriodId, unit: &UnitId, item: &ItemCode| {
             state.sheet(period, unit).and_then(|s| s.scores.get(item))
@@ -545,7 +554,22 @@ impl ChangeLog {
             }
             Event::PeriodOpened(e) => before.period = self.periods.intern(e.period.as_str()),
             Event::PeriodStageChanged(e) => before.period = self.periods.intern(e.period.as_str()),
-            Event::PeriodRubricChanged(e) => before.period = self.periods.intern(e.period.as_str()),
+            Event::PeriodRubricChanged(e) => {
+                before.period = self.periods.intern(e.period.as_str());
+                // A move re-judges every live score of the period; what it changes is kept, so an
+                // item's history can show its standing after the move (`item_state_at`).
+                for unit in state.periods.get(&e.period).map_or(&[][..], |p| &p.units) {
+                    let Some(sheet) = state.sheet(&e.period, unit) else {
+                        continue;
+                    };
+                    let u = self.units.intern(unit.as_str());
+                    for (code, score) in sheet.scores.iter().filter(|(_, s)| s.is_live()) {
+                        let i = narrow(self.items.intern(code.as_str()));
+                        let standing = StandingAtTime::of(Some(score)).code();
+                        before.standings.push((u, i, standing));
+                    }
+                }
+            }
             Event::SelfAssessmentRecorded(e) => {
                 self.scope(&mut before, &e.period, &e.unit, Some(&e.item));
                 if let Some(draft) = state
@@ -557,7 +581,9 @@ impl ChangeLog {
             }
             Event::ScoreRecorded(e) => {
                 self.scope(&mut before, &e.period, &e.unit, Some(&e.item));
-                let existing = score(&e.period, &e.unit, &e.item);
+                // A removed score is no old value: an item brought back by a later version is a new
+                // item that starts unscored (DOMAIN-RULES).
+                let existing = score(&e.period, &e.unit, &e.item).filter(|s| s.is_live());
                 before.review = ReviewAtTime::of(existing).code();
                 before.prior = existing.map(|s| Prior::Value(s.value.clone()));
             }
@@ -688,6 +714,40 @@ impl ChangeLog {
             Event::ScoreRecorded(_) | Event::ScoreCorrected(_) | Event::ItemReviewed(_) => {
                 entry.before = before.review;
                 entry.after = entry.review;
+            }
+            Event::SheetReviewed(e) => {
+                // The review state every live score of the sheet took (an approval leaves those
+                // approved before as they were: approved).
+                entry.after = match e.decision {
+                    ReviewDecision::Approved => ReviewAtTime::Approved.code(),
+                    ReviewDecision::Rejected => ReviewAtTime::Rejected.code(),
+                };
+            }
+            Event::PeriodRubricChanged(e) => {
+                let mut changed = Vec::new();
+                for (u, i, was) in before.standings {
+                    let (Some(unit), Some(code)) =
+                        (self.units.name(u), self.items.name(u32::from(i)))
+                    else {
+                        continue;
+                    };
+                    let now = state
+                        .sheets
+                        .get_by(|k| {
+                            k.period
+                                .as_str()
+                                .cmp(e.period.as_str())
+                                .then_with(|| k.unit.as_str().cmp(unit))
+                        })
+                        .and_then(|s| s.scores.get_by(|k| k.as_str().cmp(code)));
+                    let now = StandingAtTime::of(now).code();
+                    if now != was {
+                        changed.push((u, i, now));
+                    }
+                }
+                if !changed.is_empty() {
+                    self.moves.insert(envelope.position, changed);
+                }
             }
             Event::RectificationRaised(e) => {
                 entry.after = rectification_code(
@@ -906,6 +966,20 @@ impl ChangeLog {
         unit: &UnitId,
         item: Option<&ItemCode>,
     ) -> Vec<u64> {
+        self.history_entries(cut, period, unit, item)
+            .into_iter()
+            .map(|i| self.entries[i as usize].position)
+            .collect()
+    }
+
+    /// [`ChangeLog::history`] as entry indexes.
+    fn history_entries(
+        &self,
+        cut: usize,
+        period: &PeriodId,
+        unit: &UnitId,
+        item: Option<&ItemCode>,
+    ) -> Vec<u32> {
         let Some(p) = self.period_id(period) else {
             return Vec::new();
         };
@@ -931,35 +1005,76 @@ impl ChangeLog {
         loop {
             let next_own = own.get(a).filter(|i| **i < cut);
             let next_shared = shared.get(b).filter(|i| **i < cut);
-            let index = match (next_own, next_shared) {
+            let (index, keep) = match (next_own, next_shared) {
                 (None, None) => break,
                 (Some(x), Some(y)) if x < y => {
                     a += 1;
-                    let e = &self.entries[*x as usize];
-                    if keep_own(e) {
-                        out.push(e.position);
-                    }
-                    continue;
+                    (*x, keep_own(&self.entries[*x as usize]))
                 }
                 (Some(x), None) => {
                     a += 1;
-                    let e = &self.entries[*x as usize];
-                    if keep_own(e) {
-                        out.push(e.position);
-                    }
-                    continue;
+                    (*x, keep_own(&self.entries[*x as usize]))
                 }
                 (_, Some(y)) => {
                     b += 1;
-                    *y
+                    (*y, keep_shared(&self.entries[*y as usize]))
                 }
             };
-            let e = &self.entries[index as usize];
-            if keep_shared(e) {
-                out.push(e.position);
+            if keep {
+                out.push(index);
             }
         }
         out
+    }
+
+    /// An item's review state and standing right after the event at `position` (codes of
+    /// [`ReviewAtTime`] and [`StandingAtTime`]), carried along the item's history: an event that
+    /// names the item recorded them; a whole-sheet review gives every live score its decision; a
+    /// rubric move changes the standings it kept in `moves`. `None` when the log holds no event
+    /// at `position`.
+    pub fn item_state_at(
+        &self,
+        position: u64,
+        period: &PeriodId,
+        unit: &UnitId,
+        item: &ItemCode,
+    ) -> Option<(u8, u8)> {
+        self.entry_at(position)?;
+        let (Some(u), Some(i)) = (
+            self.units.get(unit.as_str()),
+            self.items.get(item.as_str()).map(narrow),
+        ) else {
+            let none = ReviewAtTime::NotScored.code();
+            return Some((none, StandingAtTime::NotScored.code()));
+        };
+        let mut review = ReviewAtTime::NotScored.code();
+        let mut standing = StandingAtTime::NotScored.code();
+        for index in self.history_entries(self.cut_at(position), period, unit, Some(item)) {
+            let e = &self.entries[index as usize];
+            match e.kind {
+                ChangeKind::SheetReviewed => {
+                    let live = matches!(
+                        StandingAtTime::from_code(standing),
+                        Some(StandingAtTime::Counting | StandingAtTime::NeedsRescoring)
+                    );
+                    if live {
+                        review = e.after;
+                    }
+                }
+                ChangeKind::PeriodRubricChanged => {
+                    let changed = self
+                        .moves
+                        .get(&e.position)
+                        .and_then(|m| m.iter().find(|(mu, mi, _)| *mu == u && *mi == i));
+                    if let Some((_, _, now)) = changed {
+                        standing = *now;
+                    }
+                }
+                _ if e.item == i => (review, standing) = (e.review, e.standing),
+                _ => {}
+            }
+        }
+        Some((review, standing))
     }
 
     /// Heap bytes of the log and its indexes (entries, times, history indexes, interned names and
@@ -975,6 +1090,11 @@ impl ChangeLog {
             + self.times.heap_bytes()
             + index
             + self.priors.capacity() * (8 + std::mem::size_of::<Prior>() + 1)
+            + self
+                .moves
+                .values()
+                .map(|m| 8 + 24 + 1 + m.capacity() * 8)
+                .sum::<usize>()
             + self.people.heap_bytes()
             + self.periods.heap_bytes()
             + self.units.heap_bytes()
@@ -1006,6 +1126,7 @@ pub(crate) struct LogImage {
     aspect_tables: Vec<((u32, u32), Vec<u16>)>,
     priors: Vec<(u64, Prior)>,
     rubric_versions: Vec<((u32, u32), u64)>,
+    moves: Vec<(u64, Vec<ItemStanding>)>,
 }
 
 fn sorted<K: Ord + Copy, V: Clone>(map: &FnvMap<K, V>) -> Vec<(K, V)> {
@@ -1052,6 +1173,7 @@ impl ChangeLog {
             aspect_tables: sorted(&self.aspect_tables),
             priors: sorted(&self.priors),
             rubric_versions: sorted(&self.rubric_versions),
+            moves: sorted(&self.moves),
         }
     }
 
@@ -1165,6 +1287,19 @@ impl ChangeLog {
                 ));
             }
             log.rubric_versions.insert((rubric, version), position);
+        }
+        for (position, changed) in image.moves {
+            let fits = changed.iter().all(|(u, i, standing)| {
+                (*u as usize) < log.units.count()
+                    && in16(*i, &log.items)
+                    && StandingAtTime::from_code(*standing).is_some()
+            });
+            if !fits
+                || log.entry_at(position).map(|e| e.kind) != Some(ChangeKind::PeriodRubricChanged)
+            {
+                return Err(format!("the rubric move at {position} does not fit"));
+            }
+            log.moves.insert(position, changed);
         }
         log.priors = image.priors.into_iter().collect();
         Ok(log)

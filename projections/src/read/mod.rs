@@ -27,6 +27,8 @@
 //! Pure: no IO, no clock (`today` for overdue work is an argument), no randomness.
 //!
 //! - [`standings`]: per period, every unit's figures, grade and rank; per-aspect rankings.
+//! - [`annual`]: the year's result (年度考核): a span of periods combined per unit by the rubric's
+//!   annual rule, with its own grade and rank.
 //! - [`accountability`]: a responsible person's items, their scores, open/overdue/closed rectifications.
 //! - [`versions`]: rubric versions as they stood, and diffs between any two.
 //! - [`changes`]: the change log's entries, filters, pages and histories.
@@ -34,6 +36,7 @@
 //! - [`checkpoint`]: checkpoints, stored snapshots, the projection code version.
 
 pub mod accountability;
+pub mod annual;
 pub mod changes;
 pub mod checkpoint;
 mod chunked;
@@ -50,13 +53,17 @@ use ledger_schemas::ids::{ItemCode, PeriodId, PersonId, RubricId, UnitId};
 pub use accountability::{
     Accountability, OwnedItem, OwnedScore, RectificationLine, Scope, accountability,
 };
+pub use annual::{
+    AnnualResult, AnnualUnit, Span, SpanError, SpanPeriod, UnitPeriod, annual, period_slot,
+    periods_span, year_span,
+};
 pub use changes::{ApplyError, ChangeFilter, ChangeKind, ChangePage, ReviewAtTime, StandingAtTime};
 pub use checkpoint::{
     Checkpoint, DEFAULT_CHECKPOINT_EVERY, PROJECTION_CODE_VERSION, SNAPSHOT_FINGERPRINTS, Snapshot,
     SnapshotError,
 };
 pub use intern::{fnv1a64, fnv1a64_concat};
-pub use render::{ChangeView, RenderError, render_change, value_text};
+pub use render::{ChangeView, RenderError, render_change, render_in_history, value_text};
 pub use standings::{AspectRank, AspectRanking, PeriodStandings, UnitStanding, standings};
 pub use versions::{RubricVersion, rubric_diff, rubric_versions};
 
@@ -338,6 +345,17 @@ impl ReadModel {
         render_change(self, envelope)
     }
 
+    /// Renders a step of an item's history (see [`render_in_history`]).
+    pub fn render_in_history(
+        &self,
+        envelope: &Envelope,
+        period: &PeriodId,
+        unit: &UnitId,
+        item: &ItemCode,
+    ) -> Result<ChangeView, RenderError> {
+        render_in_history(self, envelope, period, unit, item)
+    }
+
     /// The memory of the change log and how many checkpoints there are (the state's own memory
     /// depends on what the ledger holds; `READ-MODELS.md` states measured figures).
     pub fn memory(&self) -> MemoryReport {
@@ -394,6 +412,11 @@ impl View<'_> {
     /// The standings of a period ([`standings`]).
     pub fn standings(&self, period: &PeriodId) -> Option<PeriodStandings> {
         standings(&self.state, period)
+    }
+
+    /// The year's result over `span` ([`annual`]); `None` when the span is not of this point.
+    pub fn annual(&self, span: &Span) -> Option<AnnualResult> {
+        annual(&self.state, span)
     }
 
     /// What a responsible person is accountable for within `scope`, overdue judged on `today`.

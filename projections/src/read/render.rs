@@ -614,6 +614,29 @@ pub fn render_change(model: &ReadModel, envelope: &Envelope) -> Result<ChangeVie
     Ok(view)
 }
 
+/// Renders a change as a step of one item's history ([`super::View::item_history`]): as
+/// [`render_change`], and a step that names no item (a whole-sheet review, a rubric move) shows the
+/// item's review state and standing right after it, as every other step does.
+pub fn render_in_history(
+    model: &ReadModel,
+    envelope: &Envelope,
+    period: &PeriodId,
+    unit: &UnitId,
+    item: &ItemCode,
+) -> Result<ChangeView, RenderError> {
+    let mut view = render_change(model, envelope)?;
+    if view.item.is_none()
+        && let Some((review, standing)) =
+            model
+                .log
+                .item_state_at(envelope.position, period, unit, item)
+    {
+        view.review = ReviewAtTime::from_code(review);
+        view.standing = StandingAtTime::from_code(standing);
+    }
+    Ok(view)
+}
+
 fn version_text(version: u32) -> Text {
     t(format!("第 {version} 版"), format!("version {version}"))
 }

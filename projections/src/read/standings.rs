@@ -74,7 +74,7 @@ pub struct AspectRank {
 }
 
 /// Competition ranks of keys already sorted best first: equal keys share a rank.
-fn competition_ranks<K: PartialEq>(sorted: &[K]) -> Vec<u32> {
+pub(crate) fn competition_ranks<K: PartialEq>(sorted: &[K]) -> Vec<u32> {
     let mut ranks = Vec::with_capacity(sorted.len());
     for (i, key) in sorted.iter().enumerate() {
         let rank = if i > 0 && sorted[i - 1] == *key {

@@ -4,14 +4,14 @@
 //! the old and the new value. The order is fixed: the title; removed aspects (in the old order); added
 //! and changed aspects (in the new order); a reordering of aspects; removed items (old order); added,
 //! moved and changed items (new order); a reordering of items within an aspect; the ladder; the grade
-//! bands; the dual policy.
+//! bands; the dual policy; the annual rule.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use ledger_schemas::ids::{AspectCode, ItemCode, PersonId};
 use ledger_schemas::rubric::{
-    Aspect, DualPolicy, GradeBand, Item, ItemKind, LadderStep, RubricDefinition,
+    AnnualRule, Aspect, DualPolicy, GradeBand, Item, ItemKind, LadderStep, RubricDefinition,
 };
 use ledger_schemas::values::{Points, Text};
 use serde::{Deserialize, Serialize};
@@ -130,6 +130,10 @@ pub enum RubricDiff {
     DualPolicyChanged {
         old: DualPolicy,
         new: DualPolicy,
+    },
+    AnnualRuleChanged {
+        old: AnnualRule,
+        new: AnnualRule,
     },
 }
 
@@ -273,6 +277,12 @@ pub fn diff(old: &RubricDefinition, new: &RubricDefinition) -> Vec<RubricDiff> {
         out.push(D::DualPolicyChanged {
             old: old.dual_policy.clone(),
             new: new.dual_policy.clone(),
+        });
+    }
+    if old.annual_rule != new.annual_rule {
+        out.push(D::AnnualRuleChanged {
+            old: old.annual_rule.clone(),
+            new: new.annual_rule.clone(),
         });
     }
     out
@@ -420,6 +430,29 @@ impl fmt::Display for PolicyLabel<'_> {
     }
 }
 
+/// An annual rule for people: `年度平均 (mean of the periods)` or the weights by slot.
+pub struct AnnualRuleLabel<'a>(pub &'a AnnualRule);
+
+impl fmt::Display for AnnualRuleLabel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            AnnualRule::Mean => f.write_str("各期平均 (mean of the periods)"),
+            AnnualRule::Weighted { weights } => {
+                let list: Vec<String> = weights
+                    .iter()
+                    .map(|w| format!("{} {}", w.slot, w.weight))
+                    .collect();
+                write!(
+                    f,
+                    "按时段加权 {} (weighted by slot: {})",
+                    list.join(", "),
+                    list.join(", ")
+                )
+            }
+        }
+    }
+}
+
 fn list(codes: &[impl fmt::Display]) -> String {
     codes
         .iter()
@@ -553,6 +586,10 @@ impl fmt::Display for RubricDiff {
             Self::DualPolicyChanged { old, new } => {
                 let (old, new) = (PolicyLabel(old), PolicyLabel(new));
                 write!(f, "双考核计算方式: {old} → {new} (dual policy changed)")
+            }
+            Self::AnnualRuleChanged { old, new } => {
+                let (old, new) = (AnnualRuleLabel(old), AnnualRuleLabel(new));
+                write!(f, "年度考核规则: {old} → {new} (annual rule changed)")
             }
         }
     }

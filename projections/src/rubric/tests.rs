@@ -3,7 +3,8 @@
 
 use ledger_schemas::ids::{AspectCode, GradeCode, ItemCode, LevelCode, PersonId};
 use ledger_schemas::rubric::{
-    Aspect, DualPolicy, GradeBand, Item, ItemKind, LadderStep, RubricChange, RubricDefinition,
+    AnnualRule, Aspect, DualPolicy, GradeBand, Item, ItemKind, LadderStep, PeriodSlot,
+    RubricChange, RubricDefinition, SlotWeight,
 };
 use ledger_schemas::values::{Points, Text};
 
@@ -443,6 +444,95 @@ fn party_percent_rules() {
         vec![RubricRejection::PartyPercentOutOfRange {
             percent: p("100.5")
         }]
+    );
+}
+
+/// A weighted annual rule lists at least one slot, each once, with a weight above 0; the mean needs
+/// nothing. A change of the rule applies, and diffs as the old and new rule in words.
+#[test]
+fn annual_rule_rules() {
+    let weights = |list: &[(PeriodSlot, &str)]| AnnualRule::Weighted {
+        weights: list
+            .iter()
+            .map(|(slot, weight)| SlotWeight {
+                slot: *slot,
+                weight: p(weight),
+            })
+            .collect(),
+    };
+    let quarters = weights(&[
+        (PeriodSlot::Q1, "20"),
+        (PeriodSlot::Q2, "20"),
+        (PeriodSlot::Q3, "20"),
+        (PeriodSlot::Q4, "40"),
+    ]);
+    assert!(problems_after(|d| d.annual_rule = quarters.clone()).is_empty());
+    assert!(problems_after(|d| d.annual_rule = weights(&[(PeriodSlot::Y, "1")])).is_empty());
+    assert_eq!(
+        problems_after(|d| d.annual_rule = weights(&[])),
+        vec![RubricRejection::NoSlotWeights]
+    );
+    assert_eq!(
+        problems_after(|d| d.annual_rule = weights(&[
+            (PeriodSlot::Q1, "1"),
+            (PeriodSlot::Q1, "0"),
+            (PeriodSlot::M2, "-1")
+        ])),
+        vec![
+            RubricRejection::DuplicateSlot {
+                slot: PeriodSlot::Q1
+            },
+            RubricRejection::NonPositiveSlotWeight {
+                slot: PeriodSlot::Q1,
+                weight: p("0")
+            },
+            RubricRejection::NonPositiveSlotWeight {
+                slot: PeriodSlot::M2,
+                weight: p("-1")
+            },
+        ]
+    );
+    assert_eq!(
+        RubricRejection::NonPositiveSlotWeight {
+            slot: PeriodSlot::Q4,
+            weight: p("0")
+        }
+        .to_string(),
+        "年度规则中时段 Q4 的权重须大于 0, 实际为 0; 不计入的时段请不列出 (the weight of slot Q4 in the annual rule must be above 0, it is 0; leave a slot out to give it no weight)"
+    );
+
+    let def = default_template();
+    let next = apply(
+        &def,
+        &[RubricChange::ChangeAnnualRule {
+            annual_rule: quarters.clone(),
+        }],
+    )
+    .unwrap();
+    assert_eq!(next.annual_rule, quarters);
+    let found = diff(&def, &next);
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].to_string(),
+        "年度考核规则: 各期平均 (mean of the periods) → 按时段加权 Q1 20, Q2 20, Q3 20, Q4 40 (weighted by slot: Q1 20, Q2 20, Q3 20, Q4 40) (annual rule changed)"
+    );
+    assert_eq!(
+        apply(
+            &def,
+            &[RubricChange::ChangeAnnualRule {
+                annual_rule: AnnualRule::Mean
+            }]
+        ),
+        Err(RubricRejection::NothingChanged)
+    );
+    assert_eq!(
+        apply(
+            &def,
+            &[RubricChange::ChangeAnnualRule {
+                annual_rule: weights(&[])
+            }]
+        ),
+        Err(RubricRejection::NoSlotWeights)
     );
 }
 

@@ -6,7 +6,7 @@ use ledger_projections::domain::{
 };
 use ledger_projections::scoring::ValueRejection;
 use ledger_schemas::events::*;
-use ledger_schemas::values::{ScoreSource, ScoreValue, Stage};
+use ledger_schemas::values::{ReviewDecision, ScoreSource, ScoreValue, Stage};
 
 use crate::dsl::*;
 
@@ -239,5 +239,75 @@ fn appeal_decision_refusals() {
             uphold("AP-2", Some(("G1", ScoreValue::Awards { awards: vec![] })))
         ),
         Rejection::NotScored { .. }
+    );
+}
+
+/// AP-1 upheld by rv2 (A1 revised to 30), the period reopened to scoring, B2 corrected by
+/// `corrector`, and the period in review again.
+fn reopened_after_appeal(corrector: &ledger_schemas::envelope::Actor) -> crate::dsl::Given {
+    appealed()
+        .run(&rv2(), uphold("AP-1", Some(("A1", pts(30)))))
+        .run(
+            &admin(),
+            Command::ReopenPeriod {
+                period: period_id(),
+                to: Stage::Scoring,
+                reason: "复查 re-check".into(),
+                expected_revision: None,
+            },
+        )
+        .run(
+            corrector,
+            correct(SH01, "B2", pts(18), pts(16), "复查 re-check"),
+        )
+        .at(Stage::Review)
+}
+
+/// DOMAIN-RULES: an upheld appeal's revision stands approved, and approving a whole sheet approves the
+/// scores not approved yet, with separation of duties on those. So after a reopening the reviewer who
+/// revised A1 through the appeal (rv2) approves the sheet, as they could approve each pending item
+/// one by one; the scores approved before keep their approver; and an author of a pending score
+/// still may not approve the sheet.
+#[test]
+fn the_reviewer_of_an_upheld_appeal_approves_the_sheet_after_a_reopening() {
+    let reopened = reopened_after_appeal(&as1());
+    // Item by item: A1 stands approved, B2 (as1's) is rv2's to approve.
+    rejects!(
+        reopened.when(
+            &rv2(),
+            review_item(SH01, "A1", ReviewDecision::Approved, "")
+        ),
+        Rejection::AlreadyReviewed { .. }
+    );
+    reopened
+        .when(
+            &rv2(),
+            review_item(SH01, "B2", ReviewDecision::Approved, ""),
+        )
+        .then([item_reviewed(SH01, "B2", ReviewDecision::Approved, "")]);
+    // The whole sheet: the same rule.
+    let (_, approved) = reopened
+        .when(&rv2(), review_sheet(SH01, ReviewDecision::Approved, ""))
+        .accepted();
+    let scores = &approved
+        .state
+        .sheet(&period_id(), &unit(SH01))
+        .unwrap()
+        .scores;
+    let approver = |i: &str| match &scores[&item(i)].review {
+        ReviewStatus::Approved { by } => by.to_string(),
+        other => panic!("{i} is {other:?}"),
+    };
+    assert_eq!(
+        ["A1", "A2", "B1", "B2"].map(approver),
+        ["rv2", "rv1", "rv1", "rv2"],
+        "approvals stand with their approver; the sheet approval approved B2"
+    );
+
+    // The author of a pending score may not approve the sheet, whatever else stands approved.
+    rejects!(
+        reopened_after_appeal(&dual_assessor())
+            .when(&dual_reviewer(), review_sheet(SH01, ReviewDecision::Approved, "")),
+        Rejection::SelfApproval { items, .. } if items == &vec![item("B2")]
     );
 }

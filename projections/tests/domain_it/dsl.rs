@@ -14,7 +14,7 @@ use ledger_schemas::envelope::{Actor, Role};
 use ledger_schemas::events::*;
 use ledger_schemas::ids::*;
 use ledger_schemas::rubric::{
-    Aspect, DualPolicy, GradeBand, Item, ItemKind, LadderStep, RubricDefinition,
+    AnnualRule, Aspect, DualPolicy, GradeBand, Item, ItemKind, LadderStep, RubricDefinition,
 };
 use ledger_schemas::values::*;
 
@@ -231,6 +231,7 @@ pub fn small_rubric() -> RubricDefinition {
         dual_policy: DualPolicy::PointsShare {
             party_percent: Points::from_int(30),
         },
+        annual_rule: AnnualRule::Mean,
     }
 }
 

@@ -494,3 +494,34 @@ fn rubric_move_refusals() {
         Rejection::UnknownPeriod { .. }
     );
 }
+
+/// SCORING.md: a value that no longer fits after a move counts as nothing and is listed in
+/// `ignored`, both when its item left the rubric (B1) and when it no longer fits its item (A1 above
+/// the new maximum, A2's level now that A2 takes points). Such items are not `unscored` (they hold a
+/// value); only the new A3 is. Once A1 is re-scored it counts and leaves `ignored`.
+#[test]
+fn values_that_no_longer_fit_after_a_move_are_listed_as_ignored() {
+    let given = with_version_2(in_review());
+    let before = given.state.score_sheet(&period_id(), &unit(SH01)).unwrap();
+    assert!(before.ignored.is_empty() && before.unscored.is_empty());
+
+    let (_, moved) = given.when(&admin(), move_to(2, "r")).accepted();
+    let totals = moved.state.score_sheet(&period_id(), &unit(SH01)).unwrap();
+    assert_eq!(totals.ignored, vec![item("A1"), item("A2"), item("B1")]);
+    assert_eq!(totals.unscored, vec![item("A3")]);
+    assert!(!totals.complete);
+    assert_eq!(totals.base.to_string(), "18", "only B2 counts");
+
+    let (_, rescored) = moved
+        .when(
+            &as1(),
+            correct(SH01, "A1", pts(25), pts(18), "重评 re-scored"),
+        )
+        .accepted();
+    let totals = rescored
+        .state
+        .score_sheet(&period_id(), &unit(SH01))
+        .unwrap();
+    assert_eq!(totals.ignored, vec![item("A2"), item("B1")]);
+    assert_eq!(totals.base.to_string(), "36");
+}

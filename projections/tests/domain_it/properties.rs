@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 use ledger_projections::domain::{
-    Command, Decision, Expected, Meta, Rejection, Revision, Standing, State, decide, next_stage,
+    Command, Decision, Expected, Meta, Rejection, ReviewStatus, Revision, Standing, State, decide,
+    next_stage,
 };
 use ledger_projections::rubric;
 use ledger_projections::scoring::{self, item_worth};
@@ -791,12 +792,16 @@ fn check_decision(pre: &State, actor: &Actor, decision: &Decision) -> Result<(),
                 );
             }
             Event::SheetReviewed(e) if e.decision == ReviewDecision::Approved => {
+                // A sheet approval approves the live scores not approved yet (DOMAIN-RULES).
                 let sheet = pre.sheet(&e.period, &e.unit).cloned().unwrap_or_default();
                 prop_assert!(
                     sheet
                         .scores
                         .values()
-                        .all(|s| !s.is_live() || !s.authors.contains(&actor.person)),
+                        .filter(
+                            |s| s.is_live() && !matches!(s.review, ReviewStatus::Approved { .. })
+                        )
+                        .all(|s| !s.authors.contains(&actor.person)),
                     "self-approval of a sheet"
                 );
             }

@@ -202,3 +202,54 @@ fn a_broken_adjustment_in_the_log_is_an_anomaly() {
     assert_eq!(given.state.anomalies[0].position, given.log.len() as u64);
     assert!(given.state.anomalies[0].what.contains("R1"));
 }
+
+/// The annual rule is part of the rubric: changing it is an adjustment like any other, refused
+/// with the rubric rule's own rejection when the weights do not make sense.
+#[test]
+fn the_annual_rule_is_adjusted_like_the_rest_of_the_rubric() {
+    use ledger_schemas::rubric::{AnnualRule, PeriodSlot, SlotWeight};
+    let rule = |weight: i64| AnnualRule::Weighted {
+        weights: vec![
+            SlotWeight {
+                slot: PeriodSlot::Q4,
+                weight: Points::from_int(weight),
+            },
+            SlotWeight {
+                slot: PeriodSlot::Q1,
+                weight: Points::from_int(1),
+            },
+        ],
+    };
+    let changes = vec![RubricChange::ChangeAnnualRule {
+        annual_rule: rule(2),
+    }];
+    let (_, after) = world()
+        .when(
+            &admin(),
+            adjust(1, changes, "rv1", "四季度加倍 Q4 counts twice"),
+        )
+        .accepted();
+    let v2 = after.state.definition(&rubric_id(), 2).unwrap();
+    assert_eq!(v2.annual_rule, rule(2));
+    assert_eq!(
+        after.state.definition(&rubric_id(), 1).unwrap().annual_rule,
+        AnnualRule::Mean
+    );
+    rejects!(
+        world().when(
+            &admin(),
+            adjust(
+                1,
+                vec![RubricChange::ChangeAnnualRule {
+                    annual_rule: rule(0)
+                }],
+                "rv1",
+                "r"
+            )
+        ),
+        Rejection::Rubric(RubricRejection::NonPositiveSlotWeight {
+            slot: PeriodSlot::Q4,
+            ..
+        })
+    );
+}

@@ -3,14 +3,17 @@
 //! and their differences, and refusals of out-of-order envelopes.
 
 use chrono::{Duration, NaiveDate};
+use ledger_projections::domain::Command;
 use ledger_projections::domain::ReviewStatus;
 use ledger_projections::read::{
-    ApplyError, AsOf, ChangeFilter, ChangeKind, ReviewAtTime, Scope, StandingAtTime,
+    ApplyError, AsOf, ChangeFilter, ChangeKind, ReviewAtTime, Scope, StandingAtTime, accountability,
 };
 use ledger_projections::rubric::RubricDiff;
 use ledger_schemas::envelope::Role;
 use ledger_schemas::ids::AspectCode;
-use ledger_schemas::values::{Points, ScoreSource, ScoreValue};
+use ledger_schemas::ids::LevelCode;
+use ledger_schemas::rubric::{LadderStep, RubricChange};
+use ledger_schemas::values::{Points, ScoreSource, ScoreValue, Stage, Text};
 
 use crate::dsl::*;
 use crate::example::example;
@@ -243,6 +246,71 @@ fn accountability_splits_open_overdue_and_closed_work() {
             .iter()
             .all(|s| s.unit.as_str() == SH01)
     );
+}
+
+/// SCORING.md: every derived figure is rounded once, to two places, and shown without trailing
+/// zeros (the API's `Figure`). An item's worth in accountability is such a figure: a level of 33.33 %
+/// on A2 (max 30) is worth 9.999, shown 10; one of 80 % is worth 24, not 24.00; a deduction item with
+/// no cases is worth 0, not −0.
+#[test]
+fn accountability_worth_is_a_reported_figure() {
+    let ladder = [
+        ("good", "100"),
+        ("fair", "80"),
+        ("ok", "33.33"),
+        ("poor", "0"),
+    ]
+    .into_iter()
+    .map(|(code, percent)| LadderStep {
+        level: LevelCode::new(code).unwrap(),
+        label: Text::new(code, code),
+        percent: percent.parse().unwrap(),
+    })
+    .collect();
+    let given = world()
+        .run(
+            &admin(),
+            Command::AdjustRubric {
+                rubric: rubric_id(),
+                from_version: 1,
+                changes: vec![RubricChange::ChangeLadder { ladder }],
+                approver: person("rv1"),
+                reason: "等级比例调整 ladder".into(),
+            },
+        )
+        .run(
+            &admin(),
+            Command::MovePeriodRubric {
+                period: period_id(),
+                to_version: 2,
+                reason: "执行新版细则 new rules".into(),
+                expected_revision: None,
+            },
+        )
+        .at(Stage::Scoring)
+        .by(
+            &as1(),
+            [
+                score_recorded(SH01, "A2", lvl("ok")),
+                score_recorded(SH02, "A2", lvl("fair")),
+                score_recorded(SH01, "G2", cases(0)),
+                score_recorded(SH02, "G2", cases(2)),
+            ],
+        );
+    let worth = |person_id: &str, code: &str, unit_id: &str| {
+        let a = accountability(&given.state, &person(person_id), today(), &Scope::all());
+        let owned = a.items.iter().find(|i| i.item.as_str() == code).unwrap();
+        let score = owned
+            .scores
+            .iter()
+            .find(|s| s.unit.as_str() == unit_id)
+            .unwrap();
+        score.worth.unwrap().to_string()
+    };
+    assert_eq!(worth("resp-a", "A2", SH01), "10");
+    assert_eq!(worth("resp-a", "A2", SH02), "24");
+    assert_eq!(worth("resp-b", "G2", SH01), "0");
+    assert_eq!(worth("resp-b", "G2", SH02), "-2");
 }
 
 /// Rubric versions as they stood, the event that made each, the periods on each, and their

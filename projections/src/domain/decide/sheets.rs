@@ -14,7 +14,9 @@ use super::{
 };
 use crate::domain::command::{Command, Context};
 use crate::domain::rejection::{Rejection, SheetGap};
-use crate::domain::state::{PeriodState, ReviewStatus, SheetState, Standing, State, sheet_stream};
+use crate::domain::state::{
+    ItemScore, PeriodState, ReviewStatus, SheetState, Standing, State, sheet_stream,
+};
 use crate::rubric;
 use crate::scoring::{self, ValueRejection};
 
@@ -41,6 +43,10 @@ fn target<'s>(
     require_unit_in_period(id, p, unit)?;
     check_revision(state, &sheet_stream(id, unit), expected_revision)?;
     Ok((p, state.sheet(id, unit).cloned().unwrap_or_default()))
+}
+
+fn is_approved(score: &ItemScore) -> bool {
+    matches!(score.review, ReviewStatus::Approved { .. })
 }
 
 fn refuse_appeal_source(source: ScoreSource) -> Result<(), Rejection> {
@@ -252,10 +258,14 @@ pub(super) fn decide(
                             gaps: vec![SheetGap { unit, items: gaps }],
                         });
                     }
+                    // Separation of duties applies to what this approval approves: the live
+                    // scores not approved yet. A score that stands approved (by a review, or as an
+                    // upheld appeal's revision) keeps its approval and its approver.
                     let own: Vec<_> = sheet
                         .scores
                         .iter()
-                        .filter(|(_, s)| s.is_live() && s.authors.contains(&ctx.actor.person))
+                        .filter(|(_, s)| s.is_live() && !is_approved(s))
+                        .filter(|(_, s)| s.authors.contains(&ctx.actor.person))
                         .map(|(item, _)| item.clone())
                         .collect();
                     if !own.is_empty() {
