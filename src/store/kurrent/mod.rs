@@ -139,6 +139,7 @@ impl KurrentStore {
     /// `Unavailable`, after the retry policy), and starts the background tasks.
     pub async fn connect_with(url: &str, options: KurrentOptions) -> Result<Self, StoreError> {
         let conn = Conn::new(url, options.retry)?;
+        probe_all(&conn).await?;
         let shared = Arc::new(Shared {
             conn,
             index: RwLock::new(SealIndex::default()),
@@ -181,12 +182,15 @@ impl KurrentStore {
         self.shared.index().entry(seq).map(|e| e.at.into())
     }
 
+    /// Sends the append (with retries); returns the stream's revision after it. A repeat that
+    /// the server recognised by its ids is answered like a fresh write (on a real server with the
+    /// original write's position), so the caller checks what was sealed, not how it was answered.
     async fn write(
         &self,
         stream: &str,
         expected: ExpectedRevision,
         prepared: &[codec::Prepared],
-    ) -> Result<(u64, bool), StoreError> {
+    ) -> Result<u64, StoreError> {
         let state = match expected {
             ExpectedRevision::Any => StreamState::Any,
             ExpectedRevision::NoStream => StreamState::NoStream,
@@ -210,17 +214,15 @@ impl KurrentStore {
                         && expected == ExpectedRevision::Any
                         && let Some(revision) = find_landed(&client, stream, first, since).await?
                     {
-                        return Ok((revision + count - 1, false));
+                        return Ok(revision + count - 1);
                     }
                     let written = client.append_to_stream(stream, &options, data).await?;
-                    // A repeat that the server recognised carries no position.
-                    let fresh = written.position != Position::start();
-                    Ok((written.next_expected_version, fresh))
+                    Ok(written.next_expected_version)
                 }
             })
             .await;
         match result {
-            Ok(outcome) => Ok(outcome),
+            Ok(revision) => Ok(revision),
             Err(Failure::Refused(kurrentdb::Error::WrongExpectedVersion { current, .. })) => {
                 let actual = match current {
                     CurrentRevision::Current(r) => ActualRevision::Exact(r),
@@ -230,6 +232,66 @@ impl KurrentStore {
             }
             Err(other) => Err(other.into_store(self.url())),
         }
+    }
+
+    /// Makes sure that what was sealed under `positions` is exactly `prepared`, stored in `stream`
+    /// from revision `first`. The server acknowledges a repeat by its ids alone, so an append
+    /// reusing ids that another append stored a moment ago (not yet in our index) would otherwise
+    /// be answered as if its own content were stored. The seal entry's hash covers the content,
+    /// the revision and the sealed time: one hash per event, no read.
+    async fn check_sealed(
+        &self,
+        stream: &str,
+        first: u64,
+        prepared: &[codec::Prepared],
+        positions: &[u64],
+    ) -> Result<(), StoreError> {
+        let mut legacy = false;
+        {
+            let index = self.shared.index();
+            for (i, (p, &seq)) in prepared.iter().zip(positions).enumerate() {
+                let Some(entry) = index.entry(seq) else {
+                    return Err(StoreError::IdempotencyMismatch {
+                        event_id: p.event_id,
+                    });
+                };
+                let Some(t) = entry.t else {
+                    legacy = true;
+                    break;
+                };
+                let prev = index.prev_hash(seq);
+                let stamped = codec::Stamped {
+                    prev_hash: &prev,
+                    position: seq,
+                    revision: first + i as u64,
+                    recorded_at_micros: t,
+                };
+                if p.chain_hash(stream, stamped) != entry.h {
+                    return Err(StoreError::IdempotencyMismatch {
+                        event_id: p.event_id,
+                    });
+                }
+            }
+        }
+        if legacy {
+            // Sealed by a notary of format 1 (no time in the entry): compare what is stored.
+            let stored = self
+                .read_stream(
+                    stream,
+                    Direction::Forwards,
+                    ReadFrom::At(first),
+                    prepared.len(),
+                )
+                .await?;
+            for (i, p) in prepared.iter().enumerate() {
+                if !stored.get(i).is_some_and(|env| p.matches(stream, env)) {
+                    return Err(StoreError::IdempotencyMismatch {
+                        event_id: p.event_id,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The error for a wrong expected revision. The server answers that way also when *some* of
@@ -322,6 +384,28 @@ impl KurrentStore {
             positions: stored.iter().map(|e| e.position).collect(),
             next_expected: base + prepared.len() as u64 - 1,
         })
+    }
+}
+
+/// Reads one record of `$all`, so that a user who may not (only `$admins` may, unless the
+/// `$$$all` ACL says otherwise) is told so at start-up in plain words, instead of every append
+/// timing out later because no notary can follow `$all`. Wrong credentials are reported here too.
+async fn probe_all(conn: &Conn) -> Result<(), StoreError> {
+    let options = kurrentdb::ReadAllOptions::default().max_count(1);
+    let probe = conn
+        .run("读取全局日志 (read $all)", |client, _| {
+            let options = options.clone();
+            async move {
+                let mut read = client.read_all(&options).await?;
+                read.next().await?;
+                Ok(())
+            }
+        })
+        .await;
+    match probe {
+        Ok(()) => Ok(()),
+        Err(Failure::Refused(kurrentdb::Error::AccessDenied)) => Err(seal::all_denied(conn.url())),
+        Err(other) => Err(other.into_store(conn.url())),
     }
 }
 
@@ -433,7 +517,9 @@ async fn fetch(shared: &Shared, a: u64, b: u64) -> Result<Vec<Envelope>, StoreEr
                     ),
                 ));
             };
-            let env = codec::envelope(event, *meta, seq, prev, entry.h)
+            let env = entry
+                .recorded_at(event)
+                .and_then(|at| codec::envelope(event, *meta, seq, prev, entry.h, at))
                 .map_err(|why| corrupt(shared, why))?;
             out.push(env);
             k += 1;
@@ -480,28 +566,12 @@ impl EventStore for KurrentStore {
         if known.iter().any(Option::is_some) {
             return self.replay(stream, expected, &prepared, &known).await;
         }
-        let (next_expected, fresh) = self.write(stream, expected, &prepared).await?;
+        let next_expected = self.write(stream, expected, &prepared).await?;
         let ids: Vec<Uuid> = prepared.iter().map(|p| p.event_id).collect();
         let positions = self.shared.wait_sealed(&ids).await?;
-        if !fresh {
-            // The server recognised a repeat by its ids alone: make sure it is the same content.
-            let first = next_expected + 1 - prepared.len() as u64;
-            let stored = self
-                .read_stream(
-                    stream,
-                    Direction::Forwards,
-                    ReadFrom::At(first),
-                    prepared.len(),
-                )
-                .await?;
-            for (i, p) in prepared.iter().enumerate() {
-                if !stored.get(i).is_some_and(|env| p.matches(stream, env)) {
-                    return Err(StoreError::IdempotencyMismatch {
-                        event_id: p.event_id,
-                    });
-                }
-            }
-        }
+        let first = next_expected + 1 - prepared.len() as u64;
+        self.check_sealed(stream, first, &prepared, &positions)
+            .await?;
         Ok(AppendOutcome {
             positions,
             next_expected,
@@ -557,8 +627,12 @@ impl EventStore for KurrentStore {
                         ),
                     )
                 })?;
-                let hash = index.entry(seq).expect("sealed").h;
-                codec::envelope(event, *meta, seq, index.prev_hash(seq), hash)
+                let entry = index.entry(seq).expect("sealed");
+                entry
+                    .recorded_at(event)
+                    .and_then(|at| {
+                        codec::envelope(event, *meta, seq, index.prev_hash(seq), entry.h, at)
+                    })
                     .map_err(|why| corrupt(&self.shared, why))
             })
             .collect()
