@@ -15,9 +15,39 @@
 //! | event id                 | the event id. Idempotent retry rests on the server's own check (same ids at the expected revision: acknowledged, not written again) plus the seal index (an id already sealed is answered from the record, never written twice); see [`KurrentStore`]'s `append` |
 //! | expected revision        | `Any` → any, `NoStream` → no stream, `Exact(r)` → stream revision `r`; the server's wrong-expected-version answer becomes [`StoreError::Conflict`] with the actual revision, exactly as the embedded store reports it |
 //! | revision                 | the stream revision (0-based, gapless per stream, decided by the server)   |
-//! | recorded-at              | the server's `created` stamp of the event, at microseconds (never the client's clock) |
+//! | recorded-at              | the **sealed time**: the server's `created` stamp (microseconds), raised to the previous sealed event's time when the leader's clock went back; kept in the seal entry and covered by the hash (never the client's clock) |
 //! | `position`               | the event's **seal sequence number**: 1, 2, 3, … in `$all` order, without gaps, assigned by the notary (see [`seal`]). The `$all` commit/prepare position is kept in the seal entry, not shown; the port's positions stay gapless as on the embedded store, so the same chain verifier works |
 //! | `prev_hash`, `hash`      | from the seal entry: the same SHA-256 over the same canonical encoding as the embedded store, with `position` = the seal sequence number |
+//!
+//! # Why a notary (the design, weighed in issue 19)
+//!
+//! Three designs give the port its gapless, hash-chained order on KurrentDB:
+//!
+//! - **One ledger stream written with an expected revision** (every aggregate's events in one
+//!   stream): order, gapless positions and a chain computed at write time, atomic multi-stream
+//!   decisions (one append), exact idempotence after a failover (the server's own check for an
+//!   expected revision), no `$all` reads. But every writer of the cluster contends on that one
+//!   stream (any other server's write is a conflict to re-check and retry), aggregate streams no
+//!   longer exist on the server (stream reads become look-ups through an index of the whole log that
+//!   every adapter must build; `$ce-`/`$et-` projections and per-stream ACLs go), the recorded time
+//!   becomes the writer's clock, and stored data changes shape.
+//! - **The server's multi-stream append (25.1+)**: atomic across streams, but the official Rust
+//!   client in `Cargo.lock` (`kurrentdb` 1.2.0) has no call for it, servers before 25.1 lack it, and
+//!   it orders nothing beyond one write: the chain would still need a notary.
+//! - **The notary (kept)**: works with every server since 21.10 and the client as it is; aggregate
+//!   streams stay real streams whose expected revisions the server checks (no global contention);
+//!   the chain is built after the fact in `$all` order by whichever notary wins the seal stream's
+//!   expected revision. Its costs: an append waits for its seal (milliseconds), the user must read
+//!   `$all` (checked at start-up), and a decision that touches two streams is two appends.
+//!
+//! The notary is kept: it is sound against what a cluster does once the sealed time never goes
+//! back, repeats are checked against the seal's hash, and "not leader" redirects are followed (all
+//! done here). Decisions that touch two streams are **not** atomic on this backend: nothing in the
+//! client makes two appends one. The embedded store appends a decision's streams one after the
+//! other too (`app::Ledger::append_decision`), so both backends behave alike: each stream's part is
+//! valid on its own, and what was committed is folded before anyone decides again. When the
+//! official client offers the multi-stream append, it can make those appends one while the notary
+//! keeps the order.
 //!
 //! # Consequences of sealing
 //!
@@ -29,8 +59,11 @@
 //!
 //! # Failures
 //!
-//! Every call retries transient failures (node restarting, connection lost, leader moved) under a
-//! bounded [`RetryPolicy`] and then answers [`StoreError::Unavailable`]. A retried append sends the
+//! Every call retries transient failures (node restarting, connection lost, leader moved) for the
+//! [`RetryPolicy`]'s time budget (20 s, longer than an election; `ledgerRetrySecs=N` in the
+//! connection string) and then answers [`StoreError::Unavailable`]. A "not leader" answer is
+//! followed by the client itself and never rebuilds it from the connection string. A user who may
+//! not read `$all` is refused at connect time with a message saying so. A retried append sends the
 //! same event ids with the same expectation, so it is stored at most once: for `NoStream` and
 //! `Exact` the server itself recognises the repeat; for `Any`, whose server-side check relies on a
 //! cache that a restart empties, the adapter first looks at the stream's tail for the ids before it
