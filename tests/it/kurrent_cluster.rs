@@ -4,7 +4,7 @@
 //! credentials and TLS, a repeated append whose ids another write already used, and appends that
 //! the client cancels half-way.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -59,33 +59,13 @@ async fn a_leader_change_during_appends_and_a_subscription_loses_and_duplicates_
     let streams: Vec<String> = (0..3).map(|i| unique_stream(&format!("lead{i}"))).collect();
     let acked = Arc::new(AtomicU64::new(0));
 
-    let writer = {
-        let (store, streams, acked) = (writer_store.clone(), streams.clone(), acked.clone());
-        tokio::spawn(async move {
-            let mut last: HashMap<usize, u64> = HashMap::new();
-            let mut appended: HashMap<usize, Vec<Uuid>> = HashMap::new();
-            let mut failures = Vec::new();
-            for i in 0..APPENDS {
-                let s = (i % 3) as usize;
-                let expected = last
-                    .get(&s)
-                    .map_or(ExpectedRevision::NoStream, |r| ExpectedRevision::Exact(*r));
-                let events = scores(i * 2, 1 + i % 2);
-                match store.append(&streams[s], expected, events.clone()).await {
-                    Ok(outcome) => {
-                        last.insert(s, outcome.next_expected);
-                        appended
-                            .entry(s)
-                            .or_default()
-                            .extend(events.iter().map(|e| e.event_id));
-                        acked.fetch_add(1, Ordering::SeqCst);
-                    }
-                    Err(e) => failures.push(e),
-                }
-            }
-            (appended, failures)
-        })
-    };
+    let writer = crate::kurrent_faults::continuous_writer(
+        writer_store.clone(),
+        streams.clone(),
+        APPENDS,
+        None,
+        acked.clone(),
+    );
     let wait_for = |n: u64| {
         let acked = acked.clone();
         async move {

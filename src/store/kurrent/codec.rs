@@ -108,7 +108,8 @@ pub struct Stamped<'a> {
 }
 
 impl Stamped<'_> {
-    /// Everything zeroed: the writer's content digest.
+    /// Everything zeroed: the writer's content digest, the canonical encoding with everything the
+    /// store stamps zeroed.
     const NONE: Stamped<'static> = Stamped {
         prev_hash: &Digest::ZERO,
         position: 0,
@@ -117,37 +118,11 @@ impl Stamped<'_> {
     };
 }
 
-/// The content digest: the canonical encoding with everything the store stamps zeroed.
-#[allow(clippy::too_many_arguments)]
-fn content_digest(
-    stream: &str,
-    event_id: &Uuid,
-    event_type: &str,
-    schema_version: u32,
-    actor: &Actor,
-    reason: Option<&str>,
-    correlation_id: &Uuid,
-    causation_id: Option<&Uuid>,
-    payload: &str,
-) -> Digest {
-    hash_with(
-        Stamped::NONE,
-        stream,
-        event_id,
-        event_type,
-        schema_version,
-        actor,
-        reason,
-        correlation_id,
-        causation_id,
-        payload,
-    )
-}
-
 /// The content digest of a stored envelope (its chain fields, position, revision and time are
 /// ignored), to compare with what the writer recorded.
 pub fn envelope_content_digest(env: &Envelope) -> Digest {
-    content_digest(
+    hash_with(
+        Stamped::NONE,
         &env.stream,
         &env.event_id,
         &env.event_type,
@@ -211,7 +186,8 @@ pub fn prepare(stream: &str, events: Vec<ProposedEvent>) -> Result<Vec<Prepared>
             ));
         }
         let payload = canonical_json(&event.payload);
-        let content_hash = content_digest(
+        let content_hash = hash_with(
+            Stamped::NONE,
             stream,
             &event.event_id,
             &event.event_type,
