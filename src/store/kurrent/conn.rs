@@ -298,3 +298,38 @@ impl Conn {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ledger's parameter is taken out of the string the client sees, wherever it stands, and
+    /// a bad value is refused with what is expected.
+    #[test]
+    fn the_retry_parameter_is_split_out_and_checked() {
+        let (url, budget) =
+            split_ledger_params("esdb://a:2113,b:2113?tls=false&ledgerRetrySecs=2.5").unwrap();
+        assert_eq!(url, "esdb://a:2113,b:2113?tls=false");
+        assert_eq!(budget, Some(Duration::from_millis(2500)));
+        let (url, budget) = split_ledger_params("esdb://a?LEDGERRETRYSECS=30").unwrap();
+        assert_eq!(
+            (url.as_str(), budget),
+            ("esdb://a", Some(Duration::from_secs(30)))
+        );
+        let (url, budget) = split_ledger_params("esdb://a?tls=false").unwrap();
+        assert_eq!((url.as_str(), budget), ("esdb://a?tls=false", None));
+        for bad in ["abc", "-1", "1e9", ""] {
+            let err = split_ledger_params(&format!("esdb://a?ledgerRetrySecs={bad}")).unwrap_err();
+            assert!(err.contains("0 to 86400"), "{bad}: {err}");
+        }
+    }
+
+    /// A password never reaches a message.
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("kurrentdb://ledger:s3cret@n1:2113,n2:2113?tls=true"),
+            "kurrentdb://***@n1:2113,n2:2113?tls=true"
+        );
+    }
+}
