@@ -9,6 +9,10 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 # A Chinese font, so the screenshots the browser tests save show the console's Chinese text.
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+# The Python client's cases against esdb-testserver (esdb-testserver/tests/python_client.rs) make a
+# virtual environment and pip-install the client from PyPI into target/.
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "安装测试依赖 installing test dependencies: ${need[*]}" >&2

@@ -8,7 +8,8 @@
 //! - expected version *greater* than the current one: wrong expected version;
 //! - expected version *smaller* than the current one: if the events already stored at
 //!   `expected + 1 ..` carry the same ids in the same order, the append is an idempotent retry and
-//!   is acknowledged without writing; if the first id differs, wrong expected version; if only some
+//!   is acknowledged without writing, with the position of the original write's last event (the
+//!   server reads it back, `IdempotentLogPosition`); if the first id differs, wrong expected version; if only some
 //!   match, "corrupted idempotency", which the server also answers as wrong expected version;
 //! - expected `Any`: idempotent when the first id is found in a bounded in-memory cache of recently
 //!   committed ids for the same stream (and the rest follow it), else write. Like the real server's
@@ -58,7 +59,8 @@ pub struct Proposed {
 /// The outcome of an append, before it becomes a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppendResult {
-    /// Written (or acknowledged as an idempotent retry, then `position` is `None`).
+    /// Written, or acknowledged as an idempotent retry: then, as on the real server, `position`
+    /// is that of the last event of the original write (`None` only for an empty append).
     Success {
         current: Option<u64>,
         position: Option<u64>,
@@ -103,7 +105,8 @@ pub struct Log {
     all: BTreeMap<u64, Arc<Record>>,
     streams: HashMap<String, StreamState>,
     next_position: u64,
-    last_ticks: i64,
+    /// Added to the host clock for every stamp (negative after [`Log::step_clock_back`]).
+    clock_offset_ticks: i64,
     commit_cache: HashMap<Uuid, (String, u64)>,
     commit_order: VecDeque<Uuid>,
 }
@@ -123,7 +126,7 @@ impl Log {
             streams: HashMap::new(),
             // The first chunk starts with a header; positions are byte offsets, never 0 for an event.
             next_position: 128,
-            last_ticks: 0,
+            clock_offset_ticks: 0,
             commit_cache: HashMap::new(),
             commit_order: VecDeque::new(),
         };
@@ -131,12 +134,19 @@ impl Log {
         log
     }
 
-    /// Now in 100 ns ticks since the Unix epoch, never earlier than the last stamp.
+    /// Now in 100 ns ticks since the Unix epoch, by the server's clock. Not forced forward: a real
+    /// node stamps `DateTime.UtcNow` as it is, so a clock step back (or a failover to a node whose
+    /// clock is behind) gives a later event an earlier stamp.
     fn stamp(&mut self) -> i64 {
         let now = chrono::Utc::now();
         let ticks = now.timestamp() * 10_000_000 + i64::from(now.timestamp_subsec_nanos() / 100);
-        self.last_ticks = self.last_ticks.max(ticks);
-        self.last_ticks
+        ticks + self.clock_offset_ticks
+    }
+
+    /// Steps the clock back by `by` for every later stamp.
+    pub fn step_clock_back(&mut self, by: std::time::Duration) {
+        let ticks = i64::try_from(by.as_nanos() / 100).unwrap_or(i64::MAX);
+        self.clock_offset_ticks = self.clock_offset_ticks.saturating_sub(ticks);
     }
 
     fn write(&mut self, stream: &str, proposed: Proposed) -> u64 {
@@ -222,9 +232,10 @@ impl Log {
                         self.commit_cache.get(id) == Some(&(stream.to_owned(), r + i as u64))
                     });
                     return if all_follow {
+                        let last = r + ids.len() as u64 - 1;
                         AppendResult::Success {
-                            current: Some(r + ids.len() as u64 - 1),
-                            position: None,
+                            current: Some(last),
+                            position: self.position_of(stream, last),
                         }
                     } else {
                         wrong
@@ -256,10 +267,16 @@ impl Log {
                 return wrong;
             }
         }
+        let last = (exp + ids.len() as i64) as u64;
         AppendResult::Success {
-            current: Some((exp + ids.len() as i64) as u64),
-            position: None,
+            current: Some(last),
+            position: self.position_of(stream, last),
         }
+    }
+
+    /// The `$all` position of a stream's event, if it is still stored.
+    fn position_of(&self, stream: &str, revision: u64) -> Option<u64> {
+        self.streams.get(stream)?.events.get(&revision).copied()
     }
 
     fn write_all(

@@ -2,7 +2,7 @@
 //! `prost` messages.
 //!
 //! Written from the public protocol definitions (`shared.proto`, `streams.proto`,
-//! `serverfeatures.proto` of the `event_store.client` packages); the field numbers and `oneof` layout
+//! `serverfeatures.proto`, `gossip.proto` of the `event_store.client` packages); the field numbers and `oneof` layout
 //! are the wire contract, the Rust names are ours. Hand-written rather than generated so that the
 //! build needs no `protoc` and no `prost-build`: the subset is small, and these definitions change
 //! only when the protocol does. Messages and fields that the subset never reads or writes (batch
@@ -501,4 +501,36 @@ pub struct SupportedMethod {
     pub service_name: String,
     #[prost(string, repeated, tag = "3")]
     pub features: Vec<String>,
+}
+
+/// `event_store.client.gossip.ClusterInfo`: the members a node knows of.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ClusterInfo {
+    #[prost(message, repeated, tag = "1")]
+    pub members: Vec<MemberInfo>,
+}
+
+/// `event_store.client.gossip.EndPoint`.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct EndPoint {
+    #[prost(string, tag = "1")]
+    pub address: String,
+    #[prost(uint32, tag = "2")]
+    pub port: u32,
+}
+
+/// `event_store.client.gossip.MemberInfo`. `state` is the `VNodeState` enum's number: 6 follower,
+/// 8 leader (the only two this server reports), 11 shut down.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct MemberInfo {
+    #[prost(message, optional, tag = "1")]
+    pub instance_id: Option<Uuid>,
+    #[prost(int64, tag = "2")]
+    pub time_stamp: i64,
+    #[prost(int32, tag = "3")]
+    pub state: i32,
+    #[prost(bool, tag = "4")]
+    pub is_alive: bool,
+    #[prost(message, optional, tag = "5")]
+    pub http_end_point: Option<EndPoint>,
 }

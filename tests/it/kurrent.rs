@@ -444,3 +444,134 @@ async fn events_are_stored_in_the_documented_shape() {
     assert_eq!(meta["reason"], event.reason.unwrap());
     assert_eq!(meta["contentHash"].as_str().unwrap().len(), 64);
 }
+
+/// Fault cases against the real server or cluster named by `LEDGER_TEST_KURRENTDB` (skipped with
+/// a note without it). They need no test hooks: what they check is what a real server must show.
+mod real_server_faults {
+    use std::collections::HashSet;
+    use std::time::Duration;
+
+    use ledger::store::kurrent::KurrentStore;
+    use ledger::store::{Direction, EventStore, ExpectedRevision, Progress, ReadFrom, StoreError};
+    use uuid::Uuid;
+
+    use crate::store_support::{score, scores, unique_stream};
+
+    /// The same append again gets the first outcome and stores nothing; the same ids with other
+    /// content are refused, whichever way the server answered the repeat (a real server answers
+    /// with the original write's position).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_repeated_append_is_checked_against_what_the_server_stored() {
+        let Some(store) = crate::kurrent::real_store().await else {
+            return;
+        };
+        let stream = unique_stream("realrepeat");
+        let batch = scores(0, 3);
+        let first = store
+            .append(&stream, ExpectedRevision::NoStream, batch.clone())
+            .await
+            .unwrap();
+        let again = store
+            .append(&stream, ExpectedRevision::NoStream, batch.clone())
+            .await
+            .unwrap();
+        assert_eq!(again, first);
+        let mut changed = batch.clone();
+        changed[0].reason = Some("另一内容 other content".into());
+        let err = store
+            .append(&stream, ExpectedRevision::NoStream, changed)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::IdempotencyMismatch { .. }),
+            "{err:?}"
+        );
+        let stored = store
+            .read_stream(&stream, Direction::Forwards, ReadFrom::Edge, 10)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 3);
+    }
+
+    /// The sealed log's recorded times never go back (whatever the nodes' clocks did), and its
+    /// chain verifies.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_sealed_log_never_goes_back_in_time() {
+        let Some(store) = crate::kurrent::real_store().await else {
+            return;
+        };
+        store
+            .append(
+                &unique_stream("realtime"),
+                ExpectedRevision::NoStream,
+                scores(0, 2),
+            )
+            .await
+            .unwrap();
+        let log = store
+            .read_all(Direction::Forwards, ReadFrom::Edge, usize::MAX)
+            .await
+            .unwrap();
+        assert!(log.windows(2).all(|w| w[0].recorded_at <= w[1].recorded_at));
+        assert!(store.verify(Progress::new()).await.unwrap().is_intact());
+    }
+
+    /// With `LEDGER_TEST_KURRENTDB_RESIGN=1` (a cluster): the leader resigns (the client's
+    /// `resign_node`, as an operator would) while appends run; every acknowledged event is stored
+    /// once and the chain verifies.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn appends_across_a_leader_resignation_lose_and_duplicate_nothing() {
+        if std::env::var("LEDGER_TEST_KURRENTDB_RESIGN").as_deref() != Ok("1") {
+            eprintln!("note: LEDGER_TEST_KURRENTDB_RESIGN is not 1; skipping the resignation case");
+            return;
+        }
+        let Some(store) = crate::kurrent::real_store().await else {
+            return;
+        };
+        let url = std::env::var("LEDGER_TEST_KURRENTDB").unwrap();
+        let operator = kurrentdb::operations::Client::new(url.parse().unwrap()).unwrap();
+        let stream = unique_stream("resign");
+        let mut acked = Vec::new();
+        let mut next = ExpectedRevision::NoStream;
+        for i in 0..60u64 {
+            if i == 20 {
+                operator
+                    .resign_node(&kurrentdb::operations::OperationalOptions::default())
+                    .await
+                    .expect("the leader resigns");
+            }
+            let event = score(i);
+            let outcome = store
+                .append(&stream, next, vec![event.clone()])
+                .await
+                .expect("the retries outlast the election");
+            next = ExpectedRevision::Exact(outcome.next_expected);
+            acked.push(event.event_id);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let stored: Vec<Uuid> = store
+            .read_stream(&stream, Direction::Forwards, ReadFrom::Edge, usize::MAX)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.event_id)
+            .collect();
+        assert_eq!(stored, acked);
+        assert_eq!(stored.iter().collect::<HashSet<_>>().len(), 60);
+        assert!(store.verify(Progress::new()).await.unwrap().is_intact());
+    }
+
+    /// With `LEDGER_TEST_KURRENTDB_LIMITED` (a connection string for a user who may not read
+    /// `$all`): the store refuses to start, saying so, within seconds.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_user_who_may_not_read_all_is_refused_at_start_up() {
+        let Ok(url) = std::env::var("LEDGER_TEST_KURRENTDB_LIMITED") else {
+            eprintln!("note: LEDGER_TEST_KURRENTDB_LIMITED is not set; skipping");
+            return;
+        };
+        let started = std::time::Instant::now();
+        let err = KurrentStore::connect(&url).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(err.to_string().contains("$all"), "{err}");
+    }
+}

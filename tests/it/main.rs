@@ -26,6 +26,7 @@ mod http_openapi;
 mod http_serve_cli;
 mod http_support;
 mod kurrent;
+mod kurrent_cluster;
 mod kurrent_faults;
 mod kurrent_serve;
 mod reads_as_of;

@@ -64,9 +64,11 @@ pub struct Prepared {
     pub meta: LedgerMeta,
 }
 
-/// The content digest: the canonical encoding with everything the store stamps zeroed.
+/// The canonical hash input of an event's content, with the fields the store stamps given: zero
+/// them all for the writer's content digest, or pass the sealed ones for the chain hash.
 #[allow(clippy::too_many_arguments)]
-fn content_digest(
+fn hash_with(
+    stamped: Stamped<'_>,
     stream: &str,
     event_id: &Uuid,
     event_type: &str,
@@ -78,14 +80,14 @@ fn content_digest(
     payload: &str,
 ) -> Digest {
     HashInput {
-        prev_hash: &Digest::ZERO,
-        position: 0,
+        prev_hash: stamped.prev_hash,
+        position: stamped.position,
         event_id,
         stream,
-        revision: 0,
+        revision: stamped.revision,
         event_type,
         schema_version,
-        recorded_at_micros: 0,
+        recorded_at_micros: stamped.recorded_at_micros,
         actor_person: actor.person.as_str(),
         actor_role: actor.role.as_str(),
         reason,
@@ -96,10 +98,31 @@ fn content_digest(
     .hash()
 }
 
+/// What the store stamps on an event (its place in the chain and the log, and its time).
+#[derive(Debug, Clone, Copy)]
+pub struct Stamped<'a> {
+    pub prev_hash: &'a Digest,
+    pub position: u64,
+    pub revision: u64,
+    pub recorded_at_micros: i64,
+}
+
+impl Stamped<'_> {
+    /// Everything zeroed: the writer's content digest, the canonical encoding with everything the
+    /// store stamps zeroed.
+    const NONE: Stamped<'static> = Stamped {
+        prev_hash: &Digest::ZERO,
+        position: 0,
+        revision: 0,
+        recorded_at_micros: 0,
+    };
+}
+
 /// The content digest of a stored envelope (its chain fields, position, revision and time are
 /// ignored), to compare with what the writer recorded.
 pub fn envelope_content_digest(env: &Envelope) -> Digest {
-    content_digest(
+    hash_with(
+        Stamped::NONE,
         &env.stream,
         &env.event_id,
         &env.event_type,
@@ -163,7 +186,8 @@ pub fn prepare(stream: &str, events: Vec<ProposedEvent>) -> Result<Vec<Prepared>
             ));
         }
         let payload = canonical_json(&event.payload);
-        let content_hash = content_digest(
+        let content_hash = hash_with(
+            Stamped::NONE,
             stream,
             &event.event_id,
             &event.event_type,
@@ -207,6 +231,23 @@ impl Prepared {
             .expect("ledger metadata serialises")
     }
 
+    /// The chain hash this event has when stored in `stream` with these stamps: what the notary's
+    /// seal entry holds if the stored event is exactly this one.
+    pub fn chain_hash(&self, stream: &str, stamped: Stamped<'_>) -> Digest {
+        hash_with(
+            stamped,
+            stream,
+            &self.event_id,
+            &self.event_type,
+            self.meta.schema_version,
+            &self.meta.actor,
+            self.meta.reason.as_deref(),
+            &self.meta.correlation_id,
+            self.meta.causation_id.as_ref(),
+            &self.payload,
+        )
+    }
+
     /// Whether a stored envelope holds exactly this event in `stream`.
     pub fn matches(&self, stream: &str, env: &Envelope) -> bool {
         env.event_id == self.event_id
@@ -247,29 +288,39 @@ pub fn classify(event: &RecordedEvent) -> Kind {
 
 /// The server's `created` stamp at microsecond precision. The client's own `created` field keeps
 /// whole seconds only, so this reads the raw 100 ns ticks since the Unix epoch from the system
-/// metadata.
+/// metadata. The leader's wall clock: on a cluster it can go back (a clock step, a failover to a
+/// node whose clock is behind), which is why the ledger's recorded time is the sealed one.
 pub fn recorded_at(event: &RecordedEvent) -> Option<DateTime<Utc>> {
-    let ticks: i64 = event.metadata.get("created")?.parse().ok()?;
-    DateTime::from_timestamp_micros(ticks.div_euclid(10))
+    DateTime::from_timestamp_micros(created_micros(event)?)
 }
 
-/// Builds the envelope of a ledger event, given its place in the chain.
+/// [`recorded_at`] in microseconds since the Unix epoch.
+pub fn created_micros(event: &RecordedEvent) -> Option<i64> {
+    let ticks: i64 = event.metadata.get("created")?.parse().ok()?;
+    Some(ticks.div_euclid(10))
+}
+
+/// The error for a stored event without a `created` stamp.
+pub fn no_stamp(event: &RecordedEvent) -> String {
+    format!(
+        "事件 {} 缺少服务器时间戳 (event {} has no server `created` stamp)",
+        event.id, event.id
+    )
+}
+
+/// Builds the envelope of a ledger event, given its place in the chain and its recorded time (the
+/// sealed time, see [`super::seal`]; never the client's clock).
 pub fn envelope(
     event: &RecordedEvent,
     meta: LedgerMeta,
     position: u64,
     prev_hash: Digest,
     hash: Digest,
+    recorded_at: DateTime<Utc>,
 ) -> Result<Envelope, String> {
     let payload = String::from_utf8(event.data.to_vec()).map_err(|_| {
         format!(
             "事件 {} 的内容不是 UTF-8 (the data of event {} is not UTF-8)",
-            event.id, event.id
-        )
-    })?;
-    let recorded_at = recorded_at(event).ok_or_else(|| {
-        format!(
-            "事件 {} 缺少服务器时间戳 (event {} has no server `created` stamp)",
             event.id, event.id
         )
     })?;

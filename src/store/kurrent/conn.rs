@@ -6,8 +6,15 @@
 //! restarts); every later call then fails with "connection closed". So a transient failure here
 //! drops the client and the next attempt builds a fresh one, which connects anew.
 //!
-//! Why bounded: a caller (an HTTP request) must hear "unavailable" in seconds, not hang. Background
-//! tasks (the notary, the seal follower) loop on their own with a capped backoff instead.
+//! Why bounded, and by time: a caller (an HTTP request) must hear "unavailable" rather than hang,
+//! but not before a leader election could have finished: a cluster that loses its leader takes a
+//! few seconds to notice (gossip timeouts of about 2.5 s) and about a second to elect another, so
+//! the default budget is 20 s, and `ledgerRetrySecs=N` in the connection string changes it.
+//! Background tasks (the notary, the seal follower) loop on their own with a capped backoff.
+//!
+//! Why a "not leader" answer never drops the client: the client has already switched itself to
+//! the leader that the answer named; a fresh client built from the connection string would go back
+//! to the node the string names (perhaps a follower) and be redirected all over again.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -17,11 +24,12 @@ use kurrentdb::{Client, ClientSettings};
 
 use crate::store::StoreError;
 
-/// How often and how patiently a call is retried when the cluster does not answer.
+/// How long and how often a call is retried when the cluster does not answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included (at least 1).
-    pub attempts: u32,
+    /// How long to keep trying: no attempt starts after this much time since the first one (the
+    /// first attempt always runs). Also how long a background feed fails before it reports.
+    pub budget: Duration,
     /// Pause after the first failure; doubled after each further one.
     pub first_backoff: Duration,
     /// The longest pause between two attempts.
@@ -31,16 +39,52 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// About 4 s of retrying in all (8 attempts, 50 ms doubling up to 1 s): long enough to ride
-    /// out a leader election or a node restart, short enough for an HTTP caller.
+    /// 20 s of retrying (50 ms doubling up to 1 s between attempts, 5 s per attempt): longer than
+    /// a leader election or a node restart takes, short enough for an HTTP caller to hear
+    /// "unavailable" rather than hang.
     fn default() -> Self {
         RetryPolicy {
-            attempts: 8,
+            budget: Duration::from_secs(20),
             first_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_secs(1),
             call_timeout: Duration::from_secs(5),
         }
     }
+}
+
+/// The connection-string parameter for [`RetryPolicy::budget`], in seconds. The adapter takes it
+/// out of the string before the client sees it.
+pub const RETRY_PARAM: &str = "ledgerRetrySecs";
+
+/// Splits the ledger's own parameter out of a connection string: the string for the client, and
+/// the retry budget it asked for (if any).
+pub fn split_ledger_params(url: &str) -> Result<(String, Option<Duration>), String> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), None));
+    };
+    let mut budget = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if name.eq_ignore_ascii_case(RETRY_PARAM) {
+            let secs: f64 = value
+                .parse()
+                .ok()
+                .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
+                .ok_or_else(|| {
+                    format!("{RETRY_PARAM}={value:?}: 须为 0 到 86400 之间的秒数 (must be a number of seconds from 0 to 86400)")
+                })?;
+            budget = Some(Duration::from_secs_f64(secs));
+        } else {
+            kept.push(pair);
+        }
+    }
+    let client = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    Ok((client, budget))
 }
 
 impl RetryPolicy {
@@ -80,7 +124,7 @@ pub(crate) fn refused(url: &str, error: &kurrentdb::Error) -> StoreError {
         }
         kurrentdb::Error::AccessDenied => StoreError::Io {
             path: url.into(),
-            detail: "访问被拒绝 (access denied): 连接串中的用户无权操作 (the connection string's user may not do this)".into(),
+            detail: "访问被拒绝 (access denied): 连接串中的用户名或密码错误, 或该用户无权读写账本的流 (wrong user name or password in the connection string, or the user may not read and write the ledger's streams); 见 README 的 KurrentDB 一节 (see the README's KurrentDB section)".into(),
         },
         other => StoreError::Io {
             path: url.into(),
@@ -131,9 +175,16 @@ pub(crate) fn redact(url: &str) -> String {
 
 impl Conn {
     /// Parses the connection string and builds a client (which connects on first use). Needs a
-    /// Tokio runtime.
-    pub(crate) fn new(url: &str, retry: RetryPolicy) -> Result<Self, StoreError> {
+    /// Tokio runtime. `ledgerRetrySecs` in the string overrides the policy's budget.
+    pub(crate) fn new(url: &str, mut retry: RetryPolicy) -> Result<Self, StoreError> {
         let shown = redact(url);
+        let (url, budget) = split_ledger_params(url).map_err(|why| {
+            StoreError::InvalidAppend(format!("连接串无效 (bad connection string) {shown}: {why}"))
+        })?;
+        if let Some(budget) = budget {
+            retry.budget = budget;
+        }
+        let shown = redact(&url);
         let settings: ClientSettings = url.parse().map_err(|e| {
             StoreError::InvalidAppend(format!(
                 "连接串无效 (not a KurrentDB connection string) {shown}: {e}; 例如 (e.g.) kurrentdb://127.0.0.1:2113?tls=false"
@@ -170,6 +221,14 @@ impl Conn {
         (current.0, current.1.clone())
     }
 
+    /// Replaces the client of `generation` (if nobody did already) with a fresh one, unless the
+    /// failure was a "not leader" answer, which the client follows by itself.
+    pub(crate) fn reset_after(&self, generation: u64, error: &kurrentdb::Error) {
+        if !matches!(error, kurrentdb::Error::NotLeaderException(_)) {
+            self.reset(generation);
+        }
+    }
+
     /// Replaces the client of `generation` (if nobody did already) with a fresh one.
     pub(crate) fn reset(&self, generation: u64) {
         let mut current = self.lock();
@@ -180,7 +239,7 @@ impl Conn {
         }
     }
 
-    /// Runs `op` until it succeeds, the server refuses, or the policy's attempts are spent.
+    /// Runs `op` until it succeeds, the server refuses, or the policy's time budget is spent.
     ///
     /// `op` gets the client and the attempt number (0 first), so that an operation whose earlier
     /// attempt may have taken effect can check before it repeats itself.
@@ -190,20 +249,23 @@ impl Conn {
         Fut: Future<Output = Result<T, kurrentdb::Error>>,
     {
         let started = Instant::now();
-        let attempts = self.retry.attempts.max(1);
         let mut last = String::new();
-        for attempt in 0..attempts {
+        let mut attempt = 0u32;
+        loop {
             if attempt > 0 {
-                tokio::time::sleep(self.retry.backoff(attempt - 1)).await;
+                let pause = self.retry.backoff(attempt - 1);
+                if started.elapsed() + pause > self.retry.budget {
+                    break;
+                }
+                tokio::time::sleep(pause).await;
             }
+            attempt += 1;
             let (generation, client) = self.client();
-            match tokio::time::timeout(self.retry.call_timeout, op(client, attempt)).await {
+            match tokio::time::timeout(self.retry.call_timeout, op(client, attempt - 1)).await {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(error)) if is_transient(&error) => {
                     tracing::debug!(url = %self.url, what, attempt, %error, "transient failure, retrying");
-                    if !matches!(error, kurrentdb::Error::NotLeaderException(_)) {
-                        self.reset(generation);
-                    }
+                    self.reset_after(generation, &error);
                     last = error.to_string();
                 }
                 Ok(Err(error)) => return Err(Failure::Refused(error)),
@@ -217,7 +279,7 @@ impl Conn {
             }
         }
         Err(Failure::Unavailable(
-            self.unavailable(what, attempts, started, &last),
+            self.unavailable(what, attempt, started, &last),
         ))
     }
 
@@ -234,5 +296,40 @@ impl Conn {
             since.elapsed().as_secs_f64(),
             since.elapsed().as_secs_f64(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ledger's parameter is taken out of the string the client sees, wherever it stands, and
+    /// a bad value is refused with what is expected.
+    #[test]
+    fn the_retry_parameter_is_split_out_and_checked() {
+        let (url, budget) =
+            split_ledger_params("esdb://a:2113,b:2113?tls=false&ledgerRetrySecs=2.5").unwrap();
+        assert_eq!(url, "esdb://a:2113,b:2113?tls=false");
+        assert_eq!(budget, Some(Duration::from_millis(2500)));
+        let (url, budget) = split_ledger_params("esdb://a?LEDGERRETRYSECS=30").unwrap();
+        assert_eq!(
+            (url.as_str(), budget),
+            ("esdb://a", Some(Duration::from_secs(30)))
+        );
+        let (url, budget) = split_ledger_params("esdb://a?tls=false").unwrap();
+        assert_eq!((url.as_str(), budget), ("esdb://a?tls=false", None));
+        for bad in ["abc", "-1", "1e9", ""] {
+            let err = split_ledger_params(&format!("esdb://a?ledgerRetrySecs={bad}")).unwrap_err();
+            assert!(err.contains("0 to 86400"), "{bad}: {err}");
+        }
+    }
+
+    /// A password never reaches a message.
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("kurrentdb://ledger:s3cret@n1:2113,n2:2113?tls=true"),
+            "kurrentdb://***@n1:2113,n2:2113?tls=true"
+        );
     }
 }

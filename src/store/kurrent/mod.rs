@@ -15,9 +15,39 @@
 //! | event id                 | the event id. Idempotent retry rests on the server's own check (same ids at the expected revision: acknowledged, not written again) plus the seal index (an id already sealed is answered from the record, never written twice); see [`KurrentStore`]'s `append` |
 //! | expected revision        | `Any` → any, `NoStream` → no stream, `Exact(r)` → stream revision `r`; the server's wrong-expected-version answer becomes [`StoreError::Conflict`] with the actual revision, exactly as the embedded store reports it |
 //! | revision                 | the stream revision (0-based, gapless per stream, decided by the server)   |
-//! | recorded-at              | the server's `created` stamp of the event, at microseconds (never the client's clock) |
+//! | recorded-at              | the **sealed time**: the server's `created` stamp (microseconds), raised to the previous sealed event's time when the leader's clock went back; kept in the seal entry and covered by the hash (never the client's clock) |
 //! | `position`               | the event's **seal sequence number**: 1, 2, 3, … in `$all` order, without gaps, assigned by the notary (see [`seal`]). The `$all` commit/prepare position is kept in the seal entry, not shown; the port's positions stay gapless as on the embedded store, so the same chain verifier works |
 //! | `prev_hash`, `hash`      | from the seal entry: the same SHA-256 over the same canonical encoding as the embedded store, with `position` = the seal sequence number |
+//!
+//! # Why a notary (the design, weighed in issue 19)
+//!
+//! Three designs give the port its gapless, hash-chained order on KurrentDB:
+//!
+//! - **One ledger stream written with an expected revision** (every aggregate's events in one
+//!   stream): order, gapless positions and a chain computed at write time, atomic multi-stream
+//!   decisions (one append), exact idempotence after a failover (the server's own check for an
+//!   expected revision), no `$all` reads. But every writer of the cluster contends on that one
+//!   stream (any other server's write is a conflict to re-check and retry), aggregate streams no
+//!   longer exist on the server (stream reads become look-ups through an index of the whole log that
+//!   every adapter must build; `$ce-`/`$et-` projections and per-stream ACLs go), the recorded time
+//!   becomes the writer's clock, and stored data changes shape.
+//! - **The server's multi-stream append (25.1+)**: atomic across streams, but the official Rust
+//!   client in `Cargo.lock` (`kurrentdb` 1.2.0) has no call for it, servers before 25.1 lack it, and
+//!   it orders nothing beyond one write: the chain would still need a notary.
+//! - **The notary (kept)**: works with every server since 21.10 and the client as it is; aggregate
+//!   streams stay real streams whose expected revisions the server checks (no global contention);
+//!   the chain is built after the fact in `$all` order by whichever notary wins the seal stream's
+//!   expected revision. Its costs: an append waits for its seal (milliseconds), the user must read
+//!   `$all` (checked at start-up), and a decision that touches two streams is two appends.
+//!
+//! The notary is kept: it is sound against what a cluster does once the sealed time never goes
+//! back, repeats are checked against the seal's hash, and "not leader" redirects are followed (all
+//! done here). Decisions that touch two streams are **not** atomic on this backend: nothing in the
+//! client makes two appends one. The embedded store appends a decision's streams one after the
+//! other too (`app::Ledger::append_decision`), so both backends behave alike: each stream's part is
+//! valid on its own, and what was committed is folded before anyone decides again. When the
+//! official client offers the multi-stream append, it can make those appends one while the notary
+//! keeps the order.
 //!
 //! # Consequences of sealing
 //!
@@ -29,8 +59,11 @@
 //!
 //! # Failures
 //!
-//! Every call retries transient failures (node restarting, connection lost, leader moved) under a
-//! bounded [`RetryPolicy`] and then answers [`StoreError::Unavailable`]. A retried append sends the
+//! Every call retries transient failures (node restarting, connection lost, leader moved) for the
+//! [`RetryPolicy`]'s time budget (20 s, longer than an election; `ledgerRetrySecs=N` in the
+//! connection string) and then answers [`StoreError::Unavailable`]. A "not leader" answer is
+//! followed by the client itself and never rebuilds it from the connection string. A user who may
+//! not read `$all` is refused at connect time with a message saying so. A retried append sends the
 //! same event ids with the same expectation, so it is stored at most once: for `NoStream` and
 //! `Exact` the server itself recognises the repeat; for `Any`, whose server-side check relies on a
 //! cache that a restart empties, the adapter first looks at the stream's tail for the ids before it
@@ -139,6 +172,7 @@ impl KurrentStore {
     /// `Unavailable`, after the retry policy), and starts the background tasks.
     pub async fn connect_with(url: &str, options: KurrentOptions) -> Result<Self, StoreError> {
         let conn = Conn::new(url, options.retry)?;
+        probe_all(&conn).await?;
         let shared = Arc::new(Shared {
             conn,
             index: RwLock::new(SealIndex::default()),
@@ -181,12 +215,15 @@ impl KurrentStore {
         self.shared.index().entry(seq).map(|e| e.at.into())
     }
 
+    /// Sends the append (with retries); returns the stream's revision after it. A repeat that
+    /// the server recognised by its ids is answered like a fresh write (on a real server with the
+    /// original write's position), so the caller checks what was sealed, not how it was answered.
     async fn write(
         &self,
         stream: &str,
         expected: ExpectedRevision,
         prepared: &[codec::Prepared],
-    ) -> Result<(u64, bool), StoreError> {
+    ) -> Result<u64, StoreError> {
         let state = match expected {
             ExpectedRevision::Any => StreamState::Any,
             ExpectedRevision::NoStream => StreamState::NoStream,
@@ -210,17 +247,15 @@ impl KurrentStore {
                         && expected == ExpectedRevision::Any
                         && let Some(revision) = find_landed(&client, stream, first, since).await?
                     {
-                        return Ok((revision + count - 1, false));
+                        return Ok(revision + count - 1);
                     }
                     let written = client.append_to_stream(stream, &options, data).await?;
-                    // A repeat that the server recognised carries no position.
-                    let fresh = written.position != Position::start();
-                    Ok((written.next_expected_version, fresh))
+                    Ok(written.next_expected_version)
                 }
             })
             .await;
         match result {
-            Ok(outcome) => Ok(outcome),
+            Ok(revision) => Ok(revision),
             Err(Failure::Refused(kurrentdb::Error::WrongExpectedVersion { current, .. })) => {
                 let actual = match current {
                     CurrentRevision::Current(r) => ActualRevision::Exact(r),
@@ -230,6 +265,66 @@ impl KurrentStore {
             }
             Err(other) => Err(other.into_store(self.url())),
         }
+    }
+
+    /// Makes sure that what was sealed under `positions` is exactly `prepared`, stored in `stream`
+    /// from revision `first`. The server acknowledges a repeat by its ids alone, so an append
+    /// reusing ids that another append stored a moment ago (not yet in our index) would otherwise
+    /// be answered as if its own content were stored. The seal entry's hash covers the content,
+    /// the revision and the sealed time: one hash per event, no read.
+    async fn check_sealed(
+        &self,
+        stream: &str,
+        first: u64,
+        prepared: &[codec::Prepared],
+        positions: &[u64],
+    ) -> Result<(), StoreError> {
+        let mut legacy = false;
+        {
+            let index = self.shared.index();
+            for (i, (p, &seq)) in prepared.iter().zip(positions).enumerate() {
+                let Some(entry) = index.entry(seq) else {
+                    return Err(StoreError::IdempotencyMismatch {
+                        event_id: p.event_id,
+                    });
+                };
+                let Some(t) = entry.t else {
+                    legacy = true;
+                    break;
+                };
+                let prev = index.prev_hash(seq);
+                let stamped = codec::Stamped {
+                    prev_hash: &prev,
+                    position: seq,
+                    revision: first + i as u64,
+                    recorded_at_micros: t,
+                };
+                if p.chain_hash(stream, stamped) != entry.h {
+                    return Err(StoreError::IdempotencyMismatch {
+                        event_id: p.event_id,
+                    });
+                }
+            }
+        }
+        if legacy {
+            // Sealed by a notary of format 1 (no time in the entry): compare what is stored.
+            let stored = self
+                .read_stream(
+                    stream,
+                    Direction::Forwards,
+                    ReadFrom::At(first),
+                    prepared.len(),
+                )
+                .await?;
+            for (i, p) in prepared.iter().enumerate() {
+                if !stored.get(i).is_some_and(|env| p.matches(stream, env)) {
+                    return Err(StoreError::IdempotencyMismatch {
+                        event_id: p.event_id,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The error for a wrong expected revision. The server answers that way also when *some* of
@@ -322,6 +417,28 @@ impl KurrentStore {
             positions: stored.iter().map(|e| e.position).collect(),
             next_expected: base + prepared.len() as u64 - 1,
         })
+    }
+}
+
+/// Reads one record of `$all`, so that a user who may not (only `$admins` may, unless the
+/// `$$$all` ACL says otherwise) is told so at start-up in plain words, instead of every append
+/// timing out later because no notary can follow `$all`. Wrong credentials are reported here too.
+async fn probe_all(conn: &Conn) -> Result<(), StoreError> {
+    let options = kurrentdb::ReadAllOptions::default().max_count(1);
+    let probe = conn
+        .run("读取全局日志 (read $all)", |client, _| {
+            let options = options.clone();
+            async move {
+                let mut read = client.read_all(&options).await?;
+                read.next().await?;
+                Ok(())
+            }
+        })
+        .await;
+    match probe {
+        Ok(()) => Ok(()),
+        Err(Failure::Refused(kurrentdb::Error::AccessDenied)) => Err(seal::all_denied(conn.url())),
+        Err(other) => Err(other.into_store(conn.url())),
     }
 }
 
@@ -433,7 +550,9 @@ async fn fetch(shared: &Shared, a: u64, b: u64) -> Result<Vec<Envelope>, StoreEr
                     ),
                 ));
             };
-            let env = codec::envelope(event, *meta, seq, prev, entry.h)
+            let env = entry
+                .recorded_at(event)
+                .and_then(|at| codec::envelope(event, *meta, seq, prev, entry.h, at))
                 .map_err(|why| corrupt(shared, why))?;
             out.push(env);
             k += 1;
@@ -480,28 +599,12 @@ impl EventStore for KurrentStore {
         if known.iter().any(Option::is_some) {
             return self.replay(stream, expected, &prepared, &known).await;
         }
-        let (next_expected, fresh) = self.write(stream, expected, &prepared).await?;
+        let next_expected = self.write(stream, expected, &prepared).await?;
         let ids: Vec<Uuid> = prepared.iter().map(|p| p.event_id).collect();
         let positions = self.shared.wait_sealed(&ids).await?;
-        if !fresh {
-            // The server recognised a repeat by its ids alone: make sure it is the same content.
-            let first = next_expected + 1 - prepared.len() as u64;
-            let stored = self
-                .read_stream(
-                    stream,
-                    Direction::Forwards,
-                    ReadFrom::At(first),
-                    prepared.len(),
-                )
-                .await?;
-            for (i, p) in prepared.iter().enumerate() {
-                if !stored.get(i).is_some_and(|env| p.matches(stream, env)) {
-                    return Err(StoreError::IdempotencyMismatch {
-                        event_id: p.event_id,
-                    });
-                }
-            }
-        }
+        let first = next_expected + 1 - prepared.len() as u64;
+        self.check_sealed(stream, first, &prepared, &positions)
+            .await?;
         Ok(AppendOutcome {
             positions,
             next_expected,
@@ -557,8 +660,12 @@ impl EventStore for KurrentStore {
                         ),
                     )
                 })?;
-                let hash = index.entry(seq).expect("sealed").h;
-                codec::envelope(event, *meta, seq, index.prev_hash(seq), hash)
+                let entry = index.entry(seq).expect("sealed");
+                entry
+                    .recorded_at(event)
+                    .and_then(|at| {
+                        codec::envelope(event, *meta, seq, index.prev_hash(seq), entry.h, at)
+                    })
                     .map_err(|why| corrupt(&self.shared, why))
             })
             .collect()

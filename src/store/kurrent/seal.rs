@@ -9,6 +9,11 @@
 //!    its metadata) it assigns the next sequence number `seq` (1, 2, 3, ... without gaps),
 //!    computes `hash = SHA-256(canonical encoding with prev_hash, position = seq, ...)` exactly as
 //!    the embedded store does, and checks the writer's content digest on the way.
+//!    The event's recorded time is decided here too: the server's `created` stamp, raised to the
+//!    previous sealed event's time if it is earlier. A cluster's stamps are the leader's wall
+//!    clock and can go back (a clock step, a failover to a node whose clock is behind); the sealed
+//!    time never does, so the read side, which refuses time going back, keeps folding. The time is
+//!    in the seal entry and in the hash, and `verify` recomputes it from the stored stamps.
 //! 2. It appends one [`SealRecord`] per batch (up to [`MAX_BATCH`] events) to [`NOTARY_STREAM`],
 //!    with the expected revision of the last record it read. That expected revision is the whole
 //!    election: every server may run a notary; whoever appends first extends the chain, the others
@@ -68,14 +73,47 @@ impl From<Pos> for Position {
     }
 }
 
-/// One sealed event: its id, where it is in `$all`, and its chain hash.
+/// One sealed event: its id, where it is in `$all`, its chain hash and its recorded time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SealEntry {
     pub id: Uuid,
     #[serde(flatten)]
     pub at: Pos,
     pub h: Digest,
+    /// The recorded time, microseconds since the Unix epoch: the server's stamp, never earlier
+    /// than the previous entry's. Absent in records of format 1 (the stamp as it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t: Option<i64>,
 }
+
+impl SealEntry {
+    /// The recorded time of the sealed `event` (the entry's, or the server's stamp for entries of
+    /// format 1).
+    pub fn recorded_at(
+        &self,
+        event: &RecordedEvent,
+    ) -> Result<chrono::DateTime<chrono::Utc>, String> {
+        let micros = match self.t {
+            Some(t) => t,
+            None => codec::created_micros(event).ok_or_else(|| codec::no_stamp(event))?,
+        };
+        chrono::DateTime::from_timestamp_micros(micros).ok_or_else(|| {
+            format!(
+                "事件 {} 的时间超出范围 (event {}: time out of range)",
+                event.id, event.id
+            )
+        })
+    }
+}
+
+/// The recorded time the notary gives an event stamped `created` after one recorded at
+/// `previous`: never earlier.
+pub fn sealed_time(created: i64, previous: Option<i64>) -> i64 {
+    previous.map_or(created, |p| created.max(p))
+}
+
+/// The format of the seal records this program writes (2: entries carry their time).
+pub const FORMAT: u32 = 2;
 
 /// The data of one seal record: the entries for `first`, `first + 1`, ... and the notary's `$all`
 /// checkpoint after them. An entry's `prev_hash` is the hash of the entry before it (the last entry
@@ -131,6 +169,11 @@ impl SealIndex {
         } else {
             self.entry(seq - 1).map_or(Digest::ZERO, |e| e.h)
         }
+    }
+
+    /// The recorded time of the last sealed event, if it has one.
+    pub fn head_time(&self) -> Option<i64> {
+        self.entries.last().and_then(|e| e.t)
     }
 
     /// The hash of the last sealed event.
@@ -372,6 +415,7 @@ pub(crate) fn follow_all(
         let mut resume = checkpoint;
         let mut from_start = false;
         let mut failures = 0u32;
+        let mut failing_since: Option<Instant> = None;
         loop {
             let start = match (from_start, resume) {
                 (false, Some(p)) => StreamPosition::Position(p),
@@ -389,6 +433,7 @@ pub(crate) fn follow_all(
                 match event {
                     Ok(event) => {
                         failures = 0;
+                        failing_since = None;
                         let Some(event) = event.event else { continue };
                         if skip_through.is_some_and(|c| before_or_at(event.position, c))
                             || resume.is_some_and(|r| before_or_at(event.position, r))
@@ -410,16 +455,23 @@ pub(crate) fn follow_all(
                             tracing::warn!(%error, "the server refused the $all checkpoint; following from the start and skipping up to it");
                             from_start = true;
                         } else {
-                            shared.conn.reset(generation);
+                            shared.conn.reset_after(generation, &error);
                         }
                         failures += 1;
-                        let report = StoreError::Unavailable(format!(
-                            "{}: 订阅 $all 中断 (the $all subscription dropped): {error}",
-                            shared.conn.url()
-                        ));
-                        if failures >= shared.conn.retry.attempts
-                            && tx.send(Err(report)).await.is_err()
-                        {
+                        let since = *failing_since.get_or_insert_with(Instant::now);
+                        let report = if error.is_access_denied() {
+                            all_denied(shared.conn.url())
+                        } else {
+                            StoreError::Unavailable(format!(
+                                "{}: 订阅 $all 中断 (the $all subscription dropped): {error}",
+                                shared.conn.url()
+                            ))
+                        };
+                        // Reported once it has failed for longer than a call would retry (an
+                        // election passes unreported), and at once when access is denied.
+                        let report_now =
+                            error.is_access_denied() || since.elapsed() >= shared.conn.retry.budget;
+                        if report_now && tx.send(Err(report)).await.is_err() {
                             return;
                         }
                         tokio::time::sleep(shared.conn.retry.backoff(failures.saturating_sub(1)))
@@ -431,6 +483,15 @@ pub(crate) fn follow_all(
         }
     });
     rx
+}
+
+/// The error for a user that may not read `$all`, which the notary and every read of the ledger's
+/// log need.
+pub(crate) fn all_denied(url: &str) -> StoreError {
+    StoreError::Io {
+        path: url.into(),
+        detail: "连接串中的用户名或密码错误, 或该用户无权读取 $all (wrong user name or password in the connection string, or the user may not read $all): 账本的公证与全局读取需要读 $all (the ledger's notary and its log reads need to read $all); 请将该用户加入 $admins, 或在 $$$all 的元数据中授予其读权限 ($r) (add the user to $admins, or grant it read ($r) in the metadata of $$$all); 见 README 的 KurrentDB 一节 (see the README's KurrentDB section)".into(),
+    }
 }
 
 fn before_or_at(p: Position, checkpoint: Position) -> bool {
@@ -465,7 +526,7 @@ pub(crate) async fn follow_seals(shared: Arc<Shared>) {
                 }
                 Err(error) => {
                     tracing::debug!(%error, "seal follower lost its subscription");
-                    shared.conn.reset(generation);
+                    shared.conn.reset_after(generation, &error);
                     break;
                 }
             }
@@ -495,11 +556,12 @@ pub(crate) async fn run_notary(shared: Arc<Shared>) {
 /// until another notary gets ahead (`Ok`, to start over from its records) or the connection fails.
 async fn notary_round(shared: &Arc<Shared>) -> Result<(), StoreError> {
     shared.sync().await?;
-    let (mut next_seq, mut prev, mut expected, checkpoint) = {
+    let (mut next_seq, mut prev, mut last_time, mut expected, checkpoint) = {
         let index = shared.index();
         (
             index.len() + 1,
             index.head_hash(),
+            index.head_time(),
             index.applied(),
             index.checkpoint(),
         )
@@ -524,7 +586,16 @@ async fn notary_round(shared: &Arc<Shared>) -> Result<(), StoreError> {
                 continue;
             };
             let seq = next_seq + entries.len() as u64;
-            let env = match codec::envelope(event, *meta, seq, prev, Digest::ZERO) {
+            let Some(created) = codec::created_micros(event) else {
+                tracing::error!(event_id = %event.id, "not sealing a ledger event without a server stamp");
+                continue;
+            };
+            let t = sealed_time(created, last_time);
+            let Some(time) = chrono::DateTime::from_timestamp_micros(t) else {
+                tracing::error!(event_id = %event.id, "not sealing a ledger event whose stamp is out of range");
+                continue;
+            };
+            let env = match codec::envelope(event, *meta, seq, prev, Digest::ZERO, time) {
                 Ok(env) => env,
                 Err(why) => {
                     // Marked as a ledger event but not readable as one: sealing it would put an
@@ -545,14 +616,16 @@ async fn notary_round(shared: &Arc<Shared>) -> Result<(), StoreError> {
                 id: event.id,
                 at: event.position.into(),
                 h: hash,
+                t: Some(t),
             });
             prev = hash;
+            last_time = Some(t);
         }
         if entries.is_empty() {
             continue;
         }
         let record = SealRecord {
-            v: 1,
+            v: FORMAT,
             first: next_seq,
             entries,
             checkpoint: last_seen.expect("a batch is never empty").into(),

@@ -7,7 +7,9 @@
 //! So an event altered after sealing, a sealed event removed from `$all` (the next one takes its
 //! place and does not fit), an event inserted between sealed ones, or two events swapped, all show
 //! as a break at the first `seq` affected. The writer's content digest in the metadata is checked
-//! too, which catches a change made between the append and the seal. Ledger events after the last
+//! too, which catches a change made between the append and the seal. The recorded time is
+//! recomputed by the notary's rule (the stored stamp, never earlier than the previous sealed
+//! event's), so a seal entry that claims another time breaks the hash too. Ledger events after the last
 //! seal are not yet part of the chain and are not judged.
 
 use kurrentdb::StreamPosition;
@@ -34,6 +36,9 @@ pub async fn verify(shared: &Shared, progress: Progress) -> Result<ChainReport, 
     let mut k = 0usize;
     let mut unsealed = 0u64;
     let mut from = StreamPosition::Start;
+    // The recorded time of the last sealed event, recomputed from the stored stamps by the
+    // notary's rule, so that a seal entry cannot claim another time than the rule gives.
+    let mut last_time: Option<i64> = None;
     'walk: loop {
         let page = seal::read_all_raw(&shared.conn, from, PAGE).await?;
         let mut fresh = 0;
@@ -59,7 +64,20 @@ pub async fn verify(shared: &Shared, progress: Progress) -> Result<ChainReport, 
                 entries[k - 1].h
             };
             let writer_digest = meta.content_hash;
-            let env = match codec::envelope(event, *meta, seq, prev, entry.h) {
+            let time = match (entry.t, codec::created_micros(event)) {
+                // Format 1 entries: the stamp as it was.
+                (None, Some(created)) => Some(created),
+                (Some(_), Some(created)) => Some(seal::sealed_time(created, last_time)),
+                (_, None) => None,
+            };
+            last_time = time;
+            let Some(recorded_at) = time.and_then(chrono::DateTime::from_timestamp_micros) else {
+                return Err(StoreError::Corrupt {
+                    path: shared.conn.url().into(),
+                    detail: codec::no_stamp(event),
+                });
+            };
+            let env = match codec::envelope(event, *meta, seq, prev, entry.h, recorded_at) {
                 Ok(env) => env,
                 Err(why) => {
                     return Err(StoreError::Corrupt {
