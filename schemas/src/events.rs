@@ -16,6 +16,7 @@ use crate::envelope::Role;
 use crate::ids::*;
 use crate::integrity::Digest;
 use crate::rubric::{RubricChange, RubricDefinition};
+use crate::text::{TextRefusal, TextRule, check_evidence};
 use crate::values::*;
 
 // ---- units, people, access ----
@@ -25,6 +26,7 @@ use crate::values::*;
 #[serde(deny_unknown_fields)]
 pub struct UnitRegistered {
     pub unit: UnitId,
+    #[schemars(with = "crate::text::Name")]
     pub name: String,
     pub kind: UnitKind,
     /// The unit above it in the hierarchy; `None` at the top.
@@ -36,6 +38,7 @@ pub struct UnitRegistered {
 #[serde(deny_unknown_fields)]
 pub struct UnitUpdated {
     pub unit: UnitId,
+    #[schemars(with = "crate::text::Name")]
     pub name: String,
     pub parent: Option<UnitId>,
 }
@@ -45,6 +48,7 @@ pub struct UnitUpdated {
 #[serde(deny_unknown_fields)]
 pub struct PersonRegistered {
     pub person: PersonId,
+    #[schemars(with = "crate::text::Name")]
     pub name: String,
     /// The unit the person belongs to, if any.
     pub unit: Option<UnitId>,
@@ -115,6 +119,7 @@ pub struct RubricAdjusted {
 #[serde(deny_unknown_fields)]
 pub struct PeriodOpened {
     pub period: PeriodId,
+    #[schemars(with = "crate::text::Name")]
     pub name: String,
     pub cadence: Cadence,
     pub starts_on: NaiveDate,
@@ -153,8 +158,10 @@ pub struct SelfAssessmentRecorded {
     pub item: ItemCode,
     pub value: ScoreValue,
     #[serde(default)]
+    #[schemars(with = "crate::text::Note")]
     pub note: String,
     #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
 }
 
@@ -168,8 +175,10 @@ pub struct ScoreRecorded {
     pub item: ItemCode,
     pub value: ScoreValue,
     #[serde(default)]
+    #[schemars(with = "crate::text::Note")]
     pub note: String,
     #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
     pub source: ScoreSource,
 }
@@ -218,8 +227,10 @@ pub struct ScoreCorrected {
     pub previous: ScoreValue,
     pub value: ScoreValue,
     #[serde(default)]
+    #[schemars(with = "crate::text::Note")]
     pub note: String,
     #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
     pub source: ScoreSource,
     /// The appeal that revised it, when `source` is `appeal`.
@@ -234,6 +245,7 @@ pub struct ItemReviewed {
     pub unit: UnitId,
     pub item: ItemCode,
     pub decision: ReviewDecision,
+    #[schemars(with = "crate::text::Note")]
     pub comment: String,
 }
 
@@ -244,6 +256,7 @@ pub struct SheetReviewed {
     pub period: PeriodId,
     pub unit: UnitId,
     pub decision: ReviewDecision,
+    #[schemars(with = "crate::text::Note")]
     pub comment: String,
 }
 
@@ -258,6 +271,7 @@ pub struct BusinessResultRecorded {
     /// Whether a veto item of the business assessment applies.
     pub vetoed: bool,
     /// Where the figure comes from, e.g. the 经营目标责任书 and its clause.
+    #[schemars(with = "crate::text::Name")]
     pub source: String,
 }
 
@@ -271,8 +285,10 @@ pub struct AppealFiled {
     pub period: PeriodId,
     pub unit: UnitId,
     pub item: Option<ItemCode>,
+    #[schemars(with = "crate::text::Reason")]
     pub grounds: String,
     #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
 }
 
@@ -281,6 +297,7 @@ pub struct AppealFiled {
 #[serde(deny_unknown_fields)]
 pub struct AppealUpheld {
     pub appeal: AppealId,
+    #[schemars(with = "crate::text::Reason")]
     pub decision: String,
 }
 
@@ -289,6 +306,7 @@ pub struct AppealUpheld {
 #[serde(deny_unknown_fields)]
 pub struct AppealDismissed {
     pub appeal: AppealId,
+    #[schemars(with = "crate::text::Reason")]
     pub decision: String,
 }
 
@@ -312,6 +330,7 @@ pub struct RectificationRaised {
     pub item: ItemCode,
     pub responsible: PersonId,
     pub due_on: NaiveDate,
+    #[schemars(with = "crate::text::Reason")]
     pub finding: String,
     pub origin: RectificationOrigin,
 }
@@ -321,7 +340,9 @@ pub struct RectificationRaised {
 #[serde(deny_unknown_fields)]
 pub struct RectificationSubmitted {
     pub rectification: RectificationId,
+    #[schemars(with = "crate::text::Note")]
     pub note: String,
+    #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
 }
 
@@ -330,6 +351,7 @@ pub struct RectificationSubmitted {
 #[serde(deny_unknown_fields)]
 pub struct RectificationVerified {
     pub rectification: RectificationId,
+    #[schemars(with = "crate::text::Note")]
     pub comment: String,
 }
 
@@ -338,6 +360,7 @@ pub struct RectificationVerified {
 #[serde(deny_unknown_fields)]
 pub struct RectificationSentBack {
     pub rectification: RectificationId,
+    #[schemars(with = "crate::text::Reason")]
     pub comment: String,
     pub due_on: Option<NaiveDate>,
 }
@@ -543,6 +566,65 @@ impl Event {
             Event::RectificationSubmitted(e) => stream::rectification_parts(&e.rectification),
             Event::RectificationVerified(e) => stream::rectification_parts(&e.rectification),
             Event::RectificationSentBack(e) => stream::rectification_parts(&e.rectification),
+        }
+    }
+}
+
+impl Event {
+    /// Checks every free text the event carries against its rule ([`crate::text`]): what the ledger
+    /// records from now on. Decoding does not check it: an event recorded before the rules stays
+    /// readable as it was hashed. The field is named by its path in the payload.
+    pub fn check_text(&self) -> Result<(), TextRefusal> {
+        let (name, note, reason) = (TextRule::NAME, TextRule::NOTE, TextRule::REASON);
+        match self {
+            Event::UnitRegistered(e) => name.check_field("name", &e.name),
+            Event::UnitUpdated(e) => name.check_field("name", &e.name),
+            Event::PersonRegistered(e) => name.check_field("name", &e.name),
+            Event::PeriodOpened(e) => name.check_field("name", &e.name),
+            Event::RubricDefined(e) => e.definition.check_text("definition"),
+            Event::RubricAdjusted(e) => e
+                .changes
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, change)| change.check_text(&format!("changes[{i}]"))),
+            Event::SelfAssessmentRecorded(e) => {
+                e.value.check_text("value")?;
+                note.check_field("note", &e.note)?;
+                check_evidence("evidence", &e.evidence)
+            }
+            Event::ScoreRecorded(e) => {
+                e.value.check_text("value")?;
+                note.check_field("note", &e.note)?;
+                check_evidence("evidence", &e.evidence)
+            }
+            // `previous` names the value on record, which may predate the rules.
+            Event::ScoreCorrected(e) => {
+                e.value.check_text("value")?;
+                note.check_field("note", &e.note)?;
+                check_evidence("evidence", &e.evidence)
+            }
+            Event::ItemReviewed(e) => note.check_field("comment", &e.comment),
+            Event::SheetReviewed(e) => note.check_field("comment", &e.comment),
+            Event::BusinessResultRecorded(e) => name.check_field("source", &e.source),
+            Event::AppealFiled(e) => {
+                reason.check_field("grounds", &e.grounds)?;
+                check_evidence("evidence", &e.evidence)
+            }
+            Event::AppealUpheld(e) => reason.check_field("decision", &e.decision),
+            Event::AppealDismissed(e) => reason.check_field("decision", &e.decision),
+            Event::RectificationRaised(e) => reason.check_field("finding", &e.finding),
+            Event::RectificationSubmitted(e) => {
+                note.check_field("note", &e.note)?;
+                check_evidence("evidence", &e.evidence)
+            }
+            Event::RectificationVerified(e) => note.check_field("comment", &e.comment),
+            Event::RectificationSentBack(e) => reason.check_field("comment", &e.comment),
+            Event::AccessGranted(_)
+            | Event::AccessRevoked(_)
+            | Event::TokenIssued(_)
+            | Event::TokenRevoked(_)
+            | Event::PeriodStageChanged(_)
+            | Event::PeriodRubricChanged(_) => Ok(()),
         }
     }
 }

@@ -15,6 +15,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::LevelCode;
+use crate::text::{TextRefusal, TextRule};
 
 /// Why a string or number is not a valid amount of points.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -140,8 +141,10 @@ impl JsonSchema for Points {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
+    #[schemars(with = "crate::text::Label")]
     pub zh: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::text::Label>")]
     pub en: Option<String>,
 }
 
@@ -151,6 +154,17 @@ impl Text {
             zh: zh.into(),
             en: Some(en.into()),
         }
+    }
+}
+
+impl Text {
+    /// Checks both languages as [`crate::text::Label`]s; `at` is the field's path.
+    pub fn check_text(&self, at: &str) -> Result<(), TextRefusal> {
+        TextRule::LABEL.check_field(format_args!("{at}.zh"), &self.zh)?;
+        if let Some(en) = &self.en {
+            TextRule::LABEL.check_field(format_args!("{at}.en"), en)?;
+        }
+        Ok(())
     }
 }
 
@@ -223,6 +237,7 @@ pub enum ScoreSource {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Award {
+    #[schemars(with = "crate::text::Label")]
     pub title: String,
     pub points: Points,
 }
@@ -241,6 +256,19 @@ pub enum ScoreValue {
     Cases { cases: u32 },
     /// A veto item: whether the veto applies.
     Veto { vetoed: bool },
+}
+
+impl ScoreValue {
+    /// Checks the titles of awards as [`crate::text::Label`]s; `at` is the value's path.
+    pub fn check_text(&self, at: &str) -> Result<(), TextRefusal> {
+        if let ScoreValue::Awards { awards } = self {
+            for (i, award) in awards.iter().enumerate() {
+                TextRule::LABEL
+                    .check_field(format_args!("{at}.awards[{i}].title"), &award.title)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A reviewer's decision.
