@@ -587,22 +587,10 @@ impl Event {
                 .iter()
                 .enumerate()
                 .try_for_each(|(i, change)| change.check_text(&format!("changes[{i}]"))),
-            Event::SelfAssessmentRecorded(e) => {
-                e.value.check_text("value")?;
-                note.check_field("note", &e.note)?;
-                check_evidence("evidence", &e.evidence)
-            }
-            Event::ScoreRecorded(e) => {
-                e.value.check_text("value")?;
-                note.check_field("note", &e.note)?;
-                check_evidence("evidence", &e.evidence)
-            }
+            Event::SelfAssessmentRecorded(e) => entry_text(&e.value, &e.note, &e.evidence),
+            Event::ScoreRecorded(e) => entry_text(&e.value, &e.note, &e.evidence),
             // `previous` names the value on record, which may predate the rules.
-            Event::ScoreCorrected(e) => {
-                e.value.check_text("value")?;
-                note.check_field("note", &e.note)?;
-                check_evidence("evidence", &e.evidence)
-            }
+            Event::ScoreCorrected(e) => entry_text(&e.value, &e.note, &e.evidence),
             Event::ItemReviewed(e) => note.check_field("comment", &e.comment),
             Event::SheetReviewed(e) => note.check_field("comment", &e.comment),
             Event::BusinessResultRecorded(e) => name.check_field("source", &e.source),
@@ -627,6 +615,13 @@ impl Event {
             | Event::PeriodRubricChanged(_) => Ok(()),
         }
     }
+}
+
+/// The texts of a score entry: award titles, the note, the evidence.
+fn entry_text(value: &ScoreValue, note: &str, evidence: &[String]) -> Result<(), TextRefusal> {
+    value.check_text("value")?;
+    TextRule::NOTE.check_field("note", note)?;
+    check_evidence("evidence", evidence)
 }
 
 #[cfg(test)]

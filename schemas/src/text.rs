@@ -64,35 +64,89 @@ pub struct TextRule {
 }
 
 /// Why a text was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextError {
-    #[error(
-        "第 {at} 个字符 {} 不允许出现{}, 请删除 (contains {} at character {at}, which is not allowed{}; remove it)",
-        describe(*ch), if *multiline { "" } else { "在单行文字中" },
-        describe(*ch), if *multiline { "" } else { " in a single line" }
-    )]
+    /// A character the rule refuses.
     Forbidden {
         ch: char,
         /// 1-based, counted in characters.
         at: usize,
         multiline: bool,
     },
-    #[error("超过 {max} 个字符 (共 {chars} 个) (longer than {max} characters: {chars})")]
-    TooLong { chars: usize, max: usize },
-    #[error("不能为空 (must not be empty or blank)")]
+    TooLong {
+        chars: usize,
+        max: usize,
+    },
     Blank,
-    #[error("最多 {max} 条 (共 {entries} 条) (at most {max} entries, not {entries})")]
-    TooMany { entries: usize, max: usize },
+    TooMany {
+        entries: usize,
+        max: usize,
+    },
 }
 
+impl TextError {
+    /// What is wrong, in Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            TextError::Forbidden { ch, at, multiline } => format!(
+                "第 {at} 个字符 {} 不允许出现{}, 请删除",
+                describe(*ch),
+                if *multiline { "" } else { "在单行文字中" }
+            ),
+            TextError::TooLong { chars, max } => format!("超过 {max} 个字符 (共 {chars} 个)"),
+            TextError::Blank => "不能为空".to_owned(),
+            TextError::TooMany { entries, max } => format!("最多 {max} 条 (共 {entries} 条)"),
+        }
+    }
+
+    /// What is wrong, in English, as a predicate: "contains U+202E ... at character 5".
+    pub fn en(&self) -> String {
+        match self {
+            TextError::Forbidden { ch, at, multiline } => format!(
+                "contains {} at character {at}, which is not allowed{}; remove it",
+                describe(*ch),
+                if *multiline { "" } else { " in a single line" }
+            ),
+            TextError::TooLong { chars, max } => {
+                format!("is longer than {max} characters ({chars})")
+            }
+            TextError::Blank => "must not be empty or blank".to_owned(),
+            TextError::TooMany { entries, max } => {
+                format!("has more than {max} entries ({entries})")
+            }
+        }
+    }
+}
+
+impl fmt::Display for TextError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.zh(), self.en())
+    }
+}
+
+impl std::error::Error for TextError {}
+
 /// A text field of a request or an event that breaks its rule, and where it is.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {error}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextRefusal {
     /// The field's path, e.g. `note`, `evidence[3]`, `definition.aspects[0].title.zh`.
     pub field: String,
     pub error: TextError,
 }
+
+impl fmt::Display for TextRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let field = &self.field;
+        write!(
+            f,
+            "字段 {field} {} ({field} {})",
+            self.error.zh(),
+            self.error.en()
+        )
+    }
+}
+
+impl std::error::Error for TextRefusal {}
 
 /// `U+202E RIGHT-TO-LEFT OVERRIDE`.
 pub fn describe(ch: char) -> String {

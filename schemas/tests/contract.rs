@@ -1428,6 +1428,8 @@ proptest! {
         if schema_ok {
             prop_assert!(decode_ok, "the schema accepts {:?} but decode refuses it", candidate);
         }
+        // What the API parses (`Points::parse_exact`) is exactly what the pattern admits.
+        prop_assert_eq!(schema_ok, Points::parse_exact(&candidate).is_ok(), "{:?}", candidate);
         let canonical = candidate.parse::<Points>().is_ok_and(|p| p.to_string() == candidate);
         if canonical {
             prop_assert!(schema_ok, "decode accepts the canonical {:?} but the schema refuses it", candidate);

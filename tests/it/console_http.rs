@@ -297,10 +297,12 @@ async fn a_review_and_an_appeal_decision_show_the_apis_messages_next_to_the_fiel
     )
     .await;
     assert_eq!(blank.status, 422, "{}", blank.text);
+    // The API refuses a blank decision while reading the request (a `Reason` cannot be blank): the
+    // message says so next to the field.
     assert!(
         field_error(&blank.text, "decision")
             .unwrap()
-            .contains("decision")
+            .contains("must not be empty")
     );
     let decided = form(
         &site,

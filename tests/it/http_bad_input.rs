@@ -250,8 +250,8 @@ fn cases() -> Vec<Case> {
             "/api/v1/units",
             unit(json!({"unit": "X1", "name": "  ", "kind": "branch"})),
             422,
-            "rule-violated",
-            None,
+            "invalid-request",
+            Some("name"),
         ),
         case(
             "unknown parent unit",
