@@ -1000,6 +1000,7 @@ pub async fn events<S: EventStore>(State(api): Shared<S>, Query(q): Query<Events
 #[serde(deny_unknown_fields)]
 pub struct InclusionQuery {
     /// The event's global position, from 1.
+    #[schemars(range(min = 1))]
     pub position: u64,
     /// The size of a signed checkpoint (default: the latest one, if it covers `position`).
     #[serde(default)]

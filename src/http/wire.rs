@@ -406,10 +406,29 @@ pub struct RevocationRequest {
 pub struct IssueTokenRequest {
     pub person: PersonId,
     /// A role the person holds (not `system`).
+    #[schemars(with = "IssuableRole")]
     pub role: Role,
     /// RFC 3339; none for a token that does not expire.
     #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The roles a token may be issued for: every role but `system`, which acts only from the ledger's
+/// own command line (the document says so; the domain refuses it too).
+struct IssuableRole;
+
+impl JsonSchema for IssuableRole {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IssuableRole".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let roles: Vec<&str> = Role::ALL
+            .iter()
+            .filter(|r| **r != Role::System)
+            .map(|r| r.as_str())
+            .collect();
+        schemars::json_schema!({"type": "string", "enum": roles})
+    }
 }
 
 // ---- rubrics ----
