@@ -1002,7 +1002,8 @@ pub struct InclusionQuery {
     /// The event's global position, from 1.
     #[schemars(range(min = 1))]
     pub position: u64,
-    /// The size of a signed checkpoint (default: the latest one, if it covers `position`).
+    /// The size of a signed checkpoint, at least `position` (default: the latest one, if it covers
+    /// `position`).
     #[serde(default)]
     pub tree_size: Option<u64>,
 }
@@ -1011,7 +1012,7 @@ pub struct InclusionQuery {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyQuery {
-    /// The older checkpoint's tree size.
+    /// The older checkpoint's tree size, at most `new`.
     pub old: u64,
     /// The newer checkpoint's tree size.
     pub new: u64,

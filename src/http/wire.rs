@@ -500,6 +500,7 @@ pub struct OpenPeriodRequest {
     pub name: Name,
     pub cadence: Cadence,
     pub starts_on: NaiveDate,
+    /// On or after `starts_on`.
     pub ends_on: NaiveDate,
     pub rubric: RubricId,
     pub rubric_version: WireU32,
