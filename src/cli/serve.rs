@@ -191,6 +191,8 @@ pub async fn serve_spec_configured(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
+    // Before anything opens a file: connections and the ledger's own files share the limit.
+    crate::http::serve::raise_open_file_limit();
     let store: Arc<Store> = Arc::new(
         open_store(spec)
             .await
