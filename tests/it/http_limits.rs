@@ -36,12 +36,22 @@ fn open_files(command: &mut Command, soft: u64, hard: u64) {
     }
 }
 
-/// Stops a `ledger serve` child with SIGTERM and waits for it.
-fn stop(mut child: std::process::Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
+/// A `ledger serve` child, stopped with SIGTERM when the test ends, even by a failed assertion.
+struct Child(std::process::Child);
+
+impl Child {
+    fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
 }
 
 /// A `GET` of the (public) OpenAPI document from 127.0.0.1, on a connection of its own; its status.
@@ -74,6 +84,7 @@ async fn the_server_answers_while_one_client_holds_1100_half_open_connections() 
     let temp = crate::store_support::temp_ledger();
     let path = temp.path.to_str().expect("a UTF-8 path").to_owned();
     let (child, addr) = spawn_serve_with(&["--ledger", &path], |c| open_files(c, 1024, 1024)).await;
+    let child = Child(child);
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
     assert!(
         limits
@@ -118,7 +129,7 @@ async fn the_server_answers_while_one_client_holds_1100_half_open_connections() 
     let bound = Limits::default().max_connections_per_client;
     assert_eq!(refused, 1100 - bound, "all but {bound} refused");
     drop(held);
-    stop(child);
+    drop(child);
 }
 
 /// At start-up `ledger serve` raises its soft open-file limit to the hard one.
@@ -133,6 +144,7 @@ async fn serve_raises_its_open_file_limit_to_the_hard_limit() {
     let temp = crate::store_support::temp_ledger();
     let path = temp.path.to_str().expect("a UTF-8 path").to_owned();
     let (child, _) = spawn_serve_with(&["--ledger", &path], |c| open_files(c, 1024, hard)).await;
+    let child = Child(child);
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
     let line = limits
         .lines()
@@ -140,7 +152,7 @@ async fn serve_raises_its_open_file_limit_to_the_hard_limit() {
         .unwrap();
     let fields: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(fields[3], fields[4], "soft = hard: {line}");
-    stop(child);
+    drop(child);
 }
 
 /// A connection that does not finish its request head within the header timeout is closed, and so
