@@ -168,6 +168,8 @@ pub struct Envelope {
     /// When the ledger recorded it (UTC, microseconds; never later than the next event's).
     pub recorded_at: DateTime<Utc>,
     pub actor: Actor,
+    /// Why (see [`crate::text::Note`]; events recorded before the text rules may hold any text).
+    #[schemars(with = "Option<crate::text::Note>")]
     pub reason: Option<String>,
     pub correlation_id: Uuid,
     pub causation_id: Option<Uuid>,

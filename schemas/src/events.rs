@@ -17,6 +17,7 @@ use crate::ids::*;
 use crate::integrity::Digest;
 use crate::rubric::v1::{RubricChangeV1, RubricDefinitionV1};
 use crate::rubric::{RubricChange, RubricDefinition};
+use crate::text::{TextRefusal, TextRule, check_evidence};
 use crate::values::*;
 
 // ---- units, people, access ----
@@ -26,6 +27,7 @@ use crate::values::*;
 #[serde(deny_unknown_fields)]
 pub struct UnitRegistered {
     pub unit: UnitId,
+    #[schemars(with = "crate::text::Name")]
     pub name: String,
     pub kind: UnitKind,
     /// The unit above it in the hierarchy; `None` at the top.
@@ -37,6 +39,7 @@ pub struct UnitRegistered {
 #[serde(deny_unknown_fields)]
 pub struct UnitUpdated {
     pub unit: UnitId,
+    #[schemars(with = "crate::text::Name")]
     pub name: String,
     pub parent: Option<UnitId>,
 }
@@ -46,6 +49,7 @@ pub struct UnitUpdated {
 #[serde(deny_unknown_fields)]
 pub struct PersonRegistered {
     pub person: PersonId,
+    #[schemars(with = "crate::text::Name")]
     pub name: String,
     /// The unit the person belongs to, if any.
     pub unit: Option<UnitId>,
@@ -163,6 +167,7 @@ impl From<RubricAdjustedV1> for RubricAdjusted {
 #[serde(deny_unknown_fields)]
 pub struct PeriodOpened {
     pub period: PeriodId,
+    #[schemars(with = "crate::text::Name")]
     pub name: String,
     pub cadence: Cadence,
     pub starts_on: NaiveDate,
@@ -201,8 +206,10 @@ pub struct SelfAssessmentRecorded {
     pub item: ItemCode,
     pub value: ScoreValue,
     #[serde(default)]
+    #[schemars(with = "crate::text::Note")]
     pub note: String,
     #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
 }
 
@@ -216,8 +223,10 @@ pub struct ScoreRecorded {
     pub item: ItemCode,
     pub value: ScoreValue,
     #[serde(default)]
+    #[schemars(with = "crate::text::Note")]
     pub note: String,
     #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
     pub source: ScoreSource,
 }
@@ -266,8 +275,10 @@ pub struct ScoreCorrected {
     pub previous: ScoreValue,
     pub value: ScoreValue,
     #[serde(default)]
+    #[schemars(with = "crate::text::Note")]
     pub note: String,
     #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
     pub source: ScoreSource,
     /// The appeal that revised it, when `source` is `appeal`.
@@ -282,6 +293,7 @@ pub struct ItemReviewed {
     pub unit: UnitId,
     pub item: ItemCode,
     pub decision: ReviewDecision,
+    #[schemars(with = "crate::text::Note")]
     pub comment: String,
 }
 
@@ -292,6 +304,7 @@ pub struct SheetReviewed {
     pub period: PeriodId,
     pub unit: UnitId,
     pub decision: ReviewDecision,
+    #[schemars(with = "crate::text::Note")]
     pub comment: String,
 }
 
@@ -306,6 +319,7 @@ pub struct BusinessResultRecorded {
     /// Whether a veto item of the business assessment applies.
     pub vetoed: bool,
     /// Where the figure comes from, e.g. the 经营目标责任书 and its clause.
+    #[schemars(with = "crate::text::Name")]
     pub source: String,
 }
 
@@ -319,8 +333,10 @@ pub struct AppealFiled {
     pub period: PeriodId,
     pub unit: UnitId,
     pub item: Option<ItemCode>,
+    #[schemars(with = "crate::text::Reason")]
     pub grounds: String,
     #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
 }
 
@@ -329,6 +345,7 @@ pub struct AppealFiled {
 #[serde(deny_unknown_fields)]
 pub struct AppealUpheld {
     pub appeal: AppealId,
+    #[schemars(with = "crate::text::Reason")]
     pub decision: String,
 }
 
@@ -337,6 +354,7 @@ pub struct AppealUpheld {
 #[serde(deny_unknown_fields)]
 pub struct AppealDismissed {
     pub appeal: AppealId,
+    #[schemars(with = "crate::text::Reason")]
     pub decision: String,
 }
 
@@ -360,6 +378,7 @@ pub struct RectificationRaised {
     pub item: ItemCode,
     pub responsible: PersonId,
     pub due_on: NaiveDate,
+    #[schemars(with = "crate::text::Reason")]
     pub finding: String,
     pub origin: RectificationOrigin,
 }
@@ -369,7 +388,9 @@ pub struct RectificationRaised {
 #[serde(deny_unknown_fields)]
 pub struct RectificationSubmitted {
     pub rectification: RectificationId,
+    #[schemars(with = "crate::text::Note")]
     pub note: String,
+    #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
 }
 
@@ -378,6 +399,7 @@ pub struct RectificationSubmitted {
 #[serde(deny_unknown_fields)]
 pub struct RectificationVerified {
     pub rectification: RectificationId,
+    #[schemars(with = "crate::text::Note")]
     pub comment: String,
 }
 
@@ -386,6 +408,7 @@ pub struct RectificationVerified {
 #[serde(deny_unknown_fields)]
 pub struct RectificationSentBack {
     pub rectification: RectificationId,
+    #[schemars(with = "crate::text::Reason")]
     pub comment: String,
     pub due_on: Option<NaiveDate>,
 }
@@ -595,6 +618,60 @@ impl Event {
             Event::RectificationSentBack(e) => stream::rectification_parts(&e.rectification),
         }
     }
+}
+
+impl Event {
+    /// Checks every free text the event carries against its rule ([`crate::text`]): what the ledger
+    /// records from now on. Decoding does not check it: an event recorded before the rules stays
+    /// readable as it was hashed. The field is named by its path in the payload.
+    pub fn check_text(&self) -> Result<(), TextRefusal> {
+        let (name, note, reason) = (TextRule::NAME, TextRule::NOTE, TextRule::REASON);
+        match self {
+            Event::UnitRegistered(e) => name.check_field("name", &e.name),
+            Event::UnitUpdated(e) => name.check_field("name", &e.name),
+            Event::PersonRegistered(e) => name.check_field("name", &e.name),
+            Event::PeriodOpened(e) => name.check_field("name", &e.name),
+            Event::RubricDefined(e) => e.definition.check_text("definition"),
+            Event::RubricAdjusted(e) => e
+                .changes
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, change)| change.check_text(&format!("changes[{i}]"))),
+            Event::SelfAssessmentRecorded(e) => entry_text(&e.value, &e.note, &e.evidence),
+            Event::ScoreRecorded(e) => entry_text(&e.value, &e.note, &e.evidence),
+            // `previous` names the value on record, which may predate the rules.
+            Event::ScoreCorrected(e) => entry_text(&e.value, &e.note, &e.evidence),
+            Event::ItemReviewed(e) => note.check_field("comment", &e.comment),
+            Event::SheetReviewed(e) => note.check_field("comment", &e.comment),
+            Event::BusinessResultRecorded(e) => name.check_field("source", &e.source),
+            Event::AppealFiled(e) => {
+                reason.check_field("grounds", &e.grounds)?;
+                check_evidence("evidence", &e.evidence)
+            }
+            Event::AppealUpheld(e) => reason.check_field("decision", &e.decision),
+            Event::AppealDismissed(e) => reason.check_field("decision", &e.decision),
+            Event::RectificationRaised(e) => reason.check_field("finding", &e.finding),
+            Event::RectificationSubmitted(e) => {
+                note.check_field("note", &e.note)?;
+                check_evidence("evidence", &e.evidence)
+            }
+            Event::RectificationVerified(e) => note.check_field("comment", &e.comment),
+            Event::RectificationSentBack(e) => reason.check_field("comment", &e.comment),
+            Event::AccessGranted(_)
+            | Event::AccessRevoked(_)
+            | Event::TokenIssued(_)
+            | Event::TokenRevoked(_)
+            | Event::PeriodStageChanged(_)
+            | Event::PeriodRubricChanged(_) => Ok(()),
+        }
+    }
+}
+
+/// The texts of a score entry: award titles, the note, the evidence.
+fn entry_text(value: &ScoreValue, note: &str, evidence: &[String]) -> Result<(), TextRefusal> {
+    value.check_text("value")?;
+    TextRule::NOTE.check_field("note", note)?;
+    check_evidence("evidence", evidence)
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //!   before the store stamps it ([`ProposedEvent`]);
 //! - [`ids`]: the validated identifiers (units, people, items, ...) and stream names;
 //! - [`values`]: points (fixed-point decimals), ladder levels, grades and the other small values;
+//! - [`text`]: free text (names, notes, reasons, evidence) and the rules new text obeys: lengths,
+//!   no control or bidirectional formatting characters;
 //! - [`rubric`]: the rubric definition carried by rubric events;
 //! - [`events`]: every event type as a Rust type, its name and schema version, and
 //!   [`events::decode`], which refuses unknown types and versions and upcasts old versions;
@@ -25,6 +27,7 @@ pub mod integrity;
 pub mod merkle;
 pub mod rubric;
 pub mod seal;
+pub mod text;
 pub mod values;
 
 pub use envelope::{Actor, Envelope, ProposedEvent, Role};

@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AspectCode, GradeCode, ItemCode, LevelCode, PersonId};
+use crate::text::{TextRefusal, TextRule};
 use crate::values::{Points, Text};
 
 /// A whole rubric version.
@@ -50,12 +51,16 @@ pub struct Item {
     /// 考评项目.
     pub title: Text,
     /// 考评内容.
+    #[schemars(with = "crate::text::Note")]
     pub content: String,
     /// 评分标准, e.g. "每少开1次扣0.5分, 扣完为止".
+    #[schemars(with = "crate::text::Note")]
     pub standard: String,
     /// 考评方式: documents, minutes, visits, spot checks.
+    #[schemars(with = "crate::text::Note")]
     pub method: String,
     /// 佐证材料.
+    #[schemars(with = "crate::text::Note")]
     pub evidence: String,
     /// 责任人.
     pub responsible: PersonId,
@@ -255,12 +260,16 @@ pub enum RubricChange {
     DescribeItem {
         item: ItemCode,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "Option<crate::text::Note>")]
         content: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "Option<crate::text::Note>")]
         standard: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "Option<crate::text::Note>")]
         method: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "Option<crate::text::Note>")]
         evidence: Option<String>,
     },
     ChangeResponsible {
@@ -430,4 +439,94 @@ pub mod v1 {
             }
         }
     }
+}
+
+// ---- the text rules (see `crate::text`), for what is recorded from now on ----
+
+impl RubricDefinition {
+    /// Checks every title, label and description; `at` is the definition's path.
+    pub fn check_text(&self, at: &str) -> Result<(), TextRefusal> {
+        self.title.check_text(&format!("{at}.title"))?;
+        for (i, aspect) in self.aspects.iter().enumerate() {
+            aspect.check_text(&format!("{at}.aspects[{i}]"))?;
+        }
+        check_ladder(&format!("{at}.ladder"), &self.ladder)?;
+        check_bands(&format!("{at}.grade_bands"), &self.grade_bands)
+    }
+}
+
+impl Aspect {
+    pub fn check_text(&self, at: &str) -> Result<(), TextRefusal> {
+        self.title.check_text(&format!("{at}.title"))?;
+        for (i, item) in self.items.iter().enumerate() {
+            item.check_text(&format!("{at}.items[{i}]"))?;
+        }
+        Ok(())
+    }
+}
+
+impl Item {
+    pub fn check_text(&self, at: &str) -> Result<(), TextRefusal> {
+        self.title.check_text(&format!("{at}.title"))?;
+        check_description(at, "content", Some(&self.content))?;
+        check_description(at, "standard", Some(&self.standard))?;
+        check_description(at, "method", Some(&self.method))?;
+        check_description(at, "evidence", Some(&self.evidence))
+    }
+}
+
+impl RubricChange {
+    pub fn check_text(&self, at: &str) -> Result<(), TextRefusal> {
+        match self {
+            RubricChange::AddAspect { aspect } => aspect.check_text(&format!("{at}.aspect")),
+            RubricChange::AddItem { item, .. } => item.check_text(&format!("{at}.item")),
+            RubricChange::RetitleAspect { title, .. } | RubricChange::RetitleItem { title, .. } => {
+                title.check_text(&format!("{at}.title"))
+            }
+            RubricChange::DescribeItem {
+                content,
+                standard,
+                method,
+                evidence,
+                ..
+            } => {
+                check_description(at, "content", content.as_ref())?;
+                check_description(at, "standard", standard.as_ref())?;
+                check_description(at, "method", method.as_ref())?;
+                check_description(at, "evidence", evidence.as_ref())
+            }
+            RubricChange::ChangeLadder { ladder } => check_ladder(&format!("{at}.ladder"), ladder),
+            RubricChange::ChangeGradeBands { grade_bands } => {
+                check_bands(&format!("{at}.grade_bands"), grade_bands)
+            }
+            RubricChange::RemoveAspect { .. }
+            | RubricChange::ReweightAspect { .. }
+            | RubricChange::RemoveItem { .. }
+            | RubricChange::RepointItem { .. }
+            | RubricChange::ChangeResponsible { .. }
+            | RubricChange::ChangeDualPolicy { .. }
+            | RubricChange::ChangeAnnualRule { .. } => Ok(()),
+        }
+    }
+}
+
+fn check_description(at: &str, field: &str, text: Option<&String>) -> Result<(), TextRefusal> {
+    match text {
+        Some(text) => TextRule::NOTE.check_field(format_args!("{at}.{field}"), text),
+        None => Ok(()),
+    }
+}
+
+fn check_ladder(at: &str, ladder: &[LadderStep]) -> Result<(), TextRefusal> {
+    for (i, step) in ladder.iter().enumerate() {
+        step.label.check_text(&format!("{at}[{i}].label"))?;
+    }
+    Ok(())
+}
+
+fn check_bands(at: &str, bands: &[GradeBand]) -> Result<(), TextRefusal> {
+    for (i, band) in bands.iter().enumerate() {
+        band.label.check_text(&format!("{at}[{i}].label"))?;
+    }
+    Ok(())
 }

@@ -15,6 +15,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::LevelCode;
+use crate::text::{TextRefusal, TextRule};
 
 /// Why a string or number is not a valid amount of points.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,6 +76,39 @@ impl Points {
     }
 }
 
+/// The shape of points in canonical JSON and in the API: an optional `-`, then `100000` or up to five
+/// digits, then at most two decimal places (`100000.00` at most). [`Points::parse_exact`] accepts
+/// exactly the strings it matches.
+pub const POINTS_PATTERN: &str = r"^-?(100000(\.0{1,2})?|[0-9]{1,5}(\.[0-9]{1,2})?)$";
+
+impl Points {
+    /// Parses points written exactly as [`POINTS_PATTERN`] says: no spaces, no `+`, no exponent, no
+    /// more than five digits before the point. What the API accepts; reading stored events keeps the
+    /// more lenient [`FromStr`].
+    pub fn parse_exact(text: &str) -> Result<Points, InvalidPoints> {
+        let unsigned = text.strip_prefix('-').unwrap_or(text);
+        let (whole, fraction) = match unsigned.split_once('.') {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (unsigned, None),
+        };
+        let digits = |s: &str, max: usize| {
+            (1..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+        };
+        let shaped = match fraction {
+            _ if whole == "100000" => fraction.is_none_or(|f| matches!(f, "0" | "00")),
+            None => digits(whole, 5),
+            Some(fraction) => digits(whole, 5) && digits(fraction, 2),
+        };
+        if !shaped {
+            return Err(InvalidPoints {
+                value: text.to_owned(),
+                why: "须为十进制数, 如 2.5: 可带负号, 至多五位整数、两位小数, 不含空格 (must be a decimal such as 2.5: an optional minus sign, at most five digits before the point and two after, no spaces)",
+            });
+        }
+        text.parse()
+    }
+}
+
 impl FromStr for Points {
     type Err = InvalidPoints;
     fn from_str(s: &str) -> Result<Self, InvalidPoints> {
@@ -129,7 +163,7 @@ impl JsonSchema for Points {
         schemars::json_schema!({
             "type": "string",
             // Refuses what `Points::from_str` refuses: more than two places, or |x| > 100000.
-            "pattern": r"^-?(100000(\.0{1,2})?|[0-9]{1,5}(\.[0-9]{1,2})?)$",
+            "pattern": POINTS_PATTERN,
             "description": "Points as a decimal string with at most two places, |x| <= 100000 (分值)",
             "examples": ["2.5", "3", "0.25"]
         })
@@ -140,8 +174,10 @@ impl JsonSchema for Points {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
+    #[schemars(with = "crate::text::Label")]
     pub zh: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::text::Label>")]
     pub en: Option<String>,
 }
 
@@ -151,6 +187,17 @@ impl Text {
             zh: zh.into(),
             en: Some(en.into()),
         }
+    }
+}
+
+impl Text {
+    /// Checks both languages as [`crate::text::Label`]s; `at` is the field's path.
+    pub fn check_text(&self, at: &str) -> Result<(), TextRefusal> {
+        TextRule::LABEL.check_field(format_args!("{at}.zh"), &self.zh)?;
+        if let Some(en) = &self.en {
+            TextRule::LABEL.check_field(format_args!("{at}.en"), en)?;
+        }
+        Ok(())
     }
 }
 
@@ -223,6 +270,7 @@ pub enum ScoreSource {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Award {
+    #[schemars(with = "crate::text::Label")]
     pub title: String,
     pub points: Points,
 }
@@ -241,6 +289,19 @@ pub enum ScoreValue {
     Cases { cases: u32 },
     /// A veto item: whether the veto applies.
     Veto { vetoed: bool },
+}
+
+impl ScoreValue {
+    /// Checks the titles of awards as [`crate::text::Label`]s; `at` is the value's path.
+    pub fn check_text(&self, at: &str) -> Result<(), TextRefusal> {
+        if let ScoreValue::Awards { awards } = self {
+            for (i, award) in awards.iter().enumerate() {
+                TextRule::LABEL
+                    .check_field(format_args!("{at}.awards[{i}].title"), &award.title)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A reviewer's decision.
@@ -267,6 +328,38 @@ mod tests {
             "", "1.234", "abc", "1e3", "100001", ".5", "5.", "NaN", "--1",
         ] {
             assert!(bad.parse::<Points>().is_err(), "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn exact_points_take_only_the_documented_shape() {
+        for good in [
+            "0",
+            "-0",
+            "2.5",
+            "3.00",
+            "99999.99",
+            "100000",
+            "-100000.00",
+            "00001",
+        ] {
+            assert!(Points::parse_exact(good).is_ok(), "{good:?}");
+        }
+        for bad in [
+            " 1",
+            "1 ",
+            "+1",
+            "1e3",
+            "000001",
+            "100000.01",
+            "100001",
+            "1.",
+            ".5",
+            "1.234",
+            "--1",
+            "",
+        ] {
+            assert!(Points::parse_exact(bad).is_err(), "{bad:?}");
         }
     }
 

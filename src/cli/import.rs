@@ -754,6 +754,11 @@ fn decide_all(
                     | Rejection::NothingToCorrect { .. }
                     | Rejection::ItemApproved { .. }
                     | Rejection::NeedsRescoring { .. } => Some(Field::Value),
+                    // A text rule (control or bidirectional characters, lengths): its column.
+                    Rejection::Text(refusal) => {
+                        let name = refusal.field.split(['.', '[']).next().unwrap_or_default();
+                        Field::ALL.into_iter().find(|f| f.name() == name)
+                    }
                     _ => None,
                 };
                 errors.push(RowError {

@@ -25,7 +25,8 @@ use tokio::net::TcpListener;
 use super::LedgerArg;
 use crate::app::{Clock, Ledger};
 use crate::audit::auto::CheckpointPolicy;
-use crate::http::{Api, serve};
+use crate::http::serve::Limits;
+use crate::http::{Api, ServeOptions, serve_with};
 use crate::store::any::{Store, open_store};
 
 #[derive(Debug, Args)]
@@ -52,6 +53,32 @@ pub struct ServeArgs {
     /// most once every 5 minutes) and when stopping, so that the next start is quick (0: never).
     #[arg(long, value_name = "N", default_value_t = SnapshotPolicy::default().every)]
     pub snapshot_every: u64,
+    /// 最大连接数 Connections served at once (0: the open-file limit less a reserve, at most 4096);
+    /// beyond it a connection is answered 503 and closed.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_connections: usize,
+    /// 单个客户端最大连接数 Connections served at once from one IP address (0: no bound but
+    /// --max-connections; use 0 behind a reverse proxy, where every connection comes from it).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections_per_client)]
+    pub max_connections_per_client: usize,
+    /// 经 HTTPS 访问 The site is reached over HTTPS (a proxy in front terminates TLS): the console's
+    /// cookies are always `Secure`.
+    #[arg(long)]
+    pub https: bool,
+}
+
+impl ServeArgs {
+    /// The HTTP options the arguments give.
+    pub fn options(&self) -> ServeOptions {
+        ServeOptions {
+            limits: Limits {
+                max_connections: self.max_connections,
+                max_connections_per_client: self.max_connections_per_client,
+                ..Limits::default()
+            },
+            https: self.https,
+        }
+    }
 }
 
 /// When a running server keeps read-model snapshots beside the log.
@@ -83,8 +110,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(url) => url.clone(),
         None => args.ledger.path.to_string_lossy().into_owned(),
     };
+    let options = args.options();
     rt.block_on(async {
-        serve_spec_with(
+        serve_spec_configured(
             &spec,
             &args.listen,
             CheckpointPolicy {
@@ -96,6 +124,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 every: args.snapshot_every,
                 ..SnapshotPolicy::default()
             },
+            options,
             shutdown_signal(),
             |addr| {
                 println!("正在监听 listening on http://{addr}/api/v1 (接口说明 OpenAPI: http://{addr}/api/v1/openapi.json; 网页控制台 web console: http://{addr}/)");
@@ -155,6 +184,31 @@ pub async fn serve_spec_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
+    let options = ServeOptions::default();
+    serve_spec_configured(
+        spec,
+        listen,
+        checkpoints,
+        snapshots,
+        options,
+        shutdown,
+        ready,
+    )
+    .await
+}
+
+/// As [`serve_spec_with`], serving HTTP as `options` say (limits, HTTPS).
+pub async fn serve_spec_configured(
+    spec: &str,
+    listen: &str,
+    checkpoints: CheckpointPolicy,
+    snapshots: SnapshotPolicy,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    // Before anything opens a file: connections and the ledger's own files share the limit.
+    crate::http::serve::raise_open_file_limit();
     let store: Arc<Store> = Arc::new(
         open_store(spec)
             .await
@@ -194,7 +248,7 @@ pub async fn serve_spec_with(
         .await
         .with_context(|| format!("无法监听 (cannot listen on) {listen}"))?;
     ready(listener.local_addr()?);
-    let served = serve(listener, api, shutdown).await;
+    let served = serve_with(listener, api, options, shutdown).await;
     drop(keeping); // a snapshot being written is cut short; each row is whole or absent
     drop(follower); // stop following and signing before the store closes
     drop(checkpointer);

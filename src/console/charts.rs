@@ -77,11 +77,11 @@ pub async fn page(session: Session, Query(q): Query<ChartsQuery>) -> Result<Resp
     let body = html! {
         form.controls method="get" action="/charts" {
             label for="unit" { (lang.t("单位", "Unit")) }
-            select #unit name="unit" onchange="this.form.submit()" {
+            select #unit name="unit" data-autosubmit {
                 @for u in &visible { option value=(u) selected[Some(u) == unit.as_ref()] { (name(u)) } }
             }
             label for="period" { (lang.t("对比周期", "Period compared")) }
-            select #period name="period" onchange="this.form.submit()" {
+            select #period name="period" data-autosubmit {
                 @for p in &periods.periods { option value=(p.period) selected[Some(&p.period) == period.as_ref()] { (p.name) } }
             }
         }

@@ -79,9 +79,10 @@ pub async fn switch(Path(lang): Path<String>, Query(back): Query<Back>) -> Respo
     // Only a path on this site: never an open redirect.
     let back = back
         .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .unwrap_or_else(|| "/".to_owned());
-    let mut response = Redirect::to(&back).into_response();
+        .as_deref()
+        .and_then(super::guard::local_target)
+        .unwrap_or("/");
+    let mut response = Redirect::to(back).into_response();
     if let Ok(cookie) = HeaderValue::from_str(&format!(
         "{LANG_COOKIE}={value}; Path=/; Max-Age=31536000; SameSite=Lax"
     )) {

@@ -6,6 +6,8 @@
 //! as HTML. So a role sees in the browser exactly what the API lets it see, and a form shows the
 //! API's own validation messages, next to the field the API names.
 //!
+//! - [`guard`]: same-origin form posts, local redirect targets, the security headers of every page,
+//!   `Secure` cookies over HTTPS.
 //! - [`client`]: the in-process API client and the signed-in [`Session`] (cookie → token → `/api/v1/me`).
 //! - [`i18n`]: zh-CN first, English switchable (a cookie); times shown in Beijing time (UTC+8).
 //! - [`layout`]: the page shell, navigation by role, the error page; `assets/` holds the CSS and the
@@ -20,6 +22,7 @@ pub mod charts;
 pub mod client;
 pub mod closed_loop;
 pub mod format;
+pub mod guard;
 pub mod i18n;
 pub mod integrity;
 pub mod layout;
@@ -30,8 +33,11 @@ pub mod standings;
 
 use axum::Router;
 use axum::http::header;
+use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+
+pub use guard::Settings;
 
 /// What every page handler shares: the API router it calls.
 #[derive(Clone)]
@@ -40,7 +46,8 @@ pub struct Console {
 }
 
 /// The console's routes; anything else falls through to `api` (whose fallback answers problem+json).
-pub fn router(api: Router) -> Router {
+/// Every console route passes [`guard::layer`] (the API's routes do not: they take no cookies).
+pub fn router(api: Router, settings: Settings) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/standings") }))
         .route("/sign-in", get(sign_in::form_page).post(sign_in::submit))
@@ -69,6 +76,7 @@ pub fn router(api: Router) -> Router {
         .route("/integrity/verify", post(integrity::verify))
         .route("/integrity/proof", get(integrity::proof))
         .route("/charts", get(charts::page))
+        .route_layer(middleware::from_fn_with_state(settings, guard::layer))
         .fallback_service(api.clone())
         .with_state(Console { api })
 }

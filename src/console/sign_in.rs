@@ -29,12 +29,12 @@ struct SignInForm {
     next: String,
 }
 
-/// Only a path on this site: never an open redirect.
+/// Only a path on this site ([`super::guard::local_target`]): never an open redirect, nor back to
+/// signing in.
 fn local(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/sign-") {
-        next
-    } else {
-        "/standings"
+    match super::guard::local_target(next) {
+        Some(next) if !next.starts_with("/sign-") => next,
+        _ => "/standings",
     }
 }
 
@@ -102,15 +102,10 @@ pub async fn submit(State(console): State<Console>, headers: HeaderMap, body: By
             .unwrap_or_else(|_| answer.status.to_string());
         return render(lang, &next, Some(&message), StatusCode::UNAUTHORIZED);
     }
-    // The token is a bearer secret: printable ASCII only, so it fits a cookie as it is. Behind a
-    // proxy that terminates TLS (it says so in X-Forwarded-Proto) the cookie travels over HTTPS only.
-    let secure = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    // The token is a bearer secret: printable ASCII only, so it fits a cookie as it is. Over HTTPS
+    // `guard::layer` makes the cookie `Secure`.
     let Ok(cookie) = HeaderValue::from_str(&format!(
-        "{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
-        if secure { "; Secure" } else { "" }
+        "{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
     )) else {
         return render(
             lang,

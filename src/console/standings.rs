@@ -173,7 +173,7 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
     let body = html! {
         form.controls #period-form method="get" action="/standings" {
             label for="period" { (lang.t("考核周期", "Period")) }
-            select #period name="period" onchange="this.form.submit()" {
+            select #period name="period" data-autosubmit {
                 @for p in &periods.periods {
                     option value=(p.period) selected[p.period == period.period] { (p.name) " (" (p.period) ")" }
                 }

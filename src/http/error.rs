@@ -171,6 +171,50 @@ impl ApiError {
         )
     }
 
+    /// A request body in a content coding the server does not decode (RFC 9110 §15.5.16).
+    pub fn unsupported_content_encoding(coding: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-content-encoding",
+            "不支持此内容编码 The content encoding is not supported",
+            format!(
+                "服务器不解码 Content-Encoding“{coding}”, 请发送未压缩的请求体 (the server does not decode Content-Encoding {coding:?}; send the body uncompressed)"
+            ),
+        )
+        .with_errors(vec![FieldError {
+            field: "header.Content-Encoding".to_owned(),
+            reason: "只接受 identity (only identity is accepted)".to_owned(),
+        }])
+        .with_header(header::ACCEPT_ENCODING, "identity")
+    }
+
+    /// A transfer coding other than `chunked` (RFC 9112 §6.1: 501).
+    pub fn unsupported_transfer_encoding(coding: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "unsupported-transfer-encoding",
+            "不支持此传输编码 The transfer encoding is not supported",
+            format!(
+                "服务器只支持 chunked 传输编码, 不支持“{coding}” (the server supports only the chunked transfer coding, not {coding:?})"
+            ),
+        )
+    }
+
+    /// A body that did not arrive whole in time.
+    pub fn body_timeout(timeout: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body-timeout",
+            "请求体未在时限内收齐 The request body took too long",
+            format!(
+                "请求体须在 {} 秒内收齐 (the request body must arrive within {} seconds)",
+                timeout.as_secs(),
+                timeout.as_secs()
+            ),
+        )
+        .with_header(header::CONNECTION, "close")
+    }
+
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -299,6 +343,10 @@ impl From<Rejection> for ApiError {
         use StatusCode as S;
         let detail = rejection.to_string();
         let (status, code, title) = match &rejection {
+            // The same answer as a text the edge refused while parsing the request.
+            R::Text(refusal) => {
+                return ApiError::invalid_field(refusal.field.clone(), refusal.error.to_string());
+            }
             R::StaleRevision { current, .. } => {
                 let current = *current;
                 let mut error = ApiError::new(

@@ -132,7 +132,7 @@ pub async fn revoke_role<S: EventStore>(
     let command = Command::RevokeAccess {
         person,
         role,
-        reason: body.reason,
+        reason: body.reason.map(String::from),
     };
     let executed = api.execute(&caller, command).await?;
     Ok(done(&executed))
@@ -177,7 +177,7 @@ pub async fn revoke_token<S: EventStore>(
     let token = params.get::<TokenId>("token")?;
     let command = Command::RevokeToken {
         token,
-        reason: body.reason,
+        reason: body.reason.map(String::from),
     };
     let executed = api.execute(&caller, command).await?;
     Ok(done(&executed))
@@ -191,7 +191,7 @@ pub async fn define_rubric<S: EventStore>(
     JsonBody(body): JsonBody<DefineRubricRequest>,
 ) -> Answer {
     let location = format!("/api/v1/rubrics/{}/versions/1", body.rubric);
-    let executed = api.execute(&caller, body.into()).await?;
+    let executed = api.execute(&caller, Command::try_from(body)?).await?;
     Ok(created(&executed, location))
 }
 
@@ -204,9 +204,9 @@ pub async fn adjust_rubric<S: EventStore>(
     let rubric = params.get::<RubricId>("rubric")?;
     let location = format!(
         "/api/v1/rubrics/{rubric}/versions/{}",
-        body.from_version.saturating_add(1)
+        body.from_version.0.saturating_add(1)
     );
-    let executed = api.execute(&caller, body.into_command(rubric)).await?;
+    let executed = api.execute(&caller, body.into_command(rubric)?).await?;
     Ok(created(&executed, location))
 }
 
@@ -258,7 +258,7 @@ pub async fn reopen_period<S: EventStore>(
     let command = Command::ReopenPeriod {
         period,
         to: body.to,
-        reason: body.reason,
+        reason: body.reason.into(),
         expected_revision: expected,
     };
     let executed = api.execute(&caller, command).await?;
@@ -276,8 +276,8 @@ pub async fn move_period_rubric<S: EventStore>(
     let stream = stream::period(&period);
     let command = Command::MovePeriodRubric {
         period,
-        to_version: body.to_version,
-        reason: body.reason,
+        to_version: body.to_version.0,
+        reason: body.reason.into(),
         expected_revision: expected,
     };
     let executed = api.execute(&caller, command).await?;
@@ -414,8 +414,8 @@ pub async fn submit_rectification<S: EventStore>(
 ) -> Answer {
     let command = Command::SubmitRectification {
         rectification: params.get::<RectificationId>("rectification")?,
-        note: body.note,
-        evidence: body.evidence,
+        note: body.note.into(),
+        evidence: body.evidence.into_strings(),
     };
     let executed = api.execute(&caller, command).await?;
     Ok(done(&executed))
@@ -429,7 +429,7 @@ pub async fn verify_rectification<S: EventStore>(
 ) -> Answer {
     let command = Command::VerifyRectification {
         rectification: params.get::<RectificationId>("rectification")?,
-        comment: body.comment,
+        comment: body.comment.into(),
     };
     let executed = api.execute(&caller, command).await?;
     Ok(done(&executed))
@@ -443,7 +443,7 @@ pub async fn send_back_rectification<S: EventStore>(
 ) -> Answer {
     let command = Command::SendBackRectification {
         rectification: params.get::<RectificationId>("rectification")?,
-        comment: body.comment,
+        comment: body.comment.into(),
         due_on: body.due_on,
     };
     let executed = api.execute(&caller, command).await?;

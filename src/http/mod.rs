@@ -10,11 +10,15 @@
 //! - [`wire`] (request bodies), [`views`] (response bodies), [`extract`] (bodies, path ids, query
 //!   strings), [`etag`] (revisions as ETags, `If-Match`), [`idempotency`] (`Idempotency-Key`).
 //! - [`error`]: every error as `application/problem+json`, mapped in one place.
+//! - [`serve`]: the accept loop and its limits (header and body timeouts, idle keep-alive, a bound on
+//!   connections in all and per client, the open-file limit); [`edge`]: what every request meets
+//!   first (content encodings, the body deadline, `nosniff`).
 //!
 //! Not here: decisions (the domain's `decide`), storage (`store`), the read models' folds
 //! (`ledger_projections::read`).
 
 pub mod auth;
+pub mod edge;
 pub mod error;
 pub mod etag;
 pub mod extract;
@@ -23,6 +27,7 @@ pub mod idempotency;
 pub mod openapi;
 pub(crate) mod queries;
 pub mod routes;
+pub mod serve;
 pub mod views;
 pub mod wire;
 
@@ -94,9 +99,25 @@ impl<S: EventStore> Api<S> {
     }
 }
 
-/// The router: every operation of [`routes::operations`], the OpenAPI document, problem+json
-/// answers for unknown routes and methods, and the web console (`crate::console`) at `/`.
+/// How the server is reached and what it allows its clients.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServeOptions {
+    pub limits: serve::Limits,
+    /// The site is reached over HTTPS (TLS here or at a proxy in front): the console's cookies are
+    /// `Secure` whatever the request says. Without it they are `Secure` when a request says it came
+    /// over HTTPS (`X-Forwarded-Proto` or `Forwarded: proto=https`).
+    pub https: bool,
+}
+
+/// The router with the default options ([`app_with`]).
 pub fn app<S: EventStore>(api: Arc<Api<S>>) -> Router {
+    app_with(api, &ServeOptions::default())
+}
+
+/// The router: every operation of [`routes::operations`], the OpenAPI document, problem+json
+/// answers for unknown routes and methods, and the web console (`crate::console`) at `/`; every
+/// request passes [`edge::layer`] first.
+pub fn app_with<S: EventStore>(api: Arc<Api<S>>, options: &ServeOptions) -> Router {
     let mut router: Router<Arc<Api<S>>> = Router::new();
     for op in routes::operations::<S>() {
         let mut handler = op.handler;
@@ -119,7 +140,15 @@ pub fn app<S: EventStore>(api: Arc<Api<S>>) -> Router {
         .with_state(api);
     // The web console at `/` calls this same router in process; what it does not serve falls
     // through to it.
-    crate::console::router(api).layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+    let settings = crate::console::Settings {
+        https: options.https,
+    };
+    crate::console::router(api, settings)
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            options.limits.body_timeout,
+            edge::layer,
+        ))
 }
 
 /// The OpenAPI document (public).
@@ -156,18 +185,22 @@ async fn method_not_allowed_as_problem(request: Request, next: Next) -> Response
     problem
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then finishes the requests in flight.
+/// Serves the API on `listener` with the default options until `shutdown` completes, then finishes
+/// the requests in flight.
 pub async fn serve<S: EventStore>(
     listener: TcpListener,
     api: Arc<Api<S>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt as _;
-    // Small JSON answers on kept-alive connections: Nagle's algorithm would hold them back.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app(api))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, api, ServeOptions::default(), shutdown).await
+}
+
+/// Serves the API on `listener` as `options` say until `shutdown` completes ([`serve::serve_router`]).
+pub async fn serve_with<S: EventStore>(
+    listener: TcpListener,
+    api: Arc<Api<S>>,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve::serve_router(listener, app_with(api, &options), options.limits, shutdown).await
 }

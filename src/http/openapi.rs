@@ -48,7 +48,10 @@ pub fn document<S: EventStore>() -> Value {
         let method = op.method.as_str().to_ascii_lowercase();
         entry[method] = operation(&op, &mut generator, &problem);
     }
-    let schemas = generator.take_definitions(true);
+    let mut schemas = Value::Object(generator.take_definitions(true));
+    bound_integers(&mut schemas);
+    let mut paths = Value::Object(paths);
+    bound_integers(&mut paths);
     json!({
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -88,13 +91,13 @@ fn operation<S: EventStore>(
             parameters.push(json!({
                 "name": "If-Match", "in": "header", "required": false,
                 "description": "The revision the write is based on, as the ETag the resource answered with (`\"3\"`), or `*`. A stale one is refused with 409.",
-                "schema": {"type": "string"}
+                "schema": {"type": "string", "pattern": "^(\\*|\"[0-9]{1,19}\")$"}
             }));
         }
         parameters.push(json!({
             "name": "Idempotency-Key", "in": "header", "required": false,
             "description": "A retry with the same key and request returns the first response and records nothing new (24 hours, per person, in the serving process's memory).",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255}
+            "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"}
         }));
     }
     let mut responses = Map::new();
@@ -173,16 +176,23 @@ fn problems<S: EventStore>(op: &Operation<S>) -> Vec<(u16, &'static str)> {
         ));
     }
     if op.kind == Kind::Write {
+        out.push((408, "请求体未在时限内收齐 The body did not arrive in time"));
         out.push((409, "与当前状态冲突 (含过期的 If-Match) Conflicts with the current state, or a stale If-Match"));
         out.push((413, "请求体过大 The body is too large"));
-        out.push((415, "请求体须为 JSON The body must be JSON"));
+        out.push((
+            415,
+            "请求体须为 JSON, 且不压缩 The body must be JSON, without a content encoding",
+        ));
         out.push((
             422,
             "内容无效或不符合规则 Invalid fields, or a rule of the assessment refuses it",
         ));
-        out.push((503, "账本暂时无法写入 The ledger cannot be written now"));
     }
     out.push((500, "服务器内部错误 Internal error"));
+    out.push((
+        503,
+        "账本暂时无法写入, 或连接过多 The ledger cannot be written now, or too many connections",
+    ));
     if audit {
         // A backend without signed checkpoints (KurrentDB) has nothing to prove against.
         out.push((
@@ -199,7 +209,7 @@ fn path_parameters(path: &str) -> Vec<Value> {
         .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
         .map(|name| {
             let schema = match name {
-                "version" => json!({"type": "integer", "minimum": 1}),
+                "version" => json!({"type": "integer", "minimum": 1, "maximum": u32::MAX}),
                 "role" => json!({"type": "string", "enum": ["admin", "assessor", "reviewer", "auditor", "unit"]}),
                 _ => json!({"type": "string", "pattern": ledger_schemas::ids::ID_PATTERN}),
             };
@@ -223,27 +233,107 @@ fn query_parameters(reference: schemars::Schema, generator: &SchemaGenerator) ->
         .and_then(Value::as_array)
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    resolved
-        .get("properties")
-        .and_then(Value::as_object)
-        .map(|props| {
-            props
-                .iter()
-                .map(|(name, schema)| {
-                    let mut parameter = json!({
-                        "name": name,
-                        "in": "query",
-                        "required": required.contains(&name.as_str()),
-                        "schema": schema,
-                    });
-                    if let Some(description) = schema.get("description") {
-                        parameter["description"] = description.clone();
-                    }
-                    parameter
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    let Some(props) = resolved.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let mut parameters = Vec::new();
+    let paired = props.contains_key("as_of") && props.contains_key("at_position");
+    // `as_of` and `at_position` exclude each other: one object parameter whose properties are the
+    // two query keys (form style, exploded), so that the document can say "not both".
+    if let (Some(as_of), Some(at_position)) = (props.get("as_of"), props.get("at_position")) {
+        parameters.push(json!({
+            "name": "at",
+            "in": "query",
+            "required": false,
+            "style": "form",
+            "explode": true,
+            "description": "读取哪一时点 The point to read at: `as_of` (RFC 3339) or `at_position`, not both; neither for now.",
+            "schema": {
+                "type": "object",
+                "properties": {"as_of": non_null(as_of), "at_position": non_null(at_position)},
+                "additionalProperties": false,
+                "not": {"required": ["as_of", "at_position"]}
+            }
+        }));
+    }
+    for (name, schema) in props {
+        if paired && matches!(name.as_str(), "as_of" | "at_position") {
+            continue;
+        }
+        let schema = non_null(schema);
+        let mut parameter = json!({
+            "name": name,
+            "in": "query",
+            "required": required.contains(&name.as_str()),
+            "schema": schema,
+        });
+        if schema.get("type") == Some(&json!("array")) {
+            // A list travels as one comma-separated value: `kind=A,B`.
+            parameter["style"] = json!("form");
+            parameter["explode"] = json!(false);
+        }
+        if let Some(description) = schema.get("description") {
+            parameter["description"] = description.clone();
+        }
+        parameters.push(parameter);
+    }
+    parameters
+}
+
+/// A query parameter's schema without the `null` its `Option` brings: an absent parameter is
+/// absent, a query string has no null.
+fn non_null(schema: &Value) -> Value {
+    let mut schema = schema.clone();
+    if let Some(object) = schema.as_object_mut()
+        && object.get("default") == Some(&Value::Null)
+    {
+        object.remove("default");
+    }
+    if let Some(branches) = schema.get("anyOf").and_then(Value::as_array).cloned() {
+        let kept: Vec<Value> = branches
+            .into_iter()
+            .filter(|b| b.get("type") != Some(&json!("null")))
+            .collect();
+        if kept.len() == 1 {
+            let mut only = kept.into_iter().next().unwrap_or_default();
+            if let (Some(object), Some(description)) =
+                (only.as_object_mut(), schema.get("description"))
+            {
+                object.insert("description".into(), description.clone());
+            }
+            return only;
+        }
+    }
+    if let Some(types) = schema.get("type").and_then(Value::as_array).cloned() {
+        let kept: Vec<Value> = types.into_iter().filter(|t| t != "null").collect();
+        schema["type"] = match kept.len() {
+            1 => kept[0].clone(),
+            _ => Value::Array(kept),
+        };
+    }
+    schema
+}
+
+/// Gives every unsigned integer schemars describes (`format: uint32`, `uint64`, `uint`) the maximum
+/// the server's type holds, so that a generated request never overflows it.
+fn bound_integers(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let max = match object.get("format").and_then(Value::as_str) {
+                Some("uint32") => Some(json!(u32::MAX)),
+                Some("uint64" | "uint") => Some(json!(u64::MAX)),
+                _ => None,
+            };
+            if let Some(max) = max
+                && object.get("type") == Some(&json!("integer"))
+            {
+                object.entry("maximum").or_insert(max);
+            }
+            object.values_mut().for_each(bound_integers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
 }
 
 /// Every `(method, path)` the document describes, for tests.

@@ -46,6 +46,7 @@ const DEFAULT_PAGE: usize = 100;
 pub struct AtQuery {
     /// RFC 3339 time: read the ledger as it stood then (events recorded at or before it).
     #[serde(default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     pub as_of: Option<String>,
     /// A log position: read the ledger as it stood after that event.
     #[serde(default)]
@@ -342,6 +343,7 @@ pub struct DiffQuery {
     pub from: u32,
     pub to: u32,
     #[serde(default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     pub as_of: Option<String>,
     #[serde(default)]
     pub at_position: Option<u64>,
@@ -762,6 +764,7 @@ pub struct AppealsQuery {
     #[serde(default)]
     pub unit: Option<UnitId>,
     #[serde(default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     pub as_of: Option<String>,
     #[serde(default)]
     pub at_position: Option<u64>,
@@ -822,6 +825,7 @@ pub struct RectificationsQuery {
     #[serde(default)]
     pub overdue: Option<bool>,
     #[serde(default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     pub as_of: Option<String>,
     #[serde(default)]
     pub at_position: Option<u64>,
@@ -895,23 +899,41 @@ pub struct ChangesQuery {
     pub aspect: Option<AspectCode>,
     /// Event types, comma-separated, e.g. `ScoreRecorded,ScoreCorrected`.
     #[serde(default)]
+    #[schemars(with = "Option<Vec<EventKindName>>")]
     pub kind: Option<String>,
     /// Recorded at or after (RFC 3339).
     #[serde(default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     pub from: Option<String>,
     /// Recorded at or before (RFC 3339).
     #[serde(default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     pub to: Option<String>,
     /// The cursor: only changes before this position (the `next` of the previous page).
     #[serde(default)]
     pub before: Option<u64>,
     /// Changes per page, 1–1000 (default 100).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<usize>,
     #[serde(default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     pub as_of: Option<String>,
     #[serde(default)]
     pub at_position: Option<u64>,
+}
+
+/// The name of an event type the change log filters by (its schema lists them).
+struct EventKindName;
+
+impl JsonSchema for EventKindName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "EventKindName".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = ChangeKind::ALL.iter().map(|k| k.name()).collect();
+        schemars::json_schema!({"type": "string", "enum": names})
+    }
 }
 
 fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
@@ -999,6 +1021,7 @@ pub struct AccountabilityQuery {
     #[serde(default)]
     pub unit: Option<UnitId>,
     #[serde(default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     pub as_of: Option<String>,
     #[serde(default)]
     pub at_position: Option<u64>,
@@ -1044,8 +1067,10 @@ pub struct EventsQuery {
     pub after: Option<u64>,
     /// Events per page, 1–1000 (default 100).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<usize>,
     #[serde(default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     pub as_of: Option<String>,
     #[serde(default)]
     pub at_position: Option<u64>,
@@ -1080,8 +1105,10 @@ pub async fn events<S: EventStore>(State(api): Shared<S>, Query(q): Query<Events
 #[serde(deny_unknown_fields)]
 pub struct InclusionQuery {
     /// The event's global position, from 1.
+    #[schemars(range(min = 1))]
     pub position: u64,
-    /// The size of a signed checkpoint (default: the latest one, if it covers `position`).
+    /// The size of a signed checkpoint, at least `position` (default: the latest one, if it covers
+    /// `position`).
     #[serde(default)]
     pub tree_size: Option<u64>,
 }
@@ -1090,7 +1117,7 @@ pub struct InclusionQuery {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyQuery {
-    /// The older checkpoint's tree size.
+    /// The older checkpoint's tree size, at most `new`.
     pub old: u64,
     /// The newer checkpoint's tree size.
     pub new: u64,

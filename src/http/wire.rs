@@ -8,10 +8,18 @@
 //!
 //! Points are accepted as JSON strings (`"2.5"`, exact) and as JSON numbers (`2.5`): a number is
 //! read back through its shortest decimal form, so `2.5` is exactly 2.5 and `0.1` exactly 0.1; more
-//! than two decimal places, or more than ±100000, is refused either way.
+//! than two decimal places, or more than ±100000, is refused either way. A string must have exactly
+//! the shape the OpenAPI document's pattern gives (no spaces, no sign other than `-`, at most five
+//! digits before the point), the document's `multipleOf: 0.01` says the same of numbers.
+//!
+//! The wire types accept exactly what the OpenAPI document describes, so that a client generated from
+//! it (or a schema-driven fuzzer) never meets a refusal of a request the document calls valid, apart
+//! from what depends on the ledger's state or relates two fields (dates in order, a dismissal without
+//! a revision is stated in the document). Free text is parsed into `ledger_schemas::text` types (one
+//! line or several, lengths, no control or bidirectional formatting characters); whole numbers accept
+//! `3.0` as JSON Schema does ([`WireU32`]).
 
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use ledger_projections::domain::{Command, Revision};
@@ -21,6 +29,7 @@ use ledger_schemas::ids::{
     AppealId, ItemCode, LevelCode, PeriodId, PersonId, RectificationId, RubricId, UnitId,
 };
 use ledger_schemas::rubric::{RubricChange, RubricDefinition};
+use ledger_schemas::text::{Evidence, Label, Name, Note, Reason};
 use ledger_schemas::values::{
     Award, Cadence, Points, ReviewDecision, ScoreSource, ScoreValue, Stage, UnitKind,
 };
@@ -43,7 +52,7 @@ impl<'de> Deserialize<'de> for WirePoints {
                 f.write_str("points as a decimal string such as \"2.5\" or a number such as 2.5")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<WirePoints, E> {
-                Points::from_str(v).map(WirePoints).map_err(E::custom)
+                Points::parse_exact(v).map(WirePoints).map_err(E::custom)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<WirePoints, E> {
                 self.visit_str(&v.to_string())
@@ -69,17 +78,65 @@ impl JsonSchema for WirePoints {
         schemars::json_schema!({
             "description": "分值 Points: a decimal string such as \"2.5\" (exact) or a JSON number such as 2.5; at most two decimal places, |x| <= 100000",
             "oneOf": [
-                {"type": "string", "pattern": r"^-?(100000(\.0{1,2})?|[0-9]{1,5}(\.[0-9]{1,2})?)$"},
-                {"type": "number", "minimum": -100000, "maximum": 100000}
+                {"type": "string", "pattern": ledger_schemas::values::POINTS_PATTERN},
+                {"type": "number", "minimum": -100000, "maximum": 100000, "multipleOf": 0.01}
             ]
         })
     }
 }
 
-/// One award of a bonus item.
+/// A whole number from 0 to 4294967295, as JSON Schema's `integer` counts one: `3` and `3.0` alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WireU32(pub u32);
+
+impl<'de> Deserialize<'de> for WireU32 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Whole;
+        impl Visitor<'_> for Whole {
+            type Value = WireU32;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a whole number from 0 to 4294967295")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<WireU32, E> {
+                u32::try_from(v)
+                    .map(WireU32)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<WireU32, E> {
+                u32::try_from(v)
+                    .map(WireU32)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<WireU32, E> {
+                if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) {
+                    Ok(WireU32(v as u32))
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Float(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(Whole)
+    }
+}
+
+impl JsonSchema for WireU32 {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "WireU32".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
+    }
+}
+
+/// One award of a bonus item. The title is checked when the value is one being recorded (a
+/// correction's `previous` names a value on record, which may predate the text rules).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WireAward {
+    #[schemars(with = "Label")]
     pub title: String,
     pub points: WirePoints,
 }
@@ -113,7 +170,7 @@ pub struct WireScoreValue {
     #[serde(default)]
     pub awards: Option<Vec<WireAward>>,
     #[serde(default)]
-    pub cases: Option<u32>,
+    pub cases: Option<WireU32>,
     #[serde(default)]
     pub vetoed: Option<bool>,
 }
@@ -206,7 +263,7 @@ impl TryFrom<WireScoreValue> for ScoreValue {
                     .collect(),
             },
             ValueKind::Cases => ScoreValue::Cases {
-                cases: cases.ok_or_else(missing)?,
+                cases: cases.ok_or_else(missing)?.0,
             },
             ValueKind::Veto => ScoreValue::Veto {
                 vetoed: vetoed.ok_or_else(missing)?,
@@ -215,8 +272,17 @@ impl TryFrom<WireScoreValue> for ScoreValue {
     }
 }
 
-/// A wire value made a [`ScoreValue`], a refusal naming the field under `at` (e.g. `value.points`).
+/// A wire value made a [`ScoreValue`] to be recorded, a refusal naming the field under `at` (e.g.
+/// `value.points`, `value.awards[0].title`).
 fn value_at(at: &str, value: WireScoreValue) -> Result<ScoreValue, ApiError> {
+    let value = named_value_at(at, value)?;
+    value.check_text(at).map_err(text_refused)?;
+    Ok(value)
+}
+
+/// A wire value that names one on record (a correction's `previous`): its texts are taken as they
+/// are, since the value on record may predate the text rules.
+fn named_value_at(at: &str, value: WireScoreValue) -> Result<ScoreValue, ApiError> {
     ScoreValue::try_from(value)
         .map_err(|(field, reason)| ApiError::invalid_field(format!("{at}.{field}"), reason))
 }
@@ -247,7 +313,7 @@ impl From<WireSource> for ScoreSource {
 #[serde(deny_unknown_fields)]
 pub struct RegisterUnitRequest {
     pub unit: UnitId,
-    pub name: String,
+    pub name: Name,
     pub kind: UnitKind,
     #[serde(default)]
     pub parent: Option<UnitId>,
@@ -257,7 +323,7 @@ impl From<RegisterUnitRequest> for Command {
     fn from(r: RegisterUnitRequest) -> Command {
         Command::RegisterUnit {
             unit: r.unit,
-            name: r.name,
+            name: r.name.into(),
             kind: r.kind,
             parent: r.parent,
         }
@@ -267,20 +333,20 @@ impl From<RegisterUnitRequest> for Command {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUnitRequest {
-    pub name: String,
+    pub name: Name,
     #[serde(default)]
     pub parent: Option<UnitId>,
     #[serde(default)]
-    pub reason: Option<String>,
+    pub reason: Option<Note>,
 }
 
 impl UpdateUnitRequest {
     pub fn into_command(self, unit: UnitId) -> Command {
         Command::UpdateUnit {
             unit,
-            name: self.name,
+            name: self.name.into(),
             parent: self.parent,
-            reason: self.reason,
+            reason: self.reason.map(String::from),
         }
     }
 }
@@ -289,7 +355,7 @@ impl UpdateUnitRequest {
 #[serde(deny_unknown_fields)]
 pub struct RegisterPersonRequest {
     pub person: PersonId,
-    pub name: String,
+    pub name: Name,
     /// The unit the person belongs to.
     #[serde(default)]
     pub unit: Option<UnitId>,
@@ -299,7 +365,7 @@ impl From<RegisterPersonRequest> for Command {
     fn from(r: RegisterPersonRequest) -> Command {
         Command::RegisterPerson {
             person: r.person,
-            name: r.name,
+            name: r.name.into(),
             unit: r.unit,
         }
     }
@@ -313,7 +379,7 @@ pub struct GrantRoleRequest {
     #[serde(default)]
     pub units: Vec<UnitId>,
     #[serde(default)]
-    pub reason: Option<String>,
+    pub reason: Option<Note>,
 }
 
 impl GrantRoleRequest {
@@ -322,7 +388,7 @@ impl GrantRoleRequest {
             person,
             role,
             units: self.units,
-            reason: self.reason,
+            reason: self.reason.map(String::from),
         }
     }
 }
@@ -332,7 +398,7 @@ impl GrantRoleRequest {
 #[serde(deny_unknown_fields)]
 pub struct RevocationRequest {
     #[serde(default)]
-    pub reason: Option<String>,
+    pub reason: Option<Note>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -340,10 +406,29 @@ pub struct RevocationRequest {
 pub struct IssueTokenRequest {
     pub person: PersonId,
     /// A role the person holds (not `system`).
+    #[schemars(with = "IssuableRole")]
     pub role: Role,
     /// RFC 3339; none for a token that does not expire.
     #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The roles a token may be issued for: every role but `system`, which acts only from the ledger's
+/// own command line (the document says so; the domain refuses it too).
+struct IssuableRole;
+
+impl JsonSchema for IssuableRole {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IssuableRole".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let roles: Vec<&str> = Role::ALL
+            .iter()
+            .filter(|r| **r != Role::System)
+            .map(|r| r.as_str())
+            .collect();
+        schemars::json_schema!({"type": "string", "enum": roles})
+    }
 }
 
 // ---- rubrics ----
@@ -357,12 +442,23 @@ pub struct DefineRubricRequest {
     pub definition: RubricDefinition,
 }
 
-impl From<DefineRubricRequest> for Command {
-    fn from(r: DefineRubricRequest) -> Command {
-        Command::DefineRubric {
+/// A text refusal of a nested structure (a rubric), as the API answers one.
+fn text_refused(refusal: ledger_schemas::text::TextRefusal) -> ApiError {
+    ApiError::invalid_field(refusal.field, refusal.error.to_string())
+}
+
+impl TryFrom<DefineRubricRequest> for Command {
+    type Error = ApiError;
+
+    /// Refuses a title or a description that breaks the text rules, naming it by its path.
+    fn try_from(r: DefineRubricRequest) -> Result<Command, ApiError> {
+        r.definition
+            .check_text("definition")
+            .map_err(text_refused)?;
+        Ok(Command::DefineRubric {
             rubric: r.rubric,
             definition: r.definition,
-        }
+        })
     }
 }
 
@@ -370,22 +466,28 @@ impl From<DefineRubricRequest> for Command {
 #[serde(deny_unknown_fields)]
 pub struct AdjustRubricRequest {
     /// The latest version, which the changes start from.
-    pub from_version: u32,
+    pub from_version: WireU32,
     pub changes: Vec<RubricChange>,
     /// Who approved the adjustment.
     pub approver: PersonId,
-    pub reason: String,
+    pub reason: Reason,
 }
 
 impl AdjustRubricRequest {
-    pub fn into_command(self, rubric: RubricId) -> Command {
-        Command::AdjustRubric {
+    /// Refuses a title or a description that breaks the text rules, naming it by its path.
+    pub fn into_command(self, rubric: RubricId) -> Result<Command, ApiError> {
+        for (i, change) in self.changes.iter().enumerate() {
+            change
+                .check_text(&format!("changes[{i}]"))
+                .map_err(text_refused)?;
+        }
+        Ok(Command::AdjustRubric {
             rubric,
-            from_version: self.from_version,
+            from_version: self.from_version.0,
             changes: self.changes,
             approver: self.approver,
-            reason: self.reason,
-        }
+            reason: self.reason.into(),
+        })
     }
 }
 
@@ -395,12 +497,15 @@ impl AdjustRubricRequest {
 #[serde(deny_unknown_fields)]
 pub struct OpenPeriodRequest {
     pub period: PeriodId,
-    pub name: String,
+    pub name: Name,
     pub cadence: Cadence,
     pub starts_on: NaiveDate,
+    /// On or after `starts_on`.
     pub ends_on: NaiveDate,
     pub rubric: RubricId,
-    pub rubric_version: u32,
+    pub rubric_version: WireU32,
+    /// The units assessed, at least one, each once.
+    #[schemars(length(min = 1), extend("uniqueItems" = true))]
     pub units: Vec<UnitId>,
 }
 
@@ -408,12 +513,12 @@ impl From<OpenPeriodRequest> for Command {
     fn from(r: OpenPeriodRequest) -> Command {
         Command::OpenPeriod {
             period: r.period,
-            name: r.name,
+            name: r.name.into(),
             cadence: r.cadence,
             starts_on: r.starts_on,
             ends_on: r.ends_on,
             rubric: r.rubric,
-            rubric_version: r.rubric_version,
+            rubric_version: r.rubric_version.0,
             units: r.units,
         }
     }
@@ -431,15 +536,15 @@ pub struct AdvanceStageRequest {
 #[serde(deny_unknown_fields)]
 pub struct ReopenPeriodRequest {
     pub to: Stage,
-    pub reason: String,
+    pub reason: Reason,
 }
 
 /// Moves a running period to a newer version of its rubric.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveRubricRequest {
-    pub to_version: u32,
-    pub reason: String,
+    pub to_version: WireU32,
+    pub reason: Reason,
 }
 
 // ---- sheets and items ----
@@ -456,9 +561,9 @@ pub struct SheetPath {
 pub struct SelfAssessmentRequest {
     pub value: WireScoreValue,
     #[serde(default)]
-    pub note: String,
+    pub note: Note,
     #[serde(default)]
-    pub evidence: Vec<String>,
+    pub evidence: Evidence,
 }
 
 impl SelfAssessmentRequest {
@@ -473,8 +578,8 @@ impl SelfAssessmentRequest {
             unit: at.unit,
             item,
             value: value_at("value", self.value)?,
-            note: self.note,
-            evidence: self.evidence,
+            note: self.note.into(),
+            evidence: self.evidence.into_strings(),
             expected_revision: expected,
         })
     }
@@ -485,9 +590,9 @@ impl SelfAssessmentRequest {
 pub struct ScoreRequest {
     pub value: WireScoreValue,
     #[serde(default)]
-    pub note: String,
+    pub note: Note,
     #[serde(default)]
-    pub evidence: Vec<String>,
+    pub evidence: Evidence,
     #[serde(default)]
     pub source: WireSource,
 }
@@ -504,8 +609,8 @@ impl ScoreRequest {
             unit: at.unit,
             item,
             value: value_at("value", self.value)?,
-            note: self.note,
-            evidence: self.evidence,
+            note: self.note.into(),
+            evidence: self.evidence.into_strings(),
             source: self.source.into(),
             expected_revision: expected,
         })
@@ -520,12 +625,12 @@ pub struct CorrectionRequest {
     pub previous: WireScoreValue,
     pub value: WireScoreValue,
     #[serde(default)]
-    pub note: String,
+    pub note: Note,
     #[serde(default)]
-    pub evidence: Vec<String>,
+    pub evidence: Evidence,
     #[serde(default)]
     pub source: WireSource,
-    pub reason: String,
+    pub reason: Reason,
 }
 
 impl CorrectionRequest {
@@ -539,12 +644,12 @@ impl CorrectionRequest {
             period: at.period,
             unit: at.unit,
             item,
-            previous: value_at("previous", self.previous)?,
+            previous: named_value_at("previous", self.previous)?,
             value: value_at("value", self.value)?,
-            note: self.note,
-            evidence: self.evidence,
+            note: self.note.into(),
+            evidence: self.evidence.into_strings(),
             source: self.source.into(),
-            reason: self.reason,
+            reason: self.reason.into(),
             expected_revision: expected,
         })
     }
@@ -553,10 +658,23 @@ impl CorrectionRequest {
 /// A reviewer's decision on an item or a whole sheet; a rejection needs a comment.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = rejection_needs_a_comment)]
 pub struct ReviewRequest {
     pub decision: ReviewDecision,
     #[serde(default)]
-    pub comment: String,
+    pub comment: Note,
+}
+
+/// The document says what the domain requires: a rejection carries a comment that is not blank.
+fn rejection_needs_a_comment(schema: &mut schemars::Schema) {
+    schema.insert(
+        "if".into(),
+        serde_json::json!({"properties": {"decision": {"const": "rejected"}}, "required": ["decision"]}),
+    );
+    schema.insert(
+        "then".into(),
+        serde_json::json!({"properties": {"comment": Reason::RULE.schema()}, "required": ["comment"]}),
+    );
 }
 
 impl ReviewRequest {
@@ -571,7 +689,7 @@ impl ReviewRequest {
             unit: at.unit,
             item,
             decision: self.decision,
-            comment: self.comment,
+            comment: self.comment.into(),
             expected_revision: expected,
         }
     }
@@ -581,7 +699,7 @@ impl ReviewRequest {
             period: at.period,
             unit: at.unit,
             decision: self.decision,
-            comment: self.comment,
+            comment: self.comment.into(),
             expected_revision: expected,
         }
     }
@@ -595,10 +713,10 @@ pub struct BusinessResultRequest {
     #[serde(default)]
     pub vetoed: bool,
     /// Where the figure comes from, e.g. the 经营目标责任书 and its clause.
-    pub source: String,
+    pub source: Name,
     /// Required when it replaces a result already recorded.
     #[serde(default)]
-    pub reason: Option<String>,
+    pub reason: Option<Note>,
 }
 
 impl BusinessResultRequest {
@@ -608,8 +726,8 @@ impl BusinessResultRequest {
             unit: at.unit,
             score: self.score.0,
             vetoed: self.vetoed,
-            source: self.source,
-            reason: self.reason,
+            source: self.source.into(),
+            reason: self.reason.map(String::from),
             expected_revision: expected,
         }
     }
@@ -626,9 +744,9 @@ pub struct FileAppealRequest {
     /// The item appealed against; none for the whole sheet.
     #[serde(default)]
     pub item: Option<ItemCode>,
-    pub grounds: String,
+    pub grounds: Reason,
     #[serde(default)]
-    pub evidence: Vec<String>,
+    pub evidence: Evidence,
 }
 
 impl From<FileAppealRequest> for Command {
@@ -638,8 +756,8 @@ impl From<FileAppealRequest> for Command {
             period: r.period,
             unit: r.unit,
             item: r.item,
-            grounds: r.grounds,
-            evidence: r.evidence,
+            grounds: r.grounds.into(),
+            evidence: r.evidence.into_strings(),
         }
     }
 }
@@ -658,21 +776,34 @@ pub struct RevisionRequest {
     pub item: ItemCode,
     pub value: WireScoreValue,
     #[serde(default)]
-    pub note: String,
+    pub note: Note,
     #[serde(default)]
-    pub evidence: Vec<String>,
+    pub evidence: Evidence,
 }
 
 /// A reviewer's decision on an appeal.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = a_dismissal_revises_nothing)]
 pub struct DecideAppealRequest {
     pub outcome: AppealOutcomeWire,
     /// The decision and its reasons.
-    pub decision: String,
+    pub decision: Reason,
     /// For an upheld appeal against an item: the revised score (required then).
     #[serde(default)]
     pub revised: Option<RevisionRequest>,
+}
+
+/// The document says what [`DecideAppealRequest::into_command`] refuses: a dismissal with a revision.
+fn a_dismissal_revises_nothing(schema: &mut schemars::Schema) {
+    schema.insert(
+        "if".into(),
+        serde_json::json!({"properties": {"outcome": {"const": "dismissed"}}, "required": ["outcome"]}),
+    );
+    schema.insert(
+        "then".into(),
+        serde_json::json!({"properties": {"revised": {"type": "null"}}}),
+    );
 }
 
 impl DecideAppealRequest {
@@ -681,15 +812,15 @@ impl DecideAppealRequest {
         match self.outcome {
             AppealOutcomeWire::Upheld => Ok(Command::UpholdAppeal {
                 appeal,
-                decision: self.decision,
+                decision: self.decision.into(),
                 revised: self
                     .revised
                     .map(|r| -> Result<Revision, ApiError> {
                         Ok(Revision {
                             item: r.item,
                             value: value_at("revised.value", r.value)?,
-                            note: r.note,
-                            evidence: r.evidence,
+                            note: r.note.into(),
+                            evidence: r.evidence.into_strings(),
                         })
                     })
                     .transpose()?,
@@ -700,7 +831,7 @@ impl DecideAppealRequest {
             )),
             AppealOutcomeWire::Dismissed => Ok(Command::DismissAppeal {
                 appeal,
-                decision: self.decision,
+                decision: self.decision.into(),
             }),
         }
     }
@@ -716,7 +847,7 @@ pub struct RaiseRectificationRequest {
     pub unit: UnitId,
     pub item: ItemCode,
     pub due_on: NaiveDate,
-    pub finding: String,
+    pub finding: Reason,
     pub origin: RectificationOrigin,
 }
 
@@ -728,7 +859,7 @@ impl From<RaiseRectificationRequest> for Command {
             unit: r.unit,
             item: r.item,
             due_on: r.due_on,
-            finding: r.finding,
+            finding: r.finding.into(),
             origin: r.origin,
         }
     }
@@ -737,22 +868,22 @@ impl From<RaiseRectificationRequest> for Command {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitRectificationRequest {
-    pub note: String,
+    pub note: Note,
     #[serde(default)]
-    pub evidence: Vec<String>,
+    pub evidence: Evidence,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRectificationRequest {
     #[serde(default)]
-    pub comment: String,
+    pub comment: Note,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendBackRectificationRequest {
-    pub comment: String,
+    pub comment: Reason,
     /// A new due date, if the old one no longer fits.
     #[serde(default)]
     pub due_on: Option<NaiveDate>,

@@ -263,6 +263,46 @@ SH-B,A1,1,,
     assert_eq!(events(&temp.path), before);
 }
 
+/// Text the ledger does not record (a bidirectional override, an escape sequence, a line break in
+/// an evidence reference, a note longer than 4,000 characters) is refused row by row, naming the
+/// column and the character, and nothing is recorded: an import is held to the text rules as the
+/// API is.
+#[test]
+fn text_that_breaks_the_rules_is_refused_row_by_row() {
+    let temp = scoring_ledger();
+    let before = events(&temp.path);
+    let long = "注".repeat(4001);
+    let file = write(
+        &temp,
+        "text.csv",
+        &format!(
+            "unit,item,value,note,evidence\n\
+SH-A,A1,2,按期换届,换届批复.pdf\n\
+SH-A,A2,2,少开\u{202E}1次,\n\
+SH-A,A3,2,\u{1b}[2J,\n\
+SH-A,A4,1,,\"会议记录\r第二页\"\n\
+SH-B,A1,2,{long},\n"
+        ),
+    );
+    let out = import_scores(&temp.path, &file);
+    let reason = fails_with_one_line(&out);
+    assert!(reason.contains("4 bad rows"), "{reason}");
+    let err = stderr(&out);
+    for expected in [
+        "第 3 行 D 列 note",
+        "U+202E RIGHT-TO-LEFT OVERRIDE",
+        "第 4 行 D 列 note",
+        "U+001B ESCAPE",
+        "第 5 行 E 列 evidence",
+        "U+000D CARRIAGE RETURN",
+        "第 6 行 D 列 note",
+        "longer than 4000 characters",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    assert_eq!(events(&temp.path), before);
+}
+
 /// An unknown period, a file without the required columns, and a period not in scoring are refused
 /// with a one-line reason, recording nothing.
 #[test]

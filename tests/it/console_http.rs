@@ -297,10 +297,12 @@ async fn a_review_and_an_appeal_decision_show_the_apis_messages_next_to_the_fiel
     )
     .await;
     assert_eq!(blank.status, 422, "{}", blank.text);
+    // The API refuses a blank decision while reading the request (a `Reason` cannot be blank): the
+    // message says so next to the field.
     assert!(
         field_error(&blank.text, "decision")
             .unwrap()
-            .contains("decision")
+            .contains("must not be empty")
     );
     let decided = form(
         &site,
@@ -784,4 +786,222 @@ async fn the_years_page_shows_the_apis_result_by_name() {
     let bad = page(&site, Role::Admin, "/annual?year=twenty").await;
     assert_eq!(bad.status, 400);
     assert!(bad.text.contains("twenty"), "{}", bad.text);
+}
+
+/// Every way of leaving the site through the console's redirect targets stays on it: `back=` of the
+/// language switch (no sign-in needed) and `next=` of the sign-in form, with a backslash, a tab, two
+/// slashes, their percent-encoded forms, and a CR/LF (which gave a plain-text 500). Each lands on a
+/// path of this site; the sign-in form does not carry such a target either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_targets_stay_on_the_site() {
+    let site = DemoSite::start().await;
+    let s = &site.server;
+    let token = site.token(Role::Auditor);
+    for back in [
+        "/\\evil.example",
+        "/\t/evil.example",
+        "//evil.example",
+        "/\\/evil.example",
+        "https://evil.example/",
+        "/x\r\nSet-Cookie: ledger_token=stolen",
+        "/x\nLocation: //evil.example",
+    ] {
+        let query = encode(&[("back", back)]);
+        for path in [format!("/lang/en?{query}"), format!("/lang/zh?{query}")] {
+            let reply = s.raw(Method::GET, &path, &[], b"").await;
+            assert_eq!(reply.status, 303, "{back:?}: {}", reply.text);
+            assert_eq!(reply.header("location"), Some("/"), "{back:?}");
+        }
+        let signed_in = s
+            .raw(
+                Method::POST,
+                "/sign-in",
+                &[FORM],
+                encode(&[("token", token), ("next", back)]).as_bytes(),
+            )
+            .await;
+        assert_eq!(signed_in.status, 303, "{back:?}: {}", signed_in.text);
+        assert_eq!(signed_in.header("location"), Some("/standings"), "{back:?}");
+        let form_page = s
+            .raw(
+                Method::GET,
+                &format!("/sign-in?{}", encode(&[("next", back)])),
+                &[],
+                b"",
+            )
+            .await;
+        assert_eq!(form_page.status, 200);
+        assert!(
+            form_page
+                .text
+                .contains("name=\"next\" value=\"/standings\""),
+            "{back:?}"
+        );
+    }
+    // Encoded by hand, as a link would carry them.
+    for raw in [
+        "/lang/en?back=%2F%5Cevil.example",
+        "/lang/en?back=%2F%09%2Fevil.example",
+        "/lang/en?back=%2F%2Fevil.example",
+        "/lang/en?back=/%0D%0ASet-Cookie:%20a=b",
+        "/lang/en?back=%E2%80%AE",
+    ] {
+        let reply = s.raw(Method::GET, raw, &[], b"").await;
+        assert_eq!(
+            (reply.status, reply.header("location")),
+            (303, Some("/")),
+            "{raw}"
+        );
+    }
+    // A target on this site is kept.
+    let home = s
+        .raw(
+            Method::GET,
+            "/lang/en?back=%2Fstandings%3Fperiod%3D2026Q3",
+            &[],
+            b"",
+        )
+        .await;
+    assert_eq!(home.header("location"), Some("/standings?period=2026Q3"));
+}
+
+/// A console form sent from another site is refused with 403 before anything is decided, whether
+/// the browser says so with `Sec-Fetch-Site` or only with `Origin` or `Referer`; the same form from
+/// this site's own page is recorded. Every console page carries the security headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_forms_from_another_site_are_refused_and_pages_carry_security_headers() {
+    let site = DemoSite::start().await;
+    let s = &site.server;
+    let cookie = cookie(&site, Role::Reviewer);
+    let review = "/periods/2026Q4/units/SH-CZ-B2/items/A1/review";
+    let here = format!("http://{}", s.addr);
+    let before = s.log_len().await;
+    for (name, value) in [
+        ("origin", "http://evil.example".to_owned()),
+        ("origin", "null".to_owned()),
+        ("referer", "http://evil.example/phish".to_owned()),
+        ("sec-fetch-site", "cross-site".to_owned()),
+        ("sec-fetch-site", "same-site".to_owned()),
+    ] {
+        let refused = s
+            .raw(
+                Method::POST,
+                review,
+                &[("cookie", &cookie), FORM, (name, &value)],
+                b"decision=approved",
+            )
+            .await;
+        assert_eq!(refused.status, 403, "{name}: {value}: {}", refused.text);
+        assert!(
+            refused.text.contains("data-code=\"cross-origin\""),
+            "{}",
+            refused.text
+        );
+        assert_eq!(
+            s.log_len().await,
+            before,
+            "{name}: {value}: nothing recorded"
+        );
+    }
+    // Signing in and out from another site is refused too (no login CSRF).
+    let token = site.token(Role::Reviewer);
+    let login = s
+        .raw(
+            Method::POST,
+            "/sign-in",
+            &[FORM, ("origin", "http://evil.example")],
+            encode(&[("token", token)]).as_bytes(),
+        )
+        .await;
+    assert_eq!(login.status, 403);
+    assert!(login.header("set-cookie").is_none());
+
+    let accepted = s
+        .raw(
+            Method::POST,
+            review,
+            &[
+                ("cookie", &cookie),
+                FORM,
+                ("origin", &here),
+                ("sec-fetch-site", "same-origin"),
+            ],
+            b"decision=approved",
+        )
+        .await;
+    assert_eq!(accepted.status, 303, "{}", accepted.text);
+    assert_eq!(
+        s.log_len().await,
+        before + 1,
+        "the same form from this site is recorded"
+    );
+
+    for (path, with_cookie) in [
+        ("/sign-in", false),
+        ("/standings?period=2026Q3", true),
+        ("/periods/2026Q3/units/NOPE", true),
+        ("/lang/en?back=/", false),
+    ] {
+        let mut headers = vec![];
+        if with_cookie {
+            headers.push(("cookie", cookie.as_str()));
+        }
+        let reply = s.raw(Method::GET, path, &headers, b"").await;
+        let csp = reply.header("content-security-policy").unwrap_or_default();
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp:?}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp:?}");
+        assert_eq!(
+            reply.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(
+            reply.header("referrer-policy"),
+            Some("same-origin"),
+            "{path}"
+        );
+        assert_eq!(reply.header("x-frame-options"), Some("DENY"), "{path}");
+        // The strict policy holds because no page has an inline script, style or handler.
+        for inline in ["<script>", " onchange=", " onclick=", " style=", "<style"] {
+            assert!(!reply.text.contains(inline), "{path}: {inline}");
+        }
+    }
+}
+
+/// Served with `--https` (TLS at a proxy in front, or one day here), every cookie the console sets
+/// is `Secure`, whatever the request says; without it, only a request forwarded as HTTPS gets them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_are_secure_when_the_site_is_served_over_https() {
+    let server = crate::http_support::Server::start_with_options(ledger::http::ServeOptions {
+        https: true,
+        ..Default::default()
+    })
+    .await;
+    let token = server.token("admin-1", Role::Admin, &[]).await;
+    let signed_in = server
+        .raw(
+            Method::POST,
+            "/sign-in",
+            &[FORM],
+            encode(&[("token", &token)]).as_bytes(),
+        )
+        .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.text);
+    for reply in [
+        signed_in,
+        server.raw(Method::GET, "/lang/en?back=/", &[], b"").await,
+        server.raw(Method::POST, "/sign-out", &[], b"").await,
+    ] {
+        let set = reply.header("set-cookie").unwrap();
+        assert!(set.ends_with("; Secure"), "{set}");
+    }
+    server.stop().await;
 }

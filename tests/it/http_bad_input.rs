@@ -8,7 +8,7 @@ use hyper::Method;
 use hyper::body::Bytes;
 use serde_json::{Value, json};
 
-use crate::http_support::{Contract, Server, cast, request};
+use crate::http_support::{Contract, Server, cast, request, scoring_period};
 
 /// Who sends a case.
 #[derive(Clone, Copy, Debug)]
@@ -33,6 +33,9 @@ struct Case {
     code: &'static str,
     /// The field the problem must name, if any.
     field: Option<&'static str>,
+    /// What the reason given for that field must say (a character's code point, say): each of its
+    /// `|`-separated parts.
+    says: Option<String>,
 }
 
 fn json_body(value: Value) -> Option<(&'static str, Vec<u8>)> {
@@ -64,7 +67,301 @@ fn case(
         status,
         code,
         field,
+        says: None,
     }
+}
+
+/// The characters that must never be recorded in text, by code point: C0 and C1 controls, DEL, the
+/// bidirectional embeddings, overrides, isolates and marks.
+const REFUSED_EVERYWHERE: [char; 19] = [
+    '\u{0}', '\u{7}', '\u{1b}', '\u{8}', '\u{7f}', '\u{85}', '\u{9b}', '\u{202a}', '\u{202b}',
+    '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200e}',
+    '\u{200f}', '\u{61c}',
+];
+
+/// A row per refused character (in a unit's name, then per line break in a name and a lone CR in a
+/// note), per over-long field, per over-long list: each a 422 naming the field (and the character).
+fn text_cases() -> Vec<Case> {
+    use As::*;
+    let post = Method::POST;
+    let leak = |s: String| -> &'static str { s.leak() };
+    let named = |what: String, name: String, says: String| {
+        let mut c = case(
+            leak(what),
+            Admin,
+            post.clone(),
+            "/api/v1/units",
+            json_body(json!({"unit": "X9", "name": name, "kind": "branch"})),
+            422,
+            "invalid-request",
+            Some("name"),
+        );
+        c.says = Some(says);
+        c
+    };
+    let mut cases = Vec::new();
+    for ch in REFUSED_EVERYWHERE
+        .into_iter()
+        .chain(['\n', '\t', '\r', '\u{2028}'])
+    {
+        let code = format!("U+{:04X}", ch as u32);
+        cases.push(named(
+            format!("{code} in a name"),
+            format!("盛和{ch}[31m支部"),
+            format!("{code}|at character 3"),
+        ));
+    }
+    cases.push(named(
+        "a name of 201 characters".into(),
+        "名".repeat(201),
+        "longer than 200 characters (201)".into(),
+    ));
+    cases.push(named(
+        "a name of 300,000 characters".into(),
+        "名".repeat(300_000),
+        "(300000)".into(),
+    ));
+    let with_says = |mut c: Case, says: &str| {
+        c.says = Some(says.to_owned());
+        c
+    };
+    let score = |body: Value| json_body(body);
+    cases.extend([
+        with_says(
+            case(
+                "a lone CR in a note",
+                Assessor,
+                post.clone(),
+                SCORE,
+                score(json!({"value": {"kind": "points", "points": "1"}, "note": "第一行\r第二行"})),
+                422,
+                "invalid-request",
+                Some("note"),
+            ),
+            "U+000D CARRIAGE RETURN|at character 4",
+        ),
+        with_says(
+            case(
+                "a bidi override in a note",
+                Assessor,
+                post.clone(),
+                SCORE,
+                score(json!({"value": {"kind": "points", "points": "1"}, "note": "分数\u{202e}01"})),
+                422,
+                "invalid-request",
+                Some("note"),
+            ),
+            "U+202E RIGHT-TO-LEFT OVERRIDE|at character 3",
+        ),
+        with_says(
+            case(
+                "a note of 4,001 characters",
+                Assessor,
+                post.clone(),
+                SCORE,
+                score(json!({"value": {"kind": "points", "points": "1"}, "note": "注".repeat(4001)})),
+                422,
+                "invalid-request",
+                Some("note"),
+            ),
+            "longer than 4000 characters",
+        ),
+        with_says(
+            case(
+                "101 evidence entries",
+                Assessor,
+                post.clone(),
+                SCORE,
+                score(json!({"value": {"kind": "points", "points": "1"}, "evidence": vec!["会议记录"; 101]})),
+                422,
+                "invalid-request",
+                Some("evidence"),
+            ),
+            "more than 100 entries (101)",
+        ),
+        with_says(
+            case(
+                "60,000 evidence entries",
+                Assessor,
+                post.clone(),
+                SCORE,
+                score(json!({"value": {"kind": "points", "points": "1"}, "evidence": vec!["x"; 60_000]})),
+                422,
+                "invalid-request",
+                Some("evidence"),
+            ),
+            "(60000)",
+        ),
+        with_says(
+            case(
+                "an evidence entry of 501 characters",
+                Assessor,
+                post.clone(),
+                SCORE,
+                score(json!({"value": {"kind": "points", "points": "1"}, "evidence": ["x".repeat(501)]})),
+                422,
+                "invalid-request",
+                Some("evidence[0]"),
+            ),
+            "longer than 500 characters",
+        ),
+        with_says(
+            case(
+                "a line break in an evidence entry",
+                Assessor,
+                post.clone(),
+                SCORE,
+                score(json!({"value": {"kind": "points", "points": "1"}, "evidence": ["ok", "a\nb"]})),
+                422,
+                "invalid-request",
+                Some("evidence[1]"),
+            ),
+            "U+000A LINE FEED",
+        ),
+        with_says(
+            case(
+                "an escape sequence in an award title",
+                Assessor,
+                post.clone(),
+                "/api/v1/periods/2026Q1/units/SH-01/items/G2/score",
+                score(json!({"value": {"kind": "awards", "awards": [{"title": "表彰\u{1b}[2J", "points": "1"}]}})),
+                422,
+                "invalid-request",
+                Some("value.awards[0].title"),
+            ),
+            "U+001B ESCAPE",
+        ),
+        with_says(
+            case(
+                "a correction reason of 4,001 characters",
+                Assessor,
+                post.clone(),
+                "/api/v1/periods/2026Q1/units/SH-01/items/A2/correction",
+                json_body(json!({"previous": {"kind": "points", "points": "3"}, "value": {"kind": "points", "points": "2"}, "reason": "因".repeat(4001)})),
+                422,
+                "invalid-request",
+                Some("reason"),
+            ),
+            "longer than 4000 characters",
+        ),
+        with_says(
+            case(
+                "an isolate in appeal grounds",
+                Unit,
+                post.clone(),
+                "/api/v1/appeals",
+                json_body(json!({"appeal": "AP-X", "period": "2026Q1", "unit": "SH-01", "grounds": "理由\u{2067}x"})),
+                422,
+                "invalid-request",
+                Some("grounds"),
+            ),
+            "U+2067 RIGHT-TO-LEFT ISOLATE",
+        ),
+        with_says(
+            case(
+                "a NUL in a rectification finding",
+                Reviewer,
+                post.clone(),
+                "/api/v1/rectifications",
+                json_body(json!({"rectification": "RC-X", "period": "2026Q1", "unit": "SH-01", "item": "A2", "due_on": "2099-01-01", "finding": "问题\u{0}", "origin": "review"})),
+                422,
+                "invalid-request",
+                Some("finding"),
+            ),
+            "U+0000 NULL",
+        ),
+        with_says(
+            case(
+                "a bidi override in a review comment",
+                Reviewer,
+                post.clone(),
+                "/api/v1/periods/2026Q1/units/SH-01/items/A2/review",
+                json_body(json!({"decision": "rejected", "comment": "\u{202e}不予通过"})),
+                422,
+                "invalid-request",
+                Some("comment"),
+            ),
+            "U+202E",
+        ),
+        with_says(
+            case(
+                "a person's name of 201 characters",
+                Admin,
+                post.clone(),
+                "/api/v1/people",
+                json_body(json!({"person": "p-long", "name": "x".repeat(201)})),
+                422,
+                "invalid-request",
+                Some("name"),
+            ),
+            "longer than 200 characters",
+        ),
+        with_says(
+            case(
+                "a control character in a revocation reason",
+                Admin,
+                post.clone(),
+                "/api/v1/tokens/tok-nope/revocation",
+                json_body(json!({"reason": "离职\u{7}"})),
+                422,
+                "invalid-request",
+                Some("reason"),
+            ),
+            "U+0007 BELL",
+        ),
+        with_says(
+            case(
+                "a bidi override in a rubric's aspect title",
+                Admin,
+                post.clone(),
+                "/api/v1/rubrics",
+                json_body({
+                    let mut definition: Value =
+                        serde_json::from_str(ledger_projections::rubric::DEFAULT_TEMPLATE_JSON)
+                            .unwrap();
+                    definition["aspects"][0]["title"]["zh"] = json!("组织\u{202d}建设");
+                    json!({"rubric": "r-bidi", "definition": definition})
+                }),
+                422,
+                "invalid-request",
+                Some("definition.aspects[0].title.zh"),
+            ),
+            "U+202D LEFT-TO-RIGHT OVERRIDE",
+        ),
+        // ---- points as the document writes them ----
+        case(
+            "points with a leading space",
+            Assessor,
+            post.clone(),
+            SCORE,
+            score(json!({"value": {"kind": "points", "points": " 1"}})),
+            422,
+            "invalid-request",
+            Some("value.points"),
+        ),
+        case(
+            "points with six digits before the point",
+            Assessor,
+            post.clone(),
+            SCORE,
+            score(json!({"value": {"kind": "points", "points": "000001"}})),
+            422,
+            "invalid-request",
+            Some("value.points"),
+        ),
+        // ---- encodings ----
+        case(
+            "a gzip body",
+            Admin,
+            post.clone(),
+            "/api/v1/units",
+            Some(("application/json", vec![0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00])),
+            415,
+            "unsupported-content-encoding",
+            Some("header.Content-Encoding"),
+        ),
+    ]);
+    cases
 }
 
 const SCORE: &str = "/api/v1/periods/2026Q1/units/SH-01/items/A1/score";
@@ -250,8 +547,8 @@ fn cases() -> Vec<Case> {
             "/api/v1/units",
             unit(json!({"unit": "X1", "name": "  ", "kind": "branch"})),
             422,
-            "rule-violated",
-            None,
+            "invalid-request",
+            Some("name"),
         ),
         case(
             "unknown parent unit",
@@ -443,8 +740,8 @@ fn cases() -> Vec<Case> {
                 json!({"previous": {"kind": "points", "points": "3"}, "value": {"kind": "points", "points": "2"}, "reason": ""}),
             ),
             422,
-            "rule-violated",
-            None,
+            "invalid-request",
+            Some("reason"),
         ),
         case(
             "a correction naming a stale value",
@@ -788,6 +1085,12 @@ fn cases() -> Vec<Case> {
             _ => {}
         }
     }
+    c.extend(text_cases());
+    for case in c.iter_mut() {
+        if case.what == "a gzip body" {
+            case.headers.push(("content-encoding", "gzip".to_owned()));
+        }
+    }
     c
 }
 
@@ -799,25 +1102,7 @@ async fn bad_input_is_refused_with_a_problem_and_records_nothing() {
     let server = Server::start().await;
     let cast = cast(&server).await;
     // A period in scoring, with A2 of SH-01 scored 3.
-    let reply = server
-        .post(
-            "/api/v1/periods",
-            &cast.admin,
-            json!({"period": "2026Q1", "name": "一季度", "cadence": "quarterly", "starts_on": "2026-01-01",
-                   "ends_on": "2026-03-31", "rubric": "default", "rubric_version": 1, "units": ["SH-01", "SH-02"]}),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.text);
-    for to in ["self_assessment", "scoring"] {
-        let reply = server
-            .post(
-                "/api/v1/periods/2026Q1/stage",
-                &cast.admin,
-                json!({"to": to}),
-            )
-            .await;
-        assert_eq!(reply.status, 200, "{}", reply.text);
-    }
+    scoring_period(&server, &cast).await;
     let reply = server
         .post(
             "/api/v1/periods/2026Q1/units/SH-01/items/A2/score",
@@ -872,6 +1157,18 @@ async fn bad_input_is_refused_with_a_problem_and_records_nothing() {
                 "{}: field {field} not in {fields:?}",
                 case.what
             );
+            if let Some(says) = &case.says {
+                let reason = reply.json["errors"]
+                    .as_array()
+                    .and_then(|e| e.iter().find(|e| e["field"] == field))
+                    .and_then(|e| e["reason"].as_str())
+                    .unwrap_or_default();
+                assert!(
+                    says.split('|').all(|part| reason.contains(part)),
+                    "{}: {reason:?} does not say {says:?}",
+                    case.what
+                );
+            }
         }
         let title = reply.json["title"].as_str().unwrap();
         assert!(

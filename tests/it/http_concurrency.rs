@@ -5,32 +5,9 @@
 use hyper::Method;
 use serde_json::{Value, json};
 
-use crate::http_support::{Cast, Reply, Server, cast};
+use crate::http_support::{Reply, Server, cast, scoring_period};
 
 const SHEET: &str = "/api/v1/periods/2026Q1/units/SH-01";
-
-/// A period in scoring over SH-01 and SH-02.
-async fn scoring(server: &Server, cast: &Cast) {
-    let reply = server
-        .post(
-            "/api/v1/periods",
-            &cast.admin,
-            json!({"period": "2026Q1", "name": "一季度", "cadence": "quarterly", "starts_on": "2026-01-01",
-                   "ends_on": "2026-03-31", "rubric": "default", "rubric_version": 1, "units": ["SH-01", "SH-02"]}),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.text);
-    for to in ["self_assessment", "scoring"] {
-        let reply = server
-            .post(
-                "/api/v1/periods/2026Q1/stage",
-                &cast.admin,
-                json!({"to": to}),
-            )
-            .await;
-        assert_eq!(reply.status, 200, "{}", reply.text);
-    }
-}
 
 async fn score_with(
     server: &Server,
@@ -58,7 +35,7 @@ async fn score_with(
 async fn a_stale_if_match_is_a_409_with_the_current_revision() {
     let server = Server::start().await;
     let cast = cast(&server).await;
-    scoring(&server, &cast).await;
+    scoring_period(&server, &cast).await;
     let first = score_with(&server, &cast.assessor, "A1", "2", &[]).await;
     assert_eq!(first.status, 200, "{}", first.text);
     let sheet = server.get(SHEET, &cast.assessor).await;
@@ -124,7 +101,7 @@ async fn a_stale_if_match_is_a_409_with_the_current_revision() {
 async fn racing_writers_on_one_revision_one_wins() {
     let server = Server::start().await;
     let cast = cast(&server).await;
-    scoring(&server, &cast).await;
+    scoring_period(&server, &cast).await;
     let first = score_with(&server, &cast.assessor, "A1", "2", &[]).await;
     let etag = first.header("etag").unwrap().to_owned();
     let before = server.log_len().await;
@@ -151,7 +128,7 @@ async fn racing_writers_on_one_revision_one_wins() {
 async fn idempotency_keys_replay_the_first_answer_and_record_nothing_new() {
     let server = Server::start().await;
     let cast = cast(&server).await;
-    scoring(&server, &cast).await;
+    scoring_period(&server, &cast).await;
     let key = [("idempotency-key", "score-A1-7f3a")];
     let first = score_with(&server, &cast.assessor, "A1", "2", &key).await;
     assert_eq!(first.status, 200, "{}", first.text);

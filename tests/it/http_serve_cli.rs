@@ -91,14 +91,23 @@ pub async fn stop_cleanly(mut child: std::process::Child) {
 /// Starts `ledger serve --listen 127.0.0.1:0` with `args`, and returns the child and the
 /// `host:port` it printed once it listens.
 pub async fn spawn_serve(args: &[&str]) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ledger"))
+    spawn_serve_with(args, |_| {}).await
+}
+
+/// As [`spawn_serve`], with the command adjusted by `configure` first (limits for the child, say).
+pub async fn spawn_serve_with(
+    args: &[&str],
+    configure: impl FnOnce(&mut Command),
+) -> (std::process::Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ledger"));
+    command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
         .env_remove("LEDGER_STORE")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ledger serve");
+        .stderr(Stdio::piped());
+    configure(&mut command);
+    let mut child = command.spawn().expect("start ledger serve");
     let stdout = child.stdout.take().unwrap();
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();

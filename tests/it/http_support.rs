@@ -12,7 +12,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use ledger::app::tokens::issue_token;
 use ledger::app::{Clock, Ledger};
-use ledger::http::{Api, serve};
+use ledger::http::{Api, ServeOptions, serve_with};
 use ledger::store::{EventStore, SqliteStore};
 use ledger_schemas::Role;
 use ledger_schemas::ids::{PersonId, UnitId};
@@ -74,7 +74,12 @@ impl Server {
     }
 
     pub async fn start_with(clock: Clock) -> Server {
-        Self::start_on(temp_ledger(), clock).await
+        Self::start_on(temp_ledger(), clock, ServeOptions::default()).await
+    }
+
+    /// Starts a server that serves as `options` say (limits, HTTPS).
+    pub async fn start_with_options(options: ServeOptions) -> Server {
+        Self::start_on(temp_ledger(), Clock::System, options).await
     }
 
     /// Stops the server and starts another over the same ledger file with `clock`: the ledger as a
@@ -82,10 +87,10 @@ impl Server {
     pub async fn restart_with(mut self, clock: Clock) -> Server {
         let temp = std::mem::replace(&mut self._temp, temp_ledger());
         self.stop().await;
-        Self::start_on(temp, clock).await
+        Self::start_on(temp, clock, ServeOptions::default()).await
     }
 
-    async fn start_on(temp: TempLedger, clock: Clock) -> Server {
+    async fn start_on(temp: TempLedger, clock: Clock, options: ServeOptions) -> Server {
         let store = Arc::new(SqliteStore::open(&temp.path).expect("open ledger"));
         let ledger = Arc::new(Ledger::open(store.clone(), clock).await.expect("ledger"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -94,7 +99,7 @@ impl Server {
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let api = Api::new(ledger.clone());
-        let task = tokio::spawn(serve(listener, api, async {
+        let task = tokio::spawn(serve_with(listener, api, options, async {
             let _ = rx.await;
         }));
         let client = Client::builder(TokioExecutor::new()).build_http();
@@ -291,6 +296,29 @@ pub async fn cast(server: &Server) -> Cast {
         unit: server.token("sec-01", Role::Unit, &["SH-01"]).await,
         other_unit: server.token("sec-02", Role::Unit, &["SH-02"]).await,
         admin,
+    }
+}
+
+/// Period 2026Q1 over SH-01 and SH-02 (the default rubric, version 1), moved on to scoring.
+pub async fn scoring_period(server: &Server, cast: &Cast) {
+    let reply = server
+        .post(
+            "/api/v1/periods",
+            &cast.admin,
+            serde_json::json!({"period": "2026Q1", "name": "一季度", "cadence": "quarterly", "starts_on": "2026-01-01",
+                   "ends_on": "2026-03-31", "rubric": "default", "rubric_version": 1, "units": ["SH-01", "SH-02"]}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    for to in ["self_assessment", "scoring"] {
+        let reply = server
+            .post(
+                "/api/v1/periods/2026Q1/stage",
+                &cast.admin,
+                serde_json::json!({"to": to}),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
     }
 }
 

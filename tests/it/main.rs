@@ -22,6 +22,7 @@ mod http_bad_input;
 mod http_bench;
 mod http_concurrency;
 mod http_lifecycle;
+mod http_limits;
 mod http_openapi;
 mod http_serve_cli;
 mod http_support;

@@ -10,6 +10,7 @@ use ledger_schemas::events::RectificationOrigin;
 use ledger_schemas::ids::{
     AppealId, ItemCode, PeriodId, PersonId, RectificationId, RubricId, TokenId, UnitId,
 };
+use ledger_schemas::text::TextRefusal;
 use ledger_schemas::values::{Points, ReviewDecision, ScoreValue, Stage};
 
 use super::state::{AppealOutcome, RectificationStatus};
@@ -65,6 +66,10 @@ pub enum Rejection {
     ReasonRequired { command: &'static str },
     #[error("{field}不能为空 ({field} must not be empty)")]
     Missing { field: &'static str },
+    /// A text that breaks its rule (`ledger_schemas::text`): too long, a control or bidirectional
+    /// formatting character. Checked on every event decided, whichever way the command came.
+    #[error(transparent)]
+    Text(#[from] TextRefusal),
     #[error("流 {stream} 已更新: 期望版本 {expected}, 当前版本为 {}; 请重新读取后再操作 (stream {stream} has moved on: expected revision {expected}, it is at {}; re-read and retry)", revision(.current), revision(.current))]
     StaleRevision {
         stream: String,

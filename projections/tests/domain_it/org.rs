@@ -424,3 +424,45 @@ fn a_role_must_be_held() {
         Rejection::RoleNotHeld { person, role: Role::Admin } if person.as_str() == "rv1"
     );
 }
+
+/// Text that breaks its rule is refused by the domain itself, naming the field and the character,
+/// whichever way the command arrived (the API parses first; a CSV import or the demo do not): a
+/// bidirectional override or a control character in a name, an over-long name, a control character
+/// in a reason (the envelope's), a title deep inside a rubric.
+#[test]
+fn text_that_breaks_its_rule_is_refused_naming_the_field() {
+    let named = |name: String| Command::RegisterUnit {
+        unit: unit("SH-09"),
+        name,
+        kind: UnitKind::Branch,
+        parent: None,
+    };
+    let refused = |command: Command| match world().when(&admin(), command).rejected() {
+        Rejection::Text(refusal) => refusal,
+        other => panic!("a text refusal expected, got {other:?}"),
+    };
+    let bidi = refused(named("盛和\u{202E}支部".into()));
+    assert_eq!(bidi.field, "name");
+    assert!(
+        bidi.to_string()
+            .contains("U+202E RIGHT-TO-LEFT OVERRIDE at character 3"),
+        "{bidi}"
+    );
+    for bad in ["a\u{0}", "a\u{7}", "\u{1b}[2J", "x\u{2066}y", "two\nlines"] {
+        assert_eq!(refused(named(bad.into())).field, "name", "{bad:?}");
+    }
+    let long = refused(named("名".repeat(300_000)));
+    assert!(long.to_string().contains("300000"), "{long}");
+    let mut update = update_unit(SH03, None);
+    if let Command::UpdateUnit { reason, .. } = &mut update {
+        *reason = Some("调整\u{1b}]0;title\u{7}".into());
+    }
+    assert_eq!(refused(update).field, "reason");
+    let mut rubric = small_rubric();
+    rubric.aspects[1].items[0].title.zh = "B1\u{202D}".into();
+    let refusal = refused(Command::DefineRubric {
+        rubric: ledger_schemas::ids::RubricId::new("r2").unwrap(),
+        definition: rubric,
+    });
+    assert_eq!(refusal.field, "definition.aspects[1].items[0].title.zh");
+}

@@ -16,6 +16,7 @@ use ledger_schemas::envelope::Role;
 use ledger_schemas::events::Event;
 use ledger_schemas::ids::{PeriodId, UnitId};
 use ledger_schemas::rubric::RubricDefinition;
+use ledger_schemas::text::TextRule;
 use ledger_schemas::values::Stage;
 
 use super::command::{Command, Context};
@@ -78,7 +79,22 @@ impl Decision {
 }
 
 /// Decides a command. Pure: the same state, context and command always give the same answer.
+///
+/// Whatever the area decides, every text the events and the reason carry must obey the text rules
+/// (`ledger_schemas::text`), so that no way in (the API, the console, a CSV import, the demo) can
+/// record a control character, a bidirectional override or an over-long name.
 pub fn decide(state: &State, ctx: &Context, command: Command) -> Result<Decision, Rejection> {
+    let decision = decide_area(state, ctx, command)?;
+    for event in &decision.events {
+        event.check_text()?;
+    }
+    if let Some(reason) = &decision.reason {
+        TextRule::NOTE.check_field("reason", reason)?;
+    }
+    Ok(decision)
+}
+
+fn decide_area(state: &State, ctx: &Context, command: Command) -> Result<Decision, Rejection> {
     authorize(state, ctx, &command)?;
     let label = command.label();
     match command {
