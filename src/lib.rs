@@ -15,6 +15,7 @@
 //!   code that knows HTTP (the console speaks HTTP too, but only to the browser and to the API).
 pub mod app;
 pub mod audit;
+pub mod bench;
 pub mod cli;
 pub mod console;
 pub mod csv_out;

@@ -231,6 +231,29 @@ impl<S: EventStore> Ledger<S> {
         Ok(executed)
     }
 
+    /// Keeps the write model current with everything the store commits, whoever appended it: another
+    /// server, or another process on the same file (`ledger token revoke`, `ledger import`). Without
+    /// it the write model folds only after the commands this process runs, so a token revoked from
+    /// the command line kept working on a quiet server (issue 14). Runs until the subscription ends
+    /// (the store closed) or fails; `ledger serve` spawns it and aborts it on shutdown.
+    ///
+    /// Events arrive in batches (what the subscription has ready); a batch already folded by the
+    /// commands' own catch-up (the usual case on a busy server) costs one look at the head, and
+    /// anything else is folded by [`Ledger::catch_up_to`], the one folder.
+    pub async fn follow(&self) -> Result<(), AppError> {
+        use futures_util::StreamExt as _;
+        let after = self.catch_up().await?;
+        let mut live = self.store.subscribe_all(after).ready_chunks(FOLD_PAGE);
+        while let Some(batch) = live.next().await {
+            let mut last = 0;
+            for next in batch {
+                last = last.max(next?.position);
+            }
+            self.catch_up_to(last).await?;
+        }
+        Ok(())
+    }
+
     /// Folds every event the store has committed since the last fold; returns the new head.
     pub async fn catch_up(&self) -> Result<u64, AppError> {
         self.fold_from_store(None).await

@@ -11,7 +11,7 @@ use clap::Subcommand;
 use ledger_schemas::{Actor, ProposedEvent};
 
 use super::LedgerArg;
-use super::bench::score_event;
+use crate::bench::score_event;
 use crate::store::{Direction, EventStore, ExpectedRevision, ReadFrom, SqliteStore, StoreError};
 
 #[derive(Debug, Subcommand)]

@@ -7,11 +7,6 @@
 pub mod annual;
 pub mod audit;
 pub mod bench;
-pub mod bench_audit;
-pub mod bench_console;
-pub mod bench_http;
-pub mod bench_kurrent;
-pub mod bench_projections;
 pub mod debug;
 pub mod demo;
 pub mod export;

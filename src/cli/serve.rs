@@ -218,15 +218,27 @@ pub async fn serve_spec_configured(
     let api = Api::new(ledger);
     // Fold the read models before the first request rather than during it.
     api.reads.catch_up().await?;
-    // Then follow the log as it grows, so that queries find the models current (issue 4).
+    // Then follow the log as it grows, so that queries find the models current (issue 4), and so
+    // that the write side sees what other processes append (a token revoked from the command line
+    // is refused within a second, issue 14).
     let follower = {
         let api = api.clone();
         AbortOnDrop(tokio::spawn(async move {
-            if let Err(err) = api.reads.follow().await {
-                tracing::warn!(
-                    "读模型停止跟随 (the read models stopped following the log; queries catch up instead): {err}"
-                );
-            }
+            let reads = async {
+                if let Err(err) = api.reads.follow().await {
+                    tracing::warn!(
+                        "读模型停止跟随 (the read models stopped following the log; queries catch up instead): {err}"
+                    );
+                }
+            };
+            let writes = async {
+                if let Err(err) = api.ledger.follow().await {
+                    tracing::warn!(
+                        "写模型停止跟随 (the write model stopped following the log; it folds after each command instead): {err}"
+                    );
+                }
+            };
+            tokio::join!(reads, writes);
         }))
     };
     // KurrentDB keeps no checkpoints: only the embedded store gets the signer.

@@ -2,7 +2,7 @@
 //! every acknowledged write is found in the reopened ledger file. The full-size run is ignored by
 //! default (run it on a release build: `cargo test --release --test it http_bench -- --ignored`).
 
-use ledger::cli::bench_http::{HttpBenchArgs, measure};
+use ledger::bench::http::{HttpBenchArgs, measure};
 
 /// A small run: every write is acknowledged, none is missing afterwards.
 #[test]

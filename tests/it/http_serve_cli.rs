@@ -124,3 +124,73 @@ pub async fn spawn_serve_with(
         .to_owned();
     (child, addr)
 }
+
+/// A token revoked with `ledger token revoke` (another process on the same file) is refused by a
+/// running `ledger serve` within a second, though nothing is written through the server meanwhile;
+/// another token keeps working. Before issue 14 the write side that authenticates folded only after
+/// its own commands, so the revoked token kept working on a quiet server indefinitely.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_revoked_from_the_command_line_is_refused_by_a_running_server_within_a_second() {
+    use crate::cli_support::{ledger, ok, stdout};
+    let temp = temp_ledger();
+    let path = temp.path.to_str().expect("a UTF-8 temporary path");
+    ok(&ledger(&temp.path, &["init"]));
+    let issue = |person: &str| {
+        let out = ledger(
+            &temp.path,
+            &["token", "issue", "--person", person, "--role", "admin"],
+        );
+        stdout(ok(&out)).trim_end().to_owned()
+    };
+    let leaving = issue("admin-1");
+    let staying = issue("admin-2");
+    let (mut child, addr) = spawn_serve(&["--ledger", path]).await;
+
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<hyper::body::Bytes>>();
+    let status = |token: &str| {
+        let request = hyper::Request::builder()
+            .uri(format!("http://{addr}/api/v1/units"))
+            .header("authorization", format!("Bearer {token}"))
+            .body(Default::default())
+            .unwrap();
+        let reply = client.request(request);
+        async move { reply.await.expect("units").status().as_u16() }
+    };
+    assert_eq!(status(&leaving).await, 200);
+    assert_eq!(status(&staying).await, 200);
+
+    let id = leaving.split_once('~').expect("id~secret").0.to_owned();
+    let revoke = ledger(
+        &temp.path,
+        &[
+            "token",
+            "revoke",
+            "--token",
+            &id,
+            "--reason",
+            "离职 left the office",
+        ],
+    );
+    ok(&revoke);
+    let revoked = std::time::Instant::now();
+    let mut last = 0;
+    while revoked.elapsed() < Duration::from_secs(1) {
+        last = status(&leaving).await;
+        if last == 401 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        last,
+        401,
+        "the revoked token still answered {last} {:?} after the revocation",
+        revoked.elapsed()
+    );
+    assert_eq!(status(&staying).await, 200);
+
+    let _ = child.kill();
+    let _ = child.wait();
+}

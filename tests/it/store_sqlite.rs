@@ -852,3 +852,40 @@ async fn one_append_at_a_time_restarts_the_wal_at_sqlites_threshold() {
     assert!(u64::from(WAL_LIMIT_PAGES) > 4 * u64::from(WAL_CHECKPOINT_PAGES));
     assert!(wal_bytes <= bound, "WAL {wal_bytes} bytes, bound {bound}");
 }
+
+/// A live subscription sees appends made to the same file through another store (another process,
+/// as far as this store can tell: its own connections and writer), without any append of its own,
+/// within a second; and a closed store ends its subscriptions instead of leaving them waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_sees_appends_made_by_another_writer_on_the_same_file() {
+    use futures_util::StreamExt as _;
+    let (store, temp) = sqlite_store();
+    store
+        .append("sheet-here", ExpectedRevision::Any, scores(0, 2))
+        .await
+        .unwrap();
+    let mut live = store.subscribe_all(2);
+    let other = SqliteStore::open(&temp.path).unwrap();
+    other
+        .append("sheet-there", ExpectedRevision::Any, scores(2, 3))
+        .await
+        .unwrap();
+    for want in 3..=5 {
+        let next = tokio::time::timeout(Duration::from_secs(1), live.next())
+            .await
+            .unwrap_or_else(|_| panic!("position {want} from the other writer not seen within 1 s"))
+            .expect("the subscription goes on")
+            .expect("an event");
+        assert_eq!(next.position, want);
+        assert_eq!(next.stream, "sheet-there");
+    }
+    other.close().await;
+    store.close().await;
+    let ended = tokio::time::timeout(Duration::from_secs(2), live.next())
+        .await
+        .expect("a closed store ends its subscriptions");
+    assert!(
+        matches!(ended, Some(Err(StoreError::Closed)) | None),
+        "{ended:?}"
+    );
+}

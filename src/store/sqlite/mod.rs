@@ -14,11 +14,12 @@
 //! threads; in WAL mode a reader sees the last committed state and never waits for the writer, and
 //! the writer never waits for a reader. New commits are announced on a `watch` channel of the head
 //! position, which live subscriptions wait on. Appends made to the same file by another process are
-//! read correctly (the writer re-reads the head under the write lock) but are only announced to this
-//! process's subscriptions by the next append made here.
+//! read correctly (the writer re-reads the head under the write lock), and announced to this
+//! process's subscriptions by a watcher thread (`foreign`) that runs while anyone subscribes.
 
 mod checkpoints;
 mod error;
+mod foreign;
 mod row;
 pub mod schema;
 mod snapshots;
@@ -122,6 +123,11 @@ struct Inner {
     /// Places in the writer's queue; `append` waits for one (back-pressure without blocking).
     queue: Arc<Semaphore>,
     head: watch::Receiver<u64>,
+    /// Announces heads for the foreign-append watcher; `None` once closed, so that subscriptions
+    /// see the channel close when the writer and the watcher have stopped.
+    head_tx: Mutex<Option<watch::Sender<u64>>>,
+    /// The foreign-append watcher, started by the first subscription.
+    foreign: Mutex<Option<foreign::Watcher>>,
     readers: Mutex<Vec<Connection>>,
     closed: AtomicBool,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -207,7 +213,7 @@ impl SqliteStore {
         let (head_tx, head_rx) = watch::channel(head);
         let stats = Arc::new(WriterStats::default());
         let wal = WalCheckpointer::start(&path, &mut conn, options.wal_limit_pages)?;
-        let writer = Writer::new(conn, wal, path.clone(), head_tx, stats.clone());
+        let writer = Writer::new(conn, wal, path.clone(), head_tx.clone(), stats.clone());
         let handle = std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || writer.run(rx))
@@ -221,6 +227,8 @@ impl SqliteStore {
                 tx: Some(tx),
                 queue: Arc::new(Semaphore::new(QUEUE)),
                 head: head_rx,
+                head_tx: Mutex::new(Some(head_tx)),
+                foreign: Mutex::new(None),
                 readers: Mutex::new(vec![reader]),
                 closed: AtomicBool::new(false),
                 writer: Mutex::new(Some(handle)),
@@ -248,6 +256,11 @@ impl SqliteStore {
             let _ = done.await;
         }
         self.inner.closed.store(true, Ordering::Release);
+        lock(&self.inner.head_tx).take();
+        let watcher = lock(&self.inner.foreign).take();
+        if let Some(watcher) = watcher {
+            let _ = tokio::task::spawn_blocking(move || watcher.stop()).await;
+        }
         lock(&self.inner.readers).clear();
         let handle = lock(&self.inner.writer).take();
         if let Some(handle) = handle {
@@ -286,6 +299,25 @@ impl SqliteStore {
                 path: self.inner.path.clone(),
                 detail: format!("读取线程失败 (the reading thread failed): {e}"),
             })?
+    }
+
+    /// Starts the foreign-append watcher (`foreign`) unless it runs or the store is closed. A
+    /// failure to start it is logged: subscriptions then see foreign appends only after the next
+    /// append made here, as before.
+    fn watch_foreign_appends(&self) {
+        let mut running = lock(&self.inner.foreign);
+        if running.is_some() {
+            return;
+        }
+        let Some(head_tx) = lock(&self.inner.head_tx).clone() else {
+            return;
+        };
+        match foreign::Watcher::start(self.path(), head_tx) {
+            Ok(watcher) => *running = Some(watcher),
+            Err(e) => {
+                tracing::warn!(error = %e, "无法监视其他进程的写入 (cannot watch for appends by other processes)")
+            }
+        }
     }
 
     /// The file's format version, event count and head, as `ledger status` prints them.
@@ -537,6 +569,7 @@ impl EventStore for SqliteStore {
     }
 
     fn subscribe_all(&self, after: u64) -> Subscription {
+        self.watch_foreign_appends();
         struct Live {
             store: SqliteStore,
             next: u64,

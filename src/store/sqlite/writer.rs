@@ -249,11 +249,7 @@ impl Writer {
                     .largest_batch
                     .fetch_max(batch.len() as u64, Ordering::Relaxed);
                 // Published after the commit, so a subscriber woken by it can read the events.
-                self.head_tx.send_if_modified(|current| {
-                    let changed = *current != head.position;
-                    *current = head.position;
-                    changed
-                });
+                super::foreign::publish(&self.head_tx, head.position);
                 for (req, outcome) in batch.drain(..).zip(outcomes) {
                     let _ = req.reply.send(outcome);
                 }

@@ -28,7 +28,7 @@ use ledger_schemas::ids::PersonId;
 use ledger_schemas::{Actor, Role};
 use uuid::Uuid;
 
-use crate::cli::bench::score_event;
+use super::score_event;
 use crate::store::kurrent::{KurrentOptions, KurrentStore};
 use crate::store::{
     Direction, EventStore, ExpectedRevision, Progress, ReadFrom, SqliteStore, StoreError,

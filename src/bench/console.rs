@@ -46,7 +46,7 @@ pub fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
         bail!("--requests 须大于 0 (--requests must be positive)");
     }
     let args = &args;
-    super::bench::on_temporary_ledger(
+    super::on_temporary_ledger(
         "console",
         args.dir.as_deref(),
         args.out.as_deref(),
@@ -75,7 +75,7 @@ fn ms(d: Duration) -> String {
 
 async fn measure(store: Arc<SqliteStore>, args: &ConsoleBenchArgs) -> anyhow::Result<String> {
     let started = Instant::now();
-    let built = super::bench_projections::build(store.as_ref(), args.events).await?;
+    let built = super::projections::build(store.as_ref(), args.events).await?;
     let events = built.len() as u64;
     drop(built);
     eprintln!(

@@ -134,7 +134,8 @@ pub fn measure(args: HttpBenchArgs) -> anyhow::Result<HttpBenchResult> {
         args.clients
     );
     let store = Arc::new(SqliteStore::open(&path)?);
-    let (ledger, token) = server_rt.block_on(setup(store.clone(), units_needed))?;
+    let (ledger, token) =
+        server_rt.block_on(setup(store.clone(), units_needed, &["BASE", "HTTP"]))?;
     let slots = |period: &str| -> Vec<(PeriodId, Slot)> {
         let period = PeriodId::new(period).expect("valid id");
         // Consecutive writes go to different sheets, as many assessors working at once would:
@@ -220,12 +221,12 @@ fn tempfile_dir_in(parent: &std::path::Path) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-fn unit_id(n: u64) -> UnitId {
+pub(crate) fn unit_id(n: u64) -> UnitId {
     UnitId::new(format!("U-{n:05}")).expect("valid id")
 }
 
 /// The default rubric's base items with a value that fits each.
-fn base_items() -> Vec<(ItemCode, ScoreValue)> {
+pub(crate) fn base_items() -> Vec<(ItemCode, ScoreValue)> {
     let def = default_template();
     let level = def.ladder.first().map(|s| s.level.clone());
     def.aspects
@@ -246,10 +247,12 @@ fn base_items() -> Vec<(ItemCode, ScoreValue)> {
         .collect()
 }
 
-/// The ledger the benchmark writes into, and the assessor's token.
-async fn setup(
+/// The ledger the benchmark writes into (the default rubric, `units` units, each of `periods` open
+/// in scoring), and the token of an assessor of every unit.
+pub(crate) async fn setup(
     store: Arc<SqliteStore>,
     units: u64,
+    periods: &[&str],
 ) -> anyhow::Result<(Arc<Ledger<SqliteStore>>, String)> {
     let ledger = Arc::new(Ledger::open(store, Clock::System).await?);
     let system = Actor::system();
@@ -276,8 +279,8 @@ async fn setup(
     }
     let assessor = PersonId::new("bench-assessor").expect("valid id");
     let token = issue_token(&ledger, &assessor, Role::Assessor, &all).await?;
-    for period in ["BASE", "HTTP"] {
-        let period = PeriodId::new(period).expect("valid id");
+    for period in periods {
+        let period = PeriodId::new(*period).expect("valid id");
         run(Command::OpenPeriod {
             period: period.clone(),
             name: format!("基准 {period}"),
@@ -452,11 +455,11 @@ fn side(parts: Vec<(Vec<Duration>, u64)>, elapsed: Duration) -> Side {
     }
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()

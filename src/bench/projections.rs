@@ -18,7 +18,7 @@
 //!
 //! Measured in the same run, on the same file: the raw baseline (pages of the global log read and
 //! every payload decoded with `serde_json`, nothing folded), then `ledger rebuild`'s pipeline
-//! ([`super::rebuild::rebuild_model`]), then as-of queries through [`ReadSide`] (the model's plan, the
+//! ([`crate::cli::rebuild::rebuild_model`]), then as-of queries through [`ReadSide`] (the model's plan, the
 //! tail after the checkpoint read from the store, folded, then queried), and the start-up of a new
 //! [`ReadSide`] before and after `ledger rebuild`'s snapshots are kept beside the log (with as-of
 //! queries before the point it started from). Run it on a release build.
@@ -121,7 +121,7 @@ pub struct ProjectionsBenchArgs {
 /// Runs the benchmark and prints (and with `--out` writes) the results.
 pub fn run(args: ProjectionsBenchArgs) -> anyhow::Result<()> {
     let args = &args;
-    super::bench::on_temporary_ledger(
+    super::on_temporary_ledger(
         "projections",
         args.dir.as_deref(),
         args.out.as_deref(),
@@ -162,7 +162,7 @@ async fn measure(store: &Arc<SqliteStore>, args: &ProjectionsBenchArgs) -> anyho
     // 3. Rebuild through `ledger rebuild`'s pipeline; memory before and after.
     let rss_before = rss_kib();
     let (model, report) =
-        super::rebuild::rebuild_model(store.as_ref(), ProgressDrawTarget::hidden()).await?;
+        crate::cli::rebuild::rebuild_model(store.as_ref(), ProgressDrawTarget::hidden()).await?;
     let rss_after = rss_kib();
     let memory = model.memory();
     eprintln!(
@@ -179,7 +179,7 @@ async fn measure(store: &Arc<SqliteStore>, args: &ProjectionsBenchArgs) -> anyho
     // 5b. Keep the snapshots, as `ledger rebuild` does (sealed with the ledger's key, which a
     // ledger made by `ledger init` has).
     crate::audit::ensure_key(store.path())?;
-    let kept = super::rebuild::write_snapshots(store.as_ref(), &model).await?;
+    let kept = crate::cli::rebuild::write_snapshots(store.as_ref(), &model).await?;
     if kept.written == 0 {
         bail!("没有保存快照 (no snapshot was kept): {:?}", kept.not_kept);
     }
@@ -318,7 +318,7 @@ async fn measure(store: &Arc<SqliteStore>, args: &ProjectionsBenchArgs) -> anyho
     writeln!(
         text,
         "| snapshots kept beside the log (`ledger rebuild`: the state at the {} most recent checkpoints, one every {} positions, and the whole model at the head) | {} snapshots, {:.1} MiB, written in {:.2} s | stated |",
-        super::rebuild::KEPT_STATE_SNAPSHOTS,
+        crate::cli::rebuild::KEPT_STATE_SNAPSHOTS,
         crate::app::reads::CHECKPOINT_EVERY,
         kept.written,
         kept.bytes as f64 / (1024.0 * 1024.0),

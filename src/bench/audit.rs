@@ -57,7 +57,7 @@ fn log(n: u64) -> Vec<Envelope> {
     let mut prev = Digest::ZERO;
     let mut out = Vec::with_capacity(n as usize);
     for i in 0..n {
-        let proposed = super::bench::score_event(i, i % 8, actor.clone(), Uuid::now_v7());
+        let proposed = super::score_event(i, i % 8, actor.clone(), Uuid::now_v7());
         let mut envelope = Envelope {
             event_id: proposed.event_id,
             stream: format!("sheet-2026Q1-SH-{:02}", i % 8),
