@@ -15,10 +15,13 @@
 //!   code that knows HTTP (the console speaks HTTP too, but only to the browser and to the API).
 pub mod app;
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod cli;
 pub mod console;
 pub mod csv_out;
 pub mod demo;
 pub mod http;
+pub mod metrics;
+pub mod server;
 pub mod store;

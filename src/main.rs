@@ -1,5 +1,5 @@
 //! The `ledger` command line. Each subcommand's work lives in `ledger::cli::*`; this file only parses
-//! arguments, sets up logging and turns failures into a one-line reason and a non-zero exit.
+//! arguments and turns failures into a one-line reason and a non-zero exit.
 
 use std::process::ExitCode;
 
@@ -14,13 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     without_transparent_huge_pages();
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LEDGER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Logging is set up by `run`: `ledger serve` may ask for JSON in its configuration.
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -218,6 +218,7 @@ impl<S: EventStore> Ledger<S> {
                 Expected::NoStream => ExpectedRevision::NoStream,
                 Expected::Revision(r) => ExpectedRevision::Exact(r),
             };
+            let started = std::time::Instant::now();
             let AppendOutcome {
                 positions,
                 next_expected,
@@ -225,6 +226,11 @@ impl<S: EventStore> Ledger<S> {
                 .store
                 .append(&expectation.stream, expected, batch)
                 .await?;
+            let metrics = crate::metrics::metrics();
+            metrics.appends.inc();
+            metrics
+                .append_seconds
+                .observe(started.elapsed().as_secs_f64());
             executed.positions.extend(positions);
             executed.revisions.push((expectation.stream, next_expected));
         }

@@ -134,6 +134,10 @@ async fn sign(store: &SqliteStore, every: u64, at_head: bool) -> Vec<Checkpoint>
     .await;
     match signed {
         Ok(made) => {
+            if !made.is_empty() {
+                let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+                crate::metrics::metrics().checkpoint_signed_at.set(now);
+            }
             for checkpoint in &made {
                 tracing::info!(
                     "已签署检查点 (signed the checkpoint) size {} root {}",

@@ -34,6 +34,7 @@
 
 pub mod auto;
 pub mod bundle;
+pub mod file;
 pub mod proofs;
 pub mod schedule;
 pub mod schemas;

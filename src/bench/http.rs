@@ -56,6 +56,11 @@ pub struct HttpBenchArgs {
     /// Worker threads of the load generator's runtime.
     #[arg(long, default_value_t = 1)]
     pub client_threads: usize,
+    /// `on`: metrics kept and one JSON log record per request written to standard error (as a
+    /// production server with `RUST_LOG=info --log-format json`); `off`: neither. Run both to see
+    /// what observability costs.
+    #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+    pub observability: String,
 }
 
 /// One write to make: which unit and item, and the value as JSON and as a domain value.
@@ -108,6 +113,15 @@ pub struct HttpBenchResult {
 pub fn measure(args: HttpBenchArgs) -> anyhow::Result<HttpBenchResult> {
     if args.clients == 0 || args.writes == 0 {
         bail!("--clients 与 --writes 须大于 0 (--clients and --writes must be positive)");
+    }
+    if args.observability == "on" {
+        crate::cli::init_logging_with(
+            crate::server::config::LogFormat::Json,
+            Some("warn,ledger::http=info"),
+        );
+    } else {
+        crate::metrics::set_enabled(false);
+        crate::cli::init_logging_with(crate::server::config::LogFormat::Text, Some("warn"));
     }
     let dir = match &args.dir {
         Some(dir) => tempfile_dir_in(dir)?,

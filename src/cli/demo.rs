@@ -85,9 +85,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     let json = args.json;
     rt.block_on(async {
-        super::serve::serve_file(
-        &path,
-        &args.listen,
+        crate::server::serve(
+        &crate::server::ServeConfig::new(path.to_string_lossy(), args.listen.clone()),
         super::serve::shutdown_signal(),
         move |addr| {
             if json {

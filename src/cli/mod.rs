@@ -6,6 +6,7 @@
 
 pub mod annual;
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod debug;
 pub mod demo;
@@ -99,6 +100,12 @@ pub enum Command {
     Audit(audit::AuditCommand),
     /// 提供 HTTP 接口 Serve the HTTP API (`--listen ADDR:PORT`) until Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
+    /// 备份 A consistent copy of the ledger file, taken while a server writes, kept only if it
+    /// verifies.
+    Backup(backup::BackupArgs),
+    /// 恢复 Put a backup in place of the ledger file, if it verifies and is not older than a
+    /// checkpoint.
+    Restore(backup::RestoreArgs),
     /// 性能测试 Run a benchmark and print its results beside a raw baseline.
     Bench(bench::BenchArgs),
     /// 评分细则 Rubrics: load the default template or a file, list versions.
@@ -133,8 +140,45 @@ pub enum Command {
     Debug(debug::DebugCommand),
 }
 
+/// Sets up logging to standard error once: levels from `RUST_LOG` (or the older `LEDGER_LOG`),
+/// `warn` when neither is set; `json` writes one JSON object a line. Later calls do nothing.
+pub fn init_logging(format: crate::server::config::LogFormat) {
+    init_logging_with(format, None);
+}
+
+/// As [`init_logging`], with `directives` (e.g. `ledger::http=info`) instead of the environment's.
+pub fn init_logging_with(format: crate::server::config::LogFormat, directives: Option<&str>) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match directives {
+        Some(directives) => EnvFilter::new(directives),
+        None => EnvFilter::try_from_env("RUST_LOG")
+            .or_else(|_| EnvFilter::try_from_env("LEDGER_LOG"))
+            .unwrap_or_else(|_| EnvFilter::new("warn")),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        crate::server::config::LogFormat::Text => builder.try_init(),
+        crate::server::config::LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+    };
+}
+
 /// Runs one parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // `ledger serve` and `ledger bench http` set up their own logging.
+    let own_logging = match &cli.command {
+        Command::Serve(_) => true,
+        Command::Bench(args) => matches!(args.target, bench::BenchTarget::Http(_)),
+        _ => false,
+    };
+    if !own_logging {
+        init_logging(crate::server::config::LogFormat::Text);
+    }
     match cli.command {
         Command::Init { ledger, json } => status::init(&ledger.path, json),
         Command::Status { ledger, json } => status::status(&ledger.path, json),
@@ -162,7 +206,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => status::verify(
             &ledger.path,
             json,
-            status::VerifyOptions {
+            crate::audit::file::VerifyOptions {
                 public_key: public_key.as_deref(),
                 against: against.as_deref(),
                 checkpoint_every,
@@ -172,6 +216,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => export::run(args),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Serve(args) => serve::run(args),
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => backup::restore(args),
         Command::Bench(args) => bench::run(args),
         Command::Rubric(cmd) => rubric::run(cmd),
         Command::Demo(args) => demo::run(args),

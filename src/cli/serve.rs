@@ -1,392 +1,347 @@
-//! `ledger serve --listen ADDR:PORT --ledger FILE`: the HTTP API over one ledger file, until Ctrl-C
-//! or SIGTERM; then the requests in flight finish, the store flushes and closes, and the command
-//! exits 0. `--store kurrentdb://host:2113?tls=false` (or `esdb://...`) serves a KurrentDB or
-//! EventStoreDB cluster instead of the file; the embedded file stays the default.
+//! `ledger serve --listen ADDR:PORT --ledger FILE`: the HTTP API and the console over one ledger,
+//! until Ctrl-C or SIGTERM (see [`crate::server`] for what a server does). This module only gathers
+//! the settings: from a TOML file (`--config FILE`), overridden by `LEDGER_*` environment variables,
+//! overridden by flags ([`crate::server::config`]); `--print-config` shows the effective settings and
+//! where each came from, and exits.
 //!
 //! The ledger file is created if it does not exist. Nobody can call the API until a token exists:
 //! the first one comes from `ledger token issue` on this machine.
-//!
-//! While it serves, it signs checkpoints (`crate::audit::auto`: each multiple of
-//! `--checkpoint-every`, the head every `--checkpoint-interval` when the log has grown, and the head
-//! once more on a clean stop) and keeps read-model snapshots beside the log as `ledger rebuild` does
-//! ([`SnapshotPolicy`]): after every `--snapshot-every` events folded (at most once per
-//! [`SnapshotPolicy::min_interval`]) and once more on the way out, so that the next start folds only
-//! what came after instead of the whole log since the last rebuild.
 
-use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Args;
-use tokio::net::TcpListener;
 
-use super::LedgerArg;
-use crate::app::{Clock, Ledger};
 use crate::audit::auto::CheckpointPolicy;
+use crate::http::ServeOptions;
 use crate::http::serve::Limits;
-use crate::http::{Api, ServeOptions, serve_with};
-use crate::store::any::{Store, open_store};
+use crate::server::config::{FileSettings, LogFormat, Resolved, resolve};
+use crate::server::{ServeConfig, SnapshotPolicy, TlsFiles};
+
+pub use crate::server::shutdown_signal;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    #[command(flatten)]
-    pub ledger: LedgerArg,
-    /// 监听地址 The address and port to listen on (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: String,
+    /// 配置文件 A TOML file with any of the settings below (keys as the flags' names without
+    /// `--`); the environment (`LEDGER_CHECKPOINT_EVERY`, ...) overrides it, and flags override both.
+    #[arg(long, value_name = "FILE", env = "LEDGER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// 显示生效配置 Print the effective settings and where each came from, then exit.
+    #[arg(long)]
+    pub print_config: bool,
+    /// 账本文件 The ledger file (SQLite) [default: ledger.db].
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
+    /// 监听地址 The address and port to listen on (port 0: any free port) [default: 127.0.0.1:8080].
+    #[arg(long)]
+    pub listen: Option<String>,
     /// 事件存储 The event store: a KurrentDB/EventStoreDB connection string
     /// (`kurrentdb://host:2113?tls=false`, `esdb://...`); the `--ledger` file when absent.
-    #[arg(long, env = "LEDGER_STORE")]
+    #[arg(long)]
     pub store: Option<String>,
     /// 自动检查点间隔 Sign a checkpoint each time the log reaches a multiple of N events (ledger
     /// files with a key, `FILE.key`, only; 0: never). Multiples reached while no server ran are
-    /// signed at start.
-    #[arg(long, value_name = "N", default_value_t = crate::audit::DEFAULT_EVERY)]
-    pub checkpoint_every: u64,
+    /// signed at start [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub checkpoint_every: Option<u64>,
     /// 定时检查点 Also sign the log's head every SECONDS when it has grown since (and once more
-    /// when stopping cleanly), so that few events lie past the last checkpoint (0: no timer).
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::audit::auto::DEFAULT_INTERVAL.as_secs())]
-    pub checkpoint_interval: u64,
+    /// when stopping cleanly), so that few events lie past the last checkpoint (0: no timer)
+    /// [default: 300].
+    #[arg(long, value_name = "SECONDS")]
+    pub checkpoint_interval: Option<u64>,
     /// 读模型快照间隔 Keep read-model snapshots beside the log after every N events folded (at
-    /// most once every 5 minutes) and when stopping, so that the next start is quick (0: never).
-    #[arg(long, value_name = "N", default_value_t = SnapshotPolicy::default().every)]
-    pub snapshot_every: u64,
+    /// most once every 5 minutes) and when stopping, so that the next start is quick (0: never)
+    /// [default: 100000].
+    #[arg(long, value_name = "N")]
+    pub snapshot_every: Option<u64>,
     /// 最大连接数 Connections served at once (0: the open-file limit less a reserve, at most 4096);
-    /// beyond it a connection is answered 503 and closed.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub max_connections: usize,
+    /// beyond it a connection is answered 503 and closed [default: 0].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
     /// 单个客户端最大连接数 Connections served at once from one IP address (0: no bound but
-    /// --max-connections; use 0 behind a reverse proxy, where every connection comes from it).
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections_per_client)]
-    pub max_connections_per_client: usize,
+    /// --max-connections; use 0 behind a reverse proxy, where every connection comes from it)
+    /// [default: 256].
+    #[arg(long, value_name = "N")]
+    pub max_connections_per_client: Option<usize>,
     /// 经 HTTPS 访问 The site is reached over HTTPS (a proxy in front terminates TLS): the console's
     /// cookies are always `Secure`.
     #[arg(long)]
     pub https: bool,
+    /// 证书 Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// 私钥 The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// 指标地址 Serve Prometheus metrics at `http://ADDR/metrics` on a listener of their own,
+    /// without a token (keep it on a management network) [default: none].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<String>,
+    /// 日志格式 `text` (one line a record, for people) or `json` (one object a line, for a log
+    /// collector) [default: text]. Levels come from `RUST_LOG` (e.g. `RUST_LOG=info` logs every
+    /// request).
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// Every setting of `ledger serve`, resolved, each with where it came from.
+#[derive(Debug)]
+pub struct Effective {
+    pub ledger: Resolved<PathBuf>,
+    pub store: Resolved<String>,
+    pub listen: Resolved<String>,
+    pub checkpoint_every: Resolved<u64>,
+    pub checkpoint_interval: Resolved<u64>,
+    pub snapshot_every: Resolved<u64>,
+    pub max_connections: Resolved<usize>,
+    pub max_connections_per_client: Resolved<usize>,
+    pub https: Resolved<bool>,
+    /// Empty: no metrics endpoint.
+    pub metrics_listen: Resolved<String>,
+    /// Empty: no TLS.
+    pub tls_cert: Resolved<PathBuf>,
+    pub tls_key: Resolved<PathBuf>,
+    pub log_format: Resolved<LogFormat>,
 }
 
 impl ServeArgs {
-    /// The HTTP options the arguments give.
-    pub fn options(&self) -> ServeOptions {
-        ServeOptions {
-            limits: Limits {
-                max_connections: self.max_connections,
-                max_connections_per_client: self.max_connections_per_client,
-                ..Limits::default()
+    /// Resolves every setting from the flags, `env` (a variable lookup) and the configuration file.
+    pub fn effective(&self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Effective> {
+        let file = match &self.config {
+            Some(path) => FileSettings::read(path)?,
+            None => FileSettings::default(),
+        };
+        let path = self.config.as_deref().unwrap_or(std::path::Path::new(""));
+        fn from_file<T>(value: Option<T>, path: &std::path::Path) -> Option<(T, &std::path::Path)> {
+            value.map(|v| (v, path))
+        }
+        let ledger = resolve(
+            "path",
+            self.ledger.clone(),
+            env,
+            from_file(file.ledger, path),
+            PathBuf::from("ledger.db"),
+        )?;
+        let store = resolve(
+            "store",
+            self.store.clone(),
+            env,
+            from_file(file.store, path),
+            String::new(),
+        )?;
+        Ok(Effective {
+            store,
+            listen: resolve(
+                "listen",
+                self.listen.clone(),
+                env,
+                from_file(file.listen, path),
+                "127.0.0.1:8080".to_owned(),
+            )?,
+            checkpoint_every: resolve(
+                "checkpoint-every",
+                self.checkpoint_every,
+                env,
+                from_file(file.checkpoint_every, path),
+                crate::audit::DEFAULT_EVERY,
+            )?,
+            checkpoint_interval: resolve(
+                "checkpoint-interval",
+                self.checkpoint_interval,
+                env,
+                from_file(file.checkpoint_interval, path),
+                crate::audit::auto::DEFAULT_INTERVAL.as_secs(),
+            )?,
+            snapshot_every: resolve(
+                "snapshot-every",
+                self.snapshot_every,
+                env,
+                from_file(file.snapshot_every, path),
+                SnapshotPolicy::default().every,
+            )?,
+            max_connections: resolve(
+                "max-connections",
+                self.max_connections,
+                env,
+                from_file(file.max_connections, path),
+                Limits::default().max_connections,
+            )?,
+            max_connections_per_client: resolve(
+                "max-connections-per-client",
+                self.max_connections_per_client,
+                env,
+                from_file(file.max_connections_per_client, path),
+                Limits::default().max_connections_per_client,
+            )?,
+            https: resolve(
+                "https",
+                self.https.then_some(true),
+                env,
+                from_file(file.https, path),
+                false,
+            )?,
+            metrics_listen: resolve(
+                "metrics-listen",
+                self.metrics_listen.clone(),
+                env,
+                from_file(file.metrics_listen, path),
+                String::new(),
+            )?,
+            tls_cert: resolve(
+                "tls-cert",
+                self.tls_cert.clone(),
+                env,
+                from_file(file.tls_cert, path),
+                PathBuf::new(),
+            )?,
+            tls_key: resolve(
+                "tls-key",
+                self.tls_key.clone(),
+                env,
+                from_file(file.tls_key, path),
+                PathBuf::new(),
+            )?,
+            log_format: resolve(
+                "log-format",
+                self.log_format,
+                env,
+                from_file(file.log_format, path),
+                LogFormat::Text,
+            )?,
+            ledger,
+        })
+    }
+}
+
+impl Effective {
+    /// The server's configuration these settings make.
+    pub fn config(&self) -> anyhow::Result<ServeConfig> {
+        let store = if self.store.value.is_empty() {
+            self.ledger.value.to_string_lossy().into_owned()
+        } else {
+            self.store.value.clone()
+        };
+        let tls = match (
+            self.tls_cert.value.as_os_str().is_empty(),
+            self.tls_key.value.as_os_str().is_empty(),
+        ) {
+            (true, true) => None,
+            (false, false) => Some(TlsFiles {
+                cert: self.tls_cert.value.clone(),
+                key: self.tls_key.value.clone(),
+            }),
+            _ => anyhow::bail!(
+                "--tls-cert 与 --tls-key 须同时给出 (--tls-cert and --tls-key go together: give both, or neither for plain HTTP)"
+            ),
+        };
+        Ok(ServeConfig {
+            store,
+            listen: self.listen.value.clone(),
+            checkpoints: CheckpointPolicy {
+                every: self.checkpoint_every.value,
+                interval: (self.checkpoint_interval.value > 0)
+                    .then(|| Duration::from_secs(self.checkpoint_interval.value)),
             },
-            https: self.https,
+            snapshots: SnapshotPolicy {
+                every: self.snapshot_every.value,
+                ..SnapshotPolicy::default()
+            },
+            http: ServeOptions {
+                limits: Limits {
+                    max_connections: self.max_connections.value,
+                    max_connections_per_client: self.max_connections_per_client.value,
+                    ..Limits::default()
+                },
+                https: self.https.value,
+            },
+            tls,
+            metrics_listen: (!self.metrics_listen.value.is_empty())
+                .then(|| self.metrics_listen.value.clone()),
+        })
+    }
+
+    /// The settings as a table: name, value, source. The store's connection string shows no
+    /// password.
+    pub fn table(&self) -> String {
+        let store = if self.store.value.is_empty() {
+            "(the ledger file)".to_owned()
+        } else {
+            crate::store::kurrent::conn::redact(&self.store.value)
+        };
+        let rows: Vec<(&str, String, String)> = vec![
+            (
+                "ledger",
+                self.ledger.value.display().to_string(),
+                self.ledger.source.to_string(),
+            ),
+            ("store", store, self.store.source.to_string()),
+            (
+                "listen",
+                self.listen.value.clone(),
+                self.listen.source.to_string(),
+            ),
+            row("checkpoint-every", &self.checkpoint_every),
+            row("checkpoint-interval", &self.checkpoint_interval),
+            row("snapshot-every", &self.snapshot_every),
+            row("max-connections", &self.max_connections),
+            row(
+                "max-connections-per-client",
+                &self.max_connections_per_client,
+            ),
+            row("https", &self.https),
+            (
+                "metrics-listen",
+                self.metrics_listen.value.clone(),
+                self.metrics_listen.source.to_string(),
+            ),
+            (
+                "tls-cert",
+                self.tls_cert.value.display().to_string(),
+                self.tls_cert.source.to_string(),
+            ),
+            (
+                "tls-key",
+                self.tls_key.value.display().to_string(),
+                self.tls_key.source.to_string(),
+            ),
+            row("log-format", &self.log_format),
+        ];
+        let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        let value_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+        let mut out = String::new();
+        for (name, value, source) in rows {
+            out.push_str(&format!(
+                "{name:<width$}  {value:<value_width$}  ({source})\n"
+            ));
         }
+        out
     }
 }
 
-/// When a running server keeps read-model snapshots beside the log.
-#[derive(Debug, Clone, Copy)]
-pub struct SnapshotPolicy {
-    /// Events folded since the last kept snapshot that make a new one due (0: never, not even when
-    /// stopping).
-    pub every: u64,
-    /// The least time between two snapshots while serving: each encodes the whole state (seconds
-    /// of one core at a million events), so a flood of writes does not keep a core busy encoding.
-    pub min_interval: Duration,
-    /// How often it looks whether one is due.
-    pub check: Duration,
-}
-
-impl Default for SnapshotPolicy {
-    fn default() -> Self {
-        Self {
-            every: 100_000,
-            min_interval: Duration::from_secs(300),
-            check: Duration::from_secs(30),
-        }
-    }
+fn row<'a, T: std::fmt::Display>(name: &'a str, r: &Resolved<T>) -> (&'a str, String, String) {
+    (name, r.value.to_string(), r.source.to_string())
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let effective = args.effective(&|name| std::env::var(name).ok());
+    // Log the configuration's own errors in the format asked for when it could be read.
+    super::init_logging(
+        effective
+            .as_ref()
+            .map(|e| e.log_format.value)
+            .unwrap_or_default(),
+    );
+    let effective = effective?;
+    if args.print_config {
+        print!("{}", effective.table());
+        return Ok(());
+    }
+    let config = effective.config()?;
     let rt = super::runtime()?;
-    let spec = match &args.store {
-        Some(url) => url.clone(),
-        None => args.ledger.path.to_string_lossy().into_owned(),
-    };
-    let options = args.options();
     rt.block_on(async {
-        serve_spec_configured(
-            &spec,
-            &args.listen,
-            CheckpointPolicy {
-                every: args.checkpoint_every,
-                interval: (args.checkpoint_interval > 0)
-                    .then(|| Duration::from_secs(args.checkpoint_interval)),
-            },
-            SnapshotPolicy {
-                every: args.snapshot_every,
-                ..SnapshotPolicy::default()
-            },
-            options,
-            shutdown_signal(),
-            |addr| {
-                println!("正在监听 listening on http://{addr}/api/v1 (接口说明 OpenAPI: http://{addr}/api/v1/openapi.json; 网页控制台 web console: http://{addr}/)");
-            },
-        )
+        crate::server::serve(&config, shutdown_signal(), |addr| {
+            println!("正在监听 listening on http://{addr}/api/v1 (接口说明 OpenAPI: http://{addr}/api/v1/openapi.json; 网页控制台 web console: http://{addr}/)");
+        })
         .await
     })
-}
-
-/// Serves the ledger file at `path` on `listen` until `shutdown` completes; `ready` is told the
-/// bound address once the socket accepts connections (the demo's `--serve` uses this too).
-pub async fn serve_file(
-    path: &Path,
-    listen: &str,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ready: impl FnOnce(SocketAddr),
-) -> anyhow::Result<()> {
-    serve_spec(&path.to_string_lossy(), listen, shutdown, ready).await
-}
-
-/// Serves the store a spec names (a ledger file, or a KurrentDB connection string), signing a
-/// checkpoint every [`crate::audit::DEFAULT_EVERY`] events.
-pub async fn serve_spec(
-    spec: &str,
-    listen: &str,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ready: impl FnOnce(SocketAddr),
-) -> anyhow::Result<()> {
-    serve_spec_every(spec, listen, crate::audit::DEFAULT_EVERY, shutdown, ready).await
-}
-
-/// As [`serve_spec`], signing a checkpoint each time the log reaches a multiple of
-/// `checkpoint_every` (0: never) when the store is a ledger file with a key
-/// ([`crate::audit::auto`]).
-pub async fn serve_spec_every(
-    spec: &str,
-    listen: &str,
-    checkpoint_every: u64,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ready: impl FnOnce(SocketAddr),
-) -> anyhow::Result<()> {
-    let checkpoints = CheckpointPolicy {
-        every: checkpoint_every,
-        ..CheckpointPolicy::default()
-    };
-    let snapshots = SnapshotPolicy::default();
-    serve_spec_with(spec, listen, checkpoints, snapshots, shutdown, ready).await
-}
-
-/// As [`serve_spec_every`], signing checkpoints as `checkpoints` says (also on its timer, and when
-/// it stops cleanly) and keeping read-model snapshots as `snapshots` says.
-pub async fn serve_spec_with(
-    spec: &str,
-    listen: &str,
-    checkpoints: CheckpointPolicy,
-    snapshots: SnapshotPolicy,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ready: impl FnOnce(SocketAddr),
-) -> anyhow::Result<()> {
-    let options = ServeOptions::default();
-    serve_spec_configured(
-        spec,
-        listen,
-        checkpoints,
-        snapshots,
-        options,
-        shutdown,
-        ready,
-    )
-    .await
-}
-
-/// As [`serve_spec_with`], serving HTTP as `options` say (limits, HTTPS).
-pub async fn serve_spec_configured(
-    spec: &str,
-    listen: &str,
-    checkpoints: CheckpointPolicy,
-    snapshots: SnapshotPolicy,
-    options: ServeOptions,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ready: impl FnOnce(SocketAddr),
-) -> anyhow::Result<()> {
-    // Before anything opens a file: connections and the ledger's own files share the limit.
-    crate::http::serve::raise_open_file_limit();
-    let store: Arc<Store> = Arc::new(
-        open_store(spec)
-            .await
-            .with_context(|| format!("无法打开事件存储 (cannot open the event store) {spec}"))?,
-    );
-    let ledger = Arc::new(Ledger::open(store.clone(), Clock::System).await?);
-    let api = Api::new(ledger);
-    // Fold the read models before the first request rather than during it.
-    api.reads.catch_up().await?;
-    // Then follow the log as it grows, so that queries find the models current (issue 4), and so
-    // that the write side sees what other processes append (a token revoked from the command line
-    // is refused within a second, issue 14).
-    let follower = {
-        let api = api.clone();
-        AbortOnDrop(tokio::spawn(async move {
-            let reads = async {
-                if let Err(err) = api.reads.follow().await {
-                    tracing::warn!(
-                        "读模型停止跟随 (the read models stopped following the log; queries catch up instead): {err}"
-                    );
-                }
-            };
-            let writes = async {
-                if let Err(err) = api.ledger.follow().await {
-                    tracing::warn!(
-                        "写模型停止跟随 (the write model stopped following the log; it folds after each command instead): {err}"
-                    );
-                }
-            };
-            tokio::join!(reads, writes);
-        }))
-    };
-    // KurrentDB keeps no checkpoints: only the embedded store gets the signer.
-    let checkpointer = match &*store {
-        Store::Sqlite(sqlite) => Some(AbortOnDrop(tokio::spawn(crate::audit::auto::run(
-            sqlite.clone(),
-            checkpoints,
-        )))),
-        Store::Kurrent(_) => None,
-    };
-    // KurrentDB keeps no snapshots: encoding them there would be work thrown away.
-    let keeps_snapshots = snapshots.every > 0 && matches!(&*store, Store::Sqlite(_));
-    let keeper = SnapshotKeeper::new(api.clone(), snapshots);
-    let keeping = keeps_snapshots.then(|| {
-        let keeper = keeper.clone();
-        AbortOnDrop(tokio::spawn(async move { keeper.run().await }))
-    });
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("无法监听 (cannot listen on) {listen}"))?;
-    ready(listener.local_addr()?);
-    let served = serve_with(listener, api, options, shutdown).await;
-    drop(keeping); // a snapshot being written is cut short; each row is whole or absent
-    drop(follower); // stop following and signing before the store closes
-    drop(checkpointer);
-    if keeps_snapshots {
-        keeper.keep("停止服务时 on stopping").await;
-    }
-    if let Store::Sqlite(sqlite) = &*store {
-        crate::audit::auto::sign_at_stop(sqlite, checkpoints.every).await;
-    }
-    store.close().await;
-    served.context("HTTP 服务失败 (the HTTP server failed)")
-}
-
-/// Keeps the running server's read-model snapshots beside the log.
-#[derive(Clone)]
-struct SnapshotKeeper {
-    api: Arc<Api<Store>>,
-    policy: SnapshotPolicy,
-    /// The position of the last snapshot of the whole model kept (or started from).
-    last: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl SnapshotKeeper {
-    fn new(api: Arc<Api<Store>>, policy: SnapshotPolicy) -> Self {
-        let last = api.reads.restored_from();
-        Self {
-            api,
-            policy,
-            last: Arc::new(last.into()),
-        }
-    }
-
-    async fn run(&self) {
-        let mut last_at = Instant::now();
-        loop {
-            tokio::time::sleep(self.policy.check).await;
-            let folded = self.api.reads.position();
-            let last = self.last.load(std::sync::atomic::Ordering::Relaxed);
-            if folded >= last + self.policy.every && last_at.elapsed() >= self.policy.min_interval {
-                self.keep("运行中 while serving").await;
-                last_at = Instant::now();
-            }
-        }
-    }
-
-    /// Keeps snapshots of the models as they stand, if they moved since the last; a failure is
-    /// logged, never fatal: snapshots only make the next start quicker.
-    async fn keep(&self, when: &str) {
-        use crate::store::EventStore as _;
-        use std::sync::atomic::Ordering::Relaxed;
-        // Fold what the follower has not yet (on stopping it is gone), so that what is kept is the
-        // whole log served; a failure leaves the models where they are, which are still a fold.
-        let _ = self.api.reads.catch_up().await;
-        if self.api.reads.position() <= self.last.load(Relaxed) {
-            return; // nothing new: no copy of the models made
-        }
-        let store = self.api.ledger.store().as_ref();
-        if !matches!(store.seal_key(), Ok(Some(_))) {
-            return; // no key to seal them with (or none readable): none is kept, so copy nothing
-        }
-        let model = Arc::new(self.api.reads.model_clone());
-        let position = model.position();
-        match super::rebuild::keep_snapshots(store, model, super::rebuild::KEPT_STATE_SNAPSHOTS)
-            .await
-        {
-            Ok(report) if report.written > 0 => {
-                self.last.store(position, Relaxed);
-                tracing::info!(
-                    position,
-                    snapshots = report.written,
-                    mib = report.bytes as f64 / (1024.0 * 1024.0),
-                    seconds = report.seconds,
-                    "已保存读模型快照 ({when}) kept read-model snapshots"
-                );
-            }
-            Ok(_) => {} // a backend that keeps none (KurrentDB)
-            Err(err) => tracing::warn!(
-                "读模型快照未能保存 ({when}) (read-model snapshots not kept; the next start folds more): {err:#}"
-            ),
-        }
-    }
-}
-
-/// Aborts the task when dropped, so the read-model follower (and the checkpoint signer) stops
-/// however `serve_spec` returns (an early error included) and never keeps the store open behind
-/// the caller's back.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Completes on Ctrl-C, or on SIGTERM where there is one. The handlers are installed when this is
-/// called, not when the future is first polled, so that a signal sent as soon as the server says it
-/// listens (a service manager stopping it at once) is caught and the server stops cleanly rather
-/// than dying of it. Call it inside the runtime.
-pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    let (interrupt, terminate) = {
-        use tokio::signal::unix::{SignalKind, signal};
-        (
-            signal(SignalKind::interrupt()).ok(),
-            signal(SignalKind::terminate()).ok(),
-        )
-    };
-    async move {
-        #[cfg(unix)]
-        {
-            let wait = |signal: Option<tokio::signal::unix::Signal>| async move {
-                match signal {
-                    Some(mut signal) => {
-                        signal.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                () = wait(interrupt) => {}
-                () = wait(terminate) => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }

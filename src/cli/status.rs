@@ -9,16 +9,17 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
-use crate::audit::schedule::{self, KeySource, ScheduleReport, TrustedKey};
-use crate::audit::seals::{self, SnapshotsReport};
+use crate::audit::file::{AuditOutcome, FileCheck, VerifyOptions, break_id, break_position};
+use crate::audit::schedule;
+use crate::audit::schedule::{ScheduleReport, TrustedKey};
+use crate::audit::seals::SnapshotsReport;
 use crate::store::sqlite::LedgerState;
-use crate::store::{ChainReport, EventStore, Progress, SqliteStore};
+use crate::store::{ChainReport, Progress, SqliteStore};
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -133,186 +134,26 @@ struct VerifyOutput {
     warnings: Vec<String>,
 }
 
-/// What the audit part of `ledger verify` found beyond the chain.
-struct AuditOutcome {
-    root: ledger_schemas::integrity::Digest,
-    key: Option<TrustedKey>,
-    checkpoints: usize,
-    faults: Vec<String>,
-    schedule: ScheduleReport,
-    against: Option<Result<u64, String>>,
-    snapshots: SnapshotsReport,
-    warnings: Vec<String>,
-}
-
-/// How `ledger verify` checks a ledger file beyond its chain.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct VerifyOptions<'a> {
-    /// The auditor's own copy of the public key (default: the key beside the file).
-    pub public_key: Option<&'a Path>,
-    /// A checkpoint kept earlier, which the log must still extend.
-    pub against: Option<&'a Path>,
-    /// The schedule the server signed checkpoints by (default: the one the last checkpoint states).
-    pub checkpoint_every: Option<u64>,
-    /// Also compare each kept snapshot with a fold of the log from the first event.
-    pub refold: bool,
-}
-
 /// `ledger verify`: walks the whole chain, recomputes the Merkle tree, checks every stored checkpoint
 /// and looks for the ones that should be there (and, with `--against`, that the log still extends a
 /// kept one), and checks every read-model snapshot kept beside the log; exits non-zero on any
 /// failure.
 pub fn verify(path: &Path, json: bool, options: VerifyOptions<'_>) -> anyhow::Result<()> {
-    // Read the inputs given by the auditor first, so a bad file fails before the long walk.
-    let trusted = crate::audit::trusted_key(path, options.public_key)?;
-    let key = trusted.as_ref().map(|(key, _)| key);
-    let kept = options
-        .against
-        .map(|file| {
-            let note = std::fs::read_to_string(file).with_context(|| {
-                format!(
-                    "无法读取检查点 {0} (cannot read the checkpoint {0})",
-                    file.display()
-                )
-            })?;
-            ledger_schemas::checkpoint::Checkpoint::from_note(&note)
-                .with_context(|| format!("{}", file.display()))
-        })
-        .transpose()?;
-    if options.checkpoint_every == Some(0) {
-        anyhow::bail!(
-            "--checkpoint-every 须为正整数 (must be at least 1): 服务签署检查点的间隔 (the interval the server signed checkpoints at)"
-        );
-    }
     let rt = runtime()?;
-    let (report, total, seconds, audit) = rt.block_on(async {
-        let store = SqliteStore::open_existing(path)?;
-        let total = store.state().await?.head_position;
-        let progress = Progress::new();
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "校验 verifying {bar:40} {pos}/{len} ({per_sec}, 剩余 eta {eta})",
-            )
-            .expect("valid template"),
-        );
-        let ticker = {
-            let (bar, progress) = (bar.clone(), progress.clone());
-            tokio::spawn(async move {
-                loop {
-                    bar.set_position(progress.get());
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            })
-        };
-        let started = Instant::now();
-        let report = store.verify_chain(progress.clone()).await;
-        let snapshot = store.audit_snapshot().await;
-        let entries = EventStore::list_snapshots(&store).await;
-        let seconds = started.elapsed().as_secs_f64();
-        ticker.abort();
-        bar.set_position(progress.get());
-        bar.finish_and_clear();
-        let (snapshot, entries) = match (snapshot, entries) {
-            (Ok(snapshot), Ok(entries)) => (snapshot, entries),
-            (Err(e), _) | (_, Err(e)) => {
-                store.close().await;
-                return Err(e.into());
-            }
-        };
-        let mut snapshots = seals::check(&entries, &snapshot.event_hashes, key);
-        if options.refold {
-            let refolded = seals::refold(&store, &entries, &mut snapshots).await;
-            if let Err(e) = refolded {
-                store.close().await;
-                return Err(e.context("无法重新折叠日志 (cannot fold the log again)"));
-            }
-        }
-        store.close().await;
-        // The chain walk recomputed every hash and compared it with the stored one, so when it is
-        // intact the stored hashes are the recomputed ones and the tree over them is the log's.
-        let tree = ledger_schemas::merkle::MerkleTree::from_event_hashes(&snapshot.event_hashes);
-        let mut faults = Vec::new();
-        match key {
-            Some(key) => faults.extend(
-                crate::audit::check_checkpoints(&tree, &snapshot.checkpoints, key)
-                    .iter()
-                    .map(ToString::to_string),
-            ),
-            None if !snapshot.checkpoints.is_empty() => faults.push(format!(
-                "没有公钥，无法校验 {} 个检查点：请用 --public-key (no public key to check the {} checkpoints with: pass --public-key)",
-                snapshot.checkpoints.len(),
-                snapshot.checkpoints.len()
-            )),
-            None => {}
-        }
-        let against = match (&kept, key) {
-            (Some(kept), Some(key)) => Some(
-                crate::audit::check_against(kept, &tree, &snapshot.checkpoints, key)
-                    .map_err(|e| e.to_string()),
-            ),
-            (Some(_), None) => Some(Err(
-                "没有公钥，无法比较保存的检查点 (no public key to check the kept checkpoint with)"
-                    .to_owned(),
-            )),
-            (None, _) => None,
-        };
-        let schedule = schedule::check(
-            &tree,
-            &snapshot.checkpoints,
-            key,
-            options.checkpoint_every,
-        );
-        let mut warnings = schedule.warnings(tree.len());
-        if let Some((key, described)) = &trusted
-            && described.source == KeySource::BesideLedger
-        {
-            warnings.extend(schedule::key_changed_after_signing(
-                &crate::audit::key_path(path),
-                &snapshot.checkpoints,
-                key,
-            ));
-        }
-        let audit = AuditOutcome {
-            root: tree.current_root(),
-            key: trusted.as_ref().map(|(_, described)| described.clone()),
-            checkpoints: snapshot.checkpoints.len(),
-            faults,
-            schedule,
-            against,
-            snapshots,
-            warnings,
-        };
-        Ok::<_, anyhow::Error>((report?, total, seconds, audit))
-    })?;
-    report_verify(path, &report, total, seconds, &audit, json)
+    let checked = rt.block_on(crate::audit::file::check(path, options, true))?;
+    report_verify(path, &checked, json)
 }
 
-fn report_verify(
-    path: &Path,
-    report: &ChainReport,
-    total: u64,
-    seconds: f64,
-    audit: &AuditOutcome,
-    json: bool,
-) -> anyhow::Result<()> {
+fn report_verify(path: &Path, checked: &FileCheck, json: bool) -> anyhow::Result<()> {
+    let FileCheck {
+        report,
+        total,
+        seconds,
+        audit,
+    } = checked;
+    let (total, seconds) = (*total, *seconds);
     let rate = report.verified as f64 / seconds.max(1e-9);
-    let mut failures = Vec::new();
-    if let Some(broken) = &report.broken {
-        failures.push(format!(
-            "哈希链在第 {} 号事件 {} 处断裂 (the hash chain breaks at position {}, event {})",
-            break_position(broken),
-            break_id(broken),
-            break_position(broken),
-            break_id(broken)
-        ));
-    }
-    failures.extend(audit.faults.iter().cloned());
-    failures.extend(audit.schedule.missing.iter().map(ToString::to_string));
-    if let Some(Err(why)) = &audit.against {
-        failures.push(why.clone());
-    }
-    failures.extend(audit.snapshots.faults());
+    let failures = checked.failures();
     if json {
         let out = VerifyOutput {
             file: path.display().to_string(),
@@ -438,26 +279,6 @@ fn print_verify(
         writeln!(out, "警告 WARNING: {warning}")?;
     }
     Ok(())
-}
-
-fn break_position(broken: &ledger_schemas::integrity::ChainBreak) -> u64 {
-    use ledger_schemas::integrity::ChainBreak::*;
-    match broken {
-        HashMismatch { position, .. }
-        | Unlinked { position, .. }
-        | PositionGap { position, .. }
-        | BackDated { position, .. } => *position,
-    }
-}
-
-fn break_id(broken: &ledger_schemas::integrity::ChainBreak) -> uuid::Uuid {
-    use ledger_schemas::integrity::ChainBreak::*;
-    match broken {
-        HashMismatch { event_id, .. }
-        | Unlinked { event_id, .. }
-        | PositionGap { event_id, .. }
-        | BackDated { event_id, .. } => *event_id,
-    }
 }
 
 /// `ledger verify --bundle DIR [--event ID]`: verifies an audit bundle without the ledger file (see

@@ -160,6 +160,7 @@ pub async fn gate<S: EventStore>(
         .collect();
     match authenticate(&api, &presented, kind).await {
         Ok(caller) if roles.contains(&caller.role()) => {
+            super::observe::note_person(caller.person().as_str());
             request.extensions_mut().insert(caller);
             next.run(request).await
         }

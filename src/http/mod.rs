@@ -23,11 +23,14 @@ pub mod error;
 pub mod etag;
 pub mod extract;
 mod handlers;
+pub mod health;
 pub mod idempotency;
+pub mod observe;
 pub mod openapi;
 pub(crate) mod queries;
 pub mod routes;
 pub mod serve;
+pub mod tls;
 pub mod views;
 pub mod wire;
 
@@ -92,8 +95,10 @@ impl<S: EventStore> Api<S> {
         caller: &Caller,
         command: ledger_projections::domain::Command,
     ) -> Result<Executed, ApiError> {
+        // The request's id is the events' correlation id (`observe`).
+        let correlation = observe::current_id().unwrap_or_else(uuid::Uuid::now_v7);
         self.ledger
-            .execute(caller.actor.clone(), command)
+            .execute_correlated(caller.actor.clone(), command, correlation)
             .await
             .map_err(|e: AppError| e.into())
     }
@@ -131,8 +136,18 @@ pub fn app_with<S: EventStore>(api: Arc<Api<S>>, options: &ServeOptions) -> Rout
             (api.clone(), op.gate, op.kind),
             auth::gate::<S>,
         ));
+        let route = op.path;
+        handler = handler.route_layer(middleware::from_fn(
+            move |request: Request, next: Next| async move {
+                observe::note_route(route);
+                next.run(request).await
+            },
+        ));
         router = router.route(op.path, handler);
     }
+    let router = router
+        .route("/healthz", axum::routing::get(health::healthz))
+        .route("/readyz", axum::routing::get(health::readyz::<S>));
     let api: Router = router
         .fallback(route_not_found)
         .layer(middleware::from_fn(method_not_allowed_as_problem))
@@ -149,6 +164,7 @@ pub fn app_with<S: EventStore>(api: Arc<Api<S>>, options: &ServeOptions) -> Rout
             options.limits.body_timeout,
             edge::layer,
         ))
+        .layer(middleware::from_fn(observe::layer))
 }
 
 /// The OpenAPI document (public).

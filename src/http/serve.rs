@@ -141,6 +141,7 @@ impl Drop for Admitted {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         admissions.total -= 1;
+        crate::metrics::metrics().open_connections.dec();
         if let Some(count) = admissions.per_client.get_mut(&self.client) {
             *count -= 1;
             if *count == 0 {
@@ -165,6 +166,7 @@ fn admit(
         return None;
     }
     guard.total += 1;
+    crate::metrics::metrics().open_connections.inc();
     *guard.per_client.entry(client).or_insert(0) += 1;
     Some(Admitted {
         admissions: admissions.clone(),
@@ -214,6 +216,18 @@ pub async fn serve_router(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_router_tls(listener, app, limits, None, shutdown).await
+}
+
+/// As [`serve_router`], over TLS when `tls` is given: the handshake must finish within the header
+/// timeout, like the request head that follows it.
+pub async fn serve_router_tls(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     raise_open_file_limit();
     let total_bound = limits.connection_bound();
     let admissions = Arc::new(Mutex::new(Admissions::default()));
@@ -251,11 +265,27 @@ pub async fn serve_router(
         // Small JSON answers on kept-alive connections: Nagle's algorithm would hold them back.
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            let _ = connection.await;
-            drop(admitted);
-        });
+        match &tls {
+            None => {
+                let connection =
+                    graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                    drop(admitted);
+                });
+            }
+            Some(tls) => {
+                let handshake = tokio::time::timeout(limits.header_timeout, tls.accept(stream));
+                let (builder, watcher) = (builder.clone(), graceful.watcher());
+                tokio::spawn(async move {
+                    if let Ok(Ok(stream)) = handshake.await {
+                        let connection = builder.serve_connection(TokioIo::new(stream), service);
+                        let _ = watcher.watch(connection).await;
+                    }
+                    drop(admitted);
+                });
+            }
+        }
     }
     drop(listener);
     graceful.shutdown().await;

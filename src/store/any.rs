@@ -155,6 +155,10 @@ impl EventStore for Store {
         }
     }
 
+    fn signs_checkpoints(&self) -> bool {
+        matches!(self, Store::Sqlite(_))
+    }
+
     fn seal_key(&self) -> Result<Option<LogSigningKey>, StoreError> {
         match self {
             Store::Sqlite(s) => s.seal_key(),

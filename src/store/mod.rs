@@ -419,6 +419,12 @@ pub trait EventStore: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// Whether this backend keeps signed checkpoints and sealed snapshots, so that a server over it
+    /// is ready only with its signing key ([`seal_key`](Self::seal_key)) loaded.
+    fn signs_checkpoints(&self) -> bool {
+        false
+    }
+
     /// Deletes kept snapshots (`which` code versions); returns how many. The default keeps none.
     fn delete_snapshots(
         &self,

@@ -258,7 +258,7 @@ async fn a_forged_snapshot_is_not_served_and_every_verify_names_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_refuses_a_forged_snapshot_and_keeps_none_derived_from_it() {
     use ledger::audit::auto::CheckpointPolicy;
-    use ledger::cli::serve::{SnapshotPolicy, serve_spec_with};
+    use ledger::server::{ServeConfig, serve};
 
     let (_dir, path) = demo_copy();
     let report = json(&ledger(&path, &["rebuild", "--json"]));
@@ -270,14 +270,15 @@ async fn a_server_refuses_a_forged_snapshot_and_keeps_none_derived_from_it() {
     let (ready, address) = tokio::sync::oneshot::channel::<SocketAddr>();
     let spec = path.to_string_lossy().into_owned();
     let server = tokio::spawn(async move {
-        serve_spec_with(
-            &spec,
-            "127.0.0.1:0",
-            CheckpointPolicy {
+        let config = ServeConfig {
+            checkpoints: CheckpointPolicy {
                 every: 0,
                 interval: None,
             },
-            SnapshotPolicy::default(),
+            ..ServeConfig::new(spec, "127.0.0.1:0")
+        };
+        serve(
+            &config,
             async {
                 let _ = stopped.await;
             },

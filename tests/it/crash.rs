@@ -36,7 +36,7 @@ impl XorShift {
 
 /// Parses the child's complete `ack <event_id> <position>` lines; a line cut short by the kill (no
 /// newline) is not an acknowledgement the child finished making, so it is not counted.
-fn parse_acks(output: &[u8]) -> Vec<(Uuid, u64)> {
+pub(crate) fn parse_acks(output: &[u8]) -> Vec<(Uuid, u64)> {
     let mut acks = Vec::new();
     for line in output.split_inclusive(|b| *b == b'\n') {
         let Some(line) = line.strip_suffix(b"\n") else {

@@ -14,6 +14,7 @@ fn the_http_benchmark_acknowledges_and_keeps_every_write() {
         out: None,
         server_threads: 2,
         client_threads: 1,
+        observability: "off".to_owned(),
     })
     .expect("the benchmark runs");
     assert_eq!(result.errors, 0);
@@ -44,6 +45,7 @@ fn the_http_benchmark_at_full_size() {
         out: None,
         server_threads,
         client_threads,
+        observability: "on".to_owned(),
     })
     .expect("the benchmark runs");
     assert_eq!(result.missing, 0);

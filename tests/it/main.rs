@@ -30,6 +30,8 @@ mod kurrent;
 mod kurrent_cluster;
 mod kurrent_faults;
 mod kurrent_serve;
+mod ops_backup;
+mod ops_serve;
 mod reads_as_of;
 mod reads_follow;
 mod reads_rebuild_cli;

@@ -757,7 +757,7 @@ async fn kept_head_snapshot(path: &Path) -> Option<u64> {
 /// head it kept and folds nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_server_keeps_snapshots_of_the_models() {
-    use ledger::cli::serve::{SnapshotPolicy, serve_spec_with};
+    use ledger::server::{ServeConfig, SnapshotPolicy, serve};
     let (_dir, path) = demo_copy();
     let head = crate::cli_support::events(&path);
     assert_eq!(kept_head_snapshot(&path).await, None, "the demo keeps none");
@@ -769,14 +769,16 @@ async fn a_running_server_keeps_snapshots_of_the_models() {
         check: std::time::Duration::from_millis(20),
     };
     let server = tokio::spawn(async move {
-        serve_spec_with(
-            &spec,
-            "127.0.0.1:0",
-            ledger::audit::auto::CheckpointPolicy {
+        let config = ServeConfig {
+            checkpoints: ledger::audit::auto::CheckpointPolicy {
                 every: 0,
                 interval: None,
             },
-            policy,
+            snapshots: policy,
+            ..ServeConfig::new(spec, "127.0.0.1:0")
+        };
+        serve(
+            &config,
             async {
                 let _ = stopped.await;
             },

@@ -71,7 +71,7 @@
 //! sealed it.
 
 mod codec;
-mod conn;
+pub(crate) mod conn;
 pub mod seal;
 mod verify;
 

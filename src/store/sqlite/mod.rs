@@ -656,6 +656,10 @@ impl EventStore for SqliteStore {
 
     /// The ledger's signing key from `FILE.key`, looked for at each call, so that a key created
     /// later (`ledger init`, `ledger audit checkpoint`) is picked up.
+    fn signs_checkpoints(&self) -> bool {
+        true
+    }
+
     fn seal_key(&self) -> Result<Option<LogSigningKey>, StoreError> {
         if !crate::audit::key_path(self.path()).exists() {
             return Ok(None);

@@ -208,6 +208,9 @@ impl Writer {
             batch.drain(&rx);
             if !batch.requests.is_empty() {
                 self.commit(&mut batch.requests);
+                crate::metrics::metrics()
+                    .commit_batch_events
+                    .observe(batch.events as f64);
             }
             batch.events = 0;
         }

@@ -1,0 +1,237 @@
+//! Checking a ledger file the way `ledger verify` does, as a function: the chain walked, the
+//! Merkle tree recomputed, every checkpoint checked against it and the key, the schedule of
+//! checkpoints that should be there, `--against` a kept checkpoint, and the sealed read-model
+//! snapshots. `ledger verify` prints what [`check`] finds; `ledger backup` and `ledger restore`
+//! refuse a copy for which [`FileCheck::failures`] is not empty.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::audit::schedule::{self, KeySource, ScheduleReport, TrustedKey};
+use crate::audit::seals::{self, SnapshotsReport};
+use crate::store::{ChainReport, EventStore, Progress, SqliteStore};
+
+/// What the audit part of `ledger verify` found beyond the chain.
+pub struct AuditOutcome {
+    pub root: ledger_schemas::integrity::Digest,
+    pub key: Option<TrustedKey>,
+    pub checkpoints: usize,
+    pub faults: Vec<String>,
+    pub schedule: ScheduleReport,
+    pub against: Option<Result<u64, String>>,
+    pub snapshots: SnapshotsReport,
+    pub warnings: Vec<String>,
+}
+
+/// How `ledger verify` checks a ledger file beyond its chain.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerifyOptions<'a> {
+    /// The auditor's own copy of the public key (default: the key beside the file).
+    pub public_key: Option<&'a Path>,
+    /// A checkpoint kept earlier, which the log must still extend.
+    pub against: Option<&'a Path>,
+    /// The schedule the server signed checkpoints by (default: the one the last checkpoint states).
+    pub checkpoint_every: Option<u64>,
+    /// Also compare each kept snapshot with a fold of the log from the first event.
+    pub refold: bool,
+}
+
+/// What [`check`] found: the chain walk, the log's length, how long it took, and the rest.
+pub struct FileCheck {
+    pub report: ChainReport,
+    pub total: u64,
+    pub seconds: f64,
+    pub audit: AuditOutcome,
+}
+
+impl FileCheck {
+    /// Every failure, one line each; empty exactly when the file passes.
+    pub fn failures(&self) -> Vec<String> {
+        let (report, audit) = (&self.report, &self.audit);
+        let mut failures = Vec::new();
+        if let Some(broken) = &report.broken {
+            failures.push(format!(
+                "哈希链在第 {} 号事件 {} 处断裂 (the hash chain breaks at position {}, event {})",
+                break_position(broken),
+                break_id(broken),
+                break_position(broken),
+                break_id(broken)
+            ));
+        }
+        failures.extend(audit.faults.iter().cloned());
+        failures.extend(audit.schedule.missing.iter().map(ToString::to_string));
+        if let Some(Err(why)) = &audit.against {
+            failures.push(why.clone());
+        }
+        failures.extend(audit.snapshots.faults());
+        failures
+    }
+}
+
+/// Checks the ledger file at `path` as `options` say; `progress` draws a bar on standard error.
+pub async fn check(
+    path: &Path,
+    options: VerifyOptions<'_>,
+    progress: bool,
+) -> anyhow::Result<FileCheck> {
+    // Read the inputs given by the auditor first, so a bad file fails before the long walk.
+    let trusted = crate::audit::trusted_key(path, options.public_key)?;
+    let key = trusted.as_ref().map(|(key, _)| key);
+    let kept = options
+        .against
+        .map(|file| {
+            let note = std::fs::read_to_string(file).with_context(|| {
+                format!(
+                    "无法读取检查点 {0} (cannot read the checkpoint {0})",
+                    file.display()
+                )
+            })?;
+            ledger_schemas::checkpoint::Checkpoint::from_note(&note)
+                .with_context(|| format!("{}", file.display()))
+        })
+        .transpose()?;
+    if options.checkpoint_every == Some(0) {
+        anyhow::bail!(
+            "--checkpoint-every 须为正整数 (must be at least 1): 服务签署检查点的间隔 (the interval the server signed checkpoints at)"
+        );
+    }
+    let (report, total, seconds, audit) = async {
+        let store = SqliteStore::open_existing(path)?;
+        let total = store.state().await?.head_position;
+        let counter = Progress::new();
+        let bar = ProgressBar::with_draw_target(
+            Some(total),
+            if progress {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::hidden()
+            },
+        );
+        bar.set_style(
+            ProgressStyle::with_template(
+                "校验 verifying {bar:40} {pos}/{len} ({per_sec}, 剩余 eta {eta})",
+            )
+            .expect("valid template"),
+        );
+        let ticker = {
+            let (bar, progress) = (bar.clone(), counter.clone());
+            tokio::spawn(async move {
+                loop {
+                    bar.set_position(progress.get());
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+        };
+        let started = Instant::now();
+        let report = store.verify_chain(counter.clone()).await;
+        let snapshot = store.audit_snapshot().await;
+        let entries = EventStore::list_snapshots(&store).await;
+        let seconds = started.elapsed().as_secs_f64();
+        ticker.abort();
+        bar.set_position(counter.get());
+        bar.finish_and_clear();
+        let (snapshot, entries) = match (snapshot, entries) {
+            (Ok(snapshot), Ok(entries)) => (snapshot, entries),
+            (Err(e), _) | (_, Err(e)) => {
+                store.close().await;
+                return Err(e.into());
+            }
+        };
+        let mut snapshots = seals::check(&entries, &snapshot.event_hashes, key);
+        if options.refold {
+            let refolded = seals::refold(&store, &entries, &mut snapshots).await;
+            if let Err(e) = refolded {
+                store.close().await;
+                return Err(e.context("无法重新折叠日志 (cannot fold the log again)"));
+            }
+        }
+        store.close().await;
+        // The chain walk recomputed every hash and compared it with the stored one, so when it is
+        // intact the stored hashes are the recomputed ones and the tree over them is the log's.
+        let tree = ledger_schemas::merkle::MerkleTree::from_event_hashes(&snapshot.event_hashes);
+        let mut faults = Vec::new();
+        match key {
+            Some(key) => faults.extend(
+                crate::audit::check_checkpoints(&tree, &snapshot.checkpoints, key)
+                    .iter()
+                    .map(ToString::to_string),
+            ),
+            None if !snapshot.checkpoints.is_empty() => faults.push(format!(
+                "没有公钥，无法校验 {} 个检查点：请用 --public-key (no public key to check the {} checkpoints with: pass --public-key)",
+                snapshot.checkpoints.len(),
+                snapshot.checkpoints.len()
+            )),
+            None => {}
+        }
+        let against = match (&kept, key) {
+            (Some(kept), Some(key)) => Some(
+                crate::audit::check_against(kept, &tree, &snapshot.checkpoints, key)
+                    .map_err(|e| e.to_string()),
+            ),
+            (Some(_), None) => Some(Err(
+                "没有公钥，无法比较保存的检查点 (no public key to check the kept checkpoint with)"
+                    .to_owned(),
+            )),
+            (None, _) => None,
+        };
+        let schedule = schedule::check(
+            &tree,
+            &snapshot.checkpoints,
+            key,
+            options.checkpoint_every,
+        );
+        let mut warnings = schedule.warnings(tree.len());
+        if let Some((key, described)) = &trusted
+            && described.source == KeySource::BesideLedger
+        {
+            warnings.extend(schedule::key_changed_after_signing(
+                &crate::audit::key_path(path),
+                &snapshot.checkpoints,
+                key,
+            ));
+        }
+        let audit = AuditOutcome {
+            root: tree.current_root(),
+            key: trusted.as_ref().map(|(_, described)| described.clone()),
+            checkpoints: snapshot.checkpoints.len(),
+            faults,
+            schedule,
+            against,
+            snapshots,
+            warnings,
+        };
+        Ok::<_, anyhow::Error>((report?, total, seconds, audit))
+    }
+    .await?;
+    Ok(FileCheck {
+        report,
+        total,
+        seconds,
+        audit,
+    })
+}
+
+/// The position of the first event that does not fit the chain.
+pub fn break_position(broken: &ledger_schemas::integrity::ChainBreak) -> u64 {
+    use ledger_schemas::integrity::ChainBreak::*;
+    match broken {
+        HashMismatch { position, .. }
+        | Unlinked { position, .. }
+        | PositionGap { position, .. }
+        | BackDated { position, .. } => *position,
+    }
+}
+
+/// The id of the first event that does not fit the chain.
+pub fn break_id(broken: &ledger_schemas::integrity::ChainBreak) -> uuid::Uuid {
+    use ledger_schemas::integrity::ChainBreak::*;
+    match broken {
+        HashMismatch { event_id, .. }
+        | Unlinked { event_id, .. }
+        | PositionGap { event_id, .. }
+        | BackDated { event_id, .. } => *event_id,
+    }
+}
