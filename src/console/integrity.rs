@@ -77,7 +77,7 @@ pub async fn page(session: Session) -> Result<Response, Failure> {
             } @else {
                 p.empty { (lang.t("本服务启动以来尚未验证.", "No verification since this server started.")) }
             }
-            form.inline method="post" action="/integrity/verify" {
+            form.inline method="post" action="/integrity/verify" data-ops="auditVerify" {
                 button #verify-now type="submit" { (lang.t("立即验证全部", "Verify everything now")) }
             }
         }
