@@ -147,7 +147,8 @@ async fn render(
         @if ops.is_empty() {
             p.empty { (lang.t("此角色在评分表上没有可办理的事项.", "This role has nothing to enter on a sheet.")) }
         } @else {
-            p.hint { (hint) }
+            p.hint { (hint)
+                @if role == Role::Reviewer { " " a href="#sheet-review" { (lang.t("转到整表审核", "Go to the whole-sheet review")) } } }
             form.grid #grid method="post" action=(grid_uri(period, unit)) data-ops=(ops) novalidate {
                 input type="hidden" name="revision" value=(revision);
                 div.scroll {
