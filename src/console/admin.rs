@@ -87,6 +87,7 @@ pub async fn periods_page(
     session: Session,
     Query(q): Query<AdminQuery>,
 ) -> Result<Response, Failure> {
+    forms::only(&session, &[Role::Admin])?;
     periods_render(&session, None, q.done.as_deref(), StatusCode::OK).await
 }
 
@@ -329,6 +330,7 @@ pub async fn business_page(
     Path(period): Path<String>,
     Query(q): Query<AdminQuery>,
 ) -> Result<Response, Failure> {
+    forms::only(&session, &[Role::Admin, Role::Assessor])?;
     business_render(
         &session,
         &period,
@@ -486,6 +488,7 @@ pub async fn people_page(
     session: Session,
     Query(q): Query<AdminQuery>,
 ) -> Result<Response, Failure> {
+    forms::only(&session, &[Role::Admin])?;
     people_render(&session, None, q.done.as_deref(), StatusCode::OK).await
 }
 
@@ -695,6 +698,8 @@ pub async fn tokens_page(
     session: Session,
     Query(q): Query<AdminQuery>,
 ) -> Result<Response, Failure> {
+    // The auditor reads the list (the API lets it); only the admin gets the forms.
+    forms::only(&session, &[Role::Admin, Role::Auditor])?;
     tokens_render(&session, None, None, q.done.as_deref(), StatusCode::OK).await
 }
 
@@ -848,6 +853,7 @@ pub async fn rubric_page(
     session: Session,
     Query(q): Query<AdminQuery>,
 ) -> Result<Response, Failure> {
+    forms::only(&session, &[Role::Admin])?;
     rubric_render(
         &session,
         q.rubric.as_deref(),

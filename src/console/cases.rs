@@ -132,6 +132,7 @@ pub async fn appeal_page(
     session: Session,
     Query(q): Query<CaseQuery>,
 ) -> Result<Response, Failure> {
+    forms::only(&session, &[Role::Unit])?;
     appeal_render(&session, q.period.as_deref(), None, StatusCode::OK).await
 }
 
@@ -207,6 +208,7 @@ pub async fn file_appeal(session: Session, body: Bytes) -> Result<Response, Fail
 
 /// `GET /rectifications/new?period=`: an assessor or a reviewer raises a rectification.
 pub async fn raise_page(session: Session, Query(q): Query<CaseQuery>) -> Result<Response, Failure> {
+    forms::only(&session, &[Role::Assessor, Role::Reviewer])?;
     raise_render(&session, q.period.as_deref(), None, StatusCode::OK).await
 }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::http::Method;
+use ledger_schemas::envelope::Role;
 use maud::{Markup, html};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -144,6 +145,24 @@ pub fn kept(entered: Option<&Entered>, key: &str, name: &str) -> String {
     mine(entered, key)
         .and_then(|e| e.fields.get(name).cloned())
         .unwrap_or_default()
+}
+
+/// Refuses a form page to a role the API would refuse its writes to (it would only show forms that
+/// cannot be sent), with the API's own word for it: 403.
+pub fn only(session: &Session, roles: &[Role]) -> Result<(), Failure> {
+    if roles.contains(&session.role()) {
+        return Ok(());
+    }
+    let lang = session.lang;
+    Err(Failure::forbidden(
+        lang,
+        "role-not-allowed",
+        lang.t(
+            "您的角色不能办理此页的事项.",
+            "Your role cannot do the work of this page.",
+        )
+        .to_owned(),
+    ))
 }
 
 /// A line saying a write was recorded (`?done=` after the redirect).

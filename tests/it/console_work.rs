@@ -172,6 +172,28 @@ async fn every_api_write_has_a_console_form_for_every_role_it_admits() {
             );
             checked += 1;
         }
+        // A role the API refuses finds no form for the write there (a 403 page, or none of it).
+        for role in [
+            Role::Admin,
+            Role::Assessor,
+            Role::Reviewer,
+            Role::Unit,
+            Role::Auditor,
+        ] {
+            if roles.contains(&role) {
+                continue;
+            }
+            let path = template
+                .replace("{period}", "2026Q4")
+                .replace("{unit}", &unit_of(&site, role).await)
+                .replace("{rectification}", "RECT-SUBMITTED");
+            let reply = page(&site, role, &path).await;
+            assert!(
+                !ops_on(&reply.text).contains(op.id),
+                "{} is refused to {role:?} but {path} offers a form for it",
+                op.id
+            );
+        }
     }
     assert!(
         checked >= 30,
