@@ -51,6 +51,9 @@ async fn render(
             .and_then(|e| e.errors.get(field).cloned())
     };
     let body = html! {
+        @if session.role() == Role::Unit {
+            p { a.button #file-appeal href="/appeals/new" { (lang.t("提出申诉", "File an appeal")) } }
+        }
         @if list.appeals.is_empty() {
             p.empty { (lang.t("没有申诉.", "No appeals.")) }
         }
@@ -61,7 +64,7 @@ async fn render(
                 p { (lang.t("申诉人 ", "Filed by ")) (a.filed_by) ": " (a.grounds) }
                 @if let Some(d) = &a.decision { p.decision { (lang.t("决定: ", "Decision: ")) (d) } }
                 @if session.role() == Role::Reviewer && matches!(a.status, AppealStatusView::Pending) {
-                    form.entry method="post" action={ "/appeals/" (seg(id)) "/decision" } novalidate {
+                    form.entry method="post" action={ "/appeals/" (seg(id)) "/decision" } data-ops="decideAppeal" novalidate {
                         @if let Some(e) = entered.filter(|e| appeal == Some(id) && !e.general.is_empty()) {
                             div.form-error role="alert" { @for m in &e.general { p { (m) } } }
                         }

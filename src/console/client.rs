@@ -190,6 +190,21 @@ impl Session {
         self.call(method, uri, Some(body), if_match).await.map(drop)
     }
 
+    /// Sends a write and reads what the API answered (an issued token, say).
+    pub async fn send_for<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        uri: &str,
+        body: &serde_json::Value,
+        if_match: Option<u64>,
+    ) -> Result<T, Failure> {
+        let body =
+            serde_json::to_vec(body).map_err(|e| Failure::internal(self.lang, e.to_string()))?;
+        let answer = self.call(method, uri, Some(body), if_match).await?;
+        serde_json::from_slice(&answer.body)
+            .map_err(|e| Failure::internal(self.lang, format!("{uri}: unreadable answer: {e}")))
+    }
+
     async fn call(
         &self,
         method: Method,

@@ -30,7 +30,7 @@ fn lines(lang: Lang, class: &str, rows: &[&RectificationView]) -> Markup {
     html! {
         @for r in rows {
             tr class=(class) data-rectification=(r.rectification) {
-                td { (r.rectification) }
+                td { a href={ "/rectifications/" (super::format::seg(r.rectification.as_str())) } { (r.rectification) } }
                 td { a href={ "/periods/" (r.period) "/units/" (r.unit) "/items/" (r.item) } { (r.period) " / " (r.unit) " / " (r.item) } }
                 td { (r.finding) }
                 td { (r.due_on) }

@@ -77,8 +77,11 @@ pub async fn page(session: Session) -> Result<Response, Failure> {
             } @else {
                 p.empty { (lang.t("本服务启动以来尚未验证.", "No verification since this server started.")) }
             }
-            form.inline method="post" action="/integrity/verify" {
-                button #verify-now type="submit" { (lang.t("立即验证全部", "Verify everything now")) }
+            // Only the auditor may run a verification (the API's gate); others read the last one.
+            @if session.role() == ledger_schemas::envelope::Role::Auditor {
+                form.inline method="post" action="/integrity/verify" data-ops="auditVerify" {
+                    button #verify-now type="submit" { (lang.t("立即验证全部", "Verify everything now")) }
+                }
             }
         }
         section #inclusion {

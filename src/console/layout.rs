@@ -22,6 +22,8 @@ pub enum Nav {
     Appeals,
     Charts,
     Integrity,
+    /// 办理: the entry forms of the role (issue 15).
+    Work,
 }
 
 impl Nav {
@@ -36,6 +38,7 @@ impl Nav {
             Nav::Appeals => "/appeals",
             Nav::Charts => "/charts",
             Nav::Integrity => "/integrity",
+            Nav::Work => "/work",
         }
     }
 
@@ -50,6 +53,7 @@ impl Nav {
             Nav::Appeals => lang.t("申诉", "Appeals"),
             Nav::Charts => lang.t("图表", "Charts"),
             Nav::Integrity => lang.t("完整性", "Integrity"),
+            Nav::Work => lang.t("办理", "Work"),
         }
     }
 
@@ -64,7 +68,8 @@ impl Nav {
     }
 }
 
-const SECTIONS: [Nav; 8] = [
+const SECTIONS: [Nav; 9] = [
+    Nav::Work,
     Nav::Standings,
     Nav::Annual,
     Nav::Changes,

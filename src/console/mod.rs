@@ -14,14 +14,23 @@
 //!   little hand-written JavaScript (the time slider, the in-browser inclusion-proof check).
 //! - one module per page: [`standings`], [`annual`] (the year's result), [`sheet`] (sheet, item history, entry forms), [`changes`],
 //!   [`rubric`], [`closed_loop`], [`appeals`], [`integrity`], [`charts`] (SVG drawn here), [`sign_in`].
+//! - the workplace (entry forms for every role): [`work`] (办理, where each role starts), [`grid`]
+//!   (a whole sheet on one page: scores, self-assessment, reviews), [`cases`] (filing appeals,
+//!   raising and working rectifications), [`admin`] (periods, business results, units, people,
+//!   roles, tokens, rubric adjustments), and [`forms`] (what the forms share, and where each API
+//!   write has its form).
 
+pub mod admin;
 pub mod annual;
 pub mod appeals;
+pub mod cases;
 pub mod changes;
 pub mod charts;
 pub mod client;
 pub mod closed_loop;
 pub mod format;
+pub mod forms;
+pub mod grid;
 pub mod guard;
 pub mod i18n;
 pub mod integrity;
@@ -30,6 +39,7 @@ pub mod rubric;
 pub mod sheet;
 pub mod sign_in;
 pub mod standings;
+pub mod work;
 
 use axum::Router;
 use axum::http::header;
@@ -66,6 +76,49 @@ pub fn router(api: Router, settings: Settings) -> Router {
             "/periods/{period}/units/{unit}/items/{item}/{action}",
             post(sheet::submit),
         )
+        // The workplace: entry forms for every role (issue 15).
+        .route(
+            "/periods/{period}/units/{unit}/grid",
+            get(grid::page).post(grid::submit),
+        )
+        .route(
+            "/periods/{period}/units/{unit}/sheet-review",
+            post(grid::review),
+        )
+        .route("/work", get(work::page))
+        .route(
+            "/admin/periods",
+            get(admin::periods_page).post(admin::periods_submit),
+        )
+        .route(
+            "/admin/people",
+            get(admin::people_page).post(admin::people_submit),
+        )
+        .route(
+            "/admin/tokens",
+            get(admin::tokens_page).post(admin::tokens_submit),
+        )
+        .route(
+            "/admin/rubric",
+            get(admin::rubric_page).post(admin::rubric_submit),
+        )
+        .route(
+            "/periods/{period}/business",
+            get(admin::business_page).post(admin::business_submit),
+        )
+        .route(
+            "/appeals/new",
+            get(cases::appeal_page).post(cases::file_appeal),
+        )
+        .route(
+            "/rectifications/new",
+            get(cases::raise_page).post(cases::raise),
+        )
+        .route(
+            "/rectifications/{rectification}",
+            get(cases::rectification_page),
+        )
+        .route("/rectifications/{rectification}/{action}", post(cases::act))
         .route("/changes", get(changes::page))
         .route("/changes.csv", get(changes::csv))
         .route("/rubrics", get(rubric::page))

@@ -95,6 +95,9 @@ pub async fn sheet_page(
             (lang.t("考核周期 ", "Period ")) (sheet.period) " · " (lang.label(sheet.stage.label()))
             " · " (lang.t("细则版本 ", "rubric version ")) (sheet.rubric_version)
         }
+        @if at.is_none() && matches!(session.role(), Role::Assessor | Role::Unit | Role::Reviewer) {
+            p { a.button #to-grid href={ (sheet_uri(&period, &unit)) "/grid" } { (lang.t("整表录入", "Whole sheet")) } }
+        }
         @if at.is_some() {
             p.as-of #sheet-as-of data-position=(read_at) {
                 (lang.t("显示截至位置 ", "As it stood at position ")) strong { (read_at) }
@@ -472,7 +475,7 @@ fn forms(
 }
 
 /// The score value a form describes, in the API's shape, for an item of `kind`.
-fn value_json(kind: &ItemKind, fields: &BTreeMap<String, String>) -> Value {
+pub fn value_json(kind: &ItemKind, fields: &BTreeMap<String, String>) -> Value {
     let get = |name: &str| {
         fields
             .get(name)
@@ -503,7 +506,7 @@ fn value_json(kind: &ItemKind, fields: &BTreeMap<String, String>) -> Value {
     }
 }
 
-fn lines(text: &str) -> Vec<String> {
+pub fn lines(text: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())

@@ -24,7 +24,53 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.submit());
   }
+  // A copy button copies the text of the element it names (a token shown once).
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    button.addEventListener("click", () => copyText(button));
+  }
+  // In an entry grid, Enter in a one-line field goes to the same field of the next row instead of
+  // sending the form (Tab already goes along the row); Shift+Enter goes up.
+  for (const grid of document.querySelectorAll("form.grid")) {
+    grid.addEventListener("keydown", (event) => gridKey(grid, event));
+  }
 });
+
+function copyText(button) {
+  const target = document.getElementById(button.dataset.copy);
+  if (!target) return;
+  const text = target.textContent.trim();
+  const done = () => { button.dataset.copied = "1"; button.textContent = "✓"; };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done, () => selectText(target));
+  } else {
+    // Outside a secure context there is no clipboard API: select the text for Ctrl+C.
+    selectText(target);
+    try { if (document.execCommand("copy")) done(); } catch (_) { /* selected; copy by hand */ }
+  }
+}
+
+function selectText(element) {
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+}
+
+function gridKey(grid, event) {
+  const field = event.target;
+  if (event.key !== "Enter" || field.tagName !== "INPUT") return;
+  const row = field.closest("tr");
+  if (!row) return;
+  event.preventDefault();
+  const column = field.name.split("/").slice(1).join("/");
+  let next = event.shiftKey ? row.previousElementSibling : row.nextElementSibling;
+  while (next) {
+    const same = [...next.querySelectorAll("input, select, textarea")].find((f) => f.name.split("/").slice(1).join("/") === column);
+    if (same) { same.focus(); if (same.select) same.select(); return; }
+    next = event.shiftKey ? next.previousElementSibling : next.nextElementSibling;
+  }
+}
 
 function hexToBytes(hex) {
   const out = new Uint8Array(hex.length / 2);
