@@ -57,10 +57,7 @@ async fn pages_need_a_session_and_sign_in_keeps_the_token_http_only() {
     let site = DemoSite::start().await;
     let s = &site.server;
     let root = s.raw(Method::GET, "/", &[], b"").await;
-    assert_eq!(
-        (root.status, root.header("location")),
-        (303, Some("/standings"))
-    );
+    assert_eq!((root.status, root.header("location")), (303, Some("/todo")));
     let anonymous = s
         .raw(Method::GET, "/standings?period=2026Q3", &[], b"")
         .await;
@@ -126,7 +123,7 @@ async fn pages_need_a_session_and_sign_in_keeps_the_token_http_only() {
             encode(&[("token", token), ("next", "//evil.example/")]).as_bytes(),
         )
         .await;
-    assert_eq!(away.header("location"), Some("/standings"));
+    assert_eq!(away.header("location"), Some("/todo"));
 
     // A cookie whose token no longer works sends the visitor back to sign in, and clears it.
     let stale = s
@@ -821,7 +818,7 @@ async fn redirect_targets_stay_on_the_site() {
             )
             .await;
         assert_eq!(signed_in.status, 303, "{back:?}: {}", signed_in.text);
-        assert_eq!(signed_in.header("location"), Some("/standings"), "{back:?}");
+        assert_eq!(signed_in.header("location"), Some("/todo"), "{back:?}");
         let form_page = s
             .raw(
                 Method::GET,
