@@ -831,7 +831,7 @@ async fn redirect_targets_stay_on_the_site() {
         assert!(
             form_page
                 .text
-                .contains("name=\"next\" value=\"/standings\""),
+                .contains("name=\"next\" value=\"/todo\""),
             "{back:?}"
         );
     }
