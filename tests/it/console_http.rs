@@ -829,9 +829,7 @@ async fn redirect_targets_stay_on_the_site() {
             .await;
         assert_eq!(form_page.status, 200);
         assert!(
-            form_page
-                .text
-                .contains("name=\"next\" value=\"/todo\""),
+            form_page.text.contains("name=\"next\" value=\"/todo\""),
             "{back:?}"
         );
     }
@@ -1001,4 +999,46 @@ async fn cookies_are_secure_when_the_site_is_served_over_https() {
         assert!(set.ends_with("; Secure"), "{set}");
     }
     server.stop().await;
+}
+
+/// Completeness before grades (issue 15): a newly opened period shows no rank and no grade for
+/// sheets with nothing scored (not "rank 1, 较差"), with 已评 0/29 and a note that ranks are among
+/// complete sheets only; 2026Q3, complete, shows final ranks and grades.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newly_opened_period_shows_no_grade_and_no_rank() {
+    let site = DemoSite::start().await;
+    let admin = site.token(Role::Admin).to_owned();
+    let opened = site
+        .server
+        .post(
+            "/api/v1/periods",
+            &admin,
+            serde_json::json!({
+                "period": "2027Q1", "name": "2027年第一季度", "cadence": "quarterly",
+                "starts_on": "2027-01-01", "ends_on": "2027-03-31", "rubric": "default",
+                "rubric_version": 2, "units": ["SH-CZ", "SH-NY"]
+            }),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{}", opened.text);
+    let fresh = page(&site, Role::Admin, "/standings?period=2027Q1").await;
+    assert_eq!(fresh.status, 200, "{}", fresh.text);
+    assert!(fresh.text.contains("data-complete=\"0\""), "{}", fresh.text);
+    for grade in ["优秀", "良好", "一般", "较差"] {
+        assert!(
+            !fresh.text.contains(&format!(">{grade}<")),
+            "no grade before anything is scored: {grade}"
+        );
+    }
+    assert!(
+        !fresh.text.contains("data-col=\"0\" data-sort=\"1\">1<"),
+        "no rank 1"
+    );
+    assert!(fresh.text.contains(">0/29<"), "已评 0/29");
+    let done = page(&site, Role::Admin, "/standings?period=2026Q3").await;
+    assert!(done.text.contains("data-complete=\"8\" data-units=\"8\""));
+    assert!(
+        done.text.contains("data-col=\"0\" data-sort=\"1\">1<"),
+        "ranked"
+    );
 }
