@@ -207,7 +207,7 @@ fn row(lang: Lang, c: &ChangeEntryView, actor: Option<&str>, verify: bool) -> ma
                 } @else { (place) }
             }
             td { @if old.is_some() || new.is_some() { (old.unwrap_or_else(|| "—".into())) " → " (new.unwrap_or_else(|| "—".into())) } }
-            td { (c.reason.clone().unwrap_or_default()) }
+            td.text { (c.reason.clone().unwrap_or_default()) }
         }
     }
 }

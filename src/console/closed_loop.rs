@@ -32,7 +32,7 @@ fn lines(lang: Lang, class: &str, rows: &[&RectificationView]) -> Markup {
             tr class=(class) data-rectification=(r.rectification) {
                 td { (r.rectification) }
                 td { a href={ "/periods/" (r.period) "/units/" (r.unit) "/items/" (r.item) } { (r.period) " / " (r.unit) " / " (r.item) } }
-                td { (r.finding) }
+                td.text { (r.finding) }
                 td { (r.due_on) }
                 td.status { (status(lang, r)) @if r.sent_back > 0 { " (" (lang.t("退回 ", "sent back ")) (r.sent_back) ")" } }
             }

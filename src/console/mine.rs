@@ -63,7 +63,7 @@ fn lines(
                 td { span.code { (r.rectification) } }
                 td { (named(view.unit_names.get(&r.unit).map(String::as_str), r.unit.as_str())) }
                 td { a href={ "/periods/" (seg(r.period.as_str())) "/units/" (seg(r.unit.as_str())) "/items/" (seg(r.item.as_str())) } { span.code { (r.item) } } }
-                td { (r.finding) }
+                td.text { (r.finding) }
                 td.num data-sort=(r.due_on) { (r.due_on) }
                 td.num.days-overdue data-sort=(r.days_overdue) { @if r.days_overdue > 0 { (r.days_overdue) } @else { "—" } }
                 td.status { (status(lang, r)) }

@@ -98,7 +98,7 @@ fn rectifications(
                             td { span.code { (r.rectification) } }
                             td { (names.unit(&r.unit)) }
                             td { (names.item(&r.period, &r.item)) }
-                            td { (r.finding) }
+                            td.text { (r.finding) }
                             td.num data-sort=(r.due_on) { (r.due_on) }
                             @if overdue { td.num.days-overdue data-sort=(r.days_overdue) { (r.days_overdue) } }
                         }

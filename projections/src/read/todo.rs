@@ -181,17 +181,16 @@ pub fn todo(state: &State, viewer: Viewer<'_>, today: NaiveDate, horizon_days: i
                     rejected,
                 });
             }
-            if viewer.reviews() && period.stage == Stage::Review {
-                if let Some(sheet) = sheet {
-                    let unapproved = sheet.unapproved().len();
-                    if unapproved > 0 {
-                        awaiting_review.push(SheetAwaiting {
-                            period: period_id.clone(),
-                            unit: unit.clone(),
-                            unapproved,
-                            counting: sheet.counting_values().len(),
-                        });
-                    }
+            let in_review = viewer.reviews() && period.stage == Stage::Review;
+            if let Some(sheet) = sheet.filter(|_| in_review) {
+                let unapproved = sheet.unapproved().len();
+                if unapproved > 0 {
+                    awaiting_review.push(SheetAwaiting {
+                        period: period_id.clone(),
+                        unit: unit.clone(),
+                        unapproved,
+                        counting: sheet.counting_values().len(),
+                    });
                 }
             }
         }
