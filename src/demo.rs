@@ -3,13 +3,15 @@
 //!
 //! What it holds: the default template (7 aspects, 33 items) and its responsible persons; the group
 //! 盛和控股集团 with three companies and five branches (eight assessed units); an admin, two
-//! assessors, two reviewers, an auditor and a secretary (unit role) for every unit; and two periods:
+//! assessors, two reviewers, an auditor, a secretary (unit role) for every unit, the template's
+//! responsible persons (role `responsible`); and two periods:
 //!
 //! - **2026Q3** (2026年第三季度), published: self-assessments, scores for all 33 items of every unit,
 //!   corrections with reasons, business results, a review that rejects one item which is re-scored and
 //!   approved by a second reviewer, publication; then an appeal upheld with a revised value, an appeal
-//!   dismissed, and two rectifications raised from deductions: one verified (closed), one still open
-//!   past its due date (**overdue**).
+//!   dismissed, one left **awaiting decision**, and two rectifications raised from deductions: one
+//!   verified (closed), one still open past its due date (**overdue**), whose responsible person
+//!   (纪检委员, `discipline-committee`) has a token of the `responsible` role.
 //! - **2026Q4** (2026年第四季度), in review: self-assessments, the first three aspects scored, then a
 //!   reasoned, approved **rubric adjustment** (C1 4 → 5 points, C5 4 → 3) and the period moved to the
 //!   new version with a reason; C5 scores above the new maximum are re-scored by corrections; the rest
@@ -64,7 +66,7 @@ pub const PHASE_GAP: Duration = Duration::from_millis(20);
 /// How far back the clock of the 2026Q3 rectification decisions is set.
 pub const BACKDATE_DAYS: i64 = 40;
 /// How many commands the demo executes (the progress bar's length; a test keeps it true).
-pub const PLANNED_COMMANDS: u64 = 1173;
+pub const PLANNED_COMMANDS: u64 = 1182;
 
 /// Why the demo could not be built: the step and the ledger's refusal or failure.
 #[derive(Debug, thiserror::Error)]
@@ -237,6 +239,7 @@ const TOKEN_HOLDERS: &[(Role, &str)] = &[
     (Role::Reviewer, REVIEWER_CHEN),
     (Role::Auditor, AUDITOR),
     (Role::Unit, "sec-sh-cz-b1"),
+    (Role::Responsible, "discipline-committee"),
 ];
 
 /// Builds the demo into `ledger`, which should be empty (ids would clash otherwise). `progress`
@@ -414,6 +417,20 @@ impl<S: EventStore> Builder<'_, S> {
                     person: id(person),
                     name: format!("{name} ({zh})").trim().to_owned(),
                     unit: Some(id(GROUP.0)),
+                },
+            )
+            .await?;
+            // They sign in as responsible persons to see and act on what they answer for.
+            self.exec(
+                &admin,
+                person,
+                Command::GrantAccess {
+                    person: id(person),
+                    role: Role::Responsible,
+                    units: vec![],
+                    reason: Some(
+                        "考评细则指定的子项目责任人 (named responsible in the rubric)".into(),
+                    ),
                 },
             )
             .await?;
@@ -873,6 +890,20 @@ impl<S: EventStore> Builder<'_, S> {
             Command::DismissAppeal {
                 appeal: id("AP-2026Q3-02"),
                 decision: "研判报告仅有一次, 阵地管理台账缺失, 维持一般 (only one review report and no ledger of outlets: average stands)".into(),
+            },
+        )
+        .await?;
+        // Left awaiting decision: a reviewer's 待办.
+        self.exec(
+            &actor("sec-sh-wl-b1", Role::Unit),
+            "AP-2026Q3-03",
+            Command::FileAppeal {
+                appeal: id("AP-2026Q3-03"),
+                period: q3.clone(),
+                unit: id("SH-WL-B1"),
+                item: Some(id("E2")),
+                grounds: "党员活动室已于9月完成改造并投入使用, 现场检查时正在布展 (the members' room was refitted in September; it was being set up on the day of the visit)".into(),
+                evidence: vec![format!("{q3}/SH-WL-B1/E2/活动室验收单.pdf")],
             },
         )
         .await

@@ -28,17 +28,22 @@ pub enum Role {
     Auditor,
     /// A unit's own secretary: self-assessment, appeals, rectification (被考核单位).
     Unit,
+    /// A responsible person (责任人) signing in as such: reads what they answer for and acts on the
+    /// rectifications raised to them. The rights follow from being named responsible (on an item
+    /// of the rubric, on a rectification), which the domain checks; the role only lets them in.
+    Responsible,
     /// The ledger itself, acting from its own command line on the machine that holds it.
     System,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Admin,
         Role::Assessor,
         Role::Reviewer,
         Role::Auditor,
         Role::Unit,
+        Role::Responsible,
         Role::System,
     ];
 
@@ -49,6 +54,7 @@ impl Role {
             Role::Reviewer => "reviewer",
             Role::Auditor => "auditor",
             Role::Unit => "unit",
+            Role::Responsible => "responsible",
             Role::System => "system",
         }
     }
@@ -61,6 +67,7 @@ impl Role {
             Role::Reviewer => "审核人 reviewer",
             Role::Auditor => "纪检审计 auditor",
             Role::Unit => "被考核单位 unit",
+            Role::Responsible => "责任人 responsible person",
             Role::System => "系统 system",
         }
     }
@@ -74,7 +81,7 @@ impl std::str::FromStr for Role {
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
                 format!(
-                    "未知角色“{s}”(unknown role {s:?}); 可选 (one of): admin, assessor, reviewer, auditor, unit, system"
+                    "未知角色“{s}”(unknown role {s:?}); 可选 (one of): admin, assessor, reviewer, auditor, unit, responsible, system"
                 )
             })
     }

@@ -1,5 +1,5 @@
 //! `ledger bench console`: how fast the web console's pages answer on a ledger of a million events
-//! (issue 8: first byte < 200 ms for the standings and change-log pages).
+//! (issue 8: first byte < 200 ms for the standings and change-log pages; issue 15 adds 待办).
 //!
 //! The ledger is `bench projections`' synthetic one (200 units, one quarterly period after another).
 //! A real server (the API with the console) listens on loopback; one client asks each page in turn,
@@ -177,6 +177,16 @@ async fn measure(store: Arc<SqliteStore>, args: &ConsoleBenchArgs) -> anyhow::Re
             "page `/changes?kind=ScoreCorrected` (filtered)",
             true,
             Box::new(|| "/changes?kind=ScoreCorrected".to_owned()),
+        ),
+        (
+            "page `/todo` (待办 of an auditor: every unit's due work)",
+            true,
+            Box::new(|| "/todo".to_owned()),
+        ),
+        (
+            "baseline: API `GET /api/v1/todo`",
+            false,
+            Box::new(|| "/api/v1/todo".to_owned()),
         ),
         (
             "baseline: API `GET /api/v1/periods/{latest}/standings`",

@@ -141,6 +141,7 @@ pub async fn page(session: Session, Query(q): Query<AnnualQuery>) -> Result<Resp
             slider_at,
             q.time.as_deref().filter(|t| !t.is_empty()).map(str::to_owned).or_else(|| past_time.as_ref().map(format::time_input)),
             (past.is_some() || not_yet).then(|| format!("/annual?{}", query(&keep_refs))),
+            None,
         ))
         @if not_yet {
             p.as-of #not-yet { (lang.t("所选时点该年度尚无考核周期.", "No period of the year had been opened yet at the point chosen.")) }
@@ -161,7 +162,7 @@ pub async fn page(session: Session, Query(q): Query<AnnualQuery>) -> Result<Resp
                     (lang.t("尚未公示的考核周期不计入, 结果为暂定: ", "Periods not yet published do not count; the result is provisional: "))
                     @for (i, p) in shown.periods.iter().filter(|p| !p.counted).enumerate() {
                         @if i > 0 { ", " }
-                        (p.name) " (" (lang.label(p.stage.label())) ")"
+                        (p.name) " (" (super::i18n::stage(lang, p.stage)) ")"
                     }
                 }
             }

@@ -20,9 +20,9 @@ use crate::http::views::{AppealList, AppealStatusView, AppealView};
 
 fn status(lang: Lang, s: AppealStatusView) -> &'static str {
     match s {
-        AppealStatusView::Pending => lang.t("待决定", "pending"),
-        AppealStatusView::Upheld => lang.t("已支持", "upheld"),
-        AppealStatusView::Dismissed => lang.t("已驳回", "dismissed"),
+        AppealStatusView::Pending => super::i18n::appeal_pending(lang),
+        AppealStatusView::Upheld => super::i18n::appeal_upheld(lang),
+        AppealStatusView::Dismissed => super::i18n::appeal_dismissed(lang),
     }
 }
 
@@ -71,7 +71,7 @@ async fn render(
                         label { (lang.t("结论", "Outcome"))
                             select name="outcome" {
                                 option value="dismissed" { (lang.t("驳回", "dismiss")) }
-                                option value="upheld" selected[mine(id, "outcome") == "upheld"] { (lang.t("支持", "uphold")) }
+                                option value="upheld" selected[mine(id, "outcome") == "upheld"] { (lang.t("申诉成立 (修订得分)", "uphold")) }
                             }
                         }
                         label { (lang.t("决定及理由 (必填)", "Decision and reasons (required)"))

@@ -12,7 +12,7 @@ use super::client::{Failure, Session};
 use super::format::{self, query};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
-use crate::http::views::{ChangeEntryView, ChangesView};
+use crate::http::views::{ChangeEntryView, ChangesView, PeriodList, PersonList, UnitList};
 
 /// The filters, as the form sends them.
 #[derive(Debug, Default, Deserialize)]
@@ -98,11 +98,41 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
     let page: ChangesView = session
         .get(&format!("/api/v1/changes?{}", encode(&pairs)))
         .await?;
+    // Pickers, not free text: people, periods and units by name (the id in brackets).
+    let people: PersonList = session.get("/api/v1/people").await?;
+    let periods: PeriodList = session.get("/api/v1/periods").await?;
+    let units: UnitList = session.get("/api/v1/units").await?;
+    let actor_names: std::collections::BTreeMap<&str, &str> = people
+        .people
+        .iter()
+        .map(|p| (p.person.as_str(), p.name.as_str()))
+        .collect();
     let body = html! {
         form.filters #change-filters method="get" action="/changes" {
-            label { (lang.t("人员", "Person")) input name="person" value=(f.person) placeholder="assessor-1"; }
-            label { (lang.t("考核周期", "Period")) input name="period" value=(f.period); }
-            label { (lang.t("单位", "Unit")) input name="unit" value=(f.unit); }
+            label { (lang.t("人员", "Person"))
+                select name="person" {
+                    option value="" { (lang.t("全部", "all")) }
+                    @for p in &people.people {
+                        option value=(p.person) selected[f.person.trim() == p.person.as_str()] { (p.name) " (" (p.person) ")" }
+                    }
+                }
+            }
+            label { (lang.t("考核周期", "Period"))
+                select name="period" {
+                    option value="" { (lang.t("全部", "all")) }
+                    @for p in &periods.periods {
+                        option value=(p.period) selected[f.period.trim() == p.period.as_str()] { (p.name) }
+                    }
+                }
+            }
+            label { (lang.t("单位", "Unit"))
+                select name="unit" {
+                    option value="" { (lang.t("全部", "all")) }
+                    @for u in &units.units {
+                        option value=(u.unit) selected[f.unit.trim() == u.unit.as_str()] { (u.name) }
+                    }
+                }
+            }
             label { (lang.t("子项目", "Item")) input name="item" value=(f.item) placeholder="C5"; }
             label { (lang.t("大方面", "Aspect")) input name="aspect" value=(f.aspect) placeholder="C"; }
             label { (lang.t("事件类型", "Event type"))
@@ -129,7 +159,7 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
                     th { (lang.t("原值 → 新值", "Old → new")) } th { (lang.t("理由", "Why")) }
                 } }
                 tbody {
-                    @for c in &page.changes { (row(lang, c)) }
+                    @for c in &page.changes { (row(lang, c, actor_names.get(c.actor.as_str()).copied(), session.role() == ledger_schemas::envelope::Role::Auditor)) }
                 }
             }
         }
@@ -145,7 +175,8 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
     ))
 }
 
-fn row(lang: Lang, c: &ChangeEntryView) -> maud::Markup {
+/// One change; `verify` links it to its in-browser inclusion check (the auditors' page).
+fn row(lang: Lang, c: &ChangeEntryView, actor: Option<&str>, verify: bool) -> maud::Markup {
     let place = [
         c.period.as_ref().map(|p| p.to_string()),
         c.unit.as_ref().map(|u| u.to_string()),
@@ -159,9 +190,12 @@ fn row(lang: Lang, c: &ChangeEntryView) -> maud::Markup {
     let new = c.new.as_ref().map(|t| lang.text(t));
     html! {
         tr data-position=(c.position) data-actor=(c.actor) data-type=(c.event_type) {
-            td { (c.position) }
+            td.num {
+                (c.position)
+                @if verify { br; a.verify href={ "/integrity?position=" (c.position) "#inclusion" } title=(lang.t("在浏览器中验证此事件已记入签名的账本", "verify in the browser that this event is in the signed log")) { (lang.t("验证", "verify")) } }
+            }
             td { (format::time(&c.recorded_at)) }
-            td { (c.actor) br; small { (lang.label(c.role.label())) } }
+            td { (super::todo::named(actor, c.actor.as_str())) br; small { (super::i18n::role(lang, c.role)) } }
             td { (lang.label(&c.kind_label)) br; small { (lang.text(&c.summary)) } }
             td {
                 @if let (Some(p), Some(u)) = (&c.period, &c.unit) {
@@ -173,7 +207,7 @@ fn row(lang: Lang, c: &ChangeEntryView) -> maud::Markup {
                 } @else { (place) }
             }
             td { @if old.is_some() || new.is_some() { (old.unwrap_or_else(|| "—".into())) " → " (new.unwrap_or_else(|| "—".into())) } }
-            td { (c.reason.clone().unwrap_or_default()) }
+            td.text { (c.reason.clone().unwrap_or_default()) }
         }
     }
 }

@@ -7,7 +7,8 @@
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use ledger_schemas::values::Text;
+use ledger_schemas::envelope::Role;
+use ledger_schemas::values::{Stage, Text};
 use serde::Deserialize;
 
 /// The cookie that holds the language.
@@ -65,6 +66,49 @@ impl Lang {
             _ => text.zh.clone(),
         }
     }
+}
+
+// ---- the glossary: the office's words, one per concept, for every page ----
+//
+// DOMAIN.md's glossary, in the code. A page that names a stage, a role, an appeal's outcome or a
+// rectification's state takes the word from here, so the same thing never reads two ways
+// (已支持 on one page and 申诉成立 on another).
+
+/// A period's stage as the office says it: the stage a period is *in*.
+pub fn stage(lang: Lang, stage: Stage) -> &'static str {
+    match stage {
+        Stage::Opened => lang.t("已开启", "opened"),
+        Stage::SelfAssessment => lang.t("自评中", "self-assessment"),
+        Stage::Scoring => lang.t("评分中", "scoring"),
+        Stage::Review => lang.t("审核中", "in review"),
+        Stage::Published => lang.t("已公示", "published"),
+    }
+}
+
+/// A role's name.
+pub fn role(lang: Lang, role: Role) -> &'static str {
+    match role {
+        Role::Admin => lang.t("考核办管理员", "administrator"),
+        Role::Assessor => lang.t("考评员", "assessor"),
+        Role::Reviewer => lang.t("审核人", "reviewer"),
+        Role::Auditor => lang.t("纪检审计", "auditor"),
+        Role::Unit => lang.t("单位党务秘书", "unit secretary"),
+        Role::Responsible => lang.t("责任人", "responsible person"),
+        Role::System => lang.t("系统", "system"),
+    }
+}
+
+/// An upheld appeal (申诉成立) and a dismissed one (申诉驳回), and one still to decide.
+pub fn appeal_upheld(lang: Lang) -> &'static str {
+    lang.t("申诉成立", "upheld")
+}
+
+pub fn appeal_dismissed(lang: Lang) -> &'static str {
+    lang.t("申诉驳回", "dismissed")
+}
+
+pub fn appeal_pending(lang: Lang) -> &'static str {
+    lang.t("待决定", "awaiting decision")
 }
 
 #[derive(Deserialize)]

@@ -15,9 +15,24 @@ use super::format;
 use super::layout::{self, Nav};
 use crate::http::views::{CheckpointList, InclusionView, VerificationView};
 
-/// `GET /integrity`.
-pub async fn page(session: Session) -> Result<Response, Failure> {
+/// Which event the inclusion form starts at: the change log and histories link here with one.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    position: Option<String>,
+}
+
+/// `GET /integrity?position=N`.
+pub async fn page(session: Session, Query(q): Query<PageQuery>) -> Result<Response, Failure> {
     let lang = session.lang;
+    // Only a whole number is put into the form; anything else starts at the first event.
+    let start = q
+        .position
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| p.parse::<u64>().is_ok())
+        .unwrap_or("1")
+        .to_owned();
     let checkpoints = session
         .get::<CheckpointList>("/api/v1/audit/checkpoints")
         .await;
@@ -91,7 +106,7 @@ pub async fn page(session: Session) -> Result<Response, Failure> {
             form #inclusion-form data-ok=(lang.t("✓ 包含证明成立: 重算的根与签名检查点一致", "✓ The proof holds: the recomputed root equals the signed checkpoint's"))
                 data-bad=(lang.t("✗ 包含证明不成立", "✗ The proof does not hold")) {
                 label for="position" { (lang.t("事件位置", "Event position")) }
-                input #position name="position" inputmode="numeric" value="1";
+                input #position name="position" inputmode="numeric" value=(start);
                 button #check-inclusion type="submit" { (lang.t("验证", "Verify")) }
             }
             div #inclusion-result aria-live="polite" {}

@@ -13,6 +13,8 @@ use super::i18n::Lang;
 /// The sections of the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
+    Todo,
+    Mine,
     Standings,
     Annual,
     Sheet,
@@ -29,6 +31,8 @@ pub enum Nav {
 impl Nav {
     fn href(self) -> &'static str {
         match self {
+            Nav::Todo => "/todo",
+            Nav::Mine => "/mine",
             Nav::Standings => "/standings",
             Nav::Annual => "/annual",
             Nav::Sheet => "/standings",
@@ -44,6 +48,8 @@ impl Nav {
 
     fn title(self, lang: Lang) -> &'static str {
         match self {
+            Nav::Todo => lang.t("待办", "To-do"),
+            Nav::Mine => lang.t("我的责任", "My responsibilities"),
             Nav::Standings => lang.t("考核排名", "Standings"),
             Nav::Annual => lang.t("年度考核", "Year"),
             Nav::Sheet => lang.t("评分表", "Sheet"),
@@ -60,6 +66,11 @@ impl Nav {
     /// Whether a role may open the section (the API decides what it then sees).
     pub fn open_to(self, role: Role) -> bool {
         match self {
+            // Anyone may be named responsible; an auditor answers for nothing.
+            Nav::Mine => role != Role::Auditor,
+            // A responsible person reads no unit's sheets: standings, the year and the charts would
+            // be empty for them.
+            Nav::Standings | Nav::Annual | Nav::Charts | Nav::Appeals => role != Role::Responsible,
             Nav::Changes => matches!(role, Role::Admin | Role::Reviewer | Role::Auditor),
             Nav::Integrity => role == Role::Auditor,
             Nav::Sheet => false,
@@ -68,8 +79,10 @@ impl Nav {
     }
 }
 
-const SECTIONS: [Nav; 9] = [
+const SECTIONS: [Nav; 11] = [
+    Nav::Todo,
     Nav::Work,
+    Nav::Mine,
     Nav::Standings,
     Nav::Annual,
     Nav::Changes,
@@ -86,6 +99,7 @@ fn head(lang: Lang, title: &str) -> Markup {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " · " (lang.t("双考核审计账本", "Dual-assessment ledger")) }
+            link rel="icon" href="/favicon.ico" type="image/svg+xml";
             link rel="stylesheet" href="/assets/console.css";
             script src="/assets/console.js" defer {}
         }
@@ -105,7 +119,7 @@ pub fn page(session: &Session, section: Nav, title: &str, body: Markup) -> Respo
             (head(lang, title))
             body {
                 header.top {
-                    a.brand href="/standings" { (lang.t("双考核审计账本", "Dual-assessment ledger")) }
+                    a.brand href="/todo" { (lang.t("双考核审计账本", "Dual-assessment ledger")) }
                     nav {
                         @for s in SECTIONS {
                             @if s.open_to(session.role()) {
@@ -116,7 +130,7 @@ pub fn page(session: &Session, section: Nav, title: &str, body: Markup) -> Respo
                     div.who {
                         span #who data-role=(session.role().as_str()) {
                             (session.me.name.as_deref().unwrap_or(session.me.person.as_str()))
-                            " · " (lang.label(session.role().label()))
+                            " · " (super::i18n::role(lang, session.role()))
                         }
                         a #lang href={ "/lang/" (other.0) "?" (format::query(&[("back", &session.here)])) } { (other.1) }
                         form.inline method="post" action="/sign-out" {
@@ -145,7 +159,7 @@ pub fn error_page(failure: &Failure) -> Response {
         html lang=(lang.code()) {
             (head(lang, heading))
             body {
-                header.top { a.brand href="/standings" { (lang.t("双考核审计账本", "Dual-assessment ledger")) } }
+                header.top { a.brand href="/todo" { (lang.t("双考核审计账本", "Dual-assessment ledger")) } }
                 main {
                     h1 { (heading) }
                     div.problem #problem data-status=(failure.status.as_u16()) data-code=(failure.problem.code) {

@@ -12,7 +12,8 @@
 //! - [`i18n`]: zh-CN first, English switchable (a cookie); times shown in Beijing time (UTC+8).
 //! - [`layout`]: the page shell, navigation by role, the error page; `assets/` holds the CSS and the
 //!   little hand-written JavaScript (the time slider, the in-browser inclusion-proof check).
-//! - one module per page: [`standings`], [`annual`] (the year's result), [`sheet`] (sheet, item history, entry forms), [`changes`],
+//! - one module per page: [`todo`] (待办 and 预警, the first page after signing in), [`mine`]
+//!   (我的责任, what a responsible person answers for), [`standings`], [`annual`] (the year's result), [`sheet`] (sheet, item history, entry forms), [`changes`],
 //!   [`rubric`], [`closed_loop`], [`appeals`], [`integrity`], [`charts`] (SVG drawn here), [`sign_in`].
 //! - the workplace (entry forms for every role): [`work`] (办理, where each role starts), [`grid`]
 //!   (a whole sheet on one page: scores, self-assessment, reviews), [`cases`] (filing appeals,
@@ -35,10 +36,12 @@ pub mod guard;
 pub mod i18n;
 pub mod integrity;
 pub mod layout;
+pub mod mine;
 pub mod rubric;
 pub mod sheet;
 pub mod sign_in;
 pub mod standings;
+pub mod todo;
 pub mod work;
 
 use axum::Router;
@@ -59,7 +62,10 @@ pub struct Console {
 /// Every console route passes [`guard::layer`] (the API's routes do not: they take no cookies).
 pub fn router(api: Router, settings: Settings) -> Router {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/standings") }))
+        .route("/", get(|| async { Redirect::to("/todo") }))
+        .route("/favicon.ico", get(favicon))
+        .route("/todo", get(todo::page))
+        .route("/mine", get(mine::page))
         .route("/sign-in", get(sign_in::form_page).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/lang/{lang}", get(i18n::switch))
@@ -135,6 +141,13 @@ pub fn router(api: Router, settings: Settings) -> Router {
 }
 
 const CSS: &str = include_str!("assets/console.css");
+const FAVICON: &str = include_str!("assets/favicon.svg");
+
+/// `GET /favicon.ico`: browsers ask for it whatever the page says; an SVG answers (every browser
+/// the console supports draws SVG icons), so no binary asset is kept.
+async fn favicon() -> Response {
+    asset("image/svg+xml", FAVICON)
+}
 const JS: &str = include_str!("assets/console.js");
 
 async fn css() -> Response {

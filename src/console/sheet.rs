@@ -92,7 +92,7 @@ pub async fn sheet_page(
     let items: BTreeMap<_, _> = sheet.items.iter().map(|i| (i.item.clone(), i)).collect();
     let body = html! {
         p.meta {
-            (lang.t("考核周期 ", "Period ")) (sheet.period) " · " (lang.label(sheet.stage.label()))
+            (lang.t("考核周期 ", "Period ")) (sheet.period) " · " (super::i18n::stage(lang, sheet.stage))
             " · " (lang.t("细则版本 ", "rubric version ")) (sheet.rubric_version)
         }
         @if at.is_none() && matches!(session.role(), Role::Assessor | Role::Unit | Role::Reviewer) {
@@ -296,7 +296,7 @@ pub fn timeline(lang: Lang, history: &HistoryView, def: &RubricDefinition) -> Ma
                         div.when { (format::time(&c.recorded_at)) " · #" (c.position) }
                         div.what {
                             strong { (lang.label(&c.kind_label)) }
-                            " · " span.actor { (c.actor) } " (" (lang.label(c.role.label())) ")"
+                            " · " span.actor { (c.actor) } " (" (super::i18n::role(lang, c.role)) ")"
                         }
                         @let old = c.old_value.as_ref().map(|v| format::value(lang, v, &def.ladder)).or_else(|| c.old.as_ref().map(|t| lang.text(t)));
                         @let new = c.new_value.as_ref().map(|v| format::value(lang, v, &def.ladder)).or_else(|| c.new.as_ref().map(|t| lang.text(t)));

@@ -34,7 +34,7 @@ struct SignInForm {
 fn local(next: &str) -> &str {
     match super::guard::local_target(next) {
         Some(next) if !next.starts_with("/sign-") => next,
-        _ => "/standings",
+        _ => "/todo",
     }
 }
 
@@ -70,7 +70,7 @@ pub async fn form_page(headers: HeaderMap, Query(q): Query<SignInQuery>) -> Resp
     });
     render(
         lang,
-        local(q.next.as_deref().unwrap_or("/standings")),
+        local(q.next.as_deref().unwrap_or("/todo")),
         expired,
         StatusCode::OK,
     )

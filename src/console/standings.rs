@@ -16,7 +16,10 @@ use super::client::{Failure, Session};
 use super::format::{self, query, seg};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
-use crate::http::views::{PeriodList, PeriodView, StandingsView, UnitList, UnitStandingView};
+use crate::http::views::{
+    MilestoneKind, MilestoneView, MilestonesView, PeriodList, PeriodView, StandingsView, UnitList,
+    UnitStandingView,
+};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct StandingsQuery {
@@ -79,6 +82,7 @@ impl Point {
 /// The time control of a page that reads the past: a slider over the log's positions (1 … head)
 /// and a date-time (Beijing time), submitted to `action` with the `keep` parameters; `back` links
 /// to the present when the page shows the past.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn time_control(
     lang: Lang,
     action: &str,
@@ -87,14 +91,32 @@ pub(super) fn time_control(
     slider_at: u64,
     time_value: Option<String>,
     back: Option<String>,
+    life: Option<&MilestonesView>,
 ) -> Markup {
+    // Over a period's own life when it is known: from its opening to now, with its milestones.
+    let min = life
+        .and_then(|l| l.milestones.first())
+        .map_or(1, |m| m.position)
+        .min(head.max(1));
+    let link = |position: u64| {
+        let mut pairs: Vec<(&str, String)> =
+            keep.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        pairs.push(("at", position.to_string()));
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        format!("{action}?{}", query(&pairs))
+    };
     html! {
         form.controls.time #time-control method="get" action=(action) {
             @for (name, value) in keep {
                 input type="hidden" name=(name) value=(value);
             }
             label for="at" { (lang.t("时间回溯", "Time travel")) }
-            input #at type="range" name="at" min="1" max=(head.max(1)) value=(slider_at) data-head=(head);
+            input #at type="range" name="at" min=(min) max=(head.max(1)) value=(slider_at.max(min)) data-head=(head) list=[life.map(|_| "milestones")];
+            @if let Some(life) = life {
+                datalist #milestones {
+                    @for m in &life.milestones { option value=(m.position) label=(milestone_label(lang, m)) {} }
+                }
+            }
             output #at-label for="at" { (lang.t("位置", "position")) " " (slider_at) " / " (head) }
             label for="time" { (lang.t("或时间 (北京时间)", "or time (Beijing)")) }
             input #time type="datetime-local" step="1" name="time" value=[time_value];
@@ -103,7 +125,63 @@ pub(super) fn time_control(
                 a.now href=(back) { (lang.t("回到现在", "Back to now")) }
             }
         }
+        @if let Some(life) = life {
+            nav.milestones #milestone-marks aria-label=(lang.t("里程碑", "Milestones")) {
+                @if let Some(p) = life.milestones.iter().rev().find(|m| m.kind == MilestoneKind::Published) {
+                    a.button #as-published href=(link(p.position)) data-position=(p.position) { (lang.t("按公示时", "As published")) }
+                    span.published-at #published-at { (lang.t("公示于 ", "published ")) (format::time(&p.recorded_at)) }
+                }
+                ol {
+                    @for m in &life.milestones {
+                        li class=[(m.position == slider_at).then_some("on")] {
+                            a href=(link(m.position)) data-position=(m.position) data-kind=(milestone_kind(m.kind)) title=(format::time(&m.recorded_at)) {
+                                (milestone_label(lang, m))
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
+}
+
+fn milestone_kind(kind: MilestoneKind) -> &'static str {
+    match kind {
+        MilestoneKind::Opened => "opened",
+        MilestoneKind::Stage => "stage",
+        MilestoneKind::Published => "published",
+        MilestoneKind::Reopened => "reopened",
+        MilestoneKind::RubricMoved => "rubric-moved",
+        MilestoneKind::AppealUpheld => "appeal-upheld",
+        MilestoneKind::AppealDismissed => "appeal-dismissed",
+    }
+}
+
+/// What a milestone is, in the office's words.
+fn milestone_label(lang: Lang, m: &MilestoneView) -> String {
+    let date = m
+        .recorded_at
+        .with_timezone(&format::beijing())
+        .format("%m-%d %H:%M");
+    let what = match (m.kind, m.stage) {
+        (MilestoneKind::Opened, _) => lang.t("开启", "opened").to_owned(),
+        (MilestoneKind::Published, _) => lang.t("公示", "published").to_owned(),
+        (MilestoneKind::Reopened, _) => lang.t("重新开启", "reopened").to_owned(),
+        (MilestoneKind::Stage, Some(stage)) => {
+            format!(
+                "{}{}",
+                lang.t("进入", "to "),
+                super::i18n::stage(lang, stage)
+            )
+        }
+        (MilestoneKind::Stage, None) => lang.t("阶段变更", "stage changed").to_owned(),
+        (MilestoneKind::RubricMoved, _) => lang
+            .t("改用新版细则", "moved to a new rubric version")
+            .to_owned(),
+        (MilestoneKind::AppealUpheld, _) => super::i18n::appeal_upheld(lang).to_owned(),
+        (MilestoneKind::AppealDismissed, _) => super::i18n::appeal_dismissed(lang).to_owned(),
+    };
+    format!("{what} {date}")
 }
 
 /// The period a page is about: the one asked for (which must exist), else the latest (none while
@@ -163,6 +241,12 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
     // When the point was: the standings say when their last event was recorded.
     let past_time = past.as_ref().and_then(|p| p.as_of_time);
     let names = unit_names(&session).await?;
+    let life: MilestonesView = session
+        .get(&format!(
+            "/api/v1/periods/{}/milestones",
+            seg(period.period.as_str())
+        ))
+        .await?;
     let shown = past.as_ref().unwrap_or(&now);
     let slider_at = match (&past, &point) {
         (Some(p), _) => p.as_of,
@@ -178,7 +262,7 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
                     option value=(p.period) selected[p.period == period.period] { (p.name) " (" (p.period) ")" }
                 }
             }
-            span.stage { (lang.label(period.stage.label())) " · " (lang.t("细则版本", "rubric version")) " " (now.rubric_version) }
+            span.stage { (super::i18n::stage(lang, period.stage)) " · " (lang.t("细则版本", "rubric version")) " " (now.rubric_version) }
         }
         (time_control(
             lang,
@@ -188,6 +272,7 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
             slider_at,
             q.time.as_deref().filter(|t| !t.is_empty()).map(str::to_owned).or_else(|| past_time.as_ref().map(format::time_input)),
             (past.is_some() || not_yet).then(|| format!("/standings?{}", query(&[("period", period.period.as_str())]))),
+            Some(&life),
         ))
         @if not_yet {
             p.as-of #not-yet { (lang.t("所选时点该考核周期尚未开启.", "The period had not been opened yet at the point chosen.")) }
@@ -216,7 +301,8 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
 /// The figures of one line, by column: rank, each aspect's points, base, bonus, deduction, party,
 /// business, combined, grade.
 fn figures(u: &UnitStandingView) -> Vec<String> {
-    let mut out = vec![u.rank.to_string()];
+    let (scored, items) = progress(u);
+    let mut out = vec![u.rank.to_string(), format!("{scored}/{items}")];
     out.extend(u.score.aspects.iter().map(|a| a.points.0.clone()));
     out.push(u.score.base.0.clone());
     out.push(u.score.bonus.0.clone());
@@ -238,6 +324,52 @@ fn figures(u: &UnitStandingView) -> Vec<String> {
     );
     out.push(u.grade_label.zh.clone());
     out
+}
+
+/// 已评 n/m: base items with a counting score, of the base items of the rubric version.
+pub(super) fn progress(u: &UnitStandingView) -> (usize, usize) {
+    u.score
+        .aspects
+        .iter()
+        .fold((0, 0), |(s, i), a| (s + a.scored, i + a.items))
+}
+
+/// Ranks among the complete sheets only ("1224" again, ties by the API's rank), none for an
+/// incomplete one: a rank among half-scored sheets would mislead.
+fn complete_ranks(units: &[UnitStandingView]) -> Vec<Option<u32>> {
+    let mut out = Vec::with_capacity(units.len());
+    let (mut placed, mut last): (u32, Option<(u32, u32)>) = (0, None);
+    for u in units {
+        if !u.score.complete {
+            out.push(None);
+            continue;
+        }
+        placed += 1;
+        let rank = match last {
+            Some((api_rank, rank)) if api_rank == u.rank => rank,
+            _ => placed,
+        };
+        last = Some((u.rank, rank));
+        out.push(Some(rank));
+    }
+    out
+}
+
+/// The grade as it may be read: final when the sheet is complete, marked 暂定 (provisional) while
+/// it is partly scored, none while nothing is scored.
+fn grade_cell(lang: Lang, u: &UnitStandingView) -> Markup {
+    let (scored, _) = progress(u);
+    html! {
+        @if u.score.complete {
+            (lang.text(&u.grade_label))
+        } @else if scored == 0 {
+            span.provisional { "—" }
+        } @else {
+            span.provisional title=(lang.t("评分未完成, 等级为暂定", "scoring is not complete: the grade is provisional")) {
+                span.tag { (lang.t("暂定", "provisional")) } (lang.text(&u.grade_label))
+            }
+        }
+    }
 }
 
 fn changed_count(past: &StandingsView, now: &StandingsView) -> usize {
@@ -279,11 +411,20 @@ fn table(
         @if shown.units.is_empty() {
             p.empty { (lang.t("没有可查看的单位.", "No unit you may see.")) }
         } @else {
-            table.standings #standings {
+            @let complete = shown.units.iter().filter(|u| u.score.complete).count();
+            p.rank-note #rank-note data-complete=(complete) data-units=(shown.units.len()) {
+                @if complete == shown.units.len() {
+                    (lang.t("全部单位已评完, 名次与等级为最终结果.", "Every sheet is complete: ranks and grades are final."))
+                } @else {
+                    (lang.t("名次仅在已评完的 ", "Ranks are among the ")) strong { (complete) } (lang.t(" 个单位之间排列; 未评完的单位不排名, 等级标为“暂定”.", " complete sheets only; incomplete sheets are not ranked and their grade is marked provisional."))
+                }
+            }
+            div.scroll { table.standings.sortable #standings {
                 thead { tr {
-                    th { (lang.t("名次", "Rank")) }
+                    th.num { (lang.t("名次", "Rank")) }
                     th { (lang.t("单位", "Unit")) }
-                    @for a in &aspects { th title=(title_of(a)) { (a) } }
+                    th.num { (lang.t("已评", "Scored")) }
+                    @for a in &aspects { th.num title=(a) { (title_of(a)) } }
                     th { (lang.t("基础分", "Base")) }
                     th { (lang.t("加分", "Bonus")) }
                     th { (lang.t("扣分", "Deduction")) }
@@ -293,7 +434,7 @@ fn table(
                     th { (lang.t("等级", "Grade")) }
                 } }
                 tbody {
-                    @for u in &shown.units {
+                    @for (u, complete_rank) in shown.units.iter().zip(complete_ranks(&shown.units)) {
                         @let then = figures(u);
                         @let today = now.and_then(|n| n.units.iter().find(|x| x.unit == u.unit)).map(figures);
                         tr data-unit=(u.unit) {
@@ -306,19 +447,26 @@ fn table(
                                         }
                                     }
                                 }
-                                @let label = if i == then.len() - 1 { lang.text(&u.grade_label) } else { value.clone() };
+                                @let label = if i == then.len() - 1 {
+                                    grade_cell(lang, u)
+                                } else if i == 0 {
+                                    html! { @match complete_rank { Some(r) => { (r) } None => { span.provisional title=(lang.t("评分未完成, 不参与排名", "not complete: not ranked")) { "—" } } } }
+                                } else {
+                                    html! { (value) }
+                                };
+                                @let class = if i == then.len() - 1 { "grade" } else { "num" };
                                 @if let Some(today) = changed {
-                                    td.changed data-col=(i) title={ (lang.t("现值: ", "now: ")) (today) } {
+                                    td.changed class=(class) data-col=(i) title={ (lang.t("现值: ", "now: ")) (today) } {
                                         (label) span.now { " → " (today) }
                                     }
                                 } @else {
-                                    td data-col=(i) { (label) }
+                                    td class=(class) data-col=(i) data-sort=(value.split('/').next().unwrap_or(value)) { (label) }
                                 }
                             }
                         }
                     }
                 }
-            }
+            } }
         }
     }
 }

@@ -15,6 +15,7 @@
 //! | admin, reviewer, auditor | everything their gate admits |
 //! | assessor | the sheets, items, histories, appeals and rectifications of the units assigned to them |
 //! | unit | the same for its own units only; its own unit in the unit list |
+//! | responsible | no unit's records; the rectifications raised to them |
 //! | anyone | their own accountability (what they are responsible for) |
 //!
 //! The scope is taken from the ledger's current state, also for reads as of an earlier point: access
@@ -44,6 +45,7 @@ pub const EVERY_ROLE: &[Role] = &[
     Role::Reviewer,
     Role::Auditor,
     Role::Unit,
+    Role::Responsible,
 ];
 
 /// Who may call an operation.
@@ -223,6 +225,9 @@ async fn authenticate<S: EventStore>(
         match actor.role {
             Role::Assessor => Scope::Units(covered(Role::Assessor)),
             Role::Unit => Scope::Units(covered(Role::Unit)),
+            // A responsible person reads no unit's records as such: what they answer for comes
+            // through their accountability, their 待办 and the rectifications raised to them.
+            Role::Responsible => Scope::Units(BTreeSet::new()),
             Role::Admin | Role::Reviewer | Role::Auditor | Role::System => Scope::All,
         }
     };

@@ -17,6 +17,7 @@ use ledger_schemas::events::Event;
 use ledger_schemas::ids::{
     AppealId, AspectCode, ItemCode, PeriodId, PersonId, RectificationId, RubricId, UnitId, stream,
 };
+use ledger_schemas::values::Stage;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -471,6 +472,97 @@ pub async fn get_period<S: EventStore>(
     .await?;
     let revision = body.revision;
     Ok(answer(position, revision, &body))
+}
+
+/// The most milestones a period's life answers with (its stage changes, reopenings, rubric moves
+/// and appeal decisions: a handful in practice).
+const MAX_MILESTONES: usize = MAX_PAGE;
+
+/// A period's life as the office reads it: opened, each stage change, published, reopened, moved
+/// to another rubric version, appeals decided; each with its log position and time, and when it
+/// was (last) published. The time control of the console puts its marks there.
+pub async fn period_milestones<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    params: Params,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let period = params.get::<PeriodId>("period")?;
+    let filter = ChangeFilter {
+        period: Some(period.clone()),
+        kinds: vec![
+            ChangeKind::PeriodOpened,
+            ChangeKind::PeriodStageChanged,
+            ChangeKind::PeriodRubricChanged,
+            ChangeKind::AppealUpheld,
+            ChangeKind::AppealDismissed,
+        ],
+        ..ChangeFilter::default()
+    };
+    let (position, page) = query(&api, q.at()?, |view| {
+        if !view.state().periods.contains_key(&period) {
+            return Err(unknown_period(&period));
+        }
+        Ok(view.changes(&filter, None, MAX_MILESTONES))
+    })
+    .await?;
+    let envelopes = api.reads.envelopes(&page.positions).await?;
+    let mut milestones = Vec::new();
+    // The change log answers newest first; a life reads oldest first.
+    for envelope in envelopes.iter().rev() {
+        let Ok(event) = envelope.decode() else {
+            continue;
+        };
+        let (kind, stage, appeal) = match event {
+            Event::PeriodOpened(_) => (MilestoneKind::Opened, Some(Stage::Opened), None),
+            Event::PeriodStageChanged(c) if c.from == Stage::Published => {
+                (MilestoneKind::Reopened, Some(c.to), None)
+            }
+            Event::PeriodStageChanged(c) if c.to == Stage::Published => {
+                (MilestoneKind::Published, Some(c.to), None)
+            }
+            Event::PeriodStageChanged(c) => (MilestoneKind::Stage, Some(c.to), None),
+            Event::PeriodRubricChanged(_) => (MilestoneKind::RubricMoved, None, None),
+            Event::AppealUpheld(a) => (MilestoneKind::AppealUpheld, None, Some(a.appeal)),
+            Event::AppealDismissed(a) => (MilestoneKind::AppealDismissed, None, Some(a.appeal)),
+            _ => continue,
+        };
+        if let Some(appeal) = &appeal {
+            // An appeal of a unit the caller may not read is not theirs to see.
+            let unit = api
+                .ledger
+                .folded()
+                .state
+                .appeals
+                .get(appeal)
+                .map(|a| a.unit.clone());
+            if unit.is_some_and(|u| !caller.may_read_unit(&u)) {
+                continue;
+            }
+        }
+        milestones.push(MilestoneView {
+            position: envelope.position,
+            recorded_at: envelope.recorded_at,
+            kind,
+            stage,
+            appeal,
+        });
+    }
+    let published_at = milestones
+        .iter()
+        .rev()
+        .find(|m| m.kind == MilestoneKind::Published)
+        .map(|m| m.recorded_at);
+    Ok(answer(
+        position,
+        None,
+        &MilestonesView {
+            period,
+            at_position: position,
+            published_at,
+            milestones,
+        },
+    ))
 }
 
 fn no_sheet(period: &PeriodId, unit: &UnitId) -> ApiError {
@@ -1052,6 +1144,73 @@ pub async fn accountability<S: EventStore>(
         Ok(AccountabilityView::new(
             &view.accountability(&person, today, &scope),
             view.position(),
+        )
+        .with_unit_names(view.state()))
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
+/// Where and how far ahead to read the caller's 待办.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TodoQuery {
+    /// How many days ahead an open rectification counts as due soon (0 to 400; 7 when absent).
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 400))]
+    pub horizon_days: Option<i64>,
+    #[serde(default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
+    pub as_of: Option<String>,
+    #[serde(default)]
+    pub at_position: Option<u64>,
+}
+
+/// The caller's 待办 and 预警 (`ledger_projections::read::todo`), as of the point asked.
+pub async fn todo<S: EventStore>(
+    State(api): Shared<S>,
+    caller: Caller,
+    Query(q): Query<TodoQuery>,
+) -> Answer {
+    let horizon = q
+        .horizon_days
+        .unwrap_or(ledger_projections::read::DEFAULT_HORIZON_DAYS);
+    if !(0..=ledger_projections::read::MAX_HORIZON_DAYS).contains(&horizon) {
+        return Err(ApiError::bad_request(
+            "invalid-query",
+            "query.horizon_days",
+            format!(
+                "horizon_days 须在 0 到 {max} 之间 (horizon_days must be between 0 and {max}), 而不是 (not) {horizon}",
+                max = ledger_projections::read::MAX_HORIZON_DAYS
+            ),
+        ));
+    }
+    let at = read_at(q.as_of.as_deref(), q.at_position)?;
+    let now = api.ledger.clock().now();
+    let (position, body) = query(&api, at, |view| {
+        let today = day_of_read(at, view.recorded_at(), now);
+        let units = match &caller.scope {
+            super::auth::Scope::All => None,
+            super::auth::Scope::Units(units) => Some(units),
+            super::auth::Scope::Writes => {
+                return Err(ApiError::internal(
+                    "读取时缺少范围 (a read without a scope)",
+                ));
+            }
+        };
+        let viewer = ledger_projections::read::Viewer {
+            person: caller.person(),
+            role: caller.role(),
+            units,
+        };
+        let todo = view.todo(viewer, today, horizon);
+        Ok(TodoView::new(
+            &todo,
+            view.state(),
+            caller.person(),
+            caller.role(),
+            view.position(),
+            view.recorded_at(),
         ))
     })
     .await?;

@@ -116,7 +116,7 @@ impl<S: EventStore> Operation<S> {
     }
 }
 
-use Role::{Admin, Assessor, Auditor, Reviewer, Unit};
+use Role::{Admin, Assessor, Auditor, Responsible, Reviewer, Unit};
 
 /// Units, people, access, tokens, rubrics, periods.
 const ADMIN: Gate = Gate::Roles(&[Admin]);
@@ -129,9 +129,13 @@ const REVIEWER: Gate = Gate::Roles(&[Reviewer]);
 const BUSINESS: Gate = Gate::Roles(&[Admin, Assessor]);
 const RAISE: Gate = Gate::Roles(&[Assessor, Reviewer]);
 /// The unit, or the responsible person in whatever role they hold (not as auditor).
-const SUBMIT: Gate = Gate::Roles(&[Unit, Admin, Assessor, Reviewer]);
+const SUBMIT: Gate = Gate::Roles(&[Unit, Admin, Assessor, Reviewer, Responsible]);
 /// Reads every role may make (scoped by `auth::Caller`).
 const ANYONE: Gate = Gate::Roles(EVERY_ROLE);
+/// Reads of one unit's records (sheets, items, histories, business results, an appeal): every role
+/// with a unit scope or all units. A responsible person reads no unit's records as such: what they
+/// answer for reaches them through their accountability, 待办 and rectifications.
+const UNIT_READS: Gate = Gate::Roles(&[Admin, Assessor, Reviewer, Auditor, Unit]);
 /// The people list and the change log.
 const STAFF: Gate = Gate::Roles(&[Admin, Reviewer, Auditor]);
 const TOKENS: Gate = Gate::Roles(&[Admin, Auditor]);
@@ -195,7 +199,7 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
             "getUnit",
             "units",
             "查看单位 Get a unit",
-            ANYONE,
+            UNIT_READS,
             r::get_unit::<S>,
         )
         .query::<r::AtQuery>()
@@ -275,6 +279,17 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
         )
         .query::<r::AccountabilityQuery>()
         .returns::<AccountabilityView>(200),
+        Op::new(
+            M::GET,
+            "/api/v1/todo",
+            "todo",
+            "read",
+            "待办与预警: 待评分、待审核、待决定的申诉、临期与逾期整改 The caller's to-do and warnings",
+            ANYONE,
+            r::todo::<S>,
+        )
+        .query::<r::TodoQuery>()
+        .returns::<TodoView>(200),
         // ---- tokens ----
         Op::new(
             M::GET,
@@ -433,6 +448,17 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
         .returns::<PeriodView>(200)
         .etag(),
         Op::new(
+            M::GET,
+            "/api/v1/periods/{period}/milestones",
+            "periodMilestones",
+            "periods",
+            "考核周期的里程碑: 开启、阶段变更、公示、重新开启、申诉决定 A period's milestones and when it was published",
+            ANYONE,
+            r::period_milestones::<S>,
+        )
+        .query::<r::AtQuery>()
+        .returns::<MilestonesView>(200),
+        Op::new(
             M::POST,
             "/api/v1/periods/{period}/stage",
             "advanceStage",
@@ -493,7 +519,7 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
             "listBusinessResults",
             "sheets",
             "经营业绩 The business results of a period's units",
-            ANYONE,
+            UNIT_READS,
             r::business_results::<S>,
         )
         .query::<r::AtQuery>()
@@ -505,7 +531,7 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
             "getSheet",
             "sheets",
             "评分表 A unit's score sheet",
-            ANYONE,
+            UNIT_READS,
             r::get_sheet::<S>,
         )
         .query::<r::AtQuery>()
@@ -517,7 +543,7 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
             "sheetHistory",
             "read",
             "评分表变更历史 A sheet's history",
-            ANYONE,
+            UNIT_READS,
             r::sheet_history::<S>,
         )
         .query::<r::AtQuery>()
@@ -550,7 +576,7 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
             "getItem",
             "sheets",
             "评分表中的子项目 One item of a sheet",
-            ANYONE,
+            UNIT_READS,
             r::get_item::<S>,
         )
         .query::<r::AtQuery>()
@@ -562,7 +588,7 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
             "itemHistory",
             "read",
             "子项目变更历史 An item's history",
-            ANYONE,
+            UNIT_READS,
             r::item_history::<S>,
         )
         .query::<r::AtQuery>()
@@ -640,7 +666,7 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
             "getAppeal",
             "appeals",
             "查看申诉 Get an appeal",
-            ANYONE,
+            UNIT_READS,
             r::get_appeal::<S>,
         )
         .query::<r::AtQuery>()

@@ -253,6 +253,44 @@ pub struct PeriodView {
     pub revision: Option<u64>,
 }
 
+/// What a milestone of a period's life is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MilestoneKind {
+    Opened,
+    /// Moved to the next stage (other than publication).
+    Stage,
+    Published,
+    /// Reopened after publication.
+    Reopened,
+    /// Moved to another rubric version.
+    RubricMoved,
+    AppealUpheld,
+    AppealDismissed,
+}
+
+/// One milestone: what happened, at which log position and when.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct MilestoneView {
+    pub position: u64,
+    pub recorded_at: DateTime<Utc>,
+    pub kind: MilestoneKind,
+    /// The stage the period entered (opened, stage changes, publication, reopening).
+    pub stage: Option<Stage>,
+    /// The appeal decided.
+    pub appeal: Option<AppealId>,
+}
+
+/// A period's life, oldest first, and when it was last published.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct MilestonesView {
+    pub period: PeriodId,
+    pub at_position: u64,
+    /// The time of its latest publication (公示), if it has been published.
+    pub published_at: Option<DateTime<Utc>>,
+    pub milestones: Vec<MilestoneView>,
+}
+
 impl PeriodView {
     pub fn new(period: &PeriodId, p: &PeriodState, revision: Option<u64>) -> Self {
         PeriodView {
@@ -1149,6 +1187,8 @@ pub struct AccountabilityView {
     pub open: Vec<RectificationLineView>,
     pub overdue: Vec<RectificationLineView>,
     pub closed: Vec<RectificationLineView>,
+    /// The name of every unit the answer mentions.
+    pub unit_names: std::collections::BTreeMap<UnitId, String>,
 }
 
 fn status_view(status: RectificationStatus) -> RectificationStatusView {
@@ -1160,24 +1200,32 @@ fn status_view(status: RectificationStatus) -> RectificationStatusView {
 }
 
 impl AccountabilityView {
+    /// Fills [`Self::unit_names`] from `state`.
+    pub fn with_unit_names(mut self, state: &State) -> Self {
+        let units = self
+            .items
+            .iter()
+            .flat_map(|i| i.scores.iter().map(|s| &s.unit))
+            .chain(
+                self.open
+                    .iter()
+                    .chain(&self.overdue)
+                    .chain(&self.closed)
+                    .map(|r| &r.unit),
+            );
+        let mut names = std::collections::BTreeMap::new();
+        for unit in units {
+            if let Some(u) = state.units.get(unit) {
+                names.insert(unit.clone(), u.name.clone());
+            }
+        }
+        self.unit_names = names;
+        self
+    }
+
     pub fn new(a: &ledger_projections::read::Accountability, at_position: u64) -> Self {
         let lines = |lines: &[ledger_projections::read::RectificationLine]| {
-            lines
-                .iter()
-                .map(|l| RectificationLineView {
-                    rectification: l.rectification.clone(),
-                    period: l.period.clone(),
-                    unit: l.unit.clone(),
-                    item: l.item.clone(),
-                    finding: l.finding.clone(),
-                    origin: l.origin,
-                    status: status_view(l.status),
-                    due_on: l.due_on,
-                    days_overdue: l.days_overdue,
-                    raised_at: l.raised_at,
-                    sent_back: l.sent_back,
-                })
-                .collect()
+            lines.iter().map(RectificationLineView::from).collect()
         };
         AccountabilityView {
             person: a.person.clone(),
@@ -1221,6 +1269,234 @@ impl AccountabilityView {
             open: lines(&a.open),
             overdue: lines(&a.overdue),
             closed: lines(&a.closed),
+            unit_names: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+impl From<&ledger_projections::read::RectificationLine> for RectificationLineView {
+    fn from(l: &ledger_projections::read::RectificationLine) -> Self {
+        RectificationLineView {
+            rectification: l.rectification.clone(),
+            period: l.period.clone(),
+            unit: l.unit.clone(),
+            item: l.item.clone(),
+            finding: l.finding.clone(),
+            origin: l.origin,
+            status: status_view(l.status),
+            due_on: l.due_on,
+            days_overdue: l.days_overdue,
+            raised_at: l.raised_at,
+            sent_back: l.sent_back,
+        }
+    }
+}
+
+/// A sheet with items still to score (已评 `scored`/`items`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SheetGapView {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub stage: Stage,
+    /// Base items (points or ladder) with a counting score.
+    pub scored: usize,
+    /// Base items of the period's rubric version.
+    pub items: usize,
+    /// Items that keep the sheet incomplete, in rubric order.
+    pub missing: Vec<ItemCode>,
+    /// Items a reviewer sent back, to be re-scored.
+    pub rejected: Vec<ItemCode>,
+}
+
+/// A sheet with counting scores not yet approved.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SheetAwaitingView {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub unapproved: usize,
+    pub counting: usize,
+}
+
+/// An appeal awaiting decision.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct AppealAwaitingView {
+    pub appeal: AppealId,
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: Option<ItemCode>,
+    pub filed_by: PersonId,
+}
+
+/// How many entries each list of [`TodoView`] holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TodoCounts {
+    pub unscored: usize,
+    pub awaiting_review: usize,
+    pub appeals: usize,
+    pub due_soon: usize,
+    pub overdue: usize,
+    pub awaiting_verification: usize,
+}
+
+/// 待办 and 预警 of the caller at a point: counts, the lists, and the names of the units and people
+/// they mention (so a poller needs no second call to show them).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct TodoView {
+    pub person: PersonId,
+    pub role: Role,
+    /// The business day (Beijing) the read stands on: overdue and due-soon are judged on it.
+    pub today: NaiveDate,
+    pub horizon_days: i64,
+    pub at_position: u64,
+    /// The time of the event at `at_position`.
+    pub as_of_time: Option<DateTime<Utc>>,
+    pub counts: TodoCounts,
+    pub unscored: Vec<SheetGapView>,
+    pub awaiting_review: Vec<SheetAwaitingView>,
+    pub appeals: Vec<AppealAwaitingView>,
+    pub due_soon: Vec<RectificationLineView>,
+    pub overdue: Vec<RectificationLineView>,
+    pub awaiting_verification: Vec<RectificationLineView>,
+    /// The name of every unit the lists mention.
+    pub unit_names: std::collections::BTreeMap<UnitId, String>,
+    /// The name of every person the lists mention (appellants, responsible persons).
+    pub person_names: std::collections::BTreeMap<PersonId, String>,
+    /// The title of every item the lists mention, by period (under the period's rubric version).
+    pub item_titles:
+        std::collections::BTreeMap<PeriodId, std::collections::BTreeMap<ItemCode, Text>>,
+}
+
+impl TodoView {
+    pub fn new(
+        todo: &ledger_projections::read::Todo,
+        state: &State,
+        person: &PersonId,
+        role: Role,
+        at_position: u64,
+        as_of_time: Option<DateTime<Utc>>,
+    ) -> Self {
+        let lines = |l: &[ledger_projections::read::RectificationLine]| {
+            l.iter()
+                .map(RectificationLineView::from)
+                .collect::<Vec<_>>()
+        };
+        let mut unit_names = std::collections::BTreeMap::new();
+        let mut person_names = std::collections::BTreeMap::new();
+        let mut unit = |u: &UnitId| {
+            if let Some(s) = state.units.get(u) {
+                unit_names.insert(u.clone(), s.name.clone());
+            }
+        };
+        todo.unscored.iter().for_each(|g| unit(&g.unit));
+        todo.awaiting_review.iter().for_each(|g| unit(&g.unit));
+        todo.appeals.iter().for_each(|a| unit(&a.unit));
+        let rects = todo
+            .due_soon
+            .iter()
+            .chain(&todo.overdue)
+            .chain(&todo.awaiting_verification);
+        let mut people: Vec<&PersonId> = todo.appeals.iter().map(|a| &a.filed_by).collect();
+        for r in rects {
+            unit(&r.unit);
+            if let Some(resp) = state.rectifications.get(&r.rectification) {
+                people.push(&resp.responsible);
+            }
+        }
+        for p in people {
+            if let Some(s) = state.people.get(p) {
+                person_names.insert(p.clone(), s.name.clone());
+            }
+        }
+        let mut item_titles: std::collections::BTreeMap<
+            PeriodId,
+            std::collections::BTreeMap<_, _>,
+        > = std::collections::BTreeMap::new();
+        let mut title = |period: &PeriodId, item: &ItemCode| {
+            let found = state
+                .period_definition(period)
+                .and_then(|def| ledger_projections::rubric::find_item(def, item))
+                .map(|(_, i)| i.title.clone());
+            if let Some(t) = found {
+                item_titles
+                    .entry(period.clone())
+                    .or_default()
+                    .insert(item.clone(), t);
+            }
+        };
+        for g in &todo.unscored {
+            g.missing
+                .iter()
+                .chain(&g.rejected)
+                .for_each(|i| title(&g.period, i));
+        }
+        for a in &todo.appeals {
+            if let Some(i) = &a.item {
+                title(&a.period, i);
+            }
+        }
+        for r in todo
+            .due_soon
+            .iter()
+            .chain(&todo.overdue)
+            .chain(&todo.awaiting_verification)
+        {
+            title(&r.period, &r.item);
+        }
+        TodoView {
+            person: person.clone(),
+            role,
+            today: todo.today,
+            horizon_days: todo.horizon_days,
+            at_position,
+            as_of_time,
+            counts: TodoCounts {
+                unscored: todo.unscored.len(),
+                awaiting_review: todo.awaiting_review.len(),
+                appeals: todo.appeals.len(),
+                due_soon: todo.due_soon.len(),
+                overdue: todo.overdue.len(),
+                awaiting_verification: todo.awaiting_verification.len(),
+            },
+            unscored: todo
+                .unscored
+                .iter()
+                .map(|g| SheetGapView {
+                    period: g.period.clone(),
+                    unit: g.unit.clone(),
+                    stage: g.stage,
+                    scored: g.scored,
+                    items: g.items,
+                    missing: g.missing.clone(),
+                    rejected: g.rejected.clone(),
+                })
+                .collect(),
+            awaiting_review: todo
+                .awaiting_review
+                .iter()
+                .map(|g| SheetAwaitingView {
+                    period: g.period.clone(),
+                    unit: g.unit.clone(),
+                    unapproved: g.unapproved,
+                    counting: g.counting,
+                })
+                .collect(),
+            appeals: todo
+                .appeals
+                .iter()
+                .map(|a| AppealAwaitingView {
+                    appeal: a.appeal.clone(),
+                    period: a.period.clone(),
+                    unit: a.unit.clone(),
+                    item: a.item.clone(),
+                    filed_by: a.filed_by.clone(),
+                })
+                .collect(),
+            due_soon: lines(&todo.due_soon),
+            overdue: lines(&todo.overdue),
+            awaiting_verification: lines(&todo.awaiting_verification),
+            unit_names,
+            person_names,
+            item_titles,
         }
     }
 }

@@ -48,7 +48,18 @@ async fn the_demo_verifies_and_tells_its_story() {
         })
         .collect();
     roles.sort_unstable();
-    assert_eq!(roles, ["admin", "assessor", "auditor", "reviewer", "unit"]);
+    // The demo now also signs in a responsible person (issue 15).
+    assert_eq!(
+        roles,
+        [
+            "admin",
+            "assessor",
+            "auditor",
+            "responsible",
+            "reviewer",
+            "unit"
+        ]
+    );
 
     let store = Arc::new(SqliteStore::open_existing(&demo.path).unwrap());
     let app = Ledger::open(store.clone(), Clock::System).await.unwrap();
@@ -87,6 +98,15 @@ async fn the_demo_verifies_and_tells_its_story() {
                 .appeals
                 .values()
                 .any(|a| matches!(a.outcome, Some((AppealOutcome::Dismissed, _))))
+        );
+        // One appeal left awaiting decision (a reviewer's 待办, issue 15).
+        assert_eq!(
+            state
+                .appeals
+                .values()
+                .filter(|a| a.outcome.is_none())
+                .count(),
+            1
         );
         assert!(state.anomalies.is_empty(), "{:?}", state.anomalies);
     }

@@ -57,10 +57,7 @@ async fn pages_need_a_session_and_sign_in_keeps_the_token_http_only() {
     let site = DemoSite::start().await;
     let s = &site.server;
     let root = s.raw(Method::GET, "/", &[], b"").await;
-    assert_eq!(
-        (root.status, root.header("location")),
-        (303, Some("/standings"))
-    );
+    assert_eq!((root.status, root.header("location")), (303, Some("/todo")));
     let anonymous = s
         .raw(Method::GET, "/standings?period=2026Q3", &[], b"")
         .await;
@@ -126,7 +123,7 @@ async fn pages_need_a_session_and_sign_in_keeps_the_token_http_only() {
             encode(&[("token", token), ("next", "//evil.example/")]).as_bytes(),
         )
         .await;
-    assert_eq!(away.header("location"), Some("/standings"));
+    assert_eq!(away.header("location"), Some("/todo"));
 
     // A cookie whose token no longer works sends the visitor back to sign in, and clears it.
     let stale = s
@@ -821,7 +818,7 @@ async fn redirect_targets_stay_on_the_site() {
             )
             .await;
         assert_eq!(signed_in.status, 303, "{back:?}: {}", signed_in.text);
-        assert_eq!(signed_in.header("location"), Some("/standings"), "{back:?}");
+        assert_eq!(signed_in.header("location"), Some("/todo"), "{back:?}");
         let form_page = s
             .raw(
                 Method::GET,
@@ -832,9 +829,7 @@ async fn redirect_targets_stay_on_the_site() {
             .await;
         assert_eq!(form_page.status, 200);
         assert!(
-            form_page
-                .text
-                .contains("name=\"next\" value=\"/standings\""),
+            form_page.text.contains("name=\"next\" value=\"/todo\""),
             "{back:?}"
         );
     }
@@ -1004,4 +999,46 @@ async fn cookies_are_secure_when_the_site_is_served_over_https() {
         assert!(set.ends_with("; Secure"), "{set}");
     }
     server.stop().await;
+}
+
+/// Completeness before grades (issue 15): a newly opened period shows no rank and no grade for
+/// sheets with nothing scored (not "rank 1, 较差"), with 已评 0/29 and a note that ranks are among
+/// complete sheets only; 2026Q3, complete, shows final ranks and grades.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newly_opened_period_shows_no_grade_and_no_rank() {
+    let site = DemoSite::start().await;
+    let admin = site.token(Role::Admin).to_owned();
+    let opened = site
+        .server
+        .post(
+            "/api/v1/periods",
+            &admin,
+            serde_json::json!({
+                "period": "2027Q1", "name": "2027年第一季度", "cadence": "quarterly",
+                "starts_on": "2027-01-01", "ends_on": "2027-03-31", "rubric": "default",
+                "rubric_version": 2, "units": ["SH-CZ", "SH-NY"]
+            }),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{}", opened.text);
+    let fresh = page(&site, Role::Admin, "/standings?period=2027Q1").await;
+    assert_eq!(fresh.status, 200, "{}", fresh.text);
+    assert!(fresh.text.contains("data-complete=\"0\""), "{}", fresh.text);
+    for grade in ["优秀", "良好", "一般", "较差"] {
+        assert!(
+            !fresh.text.contains(&format!(">{grade}<")),
+            "no grade before anything is scored: {grade}"
+        );
+    }
+    assert!(
+        !fresh.text.contains("data-col=\"0\" data-sort=\"1\">1<"),
+        "no rank 1"
+    );
+    assert!(fresh.text.contains(">0/29<"), "已评 0/29");
+    let done = page(&site, Role::Admin, "/standings?period=2026Q3").await;
+    assert!(done.text.contains("data-complete=\"8\" data-units=\"8\""));
+    assert!(
+        done.text.contains("data-col=\"0\" data-sort=\"1\">1<"),
+        "ranked"
+    );
 }

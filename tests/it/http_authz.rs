@@ -72,6 +72,7 @@ fn fixtures() -> BTreeMap<(&'static str, &'static str), (String, Option<Value>)>
         "/api/v1/people/{self}/accountability",
         None,
     );
+    add("GET", "/api/v1/todo", "/api/v1/todo?horizon_days=30", None);
     add("GET", "/api/v1/tokens", "/api/v1/tokens", None);
     add(
         "POST",
@@ -148,6 +149,12 @@ fn fixtures() -> BTreeMap<(&'static str, &'static str), (String, Option<Value>)>
         "GET",
         "/api/v1/periods/{period}",
         "/api/v1/periods/2026Q1",
+        None,
+    );
+    add(
+        "GET",
+        "/api/v1/periods/{period}/milestones",
+        "/api/v1/periods/2026Q1/milestones",
         None,
     );
     add(
@@ -275,7 +282,7 @@ fn fixtures() -> BTreeMap<(&'static str, &'static str), (String, Option<Value>)>
         "/api/v1/rectifications",
         "/api/v1/rectifications",
         Some(json!({
-            "rectification": "RC-M", "period": "2026Q1", "unit": "SH-01", "item": "A1",
+            "rectification": "RC-M", "period": "2026Q1", "unit": "SH-01", "item": "F5",
             "due_on": due, "finding": "测试", "origin": "deduction"
         })),
     );
@@ -374,6 +381,11 @@ async fn every_route_admits_exactly_its_roles() {
         (Some(Role::Reviewer), "reviewer-1", cast.reviewer.clone()),
         (Some(Role::Auditor), "auditor-1", cast.auditor.clone()),
         (Some(Role::Unit), "sec-01", cast.unit.clone()),
+        (
+            Some(Role::Responsible),
+            "discipline-committee",
+            cast.responsible.clone(),
+        ),
     ];
     // Authorization headers that authenticate no one.
     let refused_headers: Vec<(&str, String)> = vec![
@@ -471,7 +483,7 @@ async fn every_route_admits_exactly_its_roles() {
             );
         }
     }
-    assert!(calls >= ops.len() * 12);
+    assert!(calls >= ops.len() * 13);
     server.stop().await;
 }
 

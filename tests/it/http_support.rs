@@ -251,6 +251,8 @@ pub struct Cast {
     pub unit: String,
     /// A unit secretary of the other unit.
     pub other_unit: String,
+    /// The template's discipline committee member (纪检委员), signed in as a responsible person.
+    pub responsible: String,
 }
 
 /// Two units (`SH-01`, `SH-02`), the default rubric as `default`, the template's responsible
@@ -295,6 +297,9 @@ pub async fn cast(server: &Server) -> Cast {
         auditor: server.token("auditor-1", Role::Auditor, &[]).await,
         unit: server.token("sec-01", Role::Unit, &["SH-01"]).await,
         other_unit: server.token("sec-02", Role::Unit, &["SH-02"]).await,
+        responsible: server
+            .token("discipline-committee", Role::Responsible, &[])
+            .await,
         admin,
     }
 }

@@ -297,7 +297,9 @@ impl Command {
             Command::RecordBusinessResult { .. } => &[Admin, Assessor, System],
             Command::RaiseRectification { .. } => &[Assessor, Reviewer, System],
             // The unit, or the responsible person in whatever role they hold (checked by decide).
-            Command::SubmitRectification { .. } => &[Unit, Admin, Assessor, Reviewer, System],
+            Command::SubmitRectification { .. } => {
+                &[Unit, Admin, Assessor, Reviewer, Responsible, System]
+            }
         }
     }
 }

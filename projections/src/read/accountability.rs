@@ -82,7 +82,11 @@ pub struct RectificationLine {
     pub sent_back: u32,
 }
 
-fn line(id: &RectificationId, r: &RectificationState, today: NaiveDate) -> RectificationLine {
+pub(crate) fn line(
+    id: &RectificationId,
+    r: &RectificationState,
+    today: NaiveDate,
+) -> RectificationLine {
     RectificationLine {
         rectification: id.clone(),
         period: r.period.clone(),

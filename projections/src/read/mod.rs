@@ -43,6 +43,7 @@ mod chunked;
 mod intern;
 pub mod render;
 pub mod standings;
+pub mod todo;
 pub mod versions;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -65,6 +66,10 @@ pub use checkpoint::{
 pub use intern::{fnv1a64, fnv1a64_concat};
 pub use render::{ChangeView, RenderError, render_change, render_in_history, value_text};
 pub use standings::{AspectRank, AspectRanking, PeriodStandings, UnitStanding, standings};
+pub use todo::{
+    AppealAwaiting, DEFAULT_HORIZON_DAYS, MAX_HORIZON_DAYS, SheetAwaiting, SheetGap, Todo, Viewer,
+    todo,
+};
 pub use versions::{RubricVersion, rubric_diff, rubric_versions};
 
 use crate::domain::{Meta, State};
@@ -427,6 +432,11 @@ impl View<'_> {
         scope: &Scope,
     ) -> Accountability {
         accountability(&self.state, person, today, scope)
+    }
+
+    /// What is due from `viewer` at this point ([`todo`]), overdue judged on `today`.
+    pub fn todo(&self, viewer: Viewer<'_>, today: NaiveDate, horizon_days: i64) -> Todo {
+        todo(&self.state, viewer, today, horizon_days)
     }
 
     /// Every version of a rubric at this point.
