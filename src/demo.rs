@@ -1425,7 +1425,11 @@ mod tests {
         let ledger = Ledger::open(store.clone(), Clock::System).await.unwrap();
         let summary = build(&ledger, &ProgressBar::hidden()).await.unwrap();
         assert_eq!(summary.commands, PLANNED_COMMANDS);
-        assert_eq!(summary.tokens.len(), 5);
+        assert_eq!(
+            summary.tokens.len(),
+            6,
+            "one per role, the responsible person's too"
+        );
         assert!(
             summary
                 .milestones
