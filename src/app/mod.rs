@@ -155,7 +155,7 @@ impl<S: EventStore> Ledger<S> {
             let ctx = Context {
                 actor: actor.clone(),
                 now,
-                today: now.date_naive(),
+                today: clock::business_date(now),
             };
             let decision = {
                 let folded = self.folded();

@@ -307,7 +307,7 @@ fn import_scores(path: &Path, period: &PeriodId, file: &Path, dry_run: bool) -> 
             let ctx = Context {
                 actor: Actor::system(),
                 now,
-                today: now.date_naive(),
+                today: crate::app::clock::business_date(now),
             };
             let plan = check(&state, &ctx, period, &bytes)
                 .with_context(|| format!("{}", file.display()))?;

@@ -3,8 +3,8 @@
 //!
 //! Every read goes through the read side (`app::reads::ReadSide`, over the pure read models of
 //! `ledger_projections::read`), so the command line shows exactly what the HTTP API serves.
-//! `standings` and `history` read **as of** a past point with `--as-of TIME` (RFC 3339, or a date
-//! meaning the end of that day, UTC) or `--at-position N`; `changes` filters by time with
+//! `standings` and `history` read **as of** a past point with `--as-of TIME` (Beijing time, the
+//! business clock of `app::clock`: a date or a minute means its end; or RFC 3339) or `--at-position N`; `changes` filters by time with
 //! `--since`/`--until` instead. Names the ledger does not know (a period, unit, person, item or
 //! aspect) are refused with a one-line reason rather than answered with an empty table.
 //!
@@ -16,20 +16,22 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use clap::Args;
 use ledger_projections::read::{ChangeFilter, ChangeKind, ChangeView, PeriodStandings};
 use ledger_schemas::ids::{AspectCode, ItemCode, PeriodId, PersonId, UnitId};
 
 use super::LedgerArg;
 use super::table::{Align, Table};
+use crate::app::clock;
 use crate::app::reads::{ReadAt, ReadSide};
 use crate::store::SqliteStore;
 
 /// Where to read: now, or as of a time or a position.
 #[derive(Debug, Clone, Args)]
 pub struct AsOfArgs {
-    /// 截至时间 As of this time: RFC 3339 (`2026-10-15T08:00:00Z`) or a date (the end of that day, UTC).
+    /// 截至时间 As of this time, Beijing time: a date (the end of that day), `2026-10-15 08:00`
+    /// (the end of that minute), `2026-10-15 08:00:03`, or RFC 3339 with any offset.
     #[arg(long, value_parser = parse_as_of, conflicts_with = "at_position")]
     pub as_of: Option<DateTime<Utc>>,
     /// 截至位置 As of this position in the log.
@@ -112,10 +114,10 @@ pub struct ChangesArgs {
     /// 事件类型 Of these event types (repeat, or separate with commas), e.g. `ScoreCorrected`.
     #[arg(long = "type", value_delimiter = ',')]
     pub types: Vec<String>,
-    /// 起始时间 Recorded at or after (RFC 3339, or a date: its start, UTC).
+    /// 起始时间 Recorded at or after (Beijing time: a date or `2026-10-15 08:00` means its start; or RFC 3339).
     #[arg(long, value_parser = parse_since)]
     pub since: Option<DateTime<Utc>>,
-    /// 截止时间 Recorded at or before (RFC 3339, or a date: its end, UTC).
+    /// 截止时间 Recorded at or before (Beijing time: a date or `2026-10-15 08:00` means its end; or RFC 3339).
     #[arg(long, value_parser = parse_as_of)]
     pub until: Option<DateTime<Utc>>,
     /// 条数 At most this many changes, newest first (0: all).
@@ -132,30 +134,20 @@ pub struct ChangesArgs {
     pub checkpoint_out: Option<std::path::PathBuf>,
 }
 
-/// RFC 3339, or a date meaning the **end** of that day (UTC): "as it stood on that day".
+/// A typed time for `--as-of`/`--until`: the end of the day, minute or second it names on the
+/// business clock (`app::clock`), or an exact RFC 3339 instant.
 fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
-    parse_time(text, NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999))
+    clock::parse_as_of(text).map_err(|e| e.to_string())
 }
 
-/// RFC 3339, or a date meaning the **start** of that day (UTC).
+/// A typed time for `--since`: the start of the day, minute or second it names.
 fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
-    parse_time(text, NaiveTime::from_hms_opt(0, 0, 0))
+    clock::parse_since(text).map_err(|e| e.to_string())
 }
 
-fn parse_time(text: &str, day_time: Option<NaiveTime>) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    match (NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d"), day_time) {
-        (Ok(day), Some(time)) => Ok(day.and_time(time).and_utc()),
-        _ => Err(format!(
-            "“{text}”不是时间, 应为 RFC 3339 或日期 (“{text}” is not a time: RFC 3339 such as 2026-10-15T08:00:00Z, or a date such as 2026-10-15)"
-        )),
-    }
-}
-
+/// A recorded time as people read it: business clock, to the second.
 pub(super) fn time_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    clock::business_time(t)
 }
 
 fn open(path: &Path) -> anyhow::Result<(Arc<SqliteStore>, ReadSide<SqliteStore>)> {

@@ -45,7 +45,13 @@ impl ChangesForm {
             if text.trim().is_empty() {
                 return Ok(String::new());
             }
-            format::parse_time_input(text)
+            // From the start of the minute typed, to its end.
+            let parsed = if name == "from" {
+                crate::app::clock::parse_since(text).ok()
+            } else {
+                format::parse_time_input(text)
+            };
+            parsed
                 .map(|t| t.to_rfc3339())
                 .ok_or_else(|| {
                     Failure::bad_request(

@@ -73,8 +73,19 @@ fn standings_as_of_publication_differ_from_after_the_appeal() {
     };
     let by_time = aspect_c(&["--as-of", &time]);
     let by_position = aspect_c(&["--at-position", &position.to_string()]);
+    // As `ledger demo` prints the milestone: Beijing time, to the microsecond.
+    let instant = chrono::DateTime::parse_from_rfc3339(&time)
+        .unwrap()
+        .to_utc();
+    let printed = ledger::app::clock::business_time_exact(instant);
+    assert!(
+        !printed.contains('Z') && !printed.contains('T'),
+        "{printed}"
+    );
+    let by_printed = aspect_c(&["--as-of", &printed]);
     let now = aspect_c(&[]);
     assert_eq!(by_time, by_position);
+    assert_eq!(by_printed, by_position, "{printed}");
     assert_eq!(by_time.0, position);
     assert_eq!(now.1 - by_time.1, 1.0, "the appeal revised C1 from 3 to 4");
 }

@@ -713,6 +713,24 @@ async fn standings_carry_the_time_of_their_last_event() {
             .to_string()
     });
     assert!(page.text.contains(&shown.unwrap()), "{}", page.text);
+    // A time printed as `ledger demo` prints its milestones (Beijing time, to the microsecond),
+    // typed into the time control, reads the same point as the command line's `--as-of`.
+    let printed = ledger::app::clock::business_time_exact(parse(&event["recorded_at"]).to_utc());
+    let typed = page_at(&site, &printed).await;
+    assert!(
+        typed.contains("data-position=\"100\""),
+        "{printed}: {typed}"
+    );
+}
+
+async fn page_at(site: &DemoSite, time: &str) -> String {
+    let path = format!(
+        "/standings?{}",
+        encode(&[("period", "2026Q3"), ("time", time)])
+    );
+    let reply = page(site, Role::Unit, &path).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.text
 }
 
 /// The year's page shows every unit by name in the API's order with its year figure and grade, says
