@@ -9,7 +9,8 @@
 //! aspect) are refused with a one-line reason rather than answered with an empty table.
 //!
 //! JSON is the read model's own shape (`PeriodStandings`, `ChangeView`); CSV has one row per unit or
-//! per change, with English column names, so scripts and spreadsheets can rely on them.
+//! per change, written by `csv_out` for Excel (BOM, Chinese headers, Beijing time, no formulas);
+//! `--no-bom --lang en` gives scripts plain UTF-8 with the stable English column names.
 
 use std::io::Write;
 use std::path::Path;
@@ -25,6 +26,7 @@ use super::LedgerArg;
 use super::table::{Align, Table};
 use crate::app::clock;
 use crate::app::reads::{ReadAt, ReadSide};
+use crate::csv_out::{CsvStyle, CsvWriter, Names};
 use crate::store::SqliteStore;
 
 /// Where to read: now, or as of a time or a position.
@@ -55,9 +57,32 @@ pub struct FormatArgs {
     /// 输出 JSON Print JSON for scripts.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
-    /// 输出 CSV Print CSV for spreadsheets and the file.
+    /// 输出 CSV Print CSV for spreadsheets and the file (UTF-8 with a byte-order mark, so Excel
+    /// reads it; Chinese headers; Beijing time).
     #[arg(long)]
     pub csv: bool,
+    /// (with --csv) 不加 BOM Plain UTF-8 without the byte-order mark, for scripts.
+    #[arg(long, requires = "csv")]
+    pub no_bom: bool,
+    /// (with --csv) 表头语言 Header language: `zh` (default) or `en` (the stable column names).
+    #[arg(long, value_enum, default_value_t = HeaderLang::Zh)]
+    pub lang: HeaderLang,
+}
+
+/// The language of CSV headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HeaderLang {
+    Zh,
+    En,
+}
+
+impl FormatArgs {
+    pub(super) fn csv_style(&self) -> CsvStyle {
+        CsvStyle {
+            bom: !self.no_bom,
+            zh: self.lang == HeaderLang::Zh,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -249,30 +274,40 @@ pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     if args.format.csv {
-        let mut w = csv::Writer::from_writer(out);
-        let mut header: Vec<String> = ["period", "rank", "unit", "unit_name"]
-            .map(String::from)
-            .to_vec();
-        header.extend(s.aspects.iter().map(|a| format!("aspect_{}", a.aspect)));
+        let mut w = CsvWriter::new(out, args.format.csv_style())?;
+        let mut header: Vec<(String, String)> = [
+            ("period", "考核周期"),
+            ("rank", "名次"),
+            ("unit", "单位"),
+            ("unit_name", "单位名称"),
+        ]
+        .map(|(e, z)| (e.to_owned(), z.to_owned()))
+        .to_vec();
+        header.extend(s.aspects.iter().map(|a| {
+            (
+                format!("aspect_{}", a.aspect),
+                format!("{} {}", a.aspect, a.title.zh),
+            )
+        }));
         header.extend(
             [
-                "base",
-                "bonus",
-                "deduction",
-                "party_score",
-                "business_score",
-                "combined",
-                "ranked_on",
-                "ranked_score",
-                "grade",
-                "grade_label",
-                "capped_by_veto",
-                "complete",
-                "as_of_position",
+                ("base", "基础分"),
+                ("bonus", "加分"),
+                ("deduction", "扣分"),
+                ("party_score", "党建得分"),
+                ("business_score", "经营业绩"),
+                ("combined", "综合得分"),
+                ("ranked_on", "排名依据"),
+                ("ranked_score", "排名分"),
+                ("grade", "等次代码"),
+                ("grade_label", "等次"),
+                ("capped_by_veto", "一票否决"),
+                ("complete", "评分完成"),
+                ("as_of_position", "截至位置"),
             ]
-            .map(String::from),
+            .map(|(e, z)| (e.to_owned(), z.to_owned())),
         );
-        w.write_record(&header)?;
+        w.header(header)?;
         for (u, name) in s.units.iter().zip(&names) {
             let mut row = vec![
                 s.period.to_string(),
@@ -299,9 +334,9 @@ pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
                 u.score.complete.to_string(),
                 s.as_of.to_string(),
             ]);
-            w.write_record(&row)?;
+            w.row(row)?;
         }
-        w.flush()?;
+        w.finish()?;
         return Ok(());
     }
 
@@ -464,7 +499,7 @@ pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
         item.as_ref().map_or_else(String::new, |i| format!(" {i}")),
         changes.len()
     );
-    print_changes(&changes, format, &title)
+    print_changes(&ledger.path, &changes, format, &title)
 }
 
 pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
@@ -553,7 +588,7 @@ pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
             file.display()
         );
     }
-    print_changes(&changes, args.format, &title)
+    print_changes(&args.ledger.path, &changes, args.format, &title)
 }
 
 /// The latest signed checkpoint as `(tree size, note)`, after checking that its root is the root of
@@ -623,7 +658,12 @@ fn check_filter(
 }
 
 /// Prints changes as a table (with a title line), JSON (an array of `ChangeView`) or CSV.
-fn print_changes(changes: &[ChangeView], format: FormatArgs, title: &str) -> anyhow::Result<()> {
+fn print_changes(
+    path: &Path,
+    changes: &[ChangeView],
+    format: FormatArgs,
+    title: &str,
+) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if format.json {
         serde_json::to_writer_pretty(&mut out, changes)?;
@@ -636,7 +676,12 @@ fn print_changes(changes: &[ChangeView], format: FormatArgs, title: &str) -> any
             .cloned()
             .map(crate::http::views::ChangeEntryView::from)
             .collect();
-        crate::csv_out::write_changes(out, &rows)?;
+        let names = with_reads(path, async |reads| {
+            Ok(reads
+                .query(ReadAt::Head, |view| Names::of(view.state()))
+                .await?)
+        })?;
+        crate::csv_out::write_changes(out, &rows, format.csv_style(), &names)?;
         return Ok(());
     }
     writeln!(out, "{title}")?;
@@ -645,7 +690,7 @@ fn print_changes(changes: &[ChangeView], format: FormatArgs, title: &str) -> any
     }
     let mut table = Table::new(&[
         ("位置 #", Align::Right),
-        ("时间 time (UTC)", Align::Left),
+        ("时间 time (北京时间 Beijing)", Align::Left),
         ("操作人 by", Align::Left),
         ("对象 about", Align::Left),
         ("变更 change", Align::Left),

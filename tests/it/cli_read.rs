@@ -11,7 +11,27 @@ use crate::cli_support::{
 #[test]
 fn standings_csv_json_and_table_have_their_shape() {
     let demo = shared_demo();
-    let out = ledger(&demo.path, &["standings", "--period", "2026Q3", "--csv"]);
+    // For Excel by default: the byte-order mark and Chinese headers.
+    let excel = stdout(ok(&ledger(
+        &demo.path,
+        &["standings", "--period", "2026Q3", "--csv"],
+    )));
+    assert!(
+        excel.starts_with("\u{feff}考核周期,名次,单位,单位名称,A 组织建设,"),
+        "{excel}"
+    );
+    let out = ledger(
+        &demo.path,
+        &[
+            "standings",
+            "--period",
+            "2026Q3",
+            "--csv",
+            "--no-bom",
+            "--lang",
+            "en",
+        ],
+    );
     let text = stdout(ok(&out));
     let mut lines = text.lines();
     assert_eq!(
@@ -155,11 +175,41 @@ fn changes_filter_and_export() {
 
     let csv = stdout(ok(&ledger(
         &demo.path,
-        &["changes", "--unit", "SH-NY-B2", "--item", "F5", "--csv"],
+        &[
+            "changes", "--unit", "SH-NY-B2", "--item", "F5", "--csv", "--no-bom", "--lang", "en",
+        ],
     )));
     assert!(csv.starts_with(
-        "position,recorded_at,event_type,actor,role,period,unit,item,aspect,rubric_version,summary_zh,summary_en,old,new,reason,note,evidence,source\n"
+        "position,recorded_at,event_type,actor,actor_name,role,period,unit,unit_name,item,aspect,rubric_version,summary_zh,summary_en,old,new,reason,note,evidence,source\n"
     ));
+    // Beijing time to the second, the person's and the unit's names beside their ids.
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    let events: Vec<serde_json::Value> = json(&ledger(
+        &demo.path,
+        &["changes", "--unit", "SH-NY-B2", "--item", "F5", "--json"],
+    ))
+    .as_array()
+    .unwrap()
+    .clone();
+    let first = chrono::DateTime::parse_from_rfc3339(events[0]["recorded_at"].as_str().unwrap())
+        .unwrap()
+        .to_utc();
+    assert_eq!(&rows[0][1], ledger::app::clock::business_time(first));
+    assert!(
+        rows.iter().all(|r| !r[4].is_empty() && !r[8].is_empty()),
+        "{csv}"
+    );
+    let excel = stdout(ok(&ledger(
+        &demo.path,
+        &["changes", "--unit", "SH-NY-B2", "--item", "F5", "--csv"],
+    )));
+    assert!(
+        excel.starts_with("\u{feff}位置,记录时间(北京时间),"),
+        "{excel}"
+    );
     assert!(
         csv.contains("ScoreCorrected") && csv.contains("RectificationRaised"),
         "{csv}"
@@ -335,8 +385,21 @@ fn annual_counts_the_published_periods() {
 
     let csv = stdout(ok(&ledger(
         &demo.path,
+        &[
+            "annual",
+            "--periods",
+            "2026Q4,2026Q3",
+            "--csv",
+            "--no-bom",
+            "--lang",
+            "en",
+        ],
+    )));
+    let excel = stdout(ok(&ledger(
+        &demo.path,
         &["annual", "--periods", "2026Q4,2026Q3", "--csv"],
     )));
+    assert!(excel.starts_with("\u{feff}年度,评分细则,"), "{excel}");
     let mut rows = csv.lines();
     assert_eq!(
         rows.next().unwrap(),

@@ -377,6 +377,8 @@ async fn the_change_log_exports_every_matching_change_as_csv() {
             .unwrap()
             .contains(&format!("changes-at-{at}.csv"))
     );
+    // For Excel: the byte-order mark, Chinese headers, Beijing time to the second, names.
+    assert!(reply.text.starts_with('\u{feff}'), "no BOM");
     let mut reader = csv::Reader::from_reader(reply.text.as_bytes());
     let header: Vec<String> = reader
         .headers()
@@ -384,8 +386,33 @@ async fn the_change_log_exports_every_matching_change_as_csv() {
         .iter()
         .map(str::to_owned)
         .collect();
-    assert_eq!(header, ledger::csv_out::CHANGE_COLUMNS);
+    let zh: Vec<&str> = ledger::csv_out::CHANGE_COLUMNS
+        .iter()
+        .map(|c| c.1)
+        .collect();
+    assert_eq!(header, zh);
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let first_time = api_time_in_beijing(&site, &rows[0][0]).await;
+    assert_eq!(&rows[0][1], first_time, "recorded_at in Beijing time");
+    assert!(rows.iter().all(|r| !r[4].is_empty()), "actor names");
+    // Plain UTF-8 for scripts, English headers when English is chosen.
+    let plain = site
+        .server
+        .raw(
+            Method::GET,
+            "/changes.csv?person=reviewer-chen&plain=1",
+            &[(
+                "cookie",
+                &format!("{}; ledger_lang=en", cookie(&site, Role::Auditor)),
+            )],
+            b"",
+        )
+        .await;
+    assert!(
+        plain.text.starts_with("position,recorded_at,"),
+        "{}",
+        &plain.text[..80]
+    );
     let api = site
         .api(
             Role::Auditor,
@@ -1022,4 +1049,19 @@ async fn cookies_are_secure_when_the_site_is_served_over_https() {
         assert!(set.ends_with("; Secure"), "{set}");
     }
     server.stop().await;
+}
+
+/// The recorded time of the event at `position` (from the API, RFC 3339) as Beijing time.
+async fn api_time_in_beijing(site: &DemoSite, position: &str) -> String {
+    let after = position.parse::<u64>().unwrap() - 1;
+    let events = site
+        .api(
+            Role::Auditor,
+            &format!("/api/v1/events?after={after}&limit=1"),
+        )
+        .await;
+    let t =
+        chrono::DateTime::parse_from_rfc3339(events["events"][0]["recorded_at"].as_str().unwrap())
+            .unwrap();
+    ledger::app::clock::business_time(t.to_utc())
 }

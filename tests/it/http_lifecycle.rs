@@ -14,7 +14,7 @@ use crate::http_support::{Cast, Server, base_values, cast};
 const PERIOD: &str = "/api/v1/periods/2026Q1";
 
 /// Moves the period one stage forwards, guarded by the ETag it answers with.
-async fn advance(server: &Server, admin: &str, to: &str) {
+pub async fn advance(server: &Server, admin: &str, to: &str) {
     let period = server.get(PERIOD, admin).await;
     assert_eq!(period.status, 200, "{}", period.text);
     let etag = period
@@ -34,9 +34,8 @@ async fn advance(server: &Server, admin: &str, to: &str) {
     assert_ne!(reply.header("etag"), Some(etag.as_str()));
 }
 
-/// Opens 2026Q1 over both units and takes it to publication: a self-assessment, every base item
-/// scored (points as strings and as numbers), one correction, business results, both sheets approved.
-pub async fn published_period(server: &Server, cast: &Cast) {
+/// Opens 2026Q1 over both units against version 1 of the default rubric.
+pub async fn open_period(server: &Server, cast: &Cast) {
     let reply = server
         .post(
             "/api/v1/periods",
@@ -50,6 +49,12 @@ pub async fn published_period(server: &Server, cast: &Cast) {
         .await;
     assert_eq!(reply.status, 201, "{}", reply.text);
     assert_eq!(reply.header("location"), Some(PERIOD));
+}
+
+/// Opens 2026Q1 over both units and takes it to publication: a self-assessment, every base item
+/// scored (points as strings and as numbers), one correction, business results, both sheets approved.
+pub async fn published_period(server: &Server, cast: &Cast) {
+    open_period(server, cast).await;
     advance(server, &cast.admin, "self_assessment").await;
     let reply = server
         .post(

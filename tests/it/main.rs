@@ -16,6 +16,7 @@ mod cli_support;
 mod cli_token;
 mod console_http;
 mod crash;
+mod exports;
 mod http_annual;
 mod http_authz;
 mod http_bad_input;
