@@ -1,7 +1,7 @@
 //! `ledger import ...`: a rubric file, or score sheets from CSV the way assessment offices keep them
 //! in spreadsheets.
 //!
-//! # Score sheets (`ledger import scores --period P FILE.csv`)
+//! # Score sheets (`ledger import scores --period P --as PERSON FILE.csv`)
 //!
 //! The first row names the columns, in any order, in English or Chinese:
 //!
@@ -40,7 +40,9 @@
 //!
 //! A row whose item already has the same value is left alone (re-importing a file records nothing
 //! twice); a row that changes a recorded value becomes a correction, which needs a `reason`.
-//! Imported scores are recorded by the ledger itself (`system`) with the source `import`.
+//! Imported scores are recorded as the person who imports the file (`--as PERSON`, a registered
+//! assessor whose role covers the rows' units), with the source `import` and the file's SHA-256
+//! (`file_sha256`), so an auditor can match the paper file to the record.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -54,7 +56,8 @@ use ledger_projections::domain::{self, Command, Context, Meta, Rejection, State}
 use ledger_projections::rubric::find_item;
 use ledger_projections::scoring::check_value;
 use ledger_schemas::envelope::Actor;
-use ledger_schemas::ids::{ItemCode, PeriodId, RubricId, UnitId, stream};
+use ledger_schemas::envelope::Role;
+use ledger_schemas::ids::{ItemCode, PeriodId, PersonId, RubricId, UnitId, stream};
 use ledger_schemas::rubric::{ItemKind, RubricDefinition};
 use ledger_schemas::values::{Award, Points, ScoreSource, ScoreValue, Stage};
 use uuid::Uuid;
@@ -98,6 +101,10 @@ pub enum ImportWhat {
         /// 只校验, 不记录 Check every row and report, record nothing.
         #[arg(long)]
         dry_run: bool,
+        /// 导入人 The person importing the file, who is recorded as having recorded every row: a
+        /// registered person holding the assessor (考评) role over the rows' units.
+        #[arg(long = "as", value_name = "PERSON")]
+        person: PersonId,
     },
 }
 
@@ -112,7 +119,8 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             period,
             file,
             dry_run,
-        } => import_scores(&args.ledger, &period, &file, dry_run),
+            person,
+        } => import_scores(&args.ledger, &period, &file, dry_run, &person),
     }
 }
 
@@ -294,20 +302,53 @@ enum Planned {
     Unchanged,
 }
 
-fn import_scores(path: &Path, period: &PeriodId, file: &Path, dry_run: bool) -> anyhow::Result<()> {
+/// The actor an import records as: `person`, who must be registered and hold the role that records
+/// scores (the domain then checks, row by row, that the role covers each row's unit).
+fn importer(state: &State, person: &PersonId) -> anyhow::Result<Actor> {
+    let Some(p) = state.people.get(person) else {
+        bail!(
+            "没有人员 {person}, 请用 --as 指定已登记的考评人 (there is no person {person}; name a registered assessor with --as)"
+        );
+    };
+    if !p.roles.contains_key(&Role::Assessor) {
+        let held: Vec<String> = p.roles.keys().map(|r| r.to_string()).collect();
+        bail!(
+            "{person} ({}) 不是考评人, 不能导入得分 ({person} does not hold the assessor role that records scores; holds: {})",
+            p.name,
+            if held.is_empty() {
+                "无 none".to_owned()
+            } else {
+                held.join(", ")
+            }
+        );
+    }
+    Ok(Actor::new(person.clone(), Role::Assessor))
+}
+
+fn import_scores(
+    path: &Path,
+    period: &PeriodId,
+    file: &Path,
+    dry_run: bool,
+    person: &PersonId,
+) -> anyhow::Result<()> {
     let bytes = std::fs::read(file)
         .with_context(|| format!("无法读取 (cannot read) {}", file.display()))?;
+    // Recorded on every imported score, so the paper file can be matched to the record.
+    let file_sha256 = crate::audit::bundle::sha256_hex(&bytes);
     let rt = super::runtime()?;
     rt.block_on(async {
         let store = Arc::new(SqliteStore::open_existing(path)?);
         let result = async {
             let app = Ledger::open(store.clone(), Clock::System).await?;
             let state = app.folded().state.clone();
+            let actor = importer(&state, person)?;
             let now = Utc::now();
             let ctx = Context {
-                actor: Actor::system(),
+                actor: actor.clone(),
                 now,
                 today: crate::app::clock::business_date(now),
+                file_sha256: Some(file_sha256.clone()),
             };
             let plan = check(&state, &ctx, period, &bytes)
                 .with_context(|| format!("{}", file.display()))?;
@@ -322,7 +363,7 @@ fn import_scores(path: &Path, period: &PeriodId, file: &Path, dry_run: bool) -> 
                 );
                 return anyhow::Ok(());
             }
-            execute(&app, plan).await?;
+            execute(&app, &actor, &file_sha256, plan).await?;
             println!(
                 "已导入 {period}: 新录入 {recorded} 项, 更正 {corrected} 项, {unchanged} 项未变 (imported into {period}: {recorded} new scores, {corrected} corrections, {unchanged} unchanged)"
             );
@@ -773,7 +814,12 @@ fn decide_all(
 }
 
 /// Executes the checked rows in file order under one correlation id, with a progress bar.
-async fn execute(app: &Ledger<SqliteStore>, plan: Vec<Planned>) -> anyhow::Result<()> {
+async fn execute(
+    app: &Ledger<SqliteStore>,
+    actor: &Actor,
+    file_sha256: &str,
+    plan: Vec<Planned>,
+) -> anyhow::Result<()> {
     let commands: Vec<(u64, Command)> = plan
         .into_iter()
         .filter_map(|p| match p {
@@ -791,7 +837,7 @@ async fn execute(app: &Ledger<SqliteStore>, plan: Vec<Planned>) -> anyhow::Resul
     let correlation = Uuid::now_v7();
     for (done, (row, command)) in commands.into_iter().enumerate() {
         if let Err(err) = app
-            .execute_correlated(Actor::system(), command, correlation)
+            .execute_imported(actor.clone(), command, correlation, file_sha256)
             .await
         {
             bar.abandon();
