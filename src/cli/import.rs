@@ -3,6 +3,9 @@
 //!
 //! # Score sheets (`ledger import scores --period P --as PERSON FILE.csv`)
 //!
+//! The file is UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark, or
+//! GBK/GB18030 (what Excel's "CSV (逗号分隔)" writes on Chinese Windows). Units, items and values
+//! typed with full-width forms (`ＳＨ－Ａ`, `２．５`, the ideographic space) are read half-width.
 //! The first row names the columns, in any order, in English or Chinese:
 //!
 //! | column | also | required | what |
@@ -280,6 +283,63 @@ impl Header {
             .unwrap_or("")
             .trim()
     }
+
+    /// A unit, item or value cell with full-width forms made half-width (`２．５`, `ＳＨ－Ａ`, as a
+    /// Chinese IME types them, read as `2.5`, `SH-A`).
+    fn get_narrow(&self, record: &csv::StringRecord, field: Field) -> String {
+        narrow(self.get(record, field))
+    }
+}
+
+/// Full-width ASCII forms (U+FF01–U+FF5E) and the ideographic space made half-width.
+fn narrow(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            _ => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// The file's text: UTF-8 (with or without a byte-order mark), UTF-16 with one (Excel's "Unicode
+/// text"), or else GB18030, which includes GBK (what Excel's "CSV (逗号分隔)" writes on Chinese
+/// Windows). A file that is none of these is refused as a whole, naming the line.
+fn decode_text(bytes: &[u8]) -> anyhow::Result<String> {
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, malformed) = encoding.decode_without_bom_handling(&bytes[bom..]);
+        if malformed {
+            bail!(
+                "文件以 {0} 的字节顺序标记开头, 但内容不是有效的 {0} (the file starts with a {0} byte-order mark but is not valid {0}); 请在 Excel 中另存为 CSV UTF-8 (save it again as CSV UTF-8)",
+                encoding.name()
+            );
+        }
+        return Ok(text.into_owned());
+    }
+    let utf8_error = match std::str::from_utf8(bytes) {
+        Ok(text) => return Ok(text.to_owned()),
+        Err(e) => e,
+    };
+    // Where reading it as UTF-8 stopped: the stray bytes of a UTF-8 file, or the first character
+    // of a file in some other encoding.
+    let upto = utf8_error.valid_up_to();
+    let line = bytes[..upto].iter().filter(|b| **b == b'\n').count() + 1;
+    // Chinese text in UTF-8 before that point: a UTF-8 file with bad bytes, not a GBK file (whose
+    // Chinese characters are almost never valid UTF-8), so it is not read as GBK into mojibake.
+    if bytes[..upto].iter().any(|b| !b.is_ascii()) {
+        bail!(
+            "第 {line} 行: 文件是 UTF-8 编码, 但此行有无效字节 (line {line}: the file is UTF-8 but this line has bytes that are not); 请在 Excel 中另存为 CSV UTF-8 (save it again as CSV UTF-8)"
+        );
+    }
+    let (text, malformed) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+    if malformed {
+        bail!(
+            "第 {line} 行: 文件既不是 UTF-8 也不是 GBK/GB18030 编码 (line {line}: the file is neither UTF-8 nor GBK/GB18030); 请在 Excel 中另存为 CSV UTF-8 (save it again as CSV UTF-8)"
+        );
+    }
+    Ok(text.into_owned())
 }
 
 /// A row that parsed and fits the rubric.
@@ -406,10 +466,11 @@ fn check(
         .with_context(|| format!("考核周期 {period} 的评分细则版本缺失 (the rubric version of period {period} is missing)"))?
         .clone();
 
+    let text = decode_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(bytes);
+        .from_reader(text.as_bytes());
     let header = Header::parse(
         reader
             .headers()
@@ -529,7 +590,7 @@ fn parse_row(
         });
     };
 
-    let unit_text = header.get(record, Field::Unit);
+    let unit_text = header.get_narrow(record, Field::Unit);
     let unit = match unit_text.parse::<UnitId>() {
         Err(e) => {
             fail(Field::Unit, e.to_string());
@@ -554,7 +615,7 @@ fn parse_row(
         Ok(unit) => Some(unit),
     };
 
-    let item_text = header.get(record, Field::Item);
+    let item_text = header.get_narrow(record, Field::Item);
     let item = match item_text.parse::<ItemCode>() {
         Err(e) => {
             fail(Field::Item, e.to_string());
@@ -574,11 +635,11 @@ fn parse_row(
         },
     };
 
-    let value_text = header.get(record, Field::Value);
+    let value_text = header.get_narrow(record, Field::Value);
     let value = match &item {
         // Without a known item the value cannot be read (its kind decides how).
         None => None,
-        Some((code, kind)) => match parse_value(def, kind, value_text) {
+        Some((code, kind)) => match parse_value(def, kind, &value_text) {
             Err(message) => {
                 fail(Field::Value, message);
                 None

@@ -467,3 +467,123 @@ fn an_import_names_the_importing_person_and_the_files_hash() {
     assert_eq!(payload(corrections[0])["file_sha256"], hash(&corrected));
     assert_ne!(hash(&file), hash(&corrected));
 }
+
+/// The events an import recorded after `before`, as (type, payload without the file's hash): what
+/// the sheet said, whatever bytes carried it.
+fn recorded_after(path: &Path, before: u64) -> Vec<(String, serde_json::Value)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use ledger::store::{Direction, EventStore, ReadFrom};
+        let store = SqliteStore::open_existing(path).unwrap();
+        let all = store
+            .read_all(Direction::Forwards, ReadFrom::At(before + 1), 1000)
+            .await
+            .unwrap();
+        store.close().await;
+        all.into_iter()
+            .map(|e| {
+                let mut payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+                payload.as_object_mut().unwrap().remove("file_sha256");
+                (e.event_type, payload)
+            })
+            .collect()
+    })
+}
+
+/// The same sheet saved as UTF-8, UTF-8 with a BOM, GBK, GB18030 and UTF-16 with a BOM (what Excel
+/// writes), and typed with full-width digits and letters, records the same events; bytes that are
+/// none of these encodings are refused in one line naming the line, and nothing is recorded.
+#[test]
+fn the_same_sheet_in_every_encoding_records_the_same_events() {
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(GOOD.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let full_width: String = GOOD
+        .lines()
+        .enumerate()
+        .map(|(n, line)| {
+            let mut cells: Vec<String> = line.split(',').map(str::to_owned).collect();
+            if n > 0 {
+                // Unit, item and value as an IME types them: full-width letters, digits and signs.
+                for cell in cells.iter_mut().take(3) {
+                    *cell = cell
+                        .chars()
+                        .map(|c| match c {
+                            '!'..='~' if c != ':' => char::from_u32(c as u32 + 0xfee0).unwrap(),
+                            _ => c,
+                        })
+                        .collect();
+                }
+            }
+            cells.join(",") + "\n"
+        })
+        .collect();
+    assert!(
+        full_width.contains("ＳＨ－Ａ,Ａ２,２．５分"),
+        "{full_width}"
+    );
+    let variants: Vec<(&str, Vec<u8>)> = vec![
+        ("utf-8", GOOD.as_bytes().to_vec()),
+        (
+            "utf-8 with BOM",
+            [b"\xEF\xBB\xBF".as_slice(), GOOD.as_bytes()].concat(),
+        ),
+        ("gbk", encoding_rs::GBK.encode(GOOD).0.into_owned()),
+        ("gb18030", encoding_rs::GB18030.encode(GOOD).0.into_owned()),
+        ("utf-16 with BOM", utf16),
+        ("full-width", full_width.into_bytes()),
+    ];
+    let mut first: Option<Vec<(String, serde_json::Value)>> = None;
+    for (name, bytes) in variants {
+        let temp = scoring_ledger();
+        let before = events(&temp.path);
+        let file = temp.dir.path().join("sheet.csv");
+        std::fs::write(&file, &bytes).unwrap();
+        let out = import_scores(&temp.path, &file);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let recorded = recorded_after(&temp.path, before);
+        assert_eq!(recorded.len(), 36, "{name}");
+        match &first {
+            None => first = Some(recorded),
+            Some(expected) => assert_eq!(&recorded, expected, "{name}"),
+        }
+    }
+    assert!(
+        first
+            .unwrap()
+            .iter()
+            .any(|(_, p)| p["note"] == "按期换届, 不扣分"),
+        "the Chinese text survived"
+    );
+
+    let temp = scoring_ledger();
+    let before = events(&temp.path);
+    let mut broken = GOOD.as_bytes().to_vec();
+    let third_line = broken
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(1)
+        .unwrap()
+        .0;
+    broken.splice(third_line + 1..third_line + 1, [0xff, 0xff, 0xff]);
+    let file = temp.dir.path().join("broken.csv");
+    std::fs::write(&file, &broken).unwrap();
+    let reason = fails_with_one_line(&import_scores(&temp.path, &file));
+    assert!(
+        reason.contains("UTF-8") && reason.contains("line 3"),
+        "{reason}"
+    );
+    // Neither UTF-8 nor GB18030 from the first line on.
+    std::fs::write(&file, b"unit,item,value\nSH-A,A1,\xff\n").unwrap();
+    let reason = fails_with_one_line(&import_scores(&temp.path, &file));
+    assert!(
+        reason.contains("GBK") && reason.contains("line 2"),
+        "{reason}"
+    );
+    assert_eq!(events(&temp.path), before);
+}
