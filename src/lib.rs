@@ -21,3 +21,4 @@ pub mod csv_out;
 pub mod demo;
 pub mod http;
 pub mod store;
+pub mod xlsx_out;

@@ -96,6 +96,10 @@ pub struct StandingsArgs {
     pub at: AsOfArgs,
     #[command(flatten)]
     pub format: FormatArgs,
+    /// 导出 Excel Write the standings to FILE as an .xlsx workbook (title block, frozen Chinese
+    /// header, numbers as numbers).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "csv"])]
+    pub xlsx: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -267,6 +271,19 @@ pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
         names,
         recorded_at,
     } = found;
+    if let Some(file) = &args.xlsx {
+        let bytes = crate::xlsx_out::StandingsXlsx {
+            standings: &s,
+            names: &names,
+            as_of_time: recorded_at,
+            made_at: Utc::now(),
+        }
+        .to_bytes()?;
+        std::fs::write(file, bytes)
+            .with_context(|| format!("无法写入 {0} (cannot write {0})", file.display()))?;
+        println!("已导出 (written): {}", file.display());
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
     if args.format.json {
         serde_json::to_writer_pretty(&mut out, &s)?;

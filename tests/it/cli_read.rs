@@ -482,3 +482,85 @@ fn an_items_history_shows_the_move_that_made_it_re_scorable() {
         ]
     );
 }
+
+/// `standings --xlsx FILE` writes a workbook that reads back (calamine) as the standings: the title
+/// block names the period, rubric version and the position read at, in Beijing time; the header row
+/// is Chinese; ranks and figures are numbers (not text) equal to the JSON's; names are text; no
+/// cell is a formula. An as-of read writes that point's figures.
+#[test]
+fn standings_xlsx_reads_back_as_numbers_with_the_as_of_line() {
+    use calamine::{Data, Reader, Xlsx};
+
+    let demo = shared_demo();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, position) = milestone(&demo.summary, "2026Q3 公示");
+    let file = dir.path().join("standings.xlsx");
+    let at = position.to_string();
+    let args = [
+        "standings",
+        "--period",
+        "2026Q3",
+        "--at-position",
+        &at,
+        "--xlsx",
+    ];
+    let mut all = args.to_vec();
+    all.push(file.to_str().unwrap());
+    ok(&ledger(&demo.path, &all));
+    let standings = json(&ledger(
+        &demo.path,
+        &[
+            "standings",
+            "--period",
+            "2026Q3",
+            "--at-position",
+            &at,
+            "--json",
+        ],
+    ));
+
+    let mut book: Xlsx<_> = calamine::open_workbook(&file).unwrap();
+    assert_eq!(book.sheet_names(), vec!["排名".to_owned()]);
+    let range = book.worksheet_range("排名").unwrap();
+    let text = |r: u32, c: u32| {
+        range
+            .get_value((r, c))
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    };
+    assert!(text(0, 0).contains("2026Q3"), "{}", text(0, 0));
+    assert!(text(1, 0).contains("第 1 版"), "{}", text(1, 0));
+    assert!(
+        text(2, 0).contains(&format!("截至位置 {position}")) && text(2, 0).contains("北京时间"),
+        "{}",
+        text(2, 0)
+    );
+    assert_eq!(
+        [text(5, 0), text(5, 1), text(5, 2), text(5, 3)],
+        ["名次", "单位", "单位名称", "A 组织建设"]
+    );
+    let units = standings["units"].as_array().unwrap();
+    assert_eq!(range.height() as usize, 6 + units.len());
+    let combined_col = (0..range.width() as u32)
+        .find(|c| text(5, *c) == "综合得分")
+        .unwrap();
+    for (i, u) in units.iter().enumerate() {
+        let row = 6 + i as u32;
+        assert_eq!(
+            range.get_value((row, 0)),
+            Some(&Data::Float(u["rank"].as_f64().unwrap()))
+        );
+        assert_eq!(text(row, 1), u["unit"].as_str().unwrap());
+        assert!(matches!(range.get_value((row, 2)), Some(Data::String(_))));
+        let combined: f64 = u["score"]["combined"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            range.get_value((row, combined_col)),
+            Some(&Data::Float(combined))
+        );
+    }
+    let formats = book.worksheet_formula("排名").ok();
+    assert!(
+        formats.is_none_or(|f| f.used_cells().count() == 0),
+        "no formulas"
+    );
+}
