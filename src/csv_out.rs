@@ -1,56 +1,214 @@
-//! The change log as CSV, the form auditors file: one writer for `ledger changes --csv` and the web
-//! console's export, so the two files have the same columns.
+//! CSV as the office opens it in Excel: one writer for every CSV the program exports (`ledger
+//! standings|annual|history|changes --csv` and the console's `/changes.csv`).
+//!
+//! - **A byte-order mark** by default: Excel on zh-CN Windows reads a CSV without one as GBK, which
+//!   turns every Chinese character into mojibake. Plain UTF-8 on request, for scripts.
+//! - **Headers in the chosen language**: Chinese by default, the stable English column names
+//!   (which scripts rely on) in English.
+//! - **Times on the business clock** (`app::clock`), to the second; names beside ids.
+//! - **No formula runs**: a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return
+//!   (or their full-width forms, which Excel's IME input treats alike) is prefixed with `'`, as
+//!   OWASP's CSV-injection guidance says, so a reason such as `=HYPERLINK(...)` reads as text.
+//!   Plain numbers (`-1.5`) are left as numbers.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io::Write;
 
-use chrono::SecondsFormat;
-
+use crate::app::clock;
 use crate::http::views::ChangeEntryView;
 
-/// The header row.
-pub const CHANGE_COLUMNS: [&str; 18] = [
-    "position",
-    "recorded_at",
-    "event_type",
-    "actor",
-    "role",
-    "period",
-    "unit",
-    "item",
-    "aspect",
-    "rubric_version",
-    "summary_zh",
-    "summary_en",
-    "old",
-    "new",
-    "reason",
-    "note",
-    "evidence",
-    "source",
+/// The UTF-8 byte-order mark.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// How a CSV is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvStyle {
+    /// Start with the UTF-8 byte-order mark (for Excel).
+    pub bom: bool,
+    /// Chinese headers (else the English column names).
+    pub zh: bool,
+}
+
+impl Default for CsvStyle {
+    /// What the office opens in Excel: BOM, Chinese headers.
+    fn default() -> Self {
+        CsvStyle {
+            bom: true,
+            zh: true,
+        }
+    }
+}
+
+impl CsvStyle {
+    /// For scripts: plain UTF-8, English column names.
+    pub const SCRIPTS: CsvStyle = CsvStyle {
+        bom: false,
+        zh: false,
+    };
+}
+
+/// The first characters that make a spreadsheet read a cell as a formula (OWASP), with the
+/// full-width forms of the four signs.
+const FORMULA_STARTS: [char; 10] = ['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'];
+
+/// Whether `text` is a plain decimal number (`-1.5`, `+3`), which a spreadsheet reads as a number
+/// and never as a formula.
+fn is_number(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or_default();
+    let fraction = parts.next();
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A cell a spreadsheet will not run: text that begins (after any spaces) with a formula sign gets
+/// a leading `'`; plain numbers stay numbers.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    let first = cell.trim_start_matches([' ', '\u{3000}']).chars().next();
+    match first {
+        Some(c) if FORMULA_STARTS.contains(&c) && !is_number(cell) => {
+            Cow::Owned(format!("'{cell}"))
+        }
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+/// A CSV writer that applies a [`CsvStyle`] and neutralises every cell.
+pub struct CsvWriter<W: Write> {
+    inner: csv::Writer<W>,
+    zh: bool,
+}
+
+impl<W: Write> CsvWriter<W> {
+    pub fn new(mut out: W, style: CsvStyle) -> csv::Result<Self> {
+        if style.bom {
+            out.write_all(BOM)?;
+        }
+        Ok(CsvWriter {
+            inner: csv::Writer::from_writer(out),
+            zh: style.zh,
+        })
+    }
+
+    /// The header row: of each `(english, chinese)` pair, the style's language.
+    pub fn header<E: AsRef<str>, Z: AsRef<str>>(
+        &mut self,
+        columns: impl IntoIterator<Item = (E, Z)>,
+    ) -> csv::Result<()> {
+        let zh = self.zh;
+        let names: Vec<String> = columns
+            .into_iter()
+            .map(|(en, z)| if zh { z.as_ref() } else { en.as_ref() }.to_owned())
+            .collect();
+        self.row(names)
+    }
+
+    /// One row, every cell neutralised.
+    pub fn row<S: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = S>) -> csv::Result<()> {
+        let cells: Vec<String> = cells
+            .into_iter()
+            .map(|c| neutralise(c.as_ref()).into_owned())
+            .collect();
+        self.inner.write_record(&cells)
+    }
+
+    pub fn finish(mut self) -> csv::Result<()> {
+        self.inner.flush()?;
+        Ok(())
+    }
+}
+
+/// The change log's columns: English name, Chinese header.
+pub const CHANGE_COLUMNS: [(&str, &str); 20] = [
+    ("position", "位置"),
+    ("recorded_at", "记录时间(北京时间)"),
+    ("event_type", "事件类型"),
+    ("actor", "操作人"),
+    ("actor_name", "操作人姓名"),
+    ("role", "角色"),
+    ("period", "考核周期"),
+    ("unit", "单位"),
+    ("unit_name", "单位名称"),
+    ("item", "子项目"),
+    ("aspect", "大方面"),
+    ("rubric_version", "细则版本"),
+    ("summary_zh", "摘要"),
+    ("summary_en", "摘要(英文)"),
+    ("old", "旧值"),
+    ("new", "新值"),
+    ("reason", "原因"),
+    ("note", "说明"),
+    ("evidence", "佐证材料"),
+    ("source", "来源"),
 ];
+
+/// The names of people and units by id, written beside the ids.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub people: BTreeMap<String, String>,
+    pub units: BTreeMap<String, String>,
+}
+
+impl Names {
+    /// The names in a folded state.
+    pub fn of(state: &ledger_projections::domain::State) -> Names {
+        Names {
+            people: state
+                .people
+                .iter()
+                .map(|(id, p)| (id.to_string(), p.name.clone()))
+                .collect(),
+            units: state
+                .units
+                .iter()
+                .map(|(id, u)| (id.to_string(), u.name.clone()))
+                .collect(),
+        }
+    }
+}
 
 fn opt<T: std::fmt::Display>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
 /// Writes the header and one row per change.
-pub fn write_changes<W: Write>(out: W, changes: &[ChangeEntryView]) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(CHANGE_COLUMNS)?;
+pub fn write_changes<W: Write>(
+    out: W,
+    changes: &[ChangeEntryView],
+    style: CsvStyle,
+    names: &Names,
+) -> csv::Result<()> {
+    let mut w = CsvWriter::new(out, style)?;
+    w.header(CHANGE_COLUMNS)?;
     for c in changes {
         let source = c
             .source
             .and_then(|s| serde_json::to_value(s).ok())
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
-        w.write_record([
+        let unit_name = c
+            .unit
+            .as_ref()
+            .and_then(|u| names.units.get(u.as_str()))
+            .cloned()
+            .unwrap_or_default();
+        w.row([
             c.position.to_string(),
-            c.recorded_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            clock::business_time(c.recorded_at),
             c.event_type.clone(),
             c.actor.to_string(),
+            names
+                .people
+                .get(c.actor.as_str())
+                .cloned()
+                .unwrap_or_default(),
             c.role.to_string(),
             opt(c.period.as_ref()),
             opt(c.unit.as_ref()),
+            unit_name,
             opt(c.item.as_ref()),
             opt(c.aspect.as_ref()),
             opt(c.rubric_version),
@@ -64,6 +222,69 @@ pub fn write_changes<W: Write>(out: W, changes: &[ChangeEntryView]) -> csv::Resu
             source,
         ])?;
     }
-    w.flush()?;
-    Ok(())
+    w.finish()
+}
+
+/// Formula-like payloads (OWASP's `=`, `+`, `-`, `@`, tab, CR, and full-width variants) that every
+/// export path is tested with.
+pub const FORMULA_PAYLOADS: [&str; 12] = [
+    "=HYPERLINK(\"http://x\",\"click\")",
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1,1)",
+    "\t=1+1",
+    "\r=1+1",
+    "＝1+1",
+    "＋1",
+    "－1+1",
+    "＠SUM(A1)",
+    "  =1+1",
+    "\u{3000}=1+1",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// OWASP's list and the full-width signs are neutralised wherever they start a cell (also after
+    /// spaces); numbers, text and signs later in the cell are left alone.
+    #[test]
+    fn formula_payloads_are_neutralised() {
+        for payload in FORMULA_PAYLOADS {
+            let out = neutralise(payload);
+            assert!(out.starts_with('\''), "{payload:?} → {out:?}");
+            assert_eq!(&out[1..], payload);
+        }
+        for plain in [
+            "-1.5",
+            "+3",
+            "12",
+            "0.25",
+            "盛和城镇党支部",
+            "a=b",
+            "",
+            "2026-12-06",
+        ] {
+            assert_eq!(neutralise(plain), plain);
+        }
+        for not_number in ["-", "-.5", "-1.", "+1e3", "-1,5"] {
+            assert!(neutralise(not_number).starts_with('\''), "{not_number}");
+        }
+    }
+
+    /// The BOM leads by default and not for scripts; headers follow the language.
+    #[test]
+    fn style_sets_bom_and_header_language() {
+        let mut out = Vec::new();
+        write_changes(&mut out, &[], CsvStyle::default(), &Names::default()).unwrap();
+        assert!(out.starts_with(BOM));
+        let text = String::from_utf8(out[3..].to_vec()).unwrap();
+        assert!(
+            text.starts_with("位置,记录时间(北京时间),事件类型,操作人,操作人姓名"),
+            "{text}"
+        );
+        let mut out = Vec::new();
+        write_changes(&mut out, &[], CsvStyle::SCRIPTS, &Names::default()).unwrap();
+        assert!(out.starts_with(b"position,recorded_at,event_type,actor,actor_name,"));
+    }
 }

@@ -916,7 +916,7 @@ impl<S: EventStore> Builder<'_, S> {
         let back = Ledger::open(self.ledger.store().clone(), Clock::Fixed(decided_at))
             .await
             .map_err(|e| DemoError::at("打开回溯时钟的账本 opening the back-dated ledger", e))?;
-        let day = decided_at.date_naive();
+        let day = crate::app::clock::business_date(decided_at);
         let raised = [
             (
                 "ZG-2026Q3-01",
@@ -1064,7 +1064,7 @@ impl<S: EventStore> Builder<'_, S> {
                 period: q4.clone(),
                 unit: id("SH-NY-B2"),
                 item: id("F5"),
-                due_on: Utc::now().date_naive() + chrono::Duration::days(30),
+                due_on: crate::app::clock::business_date(Utc::now()) + chrono::Duration::days(30),
                 finding: "巡察整改台账虚报整改完成2项 (two findings reported fixed that were not)"
                     .into(),
                 origin: RectificationOrigin::Review,
@@ -1444,7 +1444,9 @@ mod tests {
             assert_eq!((q3.stage, q4.stage), (Stage::Published, Stage::Review));
             assert_eq!((q3.rubric_version, q4.rubric_version), (1, 2));
             assert_eq!(
-                state.overdue_rectifications(Utc::now().date_naive()).len(),
+                state
+                    .overdue_rectifications(crate::app::clock::business_date(Utc::now()))
+                    .len(),
                 1
             );
             let outcomes: Vec<_> = state

@@ -25,3 +25,4 @@ pub mod http;
 pub mod metrics;
 pub mod server;
 pub mod store;
+pub mod xlsx_out;

@@ -341,6 +341,7 @@ fn generate(target: usize) -> Vec<(Envelope, Event)> {
                         note: String::new(),
                         evidence: vec![format!("evidence/{period}/{unit}/{code}.pdf")],
                         source: ScoreSource::Manual,
+                        file_sha256: None,
                     }
                     .into(),
                 );
@@ -361,6 +362,7 @@ fn generate(target: usize) -> Vec<(Envelope, Event)> {
                         evidence: vec![],
                         source: ScoreSource::Manual,
                         appeal: None,
+                        file_sha256: None,
                     }
                     .into(),
                 );
@@ -407,6 +409,7 @@ fn generate(target: usize) -> Vec<(Envelope, Event)> {
                     evidence: vec![],
                     source: ScoreSource::Manual,
                     appeal: None,
+                    file_sha256: None,
                 }
                 .into(),
             );

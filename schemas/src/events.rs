@@ -214,7 +214,7 @@ pub struct SelfAssessmentRecorded {
 }
 
 /// The assessor's score of an item (考评). Version 2: `value` replaces v1's float `points`, and the
-/// `source` is recorded.
+/// `source` is recorded. Version 3: a score imported from a file carries the file's SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreRecorded {
@@ -229,6 +229,43 @@ pub struct ScoreRecorded {
     #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
     pub source: ScoreSource,
+    /// The SHA-256 (lowercase hex) of the file the score was imported from, so an auditor can match
+    /// the paper file to the record; only with the source `import`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
+    pub file_sha256: Option<String>,
+}
+
+/// Version 2 of `ScoreRecorded`, before imported scores named their file. [`decode`] upcasts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreRecordedV2 {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub value: ScoreValue,
+    #[serde(default)]
+    #[schemars(with = "crate::text::Note")]
+    pub note: String,
+    #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
+    pub evidence: Vec<String>,
+    pub source: ScoreSource,
+}
+
+impl From<ScoreRecordedV2> for ScoreRecorded {
+    fn from(v: ScoreRecordedV2) -> Self {
+        ScoreRecorded {
+            period: v.period,
+            unit: v.unit,
+            item: v.item,
+            value: v.value,
+            note: v.note,
+            evidence: v.evidence,
+            source: v.source,
+            file_sha256: None,
+        }
+    }
 }
 
 /// Version 1 of `ScoreRecorded`, as the first pilot recorded it: points as a JSON number and no source.
@@ -261,11 +298,13 @@ impl ScoreRecordedV1 {
             note: self.note,
             evidence: Vec::new(),
             source: ScoreSource::Manual,
+            file_sha256: None,
         })
     }
 }
 
-/// A score is corrected. It names the value it replaces; the reason is on the envelope.
+/// A score is corrected. It names the value it replaces; the reason is on the envelope. Version 2:
+/// a correction imported from a file carries the file's SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreCorrected {
@@ -283,6 +322,48 @@ pub struct ScoreCorrected {
     pub source: ScoreSource,
     /// The appeal that revised it, when `source` is `appeal`.
     pub appeal: Option<AppealId>,
+    /// The SHA-256 (lowercase hex) of the file the correction was imported from; only with the
+    /// source `import`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
+    pub file_sha256: Option<String>,
+}
+
+/// Version 1 of `ScoreCorrected`, before imported corrections named their file. [`decode`] upcasts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreCorrectedV1 {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub previous: ScoreValue,
+    pub value: ScoreValue,
+    #[serde(default)]
+    #[schemars(with = "crate::text::Note")]
+    pub note: String,
+    #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
+    pub evidence: Vec<String>,
+    pub source: ScoreSource,
+    /// The appeal that revised it, when `source` is `appeal`.
+    pub appeal: Option<AppealId>,
+}
+
+impl From<ScoreCorrectedV1> for ScoreCorrected {
+    fn from(v: ScoreCorrectedV1) -> Self {
+        ScoreCorrected {
+            period: v.period,
+            unit: v.unit,
+            item: v.item,
+            previous: v.previous,
+            value: v.value,
+            note: v.note,
+            evidence: v.evidence,
+            source: v.source,
+            appeal: v.appeal,
+            file_sha256: None,
+        }
+    }
 }
 
 /// A reviewer approves or rejects one item of a sheet (审核).
@@ -561,8 +642,8 @@ registry! {
         PeriodStageChanged = 1,
         PeriodRubricChanged = 1,
         SelfAssessmentRecorded = 1,
-        ScoreRecorded = 2,
-        ScoreCorrected = 1,
+        ScoreRecorded = 3,
+        ScoreCorrected = 2,
         ItemReviewed = 1,
         SheetReviewed = 1,
         BusinessResultRecorded = 1,
@@ -576,6 +657,8 @@ registry! {
     }
     legacy {
         ScoreRecordedV1: "ScoreRecorded" = 1 => |old| old.upcast().map(Event::ScoreRecorded),
+        ScoreRecordedV2: "ScoreRecorded" = 2 => |old| Ok(Event::ScoreRecorded(old.into())),
+        ScoreCorrectedV1: "ScoreCorrected" = 1 => |old| Ok(Event::ScoreCorrected(old.into())),
         RubricDefinedV1: "RubricDefined" = 1 => |old| Ok(Event::RubricDefined(old.into())),
         RubricAdjustedV1: "RubricAdjusted" = 1 => |old| Ok(Event::RubricAdjusted(old.into())),
     }
@@ -688,15 +771,39 @@ mod tests {
             }
         );
         assert!(err.to_string().contains("ScoreErased"));
-        let err = decode("ScoreRecorded", 3, "{}").unwrap_err();
+        let err = decode("ScoreRecorded", 4, "{}").unwrap_err();
         assert_eq!(
             err,
             ContractError::UnknownVersion {
                 event_type: "ScoreRecorded".into(),
-                version: 3,
-                known: vec![2, 1]
+                version: 4,
+                known: vec![3, 1, 2]
             }
         );
+    }
+
+    /// What was recorded before imports named their file decodes with no file.
+    #[test]
+    fn scores_before_file_hashes_are_upcast() {
+        let v2 = r#"{"period":"2026Q1","unit":"SH-01","item":"A2","value":{"kind":"points","points":"2.5"},"source":"import"}"#;
+        let Event::ScoreRecorded(v3) = decode("ScoreRecorded", 2, v2).unwrap() else {
+            panic!("v2 must decode as ScoreRecorded");
+        };
+        assert_eq!((v3.source, v3.file_sha256), (ScoreSource::Import, None));
+        let v1 = r#"{"period":"2026Q1","unit":"SH-01","item":"A2","previous":{"kind":"points","points":"2.5"},"value":{"kind":"points","points":"3"},"source":"manual","appeal":null}"#;
+        let Event::ScoreCorrected(v2) = decode("ScoreCorrected", 1, v1).unwrap() else {
+            panic!("v1 must decode as ScoreCorrected");
+        };
+        assert_eq!(v2.file_sha256, None);
+        // A file hash is not part of the older versions.
+        let with_hash = v2_with_hash(v2);
+        assert!(decode("ScoreCorrected", 1, &with_hash).is_err());
+        assert!(decode("ScoreCorrected", 2, &with_hash).is_ok());
+    }
+
+    fn v2_with_hash(mut v: ScoreCorrected) -> String {
+        v.file_sha256 = Some("ab".repeat(32));
+        serde_json::to_string(&v).unwrap()
     }
 
     #[test]

@@ -1,22 +1,176 @@
-//! The business clock: the time zone people read and type times in (Beijing time, UTC+8, no daylight
-//! saving), and the calendar day a read stands on, which judges due dates and overdue work.
+//! The business clock: the time zone people read and type times in, and the calendar day a read
+//! stands on, which judges due dates and overdue work.
 //!
-//! Everything that turns an instant into a person's date goes through [`business_date`], so that the
-//! ledger's own recorded time zone (the business clock of issue 16) replaces this one place.
+//! The ledger's zone is [`BUSINESS_ZONE`] (Asia/Shanghai: UTC+8, no daylight saving since 1991).
+//! Everything that turns an instant into a person's date or time goes through this module: the
+//! console, the CLI's tables, the CSV and print exports, the write side's "today" (due dates), and
+//! every time a person types (`--as-of`, `--since`, the console's time picker). The JSON API alone
+//! keeps RFC 3339 with an offset (and accepts any offset).
+//!
+//! A typed time names a span: a date is that whole day, `2026-12-06 08:00` that minute,
+//! `2026-12-06 08:00:03` that second. "As of" reads the **end** of the span (as it stood on that
+//! day, at that minute) and "since" its **start**, so a time printed to the second (the demo's
+//! milestones, the console's picker) reads the event recorded within that second, whichever way it
+//! is typed back. RFC 3339 with an offset is an exact instant.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 use super::reads::ReadAt;
 
-/// The business clock's offset: Beijing time (UTC+8, no daylight saving), the time every user of the
-/// ledger reads.
+/// A named time zone of the business clock. Only zones without daylight saving are listed, so a
+/// zone is one fixed offset and a local time always names exactly one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Zone {
+    /// The IANA name.
+    pub name: &'static str,
+    /// East of UTC, in seconds.
+    pub offset_secs: i32,
+}
+
+/// The zones the business clock knows: IANA zones that have kept one offset, without daylight
+/// saving, for decades. A zone with daylight saving would need the tz database (`chrono-tz`);
+/// none of the offices this ledger serves needs one.
+pub const ZONES: [Zone; 8] = [
+    Zone {
+        name: "Asia/Shanghai",
+        offset_secs: 8 * 3600,
+    },
+    Zone {
+        name: "Asia/Hong_Kong",
+        offset_secs: 8 * 3600,
+    },
+    Zone {
+        name: "Asia/Macau",
+        offset_secs: 8 * 3600,
+    },
+    Zone {
+        name: "Asia/Taipei",
+        offset_secs: 8 * 3600,
+    },
+    Zone {
+        name: "Asia/Singapore",
+        offset_secs: 8 * 3600,
+    },
+    Zone {
+        name: "Asia/Tokyo",
+        offset_secs: 9 * 3600,
+    },
+    Zone {
+        name: "Asia/Seoul",
+        offset_secs: 9 * 3600,
+    },
+    Zone {
+        name: "UTC",
+        offset_secs: 0,
+    },
+];
+
+/// The ledger's business zone: Beijing time, the time every user of the ledger reads and types.
+pub const BUSINESS_ZONE: Zone = ZONES[0];
+
+impl Zone {
+    /// The zone of this IANA name, if the business clock knows it.
+    pub fn named(name: &str) -> Option<Zone> {
+        ZONES
+            .iter()
+            .copied()
+            .find(|z| z.name.eq_ignore_ascii_case(name.trim()))
+    }
+
+    pub fn offset(self) -> FixedOffset {
+        FixedOffset::east_opt(self.offset_secs).expect("every listed offset is within a day")
+    }
+}
+
+/// The business clock's offset (UTC+8 for Asia/Shanghai).
 pub fn business_offset() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+    BUSINESS_ZONE.offset()
 }
 
 /// The calendar day an instant falls on, on the business clock.
 pub fn business_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&business_offset()).date_naive()
+}
+
+/// An instant as people read it: business-clock time to the second, `2026-12-06 08:00:03`.
+pub fn business_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&business_offset())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// An instant to the microsecond on the business clock, `2026-12-06 08:00:03.123456`: what the
+/// demo prints as milestones, since many events share a second; `--as-of` and the console read it
+/// back as that exact instant.
+pub fn business_time_exact(t: DateTime<Utc>) -> String {
+    t.with_timezone(&business_offset())
+        .format("%Y-%m-%d %H:%M:%S%.6f")
+        .to_string()
+}
+
+/// An instant as the business clock's local date and time (for spreadsheets' date cells).
+pub fn business_local(t: DateTime<Utc>) -> NaiveDateTime {
+    t.with_timezone(&business_offset()).naive_local()
+}
+
+/// A typed time that is not one, with the forms that are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "“{0}”不是时间, 应为日期 2026-10-15、北京时间 2026-10-15 08:00 或带时区的 RFC 3339 (“{0}” is not a time: a date such as 2026-10-15, a Beijing time such as 2026-10-15 08:00 or 2026-10-15 08:00:03, or RFC 3339 with an offset such as 2026-10-15T08:00:00+08:00)"
+)]
+pub struct NotATime(pub String);
+
+/// What a typed time names: an exact instant, or a span of local time.
+fn parse_span(text: &str) -> Result<(DateTime<Utc>, Duration), NotATime> {
+    let trimmed = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(trimmed) {
+        return Ok((t.with_timezone(&Utc), Duration::zero()));
+    }
+    let local = |naive: NaiveDateTime| {
+        business_offset()
+            .from_local_datetime(&naive)
+            .single()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let fail = || NotATime(text.to_owned());
+    if let Ok(day) = NaiveDate::parse_from_str(trimmed, "%Y-%m-%d") {
+        let start = local(day.and_time(NaiveTime::MIN)).ok_or_else(fail)?;
+        return Ok((start, Duration::days(1)));
+    }
+    // Either a space or `T` between date and time (a `datetime-local` input sends `T`).
+    let spaced = trimmed.replacen('T', " ", 1);
+    for (format, span) in [
+        ("%Y-%m-%d %H:%M", Duration::minutes(1)),
+        ("%Y-%m-%d %H:%M:%S", Duration::seconds(1)),
+        ("%Y-%m-%d %H:%M:%S%.f", Duration::zero()),
+    ] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(&spaced, format) {
+            // `%S` also matches `03.5`'s prefix only with `%.f`; a fraction means an exact instant.
+            let span = if spaced.contains('.') {
+                Duration::zero()
+            } else {
+                span
+            };
+            return Ok((local(naive).ok_or_else(fail)?, span));
+        }
+    }
+    Err(fail())
+}
+
+/// A typed time for "as of" or "until": the **end** of the span it names (the last microsecond of
+/// that day, minute or second, business clock), or the exact instant of RFC 3339.
+pub fn parse_as_of(text: &str) -> Result<DateTime<Utc>, NotATime> {
+    let (start, span) = parse_span(text)?;
+    Ok(if span.is_zero() {
+        start
+    } else {
+        start + span - Duration::microseconds(1)
+    })
+}
+
+/// A typed time for "since": the **start** of the span it names, or the exact instant of RFC 3339.
+pub fn parse_since(text: &str) -> Result<DateTime<Utc>, NotATime> {
+    parse_span(text).map(|(start, _)| start)
 }
 
 /// The calendar day a read at `at` stands on, for judging what is overdue: the day of the point
@@ -84,5 +238,68 @@ mod tests {
             day_of_read(ReadAt::Time(utc(2027, 1, 1, 0, 0)), Some(recorded), now),
             day(2026, 12, 9)
         );
+    }
+
+    /// `--as-of 2026-10-15` reads the end of 15 October in Beijing time (15:59:59.999999 UTC), not
+    /// of the UTC day; `--since` the start (16:00 UTC the day before).
+    #[test]
+    fn a_date_is_the_whole_day_in_beijing() {
+        assert_eq!(
+            parse_as_of("2026-10-15").unwrap().to_rfc3339(),
+            "2026-10-15T15:59:59.999999+00:00"
+        );
+        assert_eq!(
+            parse_since(" 2026-10-15 ").unwrap().to_rfc3339(),
+            "2026-10-14T16:00:00+00:00"
+        );
+    }
+
+    /// A minute or a second names its span; a fraction or an offset names an exact instant, and
+    /// any offset is accepted.
+    #[test]
+    fn times_are_typed_in_beijing_time() {
+        let at = |t: &str| parse_as_of(t).unwrap().to_rfc3339();
+        assert_eq!(at("2026-12-06 08:00"), "2026-12-06T00:00:59.999999+00:00");
+        assert_eq!(at("2026-12-06T08:00"), "2026-12-06T00:00:59.999999+00:00");
+        assert_eq!(
+            at("2026-12-06 08:00:03"),
+            "2026-12-06T00:00:03.999999+00:00"
+        );
+        assert_eq!(
+            at("2026-12-06 08:00:03.123456"),
+            "2026-12-06T00:00:03.123456+00:00"
+        );
+        assert_eq!(at("2026-12-06T08:00:00+08:00"), "2026-12-06T00:00:00+00:00");
+        assert_eq!(at("2026-12-06T00:00:00Z"), "2026-12-06T00:00:00+00:00");
+        assert_eq!(at("2026-12-05T19:00:00-05:00"), "2026-12-06T00:00:00+00:00");
+        assert_eq!(
+            parse_since("2026-12-06 08:00").unwrap().to_rfc3339(),
+            "2026-12-06T00:00:00+00:00"
+        );
+        // What is printed is read back as the same instant.
+        let t = utc(2026, 12, 5, 17, 0) + Duration::microseconds(123_456);
+        assert_eq!(business_time_exact(t), "2026-12-06 01:00:00.123456");
+        assert_eq!(parse_as_of(&business_time_exact(t)).unwrap(), t);
+        assert_eq!(business_time(t), "2026-12-06 01:00:00");
+        assert!(parse_as_of(&business_time(t)).unwrap() >= t);
+        for bad in [
+            "yesterday",
+            "2026-13-01",
+            "2026-12-06 25:00",
+            "06/12/2026",
+            "",
+        ] {
+            let e = parse_as_of(bad).unwrap_err();
+            assert!(e.to_string().contains("2026-10-15 08:00"), "{e}");
+        }
+    }
+
+    /// Only zones without daylight saving are known, by their IANA names; Beijing is the default.
+    #[test]
+    fn zones_are_named() {
+        assert_eq!(BUSINESS_ZONE.name, "Asia/Shanghai");
+        assert_eq!(Zone::named("asia/shanghai"), Some(BUSINESS_ZONE));
+        assert_eq!(Zone::named("Asia/Tokyo").unwrap().offset_secs, 9 * 3600);
+        assert_eq!(Zone::named("Europe/Berlin"), None);
     }
 }

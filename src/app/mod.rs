@@ -139,6 +139,30 @@ impl<S: EventStore> Ledger<S> {
         command: Command,
         correlation_id: Uuid,
     ) -> Result<Executed, AppError> {
+        self.execute_from(actor, command, correlation_id, None)
+            .await
+    }
+
+    /// As [`Ledger::execute_correlated`], for a command read from a file whose SHA-256 is
+    /// `file_sha256`: the imported score events record it (`Context::file_sha256`).
+    pub async fn execute_imported(
+        &self,
+        actor: Actor,
+        command: Command,
+        correlation_id: Uuid,
+        file_sha256: &str,
+    ) -> Result<Executed, AppError> {
+        self.execute_from(actor, command, correlation_id, Some(file_sha256))
+            .await
+    }
+
+    async fn execute_from(
+        &self,
+        actor: Actor,
+        command: Command,
+        correlation_id: Uuid,
+        file_sha256: Option<&str>,
+    ) -> Result<Executed, AppError> {
         let shared = is_sheet_local(&command);
         let _gate = if shared {
             Gate::Shared(self.gate.read().await)
@@ -155,7 +179,8 @@ impl<S: EventStore> Ledger<S> {
             let ctx = Context {
                 actor: actor.clone(),
                 now,
-                today: now.date_naive(),
+                today: clock::business_date(now),
+                file_sha256: file_sha256.map(str::to_owned),
             };
             let decision = {
                 let folded = self.folded();

@@ -50,7 +50,8 @@ pub struct Manifest {
     pub files: BTreeMap<String, String>,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// SHA-256 of `bytes` in lowercase hex (also the file hash `ledger import` records).
+pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 

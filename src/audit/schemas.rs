@@ -90,12 +90,20 @@ pub const SCHEMAS: &[(&str, &str)] = &[
         include_str!("../../schemas/events/ScoreCorrected.v1.schema.json"),
     ),
     (
+        "events/ScoreCorrected.v2.schema.json",
+        include_str!("../../schemas/events/ScoreCorrected.v2.schema.json"),
+    ),
+    (
         "events/ScoreRecorded.v1.schema.json",
         include_str!("../../schemas/events/ScoreRecorded.v1.schema.json"),
     ),
     (
         "events/ScoreRecorded.v2.schema.json",
         include_str!("../../schemas/events/ScoreRecorded.v2.schema.json"),
+    ),
+    (
+        "events/ScoreRecorded.v3.schema.json",
+        include_str!("../../schemas/events/ScoreRecorded.v3.schema.json"),
     ),
     (
         "events/SelfAssessmentRecorded.v1.schema.json",

@@ -41,6 +41,7 @@ pub fn score_event(n: u64, unit: u64, actor: Actor, correlation_id: Uuid) -> Pro
             .into(),
         evidence: vec![format!("minutes/2026Q1/{unit}/{item}-{n}.pdf")],
         source: ScoreSource::Manual,
+        file_sha256: None,
     };
     ProposedEvent::new(
         &Event::ScoreRecorded(event),

@@ -807,6 +807,7 @@ pub(crate) async fn build<S: EventStore>(store: &S, target: u64) -> anyhow::Resu
                         note: String::new(),
                         evidence: vec![format!("evidence/{period}/{unit}/{code}.pdf")],
                         source: ScoreSource::Manual,
+                        file_sha256: None,
                     },
                 );
             }
@@ -826,6 +827,7 @@ pub(crate) async fn build<S: EventStore>(store: &S, target: u64) -> anyhow::Resu
                         evidence: vec![],
                         source: ScoreSource::Manual,
                         appeal: None,
+                        file_sha256: None,
                     },
                 );
             }
@@ -869,6 +871,7 @@ pub(crate) async fn build<S: EventStore>(store: &S, target: u64) -> anyhow::Resu
                     evidence: vec![],
                     source: ScoreSource::Manual,
                     appeal: None,
+                    file_sha256: None,
                 },
             );
             held[u][6] = (held[u][6] + 1) % 16;

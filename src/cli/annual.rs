@@ -90,26 +90,33 @@ fn print(found: &AnnualAt, year: Option<i32>, format: FormatArgs) -> anyhow::Res
             .map(|p| p.figure.to_string())
     };
     if format.csv {
-        let mut w = csv::Writer::from_writer(out);
-        let mut header: Vec<String> = [
-            "year",
-            "rubric",
-            "rule_version",
-            "rank",
-            "unit",
-            "unit_name",
-            "figure",
-            "grade",
-            "grade_label",
-            "capped_by_veto",
-            "vetoed_in",
-            "partial",
+        let mut w = crate::csv_out::CsvWriter::new(out, format.csv_style())?;
+        let mut header: Vec<(String, String)> = [
+            ("year", "年度"),
+            ("rubric", "评分细则"),
+            ("rule_version", "年度规则版本"),
+            ("rank", "名次"),
+            ("unit", "单位"),
+            ("unit_name", "单位名称"),
+            ("figure", "年度得分"),
+            ("grade", "等次代码"),
+            ("grade_label", "等次"),
+            ("capped_by_veto", "一票否决"),
+            ("vetoed_in", "否决所在周期"),
+            ("partial", "周期不全"),
         ]
-        .map(String::from)
+        .map(|(e, z)| (e.to_owned(), z.to_owned()))
         .to_vec();
-        header.extend(a.periods.iter().map(|p| format!("period_{}", p.period)));
-        header.extend(["complete", "as_of_position"].map(String::from));
-        w.write_record(&header)?;
+        header.extend(
+            a.periods
+                .iter()
+                .map(|p| (format!("period_{}", p.period), format!("{} 得分", p.period))),
+        );
+        header.extend(
+            [("complete", "评分完成"), ("as_of_position", "截至位置")]
+                .map(|(e, z)| (e.to_owned(), z.to_owned())),
+        );
+        w.header(header)?;
         for (u, name) in a.units.iter().zip(names) {
             let mut row = vec![
                 opt(year),
@@ -137,9 +144,9 @@ fn print(found: &AnnualAt, year: Option<i32>, format: FormatArgs) -> anyhow::Res
                     .map(|p| period_figure(u, &p.period).unwrap_or_default()),
             );
             row.extend([a.complete.to_string(), a.as_of.to_string()]);
-            w.write_record(&row)?;
+            w.row(row)?;
         }
-        w.flush()?;
+        w.finish()?;
         return Ok(());
     }
 

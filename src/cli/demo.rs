@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use chrono::SecondsFormat;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use unicode_width::UnicodeWidthStr;
@@ -130,13 +129,13 @@ fn print_summary(
     println!("时间节点, 可用于 --as-of 回看 (milestones, for reading as of them with --as-of):");
     let mut table = Table::new(&[
         ("位置 position", Align::Right),
-        ("记录时间 recorded at (UTC)", Align::Left),
+        ("记录时间 recorded at (北京时间 Beijing time)", Align::Left),
         ("节点 milestone", Align::Left),
     ]);
     for m in &summary.milestones {
         table.row(vec![
             m.position.to_string(),
-            m.recorded_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            crate::app::clock::business_time_exact(m.recorded_at),
             m.label.to_owned(),
         ]);
     }
@@ -147,11 +146,9 @@ fn print_summary(
         .find(|m| m.label.starts_with("2026Q3 公示"))
     {
         println!(
-            "例如 e.g.: ledger standings --ledger {file} --period {} --as-of {}",
+            "例如 e.g.: ledger standings --ledger {file} --period {} --as-of \"{}\"",
             demo::PUBLISHED_PERIOD,
-            published
-                .recorded_at
-                .to_rfc3339_opts(SecondsFormat::Micros, true)
+            crate::app::clock::business_time_exact(published.recorded_at)
         );
     }
     println!(

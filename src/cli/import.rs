@@ -1,8 +1,11 @@
 //! `ledger import ...`: a rubric file, or score sheets from CSV the way assessment offices keep them
 //! in spreadsheets.
 //!
-//! # Score sheets (`ledger import scores --period P FILE.csv`)
+//! # Score sheets (`ledger import scores --period P --as PERSON FILE.csv`)
 //!
+//! The file is UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark, or
+//! GBK/GB18030 (what Excel's "CSV (逗号分隔)" writes on Chinese Windows). Units, items and values
+//! typed with full-width forms (`ＳＨ－Ａ`, `２．５`, the ideographic space) are read half-width.
 //! The first row names the columns, in any order, in English or Chinese:
 //!
 //! | column | also | required | what |
@@ -40,7 +43,9 @@
 //!
 //! A row whose item already has the same value is left alone (re-importing a file records nothing
 //! twice); a row that changes a recorded value becomes a correction, which needs a `reason`.
-//! Imported scores are recorded by the ledger itself (`system`) with the source `import`.
+//! Imported scores are recorded as the person who imports the file (`--as PERSON`, a registered
+//! assessor whose role covers the rows' units), with the source `import` and the file's SHA-256
+//! (`file_sha256`), so an auditor can match the paper file to the record.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -54,7 +59,8 @@ use ledger_projections::domain::{self, Command, Context, Meta, Rejection, State}
 use ledger_projections::rubric::find_item;
 use ledger_projections::scoring::check_value;
 use ledger_schemas::envelope::Actor;
-use ledger_schemas::ids::{ItemCode, PeriodId, RubricId, UnitId, stream};
+use ledger_schemas::envelope::Role;
+use ledger_schemas::ids::{ItemCode, PeriodId, PersonId, RubricId, UnitId, stream};
 use ledger_schemas::rubric::{ItemKind, RubricDefinition};
 use ledger_schemas::values::{Award, Points, ScoreSource, ScoreValue, Stage};
 use uuid::Uuid;
@@ -98,6 +104,10 @@ pub enum ImportWhat {
         /// 只校验, 不记录 Check every row and report, record nothing.
         #[arg(long)]
         dry_run: bool,
+        /// 导入人 The person importing the file, who is recorded as having recorded every row: a
+        /// registered person holding the assessor (考评) role over the rows' units.
+        #[arg(long = "as", value_name = "PERSON")]
+        person: PersonId,
     },
 }
 
@@ -112,7 +122,8 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             period,
             file,
             dry_run,
-        } => import_scores(&args.ledger, &period, &file, dry_run),
+            person,
+        } => import_scores(&args.ledger, &period, &file, dry_run, &person),
     }
 }
 
@@ -272,6 +283,63 @@ impl Header {
             .unwrap_or("")
             .trim()
     }
+
+    /// A unit, item or value cell with full-width forms made half-width (`２．５`, `ＳＨ－Ａ`, as a
+    /// Chinese IME types them, read as `2.5`, `SH-A`).
+    fn get_narrow(&self, record: &csv::StringRecord, field: Field) -> String {
+        narrow(self.get(record, field))
+    }
+}
+
+/// Full-width ASCII forms (U+FF01–U+FF5E) and the ideographic space made half-width.
+fn narrow(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            _ => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// The file's text: UTF-8 (with or without a byte-order mark), UTF-16 with one (Excel's "Unicode
+/// text"), or else GB18030, which includes GBK (what Excel's "CSV (逗号分隔)" writes on Chinese
+/// Windows). A file that is none of these is refused as a whole, naming the line.
+fn decode_text(bytes: &[u8]) -> anyhow::Result<String> {
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, malformed) = encoding.decode_without_bom_handling(&bytes[bom..]);
+        if malformed {
+            bail!(
+                "文件以 {0} 的字节顺序标记开头, 但内容不是有效的 {0} (the file starts with a {0} byte-order mark but is not valid {0}); 请在 Excel 中另存为 CSV UTF-8 (save it again as CSV UTF-8)",
+                encoding.name()
+            );
+        }
+        return Ok(text.into_owned());
+    }
+    let utf8_error = match std::str::from_utf8(bytes) {
+        Ok(text) => return Ok(text.to_owned()),
+        Err(e) => e,
+    };
+    // Where reading it as UTF-8 stopped: the stray bytes of a UTF-8 file, or the first character
+    // of a file in some other encoding.
+    let upto = utf8_error.valid_up_to();
+    let line = bytes[..upto].iter().filter(|b| **b == b'\n').count() + 1;
+    // Chinese text in UTF-8 before that point: a UTF-8 file with bad bytes, not a GBK file (whose
+    // Chinese characters are almost never valid UTF-8), so it is not read as GBK into mojibake.
+    if bytes[..upto].iter().any(|b| !b.is_ascii()) {
+        bail!(
+            "第 {line} 行: 文件是 UTF-8 编码, 但此行有无效字节 (line {line}: the file is UTF-8 but this line has bytes that are not); 请在 Excel 中另存为 CSV UTF-8 (save it again as CSV UTF-8)"
+        );
+    }
+    let (text, malformed) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+    if malformed {
+        bail!(
+            "第 {line} 行: 文件既不是 UTF-8 也不是 GBK/GB18030 编码 (line {line}: the file is neither UTF-8 nor GBK/GB18030); 请在 Excel 中另存为 CSV UTF-8 (save it again as CSV UTF-8)"
+        );
+    }
+    Ok(text.into_owned())
 }
 
 /// A row that parsed and fits the rubric.
@@ -294,20 +362,53 @@ enum Planned {
     Unchanged,
 }
 
-fn import_scores(path: &Path, period: &PeriodId, file: &Path, dry_run: bool) -> anyhow::Result<()> {
+/// The actor an import records as: `person`, who must be registered and hold the role that records
+/// scores (the domain then checks, row by row, that the role covers each row's unit).
+fn importer(state: &State, person: &PersonId) -> anyhow::Result<Actor> {
+    let Some(p) = state.people.get(person) else {
+        bail!(
+            "没有人员 {person}, 请用 --as 指定已登记的考评人 (there is no person {person}; name a registered assessor with --as)"
+        );
+    };
+    if !p.roles.contains_key(&Role::Assessor) {
+        let held: Vec<String> = p.roles.keys().map(|r| r.to_string()).collect();
+        bail!(
+            "{person} ({}) 不是考评人, 不能导入得分 ({person} does not hold the assessor role that records scores; holds: {})",
+            p.name,
+            if held.is_empty() {
+                "无 none".to_owned()
+            } else {
+                held.join(", ")
+            }
+        );
+    }
+    Ok(Actor::new(person.clone(), Role::Assessor))
+}
+
+fn import_scores(
+    path: &Path,
+    period: &PeriodId,
+    file: &Path,
+    dry_run: bool,
+    person: &PersonId,
+) -> anyhow::Result<()> {
     let bytes = std::fs::read(file)
         .with_context(|| format!("无法读取 (cannot read) {}", file.display()))?;
+    // Recorded on every imported score, so the paper file can be matched to the record.
+    let file_sha256 = crate::audit::bundle::sha256_hex(&bytes);
     let rt = super::runtime()?;
     rt.block_on(async {
         let store = Arc::new(SqliteStore::open_existing(path)?);
         let result = async {
             let app = Ledger::open(store.clone(), Clock::System).await?;
             let state = app.folded().state.clone();
+            let actor = importer(&state, person)?;
             let now = Utc::now();
             let ctx = Context {
-                actor: Actor::system(),
+                actor: actor.clone(),
                 now,
-                today: now.date_naive(),
+                today: crate::app::clock::business_date(now),
+                file_sha256: Some(file_sha256.clone()),
             };
             let plan = check(&state, &ctx, period, &bytes)
                 .with_context(|| format!("{}", file.display()))?;
@@ -322,7 +423,7 @@ fn import_scores(path: &Path, period: &PeriodId, file: &Path, dry_run: bool) -> 
                 );
                 return anyhow::Ok(());
             }
-            execute(&app, plan).await?;
+            execute(&app, &actor, &file_sha256, plan).await?;
             println!(
                 "已导入 {period}: 新录入 {recorded} 项, 更正 {corrected} 项, {unchanged} 项未变 (imported into {period}: {recorded} new scores, {corrected} corrections, {unchanged} unchanged)"
             );
@@ -365,10 +466,11 @@ fn check(
         .with_context(|| format!("考核周期 {period} 的评分细则版本缺失 (the rubric version of period {period} is missing)"))?
         .clone();
 
+    let text = decode_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(bytes);
+        .from_reader(text.as_bytes());
     let header = Header::parse(
         reader
             .headers()
@@ -488,7 +590,7 @@ fn parse_row(
         });
     };
 
-    let unit_text = header.get(record, Field::Unit);
+    let unit_text = header.get_narrow(record, Field::Unit);
     let unit = match unit_text.parse::<UnitId>() {
         Err(e) => {
             fail(Field::Unit, e.to_string());
@@ -513,7 +615,7 @@ fn parse_row(
         Ok(unit) => Some(unit),
     };
 
-    let item_text = header.get(record, Field::Item);
+    let item_text = header.get_narrow(record, Field::Item);
     let item = match item_text.parse::<ItemCode>() {
         Err(e) => {
             fail(Field::Item, e.to_string());
@@ -533,11 +635,11 @@ fn parse_row(
         },
     };
 
-    let value_text = header.get(record, Field::Value);
+    let value_text = header.get_narrow(record, Field::Value);
     let value = match &item {
         // Without a known item the value cannot be read (its kind decides how).
         None => None,
-        Some((code, kind)) => match parse_value(def, kind, value_text) {
+        Some((code, kind)) => match parse_value(def, kind, &value_text) {
             Err(message) => {
                 fail(Field::Value, message);
                 None
@@ -773,7 +875,12 @@ fn decide_all(
 }
 
 /// Executes the checked rows in file order under one correlation id, with a progress bar.
-async fn execute(app: &Ledger<SqliteStore>, plan: Vec<Planned>) -> anyhow::Result<()> {
+async fn execute(
+    app: &Ledger<SqliteStore>,
+    actor: &Actor,
+    file_sha256: &str,
+    plan: Vec<Planned>,
+) -> anyhow::Result<()> {
     let commands: Vec<(u64, Command)> = plan
         .into_iter()
         .filter_map(|p| match p {
@@ -791,7 +898,7 @@ async fn execute(app: &Ledger<SqliteStore>, plan: Vec<Planned>) -> anyhow::Resul
     let correlation = Uuid::now_v7();
     for (done, (row, command)) in commands.into_iter().enumerate() {
         if let Err(err) = app
-            .execute_correlated(Actor::system(), command, correlation)
+            .execute_imported(actor.clone(), command, correlation, file_sha256)
             .await
         {
             bar.abandon();

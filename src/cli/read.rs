@@ -3,33 +3,37 @@
 //!
 //! Every read goes through the read side (`app::reads::ReadSide`, over the pure read models of
 //! `ledger_projections::read`), so the command line shows exactly what the HTTP API serves.
-//! `standings` and `history` read **as of** a past point with `--as-of TIME` (RFC 3339, or a date
-//! meaning the end of that day, UTC) or `--at-position N`; `changes` filters by time with
+//! `standings` and `history` read **as of** a past point with `--as-of TIME` (Beijing time, the
+//! business clock of `app::clock`: a date or a minute means its end; or RFC 3339) or `--at-position N`; `changes` filters by time with
 //! `--since`/`--until` instead. Names the ledger does not know (a period, unit, person, item or
 //! aspect) are refused with a one-line reason rather than answered with an empty table.
 //!
 //! JSON is the read model's own shape (`PeriodStandings`, `ChangeView`); CSV has one row per unit or
-//! per change, with English column names, so scripts and spreadsheets can rely on them.
+//! per change, written by `csv_out` for Excel (BOM, Chinese headers, Beijing time, no formulas);
+//! `--no-bom --lang en` gives scripts plain UTF-8 with the stable English column names.
 
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use clap::Args;
 use ledger_projections::read::{ChangeFilter, ChangeKind, ChangeView, PeriodStandings};
 use ledger_schemas::ids::{AspectCode, ItemCode, PeriodId, PersonId, UnitId};
 
 use super::LedgerArg;
 use super::table::{Align, Table};
+use crate::app::clock;
 use crate::app::reads::{ReadAt, ReadSide};
+use crate::csv_out::{CsvStyle, CsvWriter, Names};
 use crate::store::SqliteStore;
 
 /// Where to read: now, or as of a time or a position.
 #[derive(Debug, Clone, Args)]
 pub struct AsOfArgs {
-    /// 截至时间 As of this time: RFC 3339 (`2026-10-15T08:00:00Z`) or a date (the end of that day, UTC).
+    /// 截至时间 As of this time, Beijing time: a date (the end of that day), `2026-10-15 08:00`
+    /// (the end of that minute), `2026-10-15 08:00:03`, or RFC 3339 with any offset.
     #[arg(long, value_parser = parse_as_of, conflicts_with = "at_position")]
     pub as_of: Option<DateTime<Utc>>,
     /// 截至位置 As of this position in the log.
@@ -53,9 +57,32 @@ pub struct FormatArgs {
     /// 输出 JSON Print JSON for scripts.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
-    /// 输出 CSV Print CSV for spreadsheets and the file.
+    /// 输出 CSV Print CSV for spreadsheets and the file (UTF-8 with a byte-order mark, so Excel
+    /// reads it; Chinese headers; Beijing time).
     #[arg(long)]
     pub csv: bool,
+    /// (with --csv) 不加 BOM Plain UTF-8 without the byte-order mark, for scripts.
+    #[arg(long, requires = "csv")]
+    pub no_bom: bool,
+    /// (with --csv) 表头语言 Header language: `zh` (default) or `en` (the stable column names).
+    #[arg(long, value_enum, default_value_t = HeaderLang::Zh)]
+    pub lang: HeaderLang,
+}
+
+/// The language of CSV headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HeaderLang {
+    Zh,
+    En,
+}
+
+impl FormatArgs {
+    pub(super) fn csv_style(&self) -> CsvStyle {
+        CsvStyle {
+            bom: !self.no_bom,
+            zh: self.lang == HeaderLang::Zh,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -69,6 +96,10 @@ pub struct StandingsArgs {
     pub at: AsOfArgs,
     #[command(flatten)]
     pub format: FormatArgs,
+    /// 导出 Excel Write the standings to FILE as an .xlsx workbook (title block, frozen Chinese
+    /// header, numbers as numbers).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "csv"])]
+    pub xlsx: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -112,10 +143,10 @@ pub struct ChangesArgs {
     /// 事件类型 Of these event types (repeat, or separate with commas), e.g. `ScoreCorrected`.
     #[arg(long = "type", value_delimiter = ',')]
     pub types: Vec<String>,
-    /// 起始时间 Recorded at or after (RFC 3339, or a date: its start, UTC).
+    /// 起始时间 Recorded at or after (Beijing time: a date or `2026-10-15 08:00` means its start; or RFC 3339).
     #[arg(long, value_parser = parse_since)]
     pub since: Option<DateTime<Utc>>,
-    /// 截止时间 Recorded at or before (RFC 3339, or a date: its end, UTC).
+    /// 截止时间 Recorded at or before (Beijing time: a date or `2026-10-15 08:00` means its end; or RFC 3339).
     #[arg(long, value_parser = parse_as_of)]
     pub until: Option<DateTime<Utc>>,
     /// 条数 At most this many changes, newest first (0: all).
@@ -132,30 +163,20 @@ pub struct ChangesArgs {
     pub checkpoint_out: Option<std::path::PathBuf>,
 }
 
-/// RFC 3339, or a date meaning the **end** of that day (UTC): "as it stood on that day".
+/// A typed time for `--as-of`/`--until`: the end of the day, minute or second it names on the
+/// business clock (`app::clock`), or an exact RFC 3339 instant.
 fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
-    parse_time(text, NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999))
+    clock::parse_as_of(text).map_err(|e| e.to_string())
 }
 
-/// RFC 3339, or a date meaning the **start** of that day (UTC).
+/// A typed time for `--since`: the start of the day, minute or second it names.
 fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
-    parse_time(text, NaiveTime::from_hms_opt(0, 0, 0))
+    clock::parse_since(text).map_err(|e| e.to_string())
 }
 
-fn parse_time(text: &str, day_time: Option<NaiveTime>) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    match (NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d"), day_time) {
-        (Ok(day), Some(time)) => Ok(day.and_time(time).and_utc()),
-        _ => Err(format!(
-            "“{text}”不是时间, 应为 RFC 3339 或日期 (“{text}” is not a time: RFC 3339 such as 2026-10-15T08:00:00Z, or a date such as 2026-10-15)"
-        )),
-    }
-}
-
+/// A recorded time as people read it: business clock, to the second.
 pub(super) fn time_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    clock::business_time(t)
 }
 
 fn open(path: &Path) -> anyhow::Result<(Arc<SqliteStore>, ReadSide<SqliteStore>)> {
@@ -250,6 +271,19 @@ pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
         names,
         recorded_at,
     } = found;
+    if let Some(file) = &args.xlsx {
+        let bytes = crate::xlsx_out::StandingsXlsx {
+            standings: &s,
+            names: &names,
+            as_of_time: recorded_at,
+            made_at: Utc::now(),
+        }
+        .to_bytes()?;
+        std::fs::write(file, bytes)
+            .with_context(|| format!("无法写入 {0} (cannot write {0})", file.display()))?;
+        println!("已导出 (written): {}", file.display());
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
     if args.format.json {
         serde_json::to_writer_pretty(&mut out, &s)?;
@@ -257,30 +291,40 @@ pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     if args.format.csv {
-        let mut w = csv::Writer::from_writer(out);
-        let mut header: Vec<String> = ["period", "rank", "unit", "unit_name"]
-            .map(String::from)
-            .to_vec();
-        header.extend(s.aspects.iter().map(|a| format!("aspect_{}", a.aspect)));
+        let mut w = CsvWriter::new(out, args.format.csv_style())?;
+        let mut header: Vec<(String, String)> = [
+            ("period", "考核周期"),
+            ("rank", "名次"),
+            ("unit", "单位"),
+            ("unit_name", "单位名称"),
+        ]
+        .map(|(e, z)| (e.to_owned(), z.to_owned()))
+        .to_vec();
+        header.extend(s.aspects.iter().map(|a| {
+            (
+                format!("aspect_{}", a.aspect),
+                format!("{} {}", a.aspect, a.title.zh),
+            )
+        }));
         header.extend(
             [
-                "base",
-                "bonus",
-                "deduction",
-                "party_score",
-                "business_score",
-                "combined",
-                "ranked_on",
-                "ranked_score",
-                "grade",
-                "grade_label",
-                "capped_by_veto",
-                "complete",
-                "as_of_position",
+                ("base", "基础分"),
+                ("bonus", "加分"),
+                ("deduction", "扣分"),
+                ("party_score", "党建得分"),
+                ("business_score", "经营业绩"),
+                ("combined", "综合得分"),
+                ("ranked_on", "排名依据"),
+                ("ranked_score", "排名分"),
+                ("grade", "等次代码"),
+                ("grade_label", "等次"),
+                ("capped_by_veto", "一票否决"),
+                ("complete", "评分完成"),
+                ("as_of_position", "截至位置"),
             ]
-            .map(String::from),
+            .map(|(e, z)| (e.to_owned(), z.to_owned())),
         );
-        w.write_record(&header)?;
+        w.header(header)?;
         for (u, name) in s.units.iter().zip(&names) {
             let mut row = vec![
                 s.period.to_string(),
@@ -307,9 +351,9 @@ pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
                 u.score.complete.to_string(),
                 s.as_of.to_string(),
             ]);
-            w.write_record(&row)?;
+            w.row(row)?;
         }
-        w.flush()?;
+        w.finish()?;
         return Ok(());
     }
 
@@ -472,7 +516,7 @@ pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
         item.as_ref().map_or_else(String::new, |i| format!(" {i}")),
         changes.len()
     );
-    print_changes(&changes, format, &title)
+    print_changes(&ledger.path, &changes, format, &title)
 }
 
 pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
@@ -561,7 +605,7 @@ pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
             file.display()
         );
     }
-    print_changes(&changes, args.format, &title)
+    print_changes(&args.ledger.path, &changes, args.format, &title)
 }
 
 /// The latest signed checkpoint as `(tree size, note)`, after checking that its root is the root of
@@ -631,7 +675,12 @@ fn check_filter(
 }
 
 /// Prints changes as a table (with a title line), JSON (an array of `ChangeView`) or CSV.
-fn print_changes(changes: &[ChangeView], format: FormatArgs, title: &str) -> anyhow::Result<()> {
+fn print_changes(
+    path: &Path,
+    changes: &[ChangeView],
+    format: FormatArgs,
+    title: &str,
+) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if format.json {
         serde_json::to_writer_pretty(&mut out, changes)?;
@@ -644,7 +693,12 @@ fn print_changes(changes: &[ChangeView], format: FormatArgs, title: &str) -> any
             .cloned()
             .map(crate::http::views::ChangeEntryView::from)
             .collect();
-        crate::csv_out::write_changes(out, &rows)?;
+        let names = with_reads(path, async |reads| {
+            Ok(reads
+                .query(ReadAt::Head, |view| Names::of(view.state()))
+                .await?)
+        })?;
+        crate::csv_out::write_changes(out, &rows, format.csv_style(), &names)?;
         return Ok(());
     }
     writeln!(out, "{title}")?;
@@ -653,7 +707,7 @@ fn print_changes(changes: &[ChangeView], format: FormatArgs, title: &str) -> any
     }
     let mut table = Table::new(&[
         ("位置 #", Align::Right),
-        ("时间 time (UTC)", Align::Left),
+        ("时间 time (北京时间 Beijing)", Align::Left),
         ("操作人 by", Align::Left),
         ("对象 about", Align::Left),
         ("变更 change", Align::Left),

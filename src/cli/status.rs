@@ -91,7 +91,10 @@ fn print_state(state: &LedgerState, json: bool) -> anyhow::Result<()> {
         "最后记录 last recorded:   {}",
         state
             .head_recorded_at
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+            .map(|t| format!(
+                "{} (北京时间 Beijing time)",
+                crate::app::clock::business_time(t)
+            ))
             .unwrap_or(none)
     )?;
     Ok(())

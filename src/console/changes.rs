@@ -36,6 +36,9 @@ pub struct ChangesForm {
     pub to: String,
     #[serde(default)]
     pub before: String,
+    /// Any value: the CSV without a byte-order mark (plain UTF-8, for scripts).
+    #[serde(default)]
+    pub plain: String,
 }
 
 impl ChangesForm {
@@ -45,7 +48,13 @@ impl ChangesForm {
             if text.trim().is_empty() {
                 return Ok(String::new());
             }
-            format::parse_time_input(text)
+            // From the start of the minute typed, to its end.
+            let parsed = if name == "from" {
+                crate::app::clock::parse_since(text).ok()
+            } else {
+                format::parse_time_input(text)
+            };
+            parsed
                 .map(|t| t.to_rfc3339())
                 .ok_or_else(|| {
                     Failure::bad_request(
@@ -240,8 +249,30 @@ pub async fn csv(session: Session, Query(f): Query<ChangesForm>) -> Result<Respo
             None => break,
         }
     }
+    // Names beside ids, as they stand at the position the file was read at.
+    let at_query = encode(&[("at_position", at.unwrap_or_default().to_string())]);
+    let people: crate::http::views::PersonList =
+        session.get(&format!("/api/v1/people?{at_query}")).await?;
+    let units: crate::http::views::UnitList =
+        session.get(&format!("/api/v1/units?{at_query}")).await?;
+    let names = crate::csv_out::Names {
+        people: people
+            .people
+            .into_iter()
+            .map(|p| (p.person.to_string(), p.name))
+            .collect(),
+        units: units
+            .units
+            .into_iter()
+            .map(|u| (u.unit.to_string(), u.name))
+            .collect(),
+    };
+    let style = crate::csv_out::CsvStyle {
+        bom: f.plain.trim().is_empty(),
+        zh: lang == Lang::Zh,
+    };
     let mut out = Vec::new();
-    crate::csv_out::write_changes(&mut out, &rows)
+    crate::csv_out::write_changes(&mut out, &rows, style, &names)
         .map_err(|e| Failure::internal(lang, e.to_string()))?;
     let at = at.unwrap_or_default();
     Ok((

@@ -1,6 +1,6 @@
 //! How values read in the console: times in Beijing time, score values in words, addresses.
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use ledger_schemas::rubric::{ItemKind, LadderStep};
 use ledger_schemas::values::{ScoreSource, ScoreValue};
 
@@ -11,9 +11,7 @@ pub use crate::app::clock::business_offset as beijing;
 
 /// A recorded time, to the second, in Beijing time.
 pub fn time(t: &DateTime<Utc>) -> String {
-    t.with_timezone(&beijing())
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
+    crate::app::clock::business_time(*t)
 }
 
 /// The value of a `datetime-local` input for a time.
@@ -23,17 +21,11 @@ pub fn time_input(t: &DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// A `datetime-local` input's value (Beijing time, minutes or seconds) as an instant.
+/// A typed time (a `datetime-local` value, or anything `--as-of` accepts: Beijing time to the day,
+/// minute, second or microsecond, or RFC 3339) as the instant a read stands on: the end of the span
+/// it names, as the command line reads it (`app::clock::parse_as_of`).
 pub fn parse_time_input(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f"))
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
-        .ok()?;
-    beijing()
-        .from_local_datetime(&naive)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
+    crate::app::clock::parse_as_of(text).ok()
 }
 
 /// A score value as people read it.
@@ -101,10 +93,12 @@ mod tests {
 
     #[test]
     fn time_inputs_are_beijing_time() {
-        let t = parse_time_input("2026-10-01T08:30").unwrap();
-        assert_eq!(t.to_rfc3339(), "2026-10-01T00:30:00+00:00");
+        let t = parse_time_input("2026-10-01T08:30:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-10-01T00:30:00.999999+00:00");
         assert_eq!(time_input(&t), "2026-10-01T08:30:00");
         assert_eq!(time(&t), "2026-10-01 08:30:00");
+        let minute = parse_time_input("2026-10-01T08:30").unwrap();
+        assert_eq!(minute.to_rfc3339(), "2026-10-01T00:30:59.999999+00:00");
         assert!(parse_time_input("2026-13-01T08:30").is_none());
         assert!(parse_time_input("yesterday").is_none());
     }

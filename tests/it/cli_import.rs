@@ -8,8 +8,8 @@ use ledger::app::{Clock, Ledger};
 use ledger::store::SqliteStore;
 use ledger_projections::domain::Command;
 use ledger_projections::rubric;
-use ledger_schemas::Actor;
 use ledger_schemas::values::{Cadence, Stage, UnitKind};
+use ledger_schemas::{Actor, Role};
 
 use crate::cli_support::{events, fails_with_one_line, json, ledger, ok, stderr, stdout};
 use crate::store_support::{TempLedger, temp_ledger};
@@ -59,6 +59,27 @@ fn scoring_ledger() -> TempLedger {
         })
         .await
         .unwrap();
+        // The importing assessor (both units), and an auditor who may not record scores.
+        for (person, name, role, units) in [
+            (IMPORTER, "王考评", Role::Assessor, vec!["SH-A", "SH-B"]),
+            ("auditor-li", "李审计", Role::Auditor, vec![]),
+        ] {
+            run(Command::RegisterPerson {
+                person: person.parse().unwrap(),
+                name: name.into(),
+                unit: None,
+            })
+            .await
+            .unwrap();
+            run(Command::GrantAccess {
+                person: person.parse().unwrap(),
+                role,
+                units: units.iter().map(|u| u.parse().unwrap()).collect(),
+                reason: None,
+            })
+            .await
+            .unwrap();
+        }
         for to in [Stage::SelfAssessment, Stage::Scoring] {
             run(Command::AdvanceStage {
                 period: "2026Q1".parse().unwrap(),
@@ -79,7 +100,14 @@ fn write(temp: &TempLedger, name: &str, text: &str) -> std::path::PathBuf {
     path
 }
 
+/// The assessor every import in these tests is recorded as.
+const IMPORTER: &str = "assessor-wang";
+
 fn import_scores(ledger_path: &Path, file: &Path) -> std::process::Output {
+    import_as(ledger_path, file, IMPORTER)
+}
+
+fn import_as(ledger_path: &Path, file: &Path, person: &str) -> std::process::Output {
     ledger(
         ledger_path,
         &[
@@ -87,6 +115,8 @@ fn import_scores(ledger_path: &Path, file: &Path) -> std::process::Output {
             "scores",
             "--period",
             "2026Q1",
+            "--as",
+            person,
             file.to_str().unwrap(),
         ],
     )
@@ -317,6 +347,8 @@ fn import_refuses_an_unknown_period_or_header_in_one_line() {
             "scores",
             "--period",
             "2099Q9",
+            "--as",
+            IMPORTER,
             file.to_str().unwrap(),
         ],
     );
@@ -361,4 +393,197 @@ fn import_rubric_loads_a_rubric_file() {
         ],
     ));
     assert_eq!(events(&temp.path), 1);
+}
+
+/// An import is recorded as the person who imported it (`--as`), never `system`: every event names
+/// that assessor, keeps the source `import` and carries the SHA-256 of the file's bytes. Without
+/// `--as` the parser refuses; a person the ledger does not know, or one who does not hold the
+/// assessor role, is refused in one line naming them, and nothing is recorded.
+#[test]
+fn an_import_names_the_importing_person_and_the_files_hash() {
+    let temp = scoring_ledger();
+    let before = events(&temp.path);
+    let file = write(&temp, "good.csv", GOOD);
+
+    let unnamed = ledger(
+        &temp.path,
+        &[
+            "import",
+            "scores",
+            "--period",
+            "2026Q1",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(unnamed.status.code(), Some(2), "{}", stderr(&unnamed));
+    assert!(stderr(&unnamed).contains("--as"), "{}", stderr(&unnamed));
+    for (person, says) in [("nobody", "nobody"), ("auditor-li", "auditor")] {
+        let reason = fails_with_one_line(&import_as(&temp.path, &file, person));
+        assert!(reason.contains(person) && reason.contains(says), "{reason}");
+    }
+    assert_eq!(events(&temp.path), before);
+
+    ok(&import_scores(&temp.path, &file));
+    let corrected = write(
+        &temp,
+        "corrected.csv",
+        "unit,item,value,reason\nSH-A,A1,1.5,复核扣分\n",
+    );
+    ok(&import_scores(&temp.path, &corrected));
+    let hash = |path: &Path| ledger::audit::bundle::sha256_hex(&std::fs::read(path).unwrap());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let imported = rt.block_on(async {
+        use ledger::store::{Direction, EventStore, ReadFrom};
+        let store = SqliteStore::open_existing(&temp.path).unwrap();
+        let all = store
+            .read_all(Direction::Forwards, ReadFrom::At(before + 1), 1000)
+            .await
+            .unwrap();
+        store.close().await;
+        all
+    });
+    assert_eq!(imported.len(), 37);
+    let payload = |e: &ledger_schemas::Envelope| -> serde_json::Value {
+        serde_json::from_str(&e.payload).unwrap()
+    };
+    for e in &imported {
+        assert_eq!(e.actor.person.as_str(), IMPORTER, "{}", e.event_type);
+        assert_eq!(e.actor.role, Role::Assessor);
+        assert_eq!(payload(e)["source"], "import");
+    }
+    let (records, corrections): (Vec<_>, Vec<_>) = imported
+        .iter()
+        .partition(|e| e.event_type == "ScoreRecorded");
+    assert_eq!((records.len(), corrections.len()), (36, 1));
+    assert!(
+        records
+            .iter()
+            .all(|e| payload(e)["file_sha256"] == hash(&file))
+    );
+    assert_eq!(corrections[0].event_type, "ScoreCorrected");
+    assert_eq!(payload(corrections[0])["file_sha256"], hash(&corrected));
+    assert_ne!(hash(&file), hash(&corrected));
+}
+
+/// The events an import recorded after `before`, as (type, payload without the file's hash): what
+/// the sheet said, whatever bytes carried it.
+fn recorded_after(path: &Path, before: u64) -> Vec<(String, serde_json::Value)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use ledger::store::{Direction, EventStore, ReadFrom};
+        let store = SqliteStore::open_existing(path).unwrap();
+        let all = store
+            .read_all(Direction::Forwards, ReadFrom::At(before + 1), 1000)
+            .await
+            .unwrap();
+        store.close().await;
+        all.into_iter()
+            .map(|e| {
+                let mut payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+                payload.as_object_mut().unwrap().remove("file_sha256");
+                (e.event_type, payload)
+            })
+            .collect()
+    })
+}
+
+/// The same sheet saved as UTF-8, UTF-8 with a BOM, GBK, GB18030 and UTF-16 with a BOM (what Excel
+/// writes), and typed with full-width digits and letters, records the same events; bytes that are
+/// none of these encodings are refused in one line naming the line, and nothing is recorded.
+#[test]
+fn the_same_sheet_in_every_encoding_records_the_same_events() {
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(GOOD.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let full_width: String = GOOD
+        .lines()
+        .enumerate()
+        .map(|(n, line)| {
+            let mut cells: Vec<String> = line.split(',').map(str::to_owned).collect();
+            if n > 0 {
+                // Unit, item and value as an IME types them: full-width letters, digits and signs.
+                for cell in cells.iter_mut().take(3) {
+                    *cell = cell
+                        .chars()
+                        .map(|c| match c {
+                            '!'..='~' if c != ':' => char::from_u32(c as u32 + 0xfee0).unwrap(),
+                            _ => c,
+                        })
+                        .collect();
+                }
+            }
+            cells.join(",") + "\n"
+        })
+        .collect();
+    assert!(
+        full_width.contains("ＳＨ－Ａ,Ａ２,２．５分"),
+        "{full_width}"
+    );
+    let variants: Vec<(&str, Vec<u8>)> = vec![
+        ("utf-8", GOOD.as_bytes().to_vec()),
+        (
+            "utf-8 with BOM",
+            [b"\xEF\xBB\xBF".as_slice(), GOOD.as_bytes()].concat(),
+        ),
+        ("gbk", encoding_rs::GBK.encode(GOOD).0.into_owned()),
+        ("gb18030", encoding_rs::GB18030.encode(GOOD).0.into_owned()),
+        ("utf-16 with BOM", utf16),
+        ("full-width", full_width.into_bytes()),
+    ];
+    let mut first: Option<Vec<(String, serde_json::Value)>> = None;
+    for (name, bytes) in variants {
+        let temp = scoring_ledger();
+        let before = events(&temp.path);
+        let file = temp.dir.path().join("sheet.csv");
+        std::fs::write(&file, &bytes).unwrap();
+        let out = import_scores(&temp.path, &file);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let recorded = recorded_after(&temp.path, before);
+        assert_eq!(recorded.len(), 36, "{name}");
+        match &first {
+            None => first = Some(recorded),
+            Some(expected) => assert_eq!(&recorded, expected, "{name}"),
+        }
+    }
+    assert!(
+        first
+            .unwrap()
+            .iter()
+            .any(|(_, p)| p["note"] == "按期换届, 不扣分"),
+        "the Chinese text survived"
+    );
+
+    let temp = scoring_ledger();
+    let before = events(&temp.path);
+    let mut broken = GOOD.as_bytes().to_vec();
+    let third_line = broken
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(1)
+        .unwrap()
+        .0;
+    broken.splice(third_line + 1..third_line + 1, [0xff, 0xff, 0xff]);
+    let file = temp.dir.path().join("broken.csv");
+    std::fs::write(&file, &broken).unwrap();
+    let reason = fails_with_one_line(&import_scores(&temp.path, &file));
+    assert!(
+        reason.contains("UTF-8") && reason.contains("line 3"),
+        "{reason}"
+    );
+    // Neither UTF-8 nor GB18030 from the first line on.
+    std::fs::write(&file, b"unit,item,value\nSH-A,A1,\xff\n").unwrap();
+    let reason = fails_with_one_line(&import_scores(&temp.path, &file));
+    assert!(
+        reason.contains("GBK") && reason.contains("line 2"),
+        "{reason}"
+    );
+    assert_eq!(events(&temp.path), before);
 }

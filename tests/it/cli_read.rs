@@ -11,7 +11,27 @@ use crate::cli_support::{
 #[test]
 fn standings_csv_json_and_table_have_their_shape() {
     let demo = shared_demo();
-    let out = ledger(&demo.path, &["standings", "--period", "2026Q3", "--csv"]);
+    // For Excel by default: the byte-order mark and Chinese headers.
+    let excel = stdout(ok(&ledger(
+        &demo.path,
+        &["standings", "--period", "2026Q3", "--csv"],
+    )));
+    assert!(
+        excel.starts_with("\u{feff}考核周期,名次,单位,单位名称,A 组织建设,"),
+        "{excel}"
+    );
+    let out = ledger(
+        &demo.path,
+        &[
+            "standings",
+            "--period",
+            "2026Q3",
+            "--csv",
+            "--no-bom",
+            "--lang",
+            "en",
+        ],
+    );
     let text = stdout(ok(&out));
     let mut lines = text.lines();
     assert_eq!(
@@ -73,8 +93,19 @@ fn standings_as_of_publication_differ_from_after_the_appeal() {
     };
     let by_time = aspect_c(&["--as-of", &time]);
     let by_position = aspect_c(&["--at-position", &position.to_string()]);
+    // As `ledger demo` prints the milestone: Beijing time, to the microsecond.
+    let instant = chrono::DateTime::parse_from_rfc3339(&time)
+        .unwrap()
+        .to_utc();
+    let printed = ledger::app::clock::business_time_exact(instant);
+    assert!(
+        !printed.contains('Z') && !printed.contains('T'),
+        "{printed}"
+    );
+    let by_printed = aspect_c(&["--as-of", &printed]);
     let now = aspect_c(&[]);
     assert_eq!(by_time, by_position);
+    assert_eq!(by_printed, by_position, "{printed}");
     assert_eq!(by_time.0, position);
     assert_eq!(now.1 - by_time.1, 1.0, "the appeal revised C1 from 3 to 4");
 }
@@ -144,11 +175,41 @@ fn changes_filter_and_export() {
 
     let csv = stdout(ok(&ledger(
         &demo.path,
-        &["changes", "--unit", "SH-NY-B2", "--item", "F5", "--csv"],
+        &[
+            "changes", "--unit", "SH-NY-B2", "--item", "F5", "--csv", "--no-bom", "--lang", "en",
+        ],
     )));
     assert!(csv.starts_with(
-        "position,recorded_at,event_type,actor,role,period,unit,item,aspect,rubric_version,summary_zh,summary_en,old,new,reason,note,evidence,source\n"
+        "position,recorded_at,event_type,actor,actor_name,role,period,unit,unit_name,item,aspect,rubric_version,summary_zh,summary_en,old,new,reason,note,evidence,source\n"
     ));
+    // Beijing time to the second, the person's and the unit's names beside their ids.
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    let events: Vec<serde_json::Value> = json(&ledger(
+        &demo.path,
+        &["changes", "--unit", "SH-NY-B2", "--item", "F5", "--json"],
+    ))
+    .as_array()
+    .unwrap()
+    .clone();
+    let first = chrono::DateTime::parse_from_rfc3339(events[0]["recorded_at"].as_str().unwrap())
+        .unwrap()
+        .to_utc();
+    assert_eq!(&rows[0][1], ledger::app::clock::business_time(first));
+    assert!(
+        rows.iter().all(|r| !r[4].is_empty() && !r[8].is_empty()),
+        "{csv}"
+    );
+    let excel = stdout(ok(&ledger(
+        &demo.path,
+        &["changes", "--unit", "SH-NY-B2", "--item", "F5", "--csv"],
+    )));
+    assert!(
+        excel.starts_with("\u{feff}位置,记录时间(北京时间),"),
+        "{excel}"
+    );
     assert!(
         csv.contains("ScoreCorrected") && csv.contains("RectificationRaised"),
         "{csv}"
@@ -324,8 +385,21 @@ fn annual_counts_the_published_periods() {
 
     let csv = stdout(ok(&ledger(
         &demo.path,
+        &[
+            "annual",
+            "--periods",
+            "2026Q4,2026Q3",
+            "--csv",
+            "--no-bom",
+            "--lang",
+            "en",
+        ],
+    )));
+    let excel = stdout(ok(&ledger(
+        &demo.path,
         &["annual", "--periods", "2026Q4,2026Q3", "--csv"],
     )));
+    assert!(excel.starts_with("\u{feff}年度,评分细则,"), "{excel}");
     let mut rows = csv.lines();
     assert_eq!(
         rows.next().unwrap(),
@@ -406,5 +480,87 @@ fn an_items_history_shows_the_move_that_made_it_re_scorable() {
             step("ScoreCorrected", "pending", "counting"),
             step("SheetReviewed", "approved", "counting"),
         ]
+    );
+}
+
+/// `standings --xlsx FILE` writes a workbook that reads back (calamine) as the standings: the title
+/// block names the period, rubric version and the position read at, in Beijing time; the header row
+/// is Chinese; ranks and figures are numbers (not text) equal to the JSON's; names are text; no
+/// cell is a formula. An as-of read writes that point's figures.
+#[test]
+fn standings_xlsx_reads_back_as_numbers_with_the_as_of_line() {
+    use calamine::{Data, Reader, Xlsx};
+
+    let demo = shared_demo();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, position) = milestone(&demo.summary, "2026Q3 公示");
+    let file = dir.path().join("standings.xlsx");
+    let at = position.to_string();
+    let args = [
+        "standings",
+        "--period",
+        "2026Q3",
+        "--at-position",
+        &at,
+        "--xlsx",
+    ];
+    let mut all = args.to_vec();
+    all.push(file.to_str().unwrap());
+    ok(&ledger(&demo.path, &all));
+    let standings = json(&ledger(
+        &demo.path,
+        &[
+            "standings",
+            "--period",
+            "2026Q3",
+            "--at-position",
+            &at,
+            "--json",
+        ],
+    ));
+
+    let mut book: Xlsx<_> = calamine::open_workbook(&file).unwrap();
+    assert_eq!(book.sheet_names(), vec!["排名".to_owned()]);
+    let range = book.worksheet_range("排名").unwrap();
+    let text = |r: u32, c: u32| {
+        range
+            .get_value((r, c))
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    };
+    assert!(text(0, 0).contains("2026Q3"), "{}", text(0, 0));
+    assert!(text(1, 0).contains("第 1 版"), "{}", text(1, 0));
+    assert!(
+        text(2, 0).contains(&format!("截至位置 {position}")) && text(2, 0).contains("北京时间"),
+        "{}",
+        text(2, 0)
+    );
+    assert_eq!(
+        [text(5, 0), text(5, 1), text(5, 2), text(5, 3)],
+        ["名次", "单位", "单位名称", "A 组织建设"]
+    );
+    let units = standings["units"].as_array().unwrap();
+    assert_eq!(range.height() as usize, 6 + units.len());
+    let combined_col = (0..range.width() as u32)
+        .find(|c| text(5, *c) == "综合得分")
+        .unwrap();
+    for (i, u) in units.iter().enumerate() {
+        let row = 6 + i as u32;
+        assert_eq!(
+            range.get_value((row, 0)),
+            Some(&Data::Float(u["rank"].as_f64().unwrap()))
+        );
+        assert_eq!(text(row, 1), u["unit"].as_str().unwrap());
+        assert!(matches!(range.get_value((row, 2)), Some(Data::String(_))));
+        let combined: f64 = u["score"]["combined"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            range.get_value((row, combined_col)),
+            Some(&Data::Float(combined))
+        );
+    }
+    let formats = book.worksheet_formula("排名").ok();
+    assert!(
+        formats.is_none_or(|f| f.used_cells().count() == 0),
+        "no formulas"
     );
 }

@@ -374,6 +374,8 @@ async fn the_change_log_exports_every_matching_change_as_csv() {
             .unwrap()
             .contains(&format!("changes-at-{at}.csv"))
     );
+    // For Excel: the byte-order mark, Chinese headers, Beijing time to the second, names.
+    assert!(reply.text.starts_with('\u{feff}'), "no BOM");
     let mut reader = csv::Reader::from_reader(reply.text.as_bytes());
     let header: Vec<String> = reader
         .headers()
@@ -381,8 +383,33 @@ async fn the_change_log_exports_every_matching_change_as_csv() {
         .iter()
         .map(str::to_owned)
         .collect();
-    assert_eq!(header, ledger::csv_out::CHANGE_COLUMNS);
+    let zh: Vec<&str> = ledger::csv_out::CHANGE_COLUMNS
+        .iter()
+        .map(|c| c.1)
+        .collect();
+    assert_eq!(header, zh);
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let first_time = api_time_in_beijing(&site, &rows[0][0]).await;
+    assert_eq!(&rows[0][1], first_time, "recorded_at in Beijing time");
+    assert!(rows.iter().all(|r| !r[4].is_empty()), "actor names");
+    // Plain UTF-8 for scripts, English headers when English is chosen.
+    let plain = site
+        .server
+        .raw(
+            Method::GET,
+            "/changes.csv?person=reviewer-chen&plain=1",
+            &[(
+                "cookie",
+                &format!("{}; ledger_lang=en", cookie(&site, Role::Auditor)),
+            )],
+            b"",
+        )
+        .await;
+    assert!(
+        plain.text.starts_with("position,recorded_at,"),
+        "{}",
+        &plain.text[..80]
+    );
     let api = site
         .api(
             Role::Auditor,
@@ -710,6 +737,24 @@ async fn standings_carry_the_time_of_their_last_event() {
             .to_string()
     });
     assert!(page.text.contains(&shown.unwrap()), "{}", page.text);
+    // A time printed as `ledger demo` prints its milestones (Beijing time, to the microsecond),
+    // typed into the time control, reads the same point as the command line's `--as-of`.
+    let printed = ledger::app::clock::business_time_exact(parse(&event["recorded_at"]).to_utc());
+    let typed = page_at(&site, &printed).await;
+    assert!(
+        typed.contains("data-position=\"100\""),
+        "{printed}: {typed}"
+    );
+}
+
+async fn page_at(site: &DemoSite, time: &str) -> String {
+    let path = format!(
+        "/standings?{}",
+        encode(&[("period", "2026Q3"), ("time", time)])
+    );
+    let reply = page(site, Role::Unit, &path).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.text
 }
 
 /// The year's page shows every unit by name in the API's order with its year figure and grade, says
@@ -1041,4 +1086,19 @@ async fn a_newly_opened_period_shows_no_grade_and_no_rank() {
         done.text.contains("data-col=\"0\" data-sort=\"1\">1<"),
         "ranked"
     );
+}
+
+/// The recorded time of the event at `position` (from the API, RFC 3339) as Beijing time.
+async fn api_time_in_beijing(site: &DemoSite, position: &str) -> String {
+    let after = position.parse::<u64>().unwrap() - 1;
+    let events = site
+        .api(
+            Role::Auditor,
+            &format!("/api/v1/events?after={after}&limit=1"),
+        )
+        .await;
+    let t =
+        chrono::DateTime::parse_from_rfc3339(events["events"][0]["recorded_at"].as_str().unwrap())
+            .unwrap();
+    ledger::app::clock::business_time(t.to_utc())
 }

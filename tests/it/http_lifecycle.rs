@@ -3,7 +3,7 @@
 //! reviews), an appeal, the closed loop of a rectification, and the read side (standings as of a past
 //! time, histories, the change log filtered by person, accountability).
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use hyper::Method;
 use ledger::app::Clock;
 use ledger::app::clock::business_date;
@@ -14,7 +14,7 @@ use crate::http_support::{Cast, Server, base_values, cast};
 const PERIOD: &str = "/api/v1/periods/2026Q1";
 
 /// Moves the period one stage forwards, guarded by the ETag it answers with.
-async fn advance(server: &Server, admin: &str, to: &str) {
+pub async fn advance(server: &Server, admin: &str, to: &str) {
     let period = server.get(PERIOD, admin).await;
     assert_eq!(period.status, 200, "{}", period.text);
     let etag = period
@@ -34,9 +34,8 @@ async fn advance(server: &Server, admin: &str, to: &str) {
     assert_ne!(reply.header("etag"), Some(etag.as_str()));
 }
 
-/// Opens 2026Q1 over both units and takes it to publication: a self-assessment, every base item
-/// scored (points as strings and as numbers), one correction, business results, both sheets approved.
-pub async fn published_period(server: &Server, cast: &Cast) {
+/// Opens 2026Q1 over both units against version 1 of the default rubric.
+pub async fn open_period(server: &Server, cast: &Cast) {
     let reply = server
         .post(
             "/api/v1/periods",
@@ -50,6 +49,12 @@ pub async fn published_period(server: &Server, cast: &Cast) {
         .await;
     assert_eq!(reply.status, 201, "{}", reply.text);
     assert_eq!(reply.header("location"), Some(PERIOD));
+}
+
+/// Opens 2026Q1 over both units and takes it to publication: a self-assessment, every base item
+/// scored (points as strings and as numbers), one correction, business results, both sheets approved.
+pub async fn published_period(server: &Server, cast: &Cast) {
+    open_period(server, cast).await;
     advance(server, &cast.admin, "self_assessment").await;
     let reply = server
         .post(
@@ -499,5 +504,54 @@ async fn overdue_as_of_a_past_point_is_judged_on_that_day() {
         .get("/api/v1/rectifications?overdue=true", &cast.admin)
         .await;
     assert_eq!(listed.json["rectifications"][0]["rectification"], "RC-1");
+    server.stop().await;
+}
+
+/// The date line (issue 16): at 2026-12-06T01:00+08:00, which is 17:00 UTC on the 5th, "today" is 6
+/// December on both sides. The write side refuses a due date of 5 December as past, and a
+/// rectification due 5 December (raised two days before) is overdue by one day.
+#[tokio::test]
+async fn today_is_the_beijing_date_on_both_sides() {
+    let raised = Utc.with_ymd_and_hms(2026, 12, 3, 2, 0, 0).unwrap();
+    let server = Server::start_with(Clock::Fixed(raised)).await;
+    let cast = cast(&server).await;
+    published_period(&server, &cast).await;
+    let raise = |id: &'static str| {
+        json!({"rectification": id, "period": "2026Q1", "unit": "SH-02", "item": "A1",
+               "due_on": "2026-12-05", "finding": "换届材料不全", "origin": "deduction"})
+    };
+    let reply = server
+        .post("/api/v1/rectifications", &cast.reviewer, raise("RC-1"))
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+
+    let one_am = Utc.with_ymd_and_hms(2026, 12, 5, 17, 0, 0).unwrap();
+    let server = server.restart_with(Clock::Fixed(one_am)).await;
+    let late = server
+        .post("/api/v1/rectifications", &cast.reviewer, raise("RC-2"))
+        .await;
+    assert_eq!(late.status, 422, "{}", late.text);
+    assert!(late.text.contains("2026-12-06"), "{}", late.text);
+
+    let responsible = server
+        .get("/api/v1/rectifications/RC-1", &cast.admin)
+        .await
+        .json["responsible"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let now = server
+        .get(
+            &format!("/api/v1/people/{responsible}/accountability"),
+            &cast.admin,
+        )
+        .await;
+    assert_eq!(now.json["today"], "2026-12-06", "{}", now.text);
+    assert_eq!(
+        now.json["overdue"][0]["rectification"], "RC-1",
+        "{}",
+        now.text
+    );
+    assert_eq!(now.json["overdue"][0]["days_overdue"], 1, "{}", now.text);
     server.stop().await;
 }

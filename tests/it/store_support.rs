@@ -55,6 +55,7 @@ pub fn score(n: u64) -> ProposedEvent {
         note: format!("第 {n} 条 entry {n}"),
         evidence: vec![format!("minutes/{n}.pdf")],
         source: ScoreSource::Manual,
+        file_sha256: None,
     };
     let mut proposed = ProposedEvent::new(
         &Event::ScoreRecorded(event),

@@ -123,6 +123,7 @@ fn an_upheld_appeal_revises_the_score() {
                 evidence: vec!["review-note.pdf".into()],
                 source: ScoreSource::Appeal,
                 appeal: Some(appeal_id("AP-1")),
+                file_sha256: None,
             }),
         ]
     );

@@ -305,6 +305,7 @@ impl Given {
             actor: actor.clone(),
             now: now(),
             today: self.today,
+            file_sha256: None,
         }
     }
 
@@ -437,6 +438,7 @@ pub fn score_recorded(u: &str, i: &str, value: ScoreValue) -> Event {
         note: String::new(),
         evidence: Vec::new(),
         source: ScoreSource::Manual,
+        file_sha256: None,
     }
     .into()
 }
@@ -452,6 +454,7 @@ pub fn score_corrected(u: &str, i: &str, previous: ScoreValue, value: ScoreValue
         evidence: Vec::new(),
         source: ScoreSource::Manual,
         appeal: None,
+        file_sha256: None,
     }
     .into()
 }

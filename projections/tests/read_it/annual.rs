@@ -165,6 +165,7 @@ impl Log {
                         note: String::new(),
                         evidence: Vec::new(),
                         source: ScoreSource::Manual,
+                        file_sha256: None,
                     }
                     .into(),
                 );

@@ -243,6 +243,7 @@ pub fn reference_log() -> Vec<Stored> {
             evidence: vec![],
             source: ScoreSource::Appeal,
             appeal: Some(appeal_id("AP-1")),
+            file_sha256: None,
         }
         .into(),
     );

@@ -120,6 +120,7 @@ impl Ledger {
             actor: actor.clone(),
             now: self.clock,
             today: self.today,
+            file_sha256: None,
         };
         match decide(&self.state, &ctx, command) {
             Ok(decision) => {

@@ -122,6 +122,7 @@ pub(super) fn decide(
                             evidence: revision.evidence,
                             source: ScoreSource::Appeal,
                             appeal: Some(appeal),
+                            file_sha256: None,
                         }
                         .into(),
                     );

@@ -121,6 +121,7 @@ pub(super) fn decide(
                     note,
                     evidence,
                     source,
+                    file_sha256: imported_from(ctx, source),
                 },
                 None,
             ))
@@ -181,6 +182,7 @@ pub(super) fn decide(
                     evidence,
                     source,
                     appeal: None,
+                    file_sha256: imported_from(ctx, source),
                 },
                 Some(reason),
             ))
@@ -322,4 +324,11 @@ pub(super) fn decide(
         }
         other => unreachable!("not a sheet command: {}", other.label()),
     }
+}
+
+/// The file a score came from, recorded only on what was imported.
+fn imported_from(ctx: &Context, source: ScoreSource) -> Option<String> {
+    (source == ScoreSource::Import)
+        .then(|| ctx.file_sha256.clone())
+        .flatten()
 }
