@@ -312,7 +312,7 @@ impl SnapshotKeeper {
 }
 
 /// Aborts the task when dropped, so the read-model follower (and the checkpoint signer) stops
-/// however `serve_spec` returns (an early error included) and never keeps the store open behind
+/// however `serve` returns (an early error included) and never keeps the store open behind
 /// the caller's back.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
