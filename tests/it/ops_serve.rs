@@ -394,6 +394,13 @@ async fn serves_https_with_a_self_signed_certificate() {
     std::fs::write(&cert, certified.cert.pem()).unwrap();
     std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
     let path = dir.path().join("ledger.db");
+    ok(&ledger(&path, &["init"]));
+    let token = stdout(ok(&ledger(
+        &path,
+        &["token", "issue", "--person", "admin-tls", "--role", "admin"],
+    )))
+    .trim()
+    .to_owned();
     let (child, addr) = spawn_serve(&[
         "--ledger",
         path.to_str().unwrap(),
@@ -415,33 +422,41 @@ async fn serves_https_with_a_self_signed_certificate() {
     .with_root_certificates(roots)
     .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
-    let fetch = |path: &'static str| {
+    let send = |request: String| {
         let (connector, addr) = (connector.clone(), addr.clone());
         async move {
             let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
             let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
             let mut tls = connector.connect(name, tcp).await.expect("a TLS handshake");
-            tls.write_all(
-                format!("GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
-                    .as_bytes(),
-            )
-            .await
-            .unwrap();
+            tls.write_all(request.as_bytes()).await.unwrap();
             let mut answer = Vec::new();
             let _ = tls.read_to_end(&mut answer).await;
             String::from_utf8_lossy(&answer).into_owned()
         }
     };
+    let fetch = |path: &str| {
+        send(format!(
+            "GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n"
+        ))
+    };
     let health = fetch("/healthz").await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let sign_in = fetch("/sign-in").await;
     assert!(sign_in.starts_with("HTTP/1.1 200"), "{sign_in}");
-    let cookie = sign_in
+    // Signing in over TLS sets the session cookie `Secure`, though no --https was given.
+    let form = format!("token={token}");
+    let signed_in = send(format!(
+        "POST /sign-in HTTP/1.1\r\nhost: localhost\r\norigin: https://localhost\r\n\
+         content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{form}",
+        form.len()
+    ))
+    .await;
+    let cookie = signed_in
         .lines()
-        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"));
-    if let Some(cookie) = cookie {
-        assert!(cookie.contains("Secure"), "{cookie}");
-    }
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no session cookie: {signed_in}"));
+    assert!(cookie.contains("Secure"), "{cookie}");
     // Plain HTTP on the TLS port: no HTTP answer.
     let mut plain = tokio::net::TcpStream::connect(&addr).await.unwrap();
     plain
