@@ -245,7 +245,7 @@ pub async fn restore(
     if ledger.exists() {
         match newest_checkpoint(ledger).await {
             Ok(Some(newest)) => {
-                if let Err(why) = extends(copy, key_file.as_deref(), &newest).await {
+                if let Err(why) = checked.extends(&newest) {
                     refusals.push(format!(
                         "备份早于被替换账本的检查点 (the backup is older than, or departs from, the newest checkpoint of the ledger it would replace, size {}): {why}",
                         newest.tree_size()
@@ -385,21 +385,6 @@ async fn newest_checkpoint(ledger: &Path) -> anyhow::Result<Option<Checkpoint>> 
     newest
         .map(|(_, note)| Checkpoint::from_note(&note).map_err(|e| anyhow::anyhow!("{e}")))
         .transpose()
-}
-
-/// Whether the checked copy extends `kept` (same check as `ledger verify --against`).
-async fn extends(copy: &Path, public_key: Option<&Path>, kept: &Checkpoint) -> Result<(), String> {
-    let key = crate::audit::verifying_key(copy, public_key)
-        .map_err(|e| format!("{e:#}"))?
-        .ok_or_else(|| "没有公钥 (no public key to check it with)".to_owned())?;
-    let store = crate::store::SqliteStore::open_existing(copy).map_err(|e| e.to_string())?;
-    let snapshot = store.audit_snapshot().await;
-    store.close().await;
-    let snapshot = snapshot.map_err(|e| e.to_string())?;
-    let tree = ledger_schemas::merkle::MerkleTree::from_event_hashes(&snapshot.event_hashes);
-    crate::audit::check_against(kept, &tree, &snapshot.checkpoints, &key)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
 }
 
 fn public_key_text(key: &ledger_schemas::checkpoint::LogVerifyingKey) -> String {

@@ -45,9 +45,24 @@ pub struct FileCheck {
     pub total: u64,
     pub seconds: f64,
     pub audit: AuditOutcome,
+    /// The log's Merkle tree and stored checkpoints as checked, and the key they were checked with,
+    /// so that a caller can check against another checkpoint without reading the log again.
+    pub tree: ledger_schemas::merkle::MerkleTree,
+    pub checkpoints: Vec<(u64, String)>,
+    pub key: Option<ledger_schemas::checkpoint::LogVerifyingKey>,
 }
 
 impl FileCheck {
+    /// Whether the checked log extends `kept` (as `ledger verify --against` asks).
+    pub fn extends(&self, kept: &ledger_schemas::checkpoint::Checkpoint) -> Result<u64, String> {
+        let key = self
+            .key
+            .as_ref()
+            .ok_or_else(|| "没有公钥 (no public key to check it with)".to_owned())?;
+        crate::audit::check_against(kept, &self.tree, &self.checkpoints, key)
+            .map_err(|e| e.to_string())
+    }
+
     /// Every failure, one line each; empty exactly when the file passes.
     pub fn failures(&self) -> Vec<String> {
         let (report, audit) = (&self.report, &self.audit);
@@ -98,7 +113,7 @@ pub async fn check(
             "--checkpoint-every 须为正整数 (must be at least 1): 服务签署检查点的间隔 (the interval the server signed checkpoints at)"
         );
     }
-    let (report, total, seconds, audit) = async {
+    let (report, total, seconds, audit, tree, checkpoints) = async {
         let store = SqliteStore::open_existing(path)?;
         let total = store.state().await?.head_position;
         let counter = Progress::new();
@@ -203,7 +218,7 @@ pub async fn check(
             snapshots,
             warnings,
         };
-        Ok::<_, anyhow::Error>((report?, total, seconds, audit))
+        Ok::<_, anyhow::Error>((report?, total, seconds, audit, tree, snapshot.checkpoints))
     }
     .await?;
     Ok(FileCheck {
@@ -211,6 +226,9 @@ pub async fn check(
         total,
         seconds,
         audit,
+        tree,
+        checkpoints,
+        key: trusted.map(|(key, _)| key),
     })
 }
 

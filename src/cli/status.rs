@@ -153,6 +153,7 @@ fn report_verify(path: &Path, checked: &FileCheck, json: bool) -> anyhow::Result
         total,
         seconds,
         audit,
+        ..
     } = checked;
     let (total, seconds) = (*total, *seconds);
     let rate = report.verified as f64 / seconds.max(1e-9);
