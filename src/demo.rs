@@ -25,21 +25,27 @@
 //!
 //! # Time
 //!
-//! The store stamps `recorded_at` itself, so every demo event is recorded "now", in a few seconds. To
-//! keep time travel meaningful the phases run in the order they would in life (the whole of 2026Q3
-//! first, then 2026Q4) and the builder pauses [`PHASE_GAP`] after each phase, so that "as of" the
-//! last event of a phase (returned as a [`Milestone`]) separates it from the next one: e.g. the
-//! standings of 2026Q3 as of its publication differ from those after the upheld appeal.
+//! The demo lives through its quarters: its events are recorded at the times such a history would
+//! have happened, over the working days (Monday to Friday, business clock) before the day it runs,
+//! and end at that moment. The store still stamps every event itself; what the demo gives it is a
+//! [`HistoryClock`], which only a store **created on a new, empty ledger** takes, which never runs
+//! ahead of the system clock, and under which `recorded_at` still never decreases (see
+//! [`crate::store::clock`] for the invariant). The same clock is the ledger's "today", so due dates
+//! are judged on the day they were decided.
 //!
-//! The domain refuses a due date before "today", so an overdue item cannot be raised today. The two
-//! 2026Q3 rectifications are therefore decided by a second [`Ledger`] on the same store whose clock is
-//! fixed [`BACKDATE_DAYS`] days back (the week the period's results came out), with due dates that
-//! have passed since: the decision is dated then, the event is recorded now. Everything else is
-//! decided on the system clock. Overdue is derived at read time, so exactly one item shows overdue.
+//! The schedule ([`Builder::on`]) counts working days back from the run (weekdays, without the
+//! fixed-date public holidays): set-up [`HISTORY_WORKDAYS`] working days (about nine weeks) back;
+//! 2026Q3 opened, self-assessed (four units a day), scored, reviewed and published, then its appeals
+//! and rectifications (one verified, one **overdue** today); 2026Q4 opened about four and a half
+//! weeks back, scored across a rubric adjustment and left in review a week before the run; the tokens are
+//! issued at the run itself. Each command takes [`STEP`] of the clock. Every milestone closes its
+//! working day: the next phase starts on a later day, so the milestone's **date** (`--as-of
+//! 2026-10-22`, the console's date picker) reads the state at that milestone.
 
-use std::time::Duration;
+use std::path::Path;
+use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike as _, Duration, NaiveDate, TimeZone as _, Utc};
 use indicatif::ProgressBar;
 use ledger_projections::domain::{Command, Revision};
 use ledger_projections::rubric::{self, DEFAULT_TEMPLATE_PEOPLE, find_item};
@@ -51,9 +57,10 @@ use ledger_schemas::values::{
     Award, Cadence, Points, ReviewDecision, ScoreSource, ScoreValue, Stage, UnitKind,
 };
 
+use crate::app::clock::{business_date, business_offset};
 use crate::app::tokens::{self, IssuedToken};
 use crate::app::{Clock, Ledger};
-use crate::store::{Direction, EventStore, ReadFrom};
+use crate::store::{Direction, EventStore, HistoryClock, ReadFrom, SqliteStore};
 
 /// The rubric the demo loads (the default template).
 pub const RUBRIC: &str = "default";
@@ -61,10 +68,10 @@ pub const RUBRIC: &str = "default";
 pub const PUBLISHED_PERIOD: &str = "2026Q3";
 /// The period left in review.
 pub const REVIEW_PERIOD: &str = "2026Q4";
-/// The pause after each phase, so that phase boundaries are distinct instants for "as of" reads.
-pub const PHASE_GAP: Duration = Duration::from_millis(20);
-/// How far back the clock of the 2026Q3 rectification decisions is set.
-pub const BACKDATE_DAYS: i64 = 40;
+/// How long one command takes on the demo's clock.
+pub const STEP: Duration = Duration::seconds(40);
+/// How many working days before the run the demo's history starts.
+pub const HISTORY_WORKDAYS: u32 = 44;
 /// How many commands the demo executes (the progress bar's length; a test keeps it true).
 pub const PLANNED_COMMANDS: u64 = 1182;
 
@@ -95,6 +102,9 @@ pub struct Milestone {
     pub position: u64,
     /// When the store recorded it.
     pub recorded_at: DateTime<Utc>,
+    /// Its date on the business clock: the phase's last working day, on which nothing of the next
+    /// phase happens, so `--as-of` this date reads the state at the milestone.
+    pub date: NaiveDate,
 }
 
 /// One token issued for the demo, secret included (it is shown once and never stored).
@@ -242,23 +252,51 @@ const TOKEN_HOLDERS: &[(Role, &str)] = &[
     (Role::Responsible, "discipline-committee"),
 ];
 
-/// Builds the demo into `ledger`, which should be empty (ids would clash otherwise). `progress`
-/// advances once per command; give it [`PLANNED_COMMANDS`] as its length.
-pub async fn build<S: EventStore>(
+/// Creates the demo ledger at `path`, which must be a new or empty ledger file: builds its history
+/// on the demo's [`HistoryClock`] ending now, then signs a checkpoint of every 1000 events and of
+/// its head (the ledger's signing key is made beside the file if absent), as for any ledger.
+/// `progress` advances once per command; give it [`PLANNED_COMMANDS`] as its length.
+pub async fn create(path: &Path, progress: &ProgressBar) -> anyhow::Result<DemoSummary> {
+    let now = Utc::now();
+    let today = business_date(now);
+    let clock = HistoryClock::new(now);
+    let store = Arc::new(SqliteStore::create_for_history(path, &clock)?);
+    let result = async {
+        let ledger = Ledger::open(store.clone(), Clock::History(clock.clone())).await?;
+        let summary = build(&ledger, &clock, today, progress).await?;
+        let key = crate::audit::ensure_key(path)?;
+        crate::audit::make_checkpoints(&store, &key, 1000).await?;
+        anyhow::Ok(summary)
+    }
+    .await;
+    store.close().await;
+    result
+}
+
+/// Builds the demo into `ledger` (empty) on `clock`, the clock its store records by, with the
+/// history ending on `today`.
+async fn build<S: EventStore>(
     ledger: &Ledger<S>,
+    clock: &HistoryClock,
+    today: NaiveDate,
     progress: &ProgressBar,
 ) -> Result<DemoSummary, DemoError> {
     let mut b = Builder {
         ledger,
+        clock,
+        today,
         progress,
         commands: 0,
         milestones: Vec::new(),
     };
+    b.on(HISTORY_WORKDAYS, 9, 0);
     b.setup().await?;
     b.milestone("组织、人员与评分细则就绪 units, people and rubric in place")
         .await?;
     b.first_period().await?;
     b.second_period().await?;
+    // The tokens are issued as the demo runs, so that they are the newest thing in the ledger.
+    clock.set(Utc::now());
     let tokens = b.tokens().await?;
     b.milestone("演示令牌已签发 demo tokens issued").await?;
     let head = ledger.folded().head;
@@ -273,9 +311,28 @@ pub async fn build<S: EventStore>(
 
 struct Builder<'a, S: EventStore> {
     ledger: &'a Ledger<S>,
+    clock: &'a HistoryClock,
+    /// The business date the demo runs on; the schedule counts back from it.
+    today: NaiveDate,
     progress: &'a ProgressBar,
     commands: u64,
     milestones: Vec<Milestone>,
+}
+
+/// The working day `back` working days before `today`: Monday to Friday, except the public
+/// holidays that fall on the same dates every year (New Year's Day, 1–5 May, 1–7 October); the
+/// lunar-calendar holidays move and are not kept.
+fn workday_back(today: NaiveDate, back: u32) -> NaiveDate {
+    let holiday = |d: NaiveDate| matches!((d.month(), d.day()), (1, 1) | (5, 1..=5) | (10, 1..=7));
+    let mut day = today;
+    let mut left = back;
+    while left > 0 {
+        day = day.pred_opt().unwrap_or(day);
+        if day.weekday().number_from_monday() <= 5 && !holiday(day) {
+            left -= 1;
+        }
+    }
+    day
 }
 
 /// Parses a demo id; the demo's ids are constants or built from them, so a failure is a bug here.
@@ -310,10 +367,23 @@ impl<S: EventStore> Builder<'_, S> {
             .map_err(|source| DemoError::at(format!("{label} {about}"), source))?;
         self.commands += 1;
         self.progress.inc(1);
+        self.clock.advance(STEP);
         Ok(())
     }
 
-    /// Notes the last event as a milestone, then pauses so the next phase starts at a later instant.
+    /// Sets the clock to `hour:minute` (business clock) of the working day `back` working days
+    /// before the run.
+    fn on(&self, back: u32, hour: u32, minute: u32) {
+        let day = workday_back(self.today, back);
+        let local = day
+            .and_hms_opt(hour, minute, 0)
+            .expect("the schedule's times are valid");
+        if let Some(t) = business_offset().from_local_datetime(&local).single() {
+            self.clock.set(t.with_timezone(&Utc));
+        }
+    }
+
+    /// Notes the last event as a milestone (the schedule starts the next phase on a later day).
     async fn milestone(&mut self, label: &'static str) -> Result<(), DemoError> {
         let position = self.ledger.folded().head;
         let page = self
@@ -327,10 +397,10 @@ impl<S: EventStore> Builder<'_, S> {
                 label,
                 position,
                 recorded_at: last.recorded_at,
+                date: business_date(last.recorded_at),
             });
         }
         self.progress.set_message(label);
-        tokio::time::sleep(PHASE_GAP).await;
         Ok(())
     }
 
@@ -557,10 +627,20 @@ impl<S: EventStore> Builder<'_, S> {
         .await
     }
 
-    /// Every unit's secretary assesses every item of their own unit (自评).
-    async fn self_assessments(&mut self, period: &PeriodId) -> Result<(), DemoError> {
+    /// The schedule of work done unit by unit from the working day `from` back: four units a
+    /// day, two in the morning and two in the afternoon.
+    fn unit_turn(&self, from: u32, index: usize) {
+        let back = from.saturating_sub(index as u32 / 4);
+        let (hour, minute) = [(9, 0), (10, 30), (14, 0), (15, 30)][index % 4];
+        self.on(back, hour, minute)
+    }
+
+    /// Every unit's secretary assesses every item of their own unit (自评), four units a working
+    /// day from `from` working days back.
+    async fn self_assessments(&mut self, period: &PeriodId, from: u32) -> Result<(), DemoError> {
         let def = self.definition(period);
-        for unit in UNITS {
+        for (i, unit) in UNITS.iter().enumerate() {
+            self.unit_turn(from, i);
             let secretary = actor(unit.secretary.0, Role::Unit);
             for item in items(&def) {
                 let value = generate(&def, item, period, unit, Salt::SelfAssessment);
@@ -583,10 +663,17 @@ impl<S: EventStore> Builder<'_, S> {
         Ok(())
     }
 
-    /// The assigned assessor scores the items of the given aspects for every unit (考评).
-    async fn scores(&mut self, period: &PeriodId, aspects: &[&str]) -> Result<(), DemoError> {
+    /// The assigned assessor scores the items of the given aspects for every unit (考评), four units
+    /// a working day from `from` working days back.
+    async fn scores(
+        &mut self,
+        period: &PeriodId,
+        aspects: &[&str],
+        from: u32,
+    ) -> Result<(), DemoError> {
         let def = self.definition(period);
-        for unit in UNITS {
+        for (i, unit) in UNITS.iter().enumerate() {
+            self.unit_turn(from, i);
             let assessor = actor(unit.assessor, Role::Assessor);
             for aspect in def
                 .aspects
@@ -757,14 +844,17 @@ impl<S: EventStore> Builder<'_, S> {
     /// 2026Q3: the whole cycle to publication, then appeals and the closed loop.
     async fn first_period(&mut self) -> Result<(), DemoError> {
         let q3 = id::<PeriodId>(PUBLISHED_PERIOD);
+        self.on(42, 9, 30);
         self.open_period(&q3, "2026年第三季度", (date(2026, 7, 1), date(2026, 9, 30)))
             .await?;
         self.advance(&q3, Stage::SelfAssessment).await?;
-        self.self_assessments(&q3).await?;
+        self.self_assessments(&q3, 41).await?;
+        self.on(39, 9, 0);
         self.advance(&q3, Stage::Scoring).await?;
-        self.scores(&q3, &["A", "B", "C", "D", "E", "F", "G"])
+        self.scores(&q3, &["A", "B", "C", "D", "E", "F", "G"], 38)
             .await?;
 
+        self.on(36, 10, 0);
         self.nudge(
             &q3,
             "SH-CZ-B2",
@@ -789,6 +879,7 @@ impl<S: EventStore> Builder<'_, S> {
             "督办台账显示1项上级部署逾期办结 (the follow-up ledger shows one assignment closed late)",
         )
         .await?;
+        self.on(36, 15, 0);
         self.business_results(
             &q3,
             "2026年三季度经营目标责任书考核结果 (集团财务部) / Q3 business target letter results (finance)",
@@ -796,9 +887,11 @@ impl<S: EventStore> Builder<'_, S> {
         .await?;
         self.milestone("2026Q3 考评完成 scored").await?;
 
+        self.on(35, 9, 0);
         self.advance(&q3, Stage::Review).await?;
         // A reviewer sends one item back; the assessor re-scores it; the other reviewer approves it
         // (the first one may approve too, but two pairs of eyes on a disputed item is the practice).
+        self.on(35, 10, 0);
         self.review_item(
             REVIEWER_CHEN,
             &q3,
@@ -808,6 +901,7 @@ impl<S: EventStore> Builder<'_, S> {
             "「三重一大」事项台账缺少7月两项决策的会议纪要, 请复核等次 (two July decisions lack minutes: re-assess the level)",
         )
         .await?;
+        self.on(34, 10, 0);
         self.correct(
             &q3,
             "SH-NY-B2",
@@ -816,6 +910,7 @@ impl<S: EventStore> Builder<'_, S> {
             "补查会议纪要, 确认存在先定后议情形, 等次由较好调为一般 (minutes checked: a decision was taken before discussion; fairly good → average)",
         )
         .await?;
+        self.on(34, 15, 0);
         self.review_item(
             REVIEWER_ZHAO,
             &q3,
@@ -825,19 +920,23 @@ impl<S: EventStore> Builder<'_, S> {
             "复核后等次准确 (the re-assessed level is right)",
         )
         .await?;
+        self.on(33, 9, 30);
         for unit in UNITS {
             self.approve_sheet(REVIEWER_CHEN, &q3, unit.id).await?;
         }
+        self.on(32, 10, 0);
         self.advance(&q3, Stage::Published).await?;
         self.milestone("2026Q3 公示 published").await?;
 
-        self.appeals(&q3).await?;
-        self.rectifications(&q3).await?;
+        self.appeals_and_rectifications(&q3).await?;
         self.milestone("2026Q3 申诉与整改 appeals decided, rectification under way")
             .await
     }
 
-    async fn appeals(&mut self, q3: &PeriodId) -> Result<(), DemoError> {
+    /// After publication: three appeals (one upheld, one dismissed, one left awaiting decision) and
+    /// two rectifications from deductions (one verified, one overdue today), in the order they happen.
+    async fn appeals_and_rectifications(&mut self, q3: &PeriodId) -> Result<(), DemoError> {
+        self.on(31, 9, 30);
         self.exec(
             &actor("sec-sh-cz-b1", Role::Unit),
             "AP-2026Q3-01",
@@ -854,6 +953,63 @@ impl<S: EventStore> Builder<'_, S> {
             },
         )
         .await?;
+        self.on(30, 14, 0);
+        self.exec(
+            &actor("sec-sh-ny-b1", Role::Unit),
+            "AP-2026Q3-02",
+            Command::FileAppeal {
+                appeal: id("AP-2026Q3-02"),
+                period: q3.clone(),
+                unit: id("SH-NY-B1"),
+                item: Some(id("D3")),
+                grounds: "已按季度开展意识形态研判, 评为一般偏低 (ideology reviews were held every quarter; average is too low)".into(),
+                evidence: vec![format!("{q3}/SH-NY-B1/D3/研判报告.pdf")],
+            },
+        )
+        .await?;
+
+        // Rectifications raised from deductions: one due in a fortnight (done in time), one due a
+        // week before the run and still open (overdue).
+        self.on(29, 10, 0);
+        let raised_on = workday_back(self.today, 29);
+        let raised = [
+            (
+                "ZG-2026Q3-01",
+                REVIEWER_CHEN,
+                Role::Reviewer,
+                "SH-NY-B2",
+                "A2",
+                raised_on + Duration::days(15),
+                "三季度支委会少开2次, 党课未按计划开展 (two committee meetings missed; the party lesson not held as planned)",
+            ),
+            (
+                "ZG-2026Q3-02",
+                ASSESSOR_ZHANG,
+                Role::Assessor,
+                "SH-WL-B1",
+                "F5",
+                workday_back(self.today, 6),
+                "上半年巡察反馈问题中3项未按期整改 (three findings of the mid-year inspection not fixed on time)",
+            ),
+        ];
+        for (rect, person, role, unit, item, due_on, finding) in raised {
+            self.exec(
+                &actor(person, role),
+                rect,
+                Command::RaiseRectification {
+                    rectification: id(rect),
+                    period: q3.clone(),
+                    unit: id(unit),
+                    item: id(item),
+                    due_on,
+                    finding: finding.into(),
+                    origin: RectificationOrigin::Deduction,
+                },
+            )
+            .await?;
+        }
+
+        self.on(28, 10, 0);
         self.exec(
             &actor(REVIEWER_ZHAO, Role::Reviewer),
             "AP-2026Q3-01",
@@ -871,19 +1027,7 @@ impl<S: EventStore> Builder<'_, S> {
             },
         )
         .await?;
-        self.exec(
-            &actor("sec-sh-ny-b1", Role::Unit),
-            "AP-2026Q3-02",
-            Command::FileAppeal {
-                appeal: id("AP-2026Q3-02"),
-                period: q3.clone(),
-                unit: id("SH-NY-B1"),
-                item: Some(id("D3")),
-                grounds: "已按季度开展意识形态研判, 评为一般偏低 (ideology reviews were held every quarter; average is too low)".into(),
-                evidence: vec![format!("{q3}/SH-NY-B1/D3/研判报告.pdf")],
-            },
-        )
-        .await?;
+        self.on(27, 15, 0);
         self.exec(
             &actor(REVIEWER_CHEN, Role::Reviewer),
             "AP-2026Q3-02",
@@ -894,6 +1038,7 @@ impl<S: EventStore> Builder<'_, S> {
         )
         .await?;
         // Left awaiting decision: a reviewer's 待办.
+        self.on(26, 10, 0);
         self.exec(
             &actor("sec-sh-wl-b1", Role::Unit),
             "AP-2026Q3-03",
@@ -906,61 +1051,9 @@ impl<S: EventStore> Builder<'_, S> {
                 evidence: vec![format!("{q3}/SH-WL-B1/E2/活动室验收单.pdf")],
             },
         )
-        .await
-    }
+        .await?;
 
-    /// Two rectifications from 2026Q3 deductions, decided as of [`BACKDATE_DAYS`] ago: one closed
-    /// since, one overdue.
-    async fn rectifications(&mut self, q3: &PeriodId) -> Result<(), DemoError> {
-        let decided_at = Utc::now() - chrono::Duration::days(BACKDATE_DAYS);
-        let back = Ledger::open(self.ledger.store().clone(), Clock::Fixed(decided_at))
-            .await
-            .map_err(|e| DemoError::at("打开回溯时钟的账本 opening the back-dated ledger", e))?;
-        let day = crate::app::clock::business_date(decided_at);
-        let raised = [
-            (
-                "ZG-2026Q3-01",
-                REVIEWER_CHEN,
-                Role::Reviewer,
-                "SH-NY-B2",
-                "A2",
-                day + chrono::Duration::days(15),
-                "三季度支委会少开2次, 党课未按计划开展 (two committee meetings missed; the party lesson not held as planned)",
-            ),
-            (
-                "ZG-2026Q3-02",
-                ASSESSOR_ZHANG,
-                Role::Assessor,
-                "SH-WL-B1",
-                "F5",
-                day + chrono::Duration::days(30),
-                "上半年巡察反馈问题中3项未按期整改 (three findings of the mid-year inspection not fixed on time)",
-            ),
-        ];
-        for (rect, person, role, unit, item, due_on, finding) in raised {
-            let command = Command::RaiseRectification {
-                rectification: id(rect),
-                period: q3.clone(),
-                unit: id(unit),
-                item: id(item),
-                due_on,
-                finding: finding.into(),
-                origin: RectificationOrigin::Deduction,
-            };
-            let label = command.label();
-            back.execute(actor(person, role), command)
-                .await
-                .map_err(|e| DemoError::at(format!("{label} {rect}"), e))?;
-            self.commands += 1;
-            self.progress.inc(1);
-        }
-        drop(back);
-        // The back-dated ledger wrote behind this one's back: fold its events before deciding more.
-        self.ledger
-            .catch_up()
-            .await
-            .map_err(|e| DemoError::at("折叠回溯事件 folding the back-dated events", e))?;
-
+        self.on(24, 10, 0);
         self.exec(
             &actor("sec-sh-ny-b2", Role::Unit),
             "ZG-2026Q3-01",
@@ -974,6 +1067,7 @@ impl<S: EventStore> Builder<'_, S> {
             },
         )
         .await?;
+        self.on(23, 15, 0);
         self.exec(
             &actor(REVIEWER_ZHAO, Role::Reviewer),
             "ZG-2026Q3-01",
@@ -988,6 +1082,7 @@ impl<S: EventStore> Builder<'_, S> {
     /// 2026Q4: scored across a mid-period rubric adjustment, left in review.
     async fn second_period(&mut self) -> Result<(), DemoError> {
         let q4 = id::<PeriodId>(REVIEW_PERIOD);
+        self.on(22, 9, 30);
         self.open_period(
             &q4,
             "2026年第四季度",
@@ -995,14 +1090,17 @@ impl<S: EventStore> Builder<'_, S> {
         )
         .await?;
         self.advance(&q4, Stage::SelfAssessment).await?;
-        self.self_assessments(&q4).await?;
+        self.self_assessments(&q4, 21).await?;
+        self.on(19, 9, 0);
         self.advance(&q4, Stage::Scoring).await?;
-        self.scores(&q4, &["A", "B", "C"]).await?;
+        self.scores(&q4, &["A", "B", "C"], 18).await?;
         self.milestone("2026Q4 细则调整前 before the rubric adjustment")
             .await?;
 
+        self.on(16, 10, 0);
         self.adjust_rubric(&q4).await?;
-        self.scores(&q4, &["D", "E", "F", "G"]).await?;
+        self.scores(&q4, &["D", "E", "F", "G"], 15).await?;
+        self.on(13, 10, 0);
         self.nudge(
             &q4,
             "SH-CZ",
@@ -1019,11 +1117,13 @@ impl<S: EventStore> Builder<'_, S> {
             "党务公开栏照片补充上传, 核实已公开 (photos of the notice board were added: the items were published)",
         )
         .await?;
+        self.on(12, 15, 0);
         self.business_results(
             &q4,
             "2026年四季度经营目标责任书考核预评 (集团财务部) / Q4 business target letter pre-assessment (finance)",
         )
         .await?;
+        self.on(11, 11, 0);
         let r = draw(&[REVIEW_PERIOD, "SH-NY", "business-restated"]);
         self.exec(
             &actor(ADMIN, Role::Admin),
@@ -1043,10 +1143,13 @@ impl<S: EventStore> Builder<'_, S> {
         )
         .await?;
 
+        self.on(10, 9, 0);
         self.advance(&q4, Stage::Review).await?;
+        self.on(9, 9, 30);
         for unit in ["SH-CZ", "SH-CZ-B1", "SH-NY", "SH-WL"] {
             self.approve_sheet(REVIEWER_CHEN, &q4, unit).await?;
         }
+        self.on(8, 10, 0);
         self.review_item(
             REVIEWER_CHEN,
             &q4,
@@ -1064,13 +1167,14 @@ impl<S: EventStore> Builder<'_, S> {
                 period: q4.clone(),
                 unit: id("SH-NY-B2"),
                 item: id("F5"),
-                due_on: crate::app::clock::business_date(Utc::now()) + chrono::Duration::days(30),
+                due_on: self.today + Duration::days(30),
                 finding: "巡察整改台账虚报整改完成2项 (two findings reported fixed that were not)"
                     .into(),
                 origin: RectificationOrigin::Review,
             },
         )
         .await?;
+        self.on(7, 10, 0);
         self.nudge(
             &q4,
             "SH-NY-B2",
@@ -1079,6 +1183,7 @@ impl<S: EventStore> Builder<'_, S> {
             "按审核意见核减: 2项问题未按期整改 (per the review: two findings not fixed on time)",
         )
         .await?;
+        self.on(6, 15, 0);
         self.review_item(
             REVIEWER_ZHAO,
             &q4,
@@ -1088,6 +1193,7 @@ impl<S: EventStore> Builder<'_, S> {
             "核减后得分准确 (the reduced score is right)",
         )
         .await?;
+        self.on(5, 10, 0);
         self.review_item(
             REVIEWER_ZHAO,
             &q4,
@@ -1135,6 +1241,7 @@ impl<S: EventStore> Builder<'_, S> {
             },
         )
         .await?;
+        self.on(16, 11, 0);
         self.exec(
             &actor(ADMIN, Role::Admin),
             &format!("{q4} → v2"),
@@ -1147,6 +1254,7 @@ impl<S: EventStore> Builder<'_, S> {
         )
         .await?;
         // Scores the new maximum no longer admits await re-scoring; the assessor scales them to it.
+        self.on(16, 14, 0);
         let v1_max = match find_item(&v1, &id("C5")).map(|(_, i)| &i.kind) {
             Some(ItemKind::Points { max }) => cents(*max),
             _ => 400,
@@ -1409,33 +1517,34 @@ mod tests {
     //! holds: two periods, one published and one in review, one overdue rectification, one upheld and
     //! one dismissed appeal, and the period moved to the adjusted rubric.
 
-    use std::sync::Arc;
-
     use ledger_projections::domain::AppealOutcome;
 
     use super::*;
-    use crate::store::SqliteStore;
 
     /// A demo built on an empty ledger executes exactly [`PLANNED_COMMANDS`] commands and leaves the
     /// state the module docs describe.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_demo_tells_its_story() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(dir.path().join("demo.db")).unwrap());
+        let path = dir.path().join("demo.db");
+        let before = Utc::now();
+        let summary = create(&path, &ProgressBar::hidden()).await.unwrap();
+        let store = Arc::new(SqliteStore::open(&path).unwrap());
         let ledger = Ledger::open(store.clone(), Clock::System).await.unwrap();
-        let summary = build(&ledger, &ProgressBar::hidden()).await.unwrap();
         assert_eq!(summary.commands, PLANNED_COMMANDS);
         assert_eq!(
             summary.tokens.len(),
             6,
             "one per role, the responsible person's too"
         );
-        assert!(
-            summary
-                .milestones
-                .windows(2)
-                .all(|w| w[0].recorded_at < w[1].recorded_at && w[0].position < w[1].position)
-        );
+        // The milestones are in order, each on a day of its own, and the history ends now.
+        assert!(summary.milestones.windows(2).all(|w| w[0].date < w[1].date
+            && w[0].recorded_at < w[1].recorded_at
+            && w[0].position < w[1].position));
+        let first = &summary.milestones[0];
+        assert!(first.recorded_at < before - Duration::days(50), "{first:?}");
+        let last = summary.milestones.last().unwrap();
+        assert!(last.recorded_at >= before && last.recorded_at <= Utc::now());
         {
             let folded = ledger.folded();
             let state = &folded.state;

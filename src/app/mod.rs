@@ -67,6 +67,9 @@ pub struct Executed {
 pub enum Clock {
     System,
     Fixed(DateTime<Utc>),
+    /// The demo builder's clock, shared with its store so that a decision's "today" is the day
+    /// its event is recorded on (see [`crate::store::clock`]).
+    History(crate::store::HistoryClock),
 }
 
 impl Clock {
@@ -74,6 +77,7 @@ impl Clock {
         match self {
             Clock::System => Utc::now(),
             Clock::Fixed(t) => *t,
+            Clock::History(clock) => clock.now(),
         }
     }
 }

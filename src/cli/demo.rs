@@ -7,7 +7,6 @@
 //! Choose another `--ledger` file (or serve the existing one with `ledger serve`).
 
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
@@ -17,7 +16,6 @@ use unicode_width::UnicodeWidthStr;
 
 use super::LedgerArg;
 use super::table::{Align, Table, pad};
-use crate::app::{Clock, Ledger};
 use crate::demo::{self, DemoSummary};
 use crate::store::{EventStore, SqliteStore};
 
@@ -41,36 +39,29 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let path = args.ledger.path.clone();
     let started = Instant::now();
     let summary = rt.block_on(async {
-        let store = Arc::new(SqliteStore::open(&path).with_context(|| {
+        let store = SqliteStore::open(&path).with_context(|| {
             format!("无法打开账本 (cannot open the ledger) {}", path.display())
-        })?);
-        let result = async {
-            let head = store.head().await?;
-            if head > 0 {
-                bail!(
-                    "{}: 账本已有 {head} 个事件, 演示数据只写入新的或空的账本 (the ledger already holds {head} events; the demo is built only into a new or empty ledger); 请换一个 --ledger 文件, 或用 `ledger serve` 提供现有账本 (choose another --ledger file, or serve this one with `ledger serve`)",
-                    path.display()
-                );
-            }
-            let ledger = Ledger::open(store.clone(), Clock::System).await?;
-            let bar = ProgressBar::new(demo::PLANNED_COMMANDS);
-            bar.set_style(
-                ProgressStyle::with_template("{msg:40} [{bar:40}] {pos}/{len}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-            );
-            bar.set_message("构建演示账本 building the demo");
-            let summary = demo::build(&ledger, &bar).await?;
-            bar.finish_and_clear();
-            // The demo is a ledger like any other: it gets its signing key and a signed checkpoint
-            // of every 1000 events and of its head, so the auditors' views have something to show.
-            let key = crate::audit::ensure_key(&path)?;
-            crate::audit::make_checkpoints(&store, &key, 1000).await?;
-            Ok(summary)
-        }
-        .await;
+        })?;
+        let head = store.head().await;
+        // The demo creates the ledger on its own clock (see `crate::demo`): this handle only looks.
         store.close().await;
-        result
+        let head = head?;
+        if head > 0 {
+            bail!(
+                "{}: 账本已有 {head} 个事件, 演示数据只写入新的或空的账本 (the ledger already holds {head} events; the demo is built only into a new or empty ledger); 请换一个 --ledger 文件, 或用 `ledger serve` 提供现有账本 (choose another --ledger file, or serve this one with `ledger serve`)",
+                path.display()
+            );
+        }
+        let bar = ProgressBar::new(demo::PLANNED_COMMANDS);
+        bar.set_style(
+            ProgressStyle::with_template("{msg:40} [{bar:40}] {pos}/{len}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message("构建演示账本 building the demo");
+        let summary = demo::create(&path, &bar).await;
+        bar.finish_and_clear();
+        summary
     })?;
     let elapsed = started.elapsed();
 
@@ -126,16 +117,20 @@ fn print_summary(
         demo::REVIEW_PERIOD
     );
     println!();
-    println!("时间节点, 可用于 --as-of 回看 (milestones, for reading as of them with --as-of):");
+    println!(
+        "时间节点, 日期可用于 --as-of 与控制台的日期选择 (milestones: each date works in --as-of and in the console's date picker):"
+    );
     let mut table = Table::new(&[
-        ("位置 position", Align::Right),
+        ("日期 date", Align::Left),
         ("记录时间 recorded at (北京时间 Beijing time)", Align::Left),
+        ("位置 position", Align::Right),
         ("节点 milestone", Align::Left),
     ]);
     for m in &summary.milestones {
         table.row(vec![
+            m.date.to_string(),
+            crate::app::clock::business_time(m.recorded_at),
             m.position.to_string(),
-            crate::app::clock::business_time_exact(m.recorded_at),
             m.label.to_owned(),
         ]);
     }
@@ -146,9 +141,9 @@ fn print_summary(
         .find(|m| m.label.starts_with("2026Q3 公示"))
     {
         println!(
-            "例如 e.g.: ledger standings --ledger {file} --period {} --as-of \"{}\"",
+            "例如 e.g.: ledger standings --ledger {file} --period {} --as-of {}",
             demo::PUBLISHED_PERIOD,
-            crate::app::clock::business_time_exact(published.recorded_at)
+            published.date
         );
     }
     println!(

@@ -15,6 +15,7 @@
 //! [`sqlite`].
 
 pub mod any;
+pub mod clock;
 pub mod kurrent;
 pub mod sqlite;
 
@@ -29,6 +30,7 @@ use ledger_schemas::checkpoint::LogSigningKey;
 use ledger_schemas::integrity::{ChainBreak, ChainVerifier, Digest};
 use ledger_schemas::{Envelope, ProposedEvent};
 
+pub use clock::HistoryClock;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// How many events one page of a whole-log walk holds when the caller does not say.

@@ -29,14 +29,7 @@ pub struct DemoSite {
 
 impl DemoSite {
     pub async fn start() -> DemoSite {
-        let server = Server::start().await;
-        let summary = ledger::demo::build(&server.ledger, &indicatif::ProgressBar::hidden())
-            .await
-            .expect("demo");
-        let key = ledger::audit::ensure_key(server.path()).expect("key");
-        ledger::audit::make_checkpoints(&server.store, &key, 1000)
-            .await
-            .expect("checkpoints");
+        let (server, summary) = Server::start_demo().await;
         let tokens = summary
             .tokens
             .iter()

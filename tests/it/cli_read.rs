@@ -103,9 +103,21 @@ fn standings_as_of_publication_differ_from_after_the_appeal() {
         "{printed}"
     );
     let by_printed = aspect_c(&["--as-of", &printed]);
+    // As `ledger demo` prints it first: the milestone's date, the end of that day in Beijing.
+    let date = demo.summary["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["label"].as_str().unwrap().starts_with("2026Q3 公示"))
+        .unwrap()["date"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let by_date = aspect_c(&["--as-of", &date]);
     let now = aspect_c(&[]);
     assert_eq!(by_time, by_position);
     assert_eq!(by_printed, by_position, "{printed}");
+    assert_eq!(by_date, by_position, "{date}");
     assert_eq!(by_time.0, position);
     assert_eq!(now.1 - by_time.1, 1.0, "the appeal revised C1 from 3 to 4");
 }

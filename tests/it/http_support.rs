@@ -82,6 +82,17 @@ impl Server {
         Self::start_on(temp_ledger(), Clock::System, options).await
     }
 
+    /// Builds the demo ledger (as `ledger demo` does: its history, signing key and checkpoints)
+    /// and serves it with the system clock.
+    pub async fn start_demo() -> (Server, ledger::demo::DemoSummary) {
+        let temp = temp_ledger();
+        let summary = ledger::demo::create(&temp.path, &indicatif::ProgressBar::hidden())
+            .await
+            .expect("demo");
+        let server = Self::start_on(temp, Clock::System, ServeOptions::default()).await;
+        (server, summary)
+    }
+
     /// Stops the server and starts another over the same ledger file with `clock`: the ledger as a
     /// later day finds it.
     pub async fn restart_with(mut self, clock: Clock) -> Server {

@@ -19,6 +19,7 @@ mod cli_token;
 mod console_http;
 mod console_work;
 mod crash;
+mod demo_timeline;
 mod exports;
 mod http_annual;
 mod http_authz;

@@ -43,6 +43,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use self::error::from_sqlite;
 use self::wal::WalCheckpointer;
 use self::writer::{AppendRequest, Command, PreparedEvent, Writer, WriterStats};
+use super::clock::HistoryClock;
 use super::{
     AppendOutcome, ChainReport, ChainWalk, DEFAULT_PAGE, Direction, EventStore, ExpectedRevision,
     Progress, ReadFrom, SnapshotEntry, SnapshotSelection, StoreError, StoredSnapshot, Subscription,
@@ -196,7 +197,37 @@ impl SqliteStore {
     /// Blocking: it reads the file's header and may migrate it. Needs no async runtime; the async
     /// methods do.
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, StoreError> {
-        let path = path.as_ref().to_owned();
+        Self::open_clocked(path.as_ref(), options, None)
+    }
+
+    /// Creates a ledger whose events are recorded at the times `clock` gives (never later than the
+    /// system clock, never earlier than the previous event): the demo builder's store. Refuses a
+    /// ledger that already holds events, so no existing record can gain an event with a chosen
+    /// time (see [`crate::store::clock`]).
+    pub(crate) fn create_for_history(
+        path: impl AsRef<Path>,
+        clock: &HistoryClock,
+    ) -> Result<Self, StoreError> {
+        let store =
+            Self::open_clocked(path.as_ref(), SqliteOptions::default(), Some(clock.clone()))?;
+        let head = *store.inner.head.borrow();
+        if head > 0 {
+            return Err(StoreError::ReadOnly {
+                path: store.path().to_owned(),
+                detail: format!(
+                    "账本已有 {head} 个事件, 历史时钟只用于新的空账本 (the ledger holds {head} events; a history clock is given only to a new, empty ledger)"
+                ),
+            });
+        }
+        Ok(store)
+    }
+
+    fn open_clocked(
+        path: &Path,
+        options: SqliteOptions,
+        clock: Option<HistoryClock>,
+    ) -> Result<Self, StoreError> {
+        let path = path.to_owned();
         let mut conn = schema::open_writer(&path, options.create)?;
         if let Some(max) = options.max_pages {
             conn.pragma_update(
@@ -213,7 +244,14 @@ impl SqliteStore {
         let (head_tx, head_rx) = watch::channel(head);
         let stats = Arc::new(WriterStats::default());
         let wal = WalCheckpointer::start(&path, &mut conn, options.wal_limit_pages)?;
-        let writer = Writer::new(conn, wal, path.clone(), head_tx.clone(), stats.clone());
+        let writer = Writer::new(
+            conn,
+            wal,
+            path.clone(),
+            head_tx.clone(),
+            stats.clone(),
+            clock,
+        );
         let handle = std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || writer.run(rx))

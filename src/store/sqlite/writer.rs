@@ -39,6 +39,7 @@ use uuid::Uuid;
 use super::error::from_sqlite;
 use super::row;
 use super::wal::WalCheckpointer;
+use crate::store::clock::HistoryClock;
 use crate::store::{ActualRevision, AppendOutcome, ExpectedRevision, StoreError};
 
 /// The most requests one transaction takes; more wait for the next one.
@@ -178,6 +179,8 @@ pub struct Writer {
     path: PathBuf,
     head_tx: watch::Sender<u64>,
     stats: Arc<WriterStats>,
+    /// The demo builder's clock; `None` (the system clock) for every other store.
+    clock: Option<HistoryClock>,
 }
 
 impl Writer {
@@ -187,6 +190,7 @@ impl Writer {
         path: PathBuf,
         head_tx: watch::Sender<u64>,
         stats: Arc<WriterStats>,
+        clock: Option<HistoryClock>,
     ) -> Self {
         Self {
             conn,
@@ -194,6 +198,7 @@ impl Writer {
             path,
             head_tx,
             stats,
+            clock,
         }
     }
 
@@ -298,7 +303,11 @@ impl Writer {
         };
         // One clock reading per batch: the events of a batch are recorded together. Never earlier
         // than the previous event, so the log's times never go backwards even if the clock does.
-        let now = chrono::Utc::now().timestamp_micros();
+        let now = match &self.clock {
+            None => chrono::Utc::now(),
+            Some(clock) => clock.now(),
+        }
+        .timestamp_micros();
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut written = 0;
         for req in batch {
