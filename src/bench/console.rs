@@ -1,5 +1,6 @@
 //! `ledger bench console`: how fast the web console's pages answer on a ledger of a million events
-//! (issue 8: first byte < 200 ms for the standings and change-log pages; issue 15 adds 待办).
+//! (issue 8: first byte < 200 ms for the standings and change-log pages; issue 15 adds the sheet
+//! and 待办).
 //!
 //! The ledger is `bench projections`' synthetic one (200 units, one quarterly period after another).
 //! A real server (the API with the console) listens on loopback; one client asks each page in turn,
@@ -134,6 +135,17 @@ async fn measure(store: Arc<SqliteStore>, args: &ConsoleBenchArgs) -> anyhow::Re
         .context("the synthetic ledger has periods")?
         .to_owned();
 
+    // A unit of the latest period, for its sheet page.
+    let standings: serde_json::Value = serde_json::from_slice(
+        &get(format!("/api/v1/periods/{latest}/standings"), false)
+            .await?
+            .2,
+    )?;
+    let unit = standings["units"][0]["unit"]
+        .as_str()
+        .context("the latest period has units")?
+        .to_owned();
+
     // Time travel within the latest period's life (before it opened there is nothing to show).
     let opened: serde_json::Value = serde_json::from_slice(
         &get(
@@ -166,6 +178,22 @@ async fn measure(store: Arc<SqliteStore>, args: &ConsoleBenchArgs) -> anyhow::Re
             Box::new({
                 let latest = latest.clone();
                 move || format!("/standings?period={latest}&at={}", random_position())
+            }),
+        ),
+        (
+            "page `/periods/{latest}/units/{unit}` (a unit's sheet, now)",
+            true,
+            Box::new({
+                let (latest, unit) = (latest.clone(), unit.clone());
+                move || format!("/periods/{latest}/units/{unit}")
+            }),
+        ),
+        (
+            "baseline: API `GET /api/v1/periods/{latest}/units/{unit}`",
+            false,
+            Box::new({
+                let (latest, unit) = (latest.clone(), unit.clone());
+                move || format!("/api/v1/periods/{latest}/units/{unit}")
             }),
         ),
         (
