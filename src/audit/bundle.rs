@@ -138,6 +138,9 @@ pub struct BundleReport {
     pub checkpoints: u64,
     /// Every problem, in words naming the file, event or checkpoint at fault; empty when intact.
     pub faults: Vec<String>,
+    /// What no signature covers, not a fault: checkpoints of the schedule never signed, events
+    /// past the last checkpoint.
+    pub warnings: Vec<String>,
 }
 
 /// One event's inclusion, proven from the bundle alone.
@@ -302,6 +305,18 @@ pub fn verify(
         ),
     }
 
+    // The schedule: a checkpoint that a later one vouches for under its signature and the bundle
+    // lacks was deleted (its file and its manifest line alike).
+    let schedule = super::schedule::check(&tree, &notes, key, None);
+    if !chain_broken {
+        faults.extend(schedule.missing.iter().map(ToString::to_string));
+    }
+    let warnings = if chain_broken {
+        Vec::new()
+    } else {
+        schedule.warnings(tree.len())
+    };
+
     let inclusion = match event {
         None => None,
         Some(id) => match prove(id, &events, &tree, &notes, key) {
@@ -318,6 +333,7 @@ pub fn verify(
         tree_root: tree.current_root(),
         checkpoints: notes.len() as u64,
         faults,
+        warnings,
     };
     Ok((report, inclusion))
 }

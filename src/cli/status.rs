@@ -315,6 +315,9 @@ pub fn verify_bundle(
         for fault in &report.faults {
             println!("问题 FAULT: {fault}");
         }
+        for warning in &report.warnings {
+            println!("提醒 WARNING: {warning}");
+        }
         if let Some(inclusion) = &inclusion {
             println!(
                 "事件 event {} 位于第 {} 号 (at position {}), 哈希 hash {}",

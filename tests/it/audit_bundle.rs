@@ -166,6 +166,35 @@ async fn missing_checkpoint_and_truncated_events_are_named() {
     );
 }
 
+/// A checkpoint deleted with its manifest line, as an attacker covering their tracks would, is
+/// still named: the checkpoint of size 25 states under its signature that it was signed every 10
+/// events, so the bundle lacking the one of size 20 lost it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkpoint_removed_with_its_manifest_line_is_named_by_the_schedule() {
+    let (_temp, dir) = exported().await;
+    let out = verify_bundle(&dir, &[]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    std::fs::remove_file(dir.join("checkpoints/20.note")).unwrap();
+    let manifest_path = dir.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest["files"]
+        .as_object_mut()
+        .unwrap()
+        .remove("checkpoints/20.note")
+        .expect("the bundle listed it");
+    manifest["checkpoints"] = 2.into();
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let out = verify_bundle(&dir, &[]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("the checkpoint of size 20 is missing"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("listed in the manifest is missing"));
+}
+
 /// Export refuses a directory that is not empty, rather than mixing two bundles.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_refuses_a_non_empty_directory() {
