@@ -10,7 +10,8 @@ command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 # A Chinese font, so the screenshots the browser tests save show the console's Chinese text.
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 # The Python client's cases against esdb-testserver (esdb-testserver/tests/python_client.rs) make a
-# virtual environment and pip-install the client from PyPI into target/.
+# virtual environment and pip-install the client from PyPI into target/; so does the S3-compatible
+# evidence store's test (tests/it/evidence_store.rs), for moto's local S3 server.
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 

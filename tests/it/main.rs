@@ -20,6 +20,7 @@ mod console_http;
 mod console_work;
 mod crash;
 mod demo_timeline;
+mod evidence_store;
 mod exports;
 mod http_annual;
 mod http_authz;
