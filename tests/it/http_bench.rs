@@ -52,7 +52,7 @@ fn the_http_benchmark_at_full_size() {
 }
 
 /// `ledger bench console` runs end to end on a small synthetic ledger: every page and API read it
-/// measures answers 200 (it fails otherwise), and the report has its six rows and the ledger's size.
+/// measures answers 200 (it fails otherwise), and the report has its ten rows and the ledger's size.
 #[test]
 fn the_console_benchmark_runs_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
@@ -75,7 +75,8 @@ fn the_console_benchmark_runs_end_to_end() {
         .lines()
         .filter(|l| l.starts_with("| page") || l.starts_with("| baseline"))
         .count();
-    assert_eq!(rows, 8, "{report}"); // 待办 page and its API baseline joined (issue 15)
+    // 待办 and the sheet pages, each beside its API baseline, joined (issue 15).
+    assert_eq!(rows, 10, "{report}");
     assert!(
         report.contains("events (`bench projections`' synthetic ledger"),
         "{report}"
