@@ -21,7 +21,7 @@
 //!   roles, tokens, rubric adjustments), and [`forms`] (what the forms share, and where each API
 //!   write has its form).
 //! - paper and files (issue 16): [`print`] (the printed title block and signature lines, the 公示
-//!   notice), [`import`] (the score-sheet template as `.xlsx`).
+//!   notice), [`import`] (the score-sheet template as `.xlsx`; upload → preview → confirm).
 
 pub mod admin;
 pub mod annual;
@@ -137,6 +137,8 @@ pub fn router(api: Router, settings: Settings) -> Router {
             get(import::template),
         )
         .route("/periods/{period}/notice", get(print::notice))
+        .route("/import", get(import::page).post(import::preview))
+        .route("/import/confirm", post(import::confirm))
         .route("/rectifications", get(closed_loop::page))
         .route("/appeals", get(appeals::page))
         .route("/appeals/{appeal}/decision", post(appeals::decide))

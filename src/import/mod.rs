@@ -405,6 +405,27 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A fingerprint of what the plan will record from the file whose SHA-256 is `file_sha256`:
+    /// each row's number, unit, item, action and the values it records. A preview answers it, and
+    /// a confirmation that names it records only a plan with the same fingerprint, so what is
+    /// recorded is what was previewed, even if the ledger changed in between.
+    pub fn digest(&self, file_sha256: &str) -> String {
+        let mut text = format!("{file_sha256}\n");
+        for p in &self.rows {
+            let action = match &p.action {
+                Action::Record(_) => "record",
+                Action::Correct(_) => "correct",
+                Action::Unchanged => "unchanged",
+            };
+            let line = serde_json::json!([
+                p.row, p.unit, p.item, action, p.value, p.note, p.evidence, p.reason
+            ]);
+            text.push_str(&line.to_string());
+            text.push('\n');
+        }
+        crate::audit::bundle::sha256_hex(text.as_bytes())
+    }
+
     /// (new scores, corrections, unchanged).
     pub fn counts(&self) -> (usize, usize, usize) {
         self.rows.iter().fold((0, 0, 0), |acc, p| match p.action {
