@@ -55,7 +55,8 @@ async fn print(b: &Browser, orientation: PrintOrientation) -> Vec<u8> {
 
 /// The standings of the published period, with as many lines as twenty units (the demo's eight,
 /// repeated in the page), print on exactly one A4 landscape page: its unit links are on it, the
-/// navigation's and the controls' are not; the title block (hidden on screen) names the period,
+/// navigation's and the controls' are not, and the print rules hide every control and the
+/// navigation but not the table; the title block (hidden on screen) names the period,
 /// the rubric version, the point read and when it was printed, and the signature lines name 考核办
 /// and 审核人. The sheet prints without navigation too. The 公示 notice of the published period
 /// reads as an office notice with the standings and the window for appeals; an unpublished period
@@ -97,6 +98,28 @@ async fn the_standings_print_on_one_landscape_page_without_navigation() {
         signatures.contains("考核办") && signatures.contains("审核人"),
         "{signatures}"
     );
+    // Under the print rules, every control and the navigation are hidden, the table is not.
+    let shown = b
+        .client
+        .execute(
+            "const hide = [...document.styleSheets].flatMap(s => [...s.cssRules])
+               .filter(r => r.media && [...r.media].includes('print'))
+               .flatMap(r => [...r.cssRules])
+               .filter(r => r.style && r.style.display === 'none')
+               .map(r => r.selectorText);
+             const hidden = el => hide.some(sel => el.closest(sel));
+             const controls = [...document.querySelectorAll(
+               'header.top, nav, form, button, input, select, textarea, #time-control')];
+             return { controls: controls.length,
+                      shown: controls.filter(el => !hidden(el)).map(el => el.outerHTML.slice(0, 80)),
+                      table: hidden(document.querySelector('#standings')) };",
+            vec![],
+        )
+        .await
+        .expect("print rules");
+    assert!(shown["controls"].as_u64().unwrap() > 5, "{shown}");
+    assert_eq!(shown["shown"], serde_json::json!([]), "{shown}");
+    assert_eq!(shown["table"], false, "{shown}");
     b.client.set_window_size(1440, 1000).await.expect("size");
     b.shot("standings-1440").await;
     b.client.set_window_size(390, 844).await.expect("size");
