@@ -164,7 +164,18 @@ pub async fn notice(session: Session, Path(period): Path<String>) -> Result<Resp
         .await?;
     let names = super::standings::unit_names(&session).await?;
     let (from, to) = notice_window(crate::app::clock::business_date(published));
-    let title = format!("关于{}党建考核结果的公示", p.name);
+    // The notice is an office document: zh-CN as the office posts it; in English when chosen, for
+    // a reader who does not read Chinese (the posted notice is the Chinese one).
+    let zh = lang == Lang::Zh;
+    let date = |d: NaiveDate| if zh { zh_date(d) } else { d.to_string() };
+    let title = if zh {
+        format!("关于{}党建考核结果的公示", p.name)
+    } else {
+        format!(
+            "Notice of the party-building assessment results of {} ({})",
+            p.name, p.period
+        )
+    };
     let org = organisation(&session).await;
     let name = |u: &UnitStandingView| names.get(&u.unit).cloned().unwrap_or_default();
     let body = html! {
@@ -174,26 +185,42 @@ pub async fn notice(session: Session, Path(period): Path<String>) -> Result<Resp
             rubric: Some((standings.rubric.as_str(), standings.rubric_version)),
         }).await)
         article.notice #notice {
-            p { "各党支部、各部门:" }
-            p.indent {
-                "根据" (p.name) "党建工作考核安排, 考核办依据评分细则 " (standings.rubric) " 第 " (standings.rubric_version)
-                " 版组织开展了考评和审核, 现将考核结果予以公示 (见下表)。"
-            }
-            p.indent #notice-window {
-                "公示期为" (zh_date(from)) "至" (zh_date(to)) " (5 个工作日)。公示期间, 如对考核结果有异议, 请向考核办提出申诉: "
-                "可登录考核系统在“申诉”页面提交, 或以书面形式送交考核办, 并写明异议事项、理由及佐证材料。逾期未提出的, 视为无异议。"
+            @if zh {
+                p { "各党支部、各部门:" }
+                p.indent {
+                    "根据" (p.name) "党建工作考核安排, 考核办依据评分细则 " (standings.rubric) " 第 " (standings.rubric_version)
+                    " 版组织开展了考评和审核, 现将考核结果予以公示 (见下表)。"
+                }
+                p.indent #notice-window {
+                    "公示期为" (date(from)) "至" (date(to)) " (5 个工作日)。公示期间, 如对考核结果有异议, 请向考核办提出申诉: "
+                    "可登录考核系统在“申诉”页面提交, 或以书面形式送交考核办, 并写明异议事项、理由及佐证材料。逾期未提出的, 视为无异议。"
+                }
+            } @else {
+                p { "To all party branches and departments:" }
+                p.indent {
+                    "The assessment office has scored and reviewed " (p.name) " under rubric " (standings.rubric)
+                    " version " (standings.rubric_version) ". The results are published below."
+                }
+                p.indent #notice-window {
+                    "The notice period runs from " (date(from)) " to " (date(to)) " (5 working days). Anyone who disputes a result "
+                    "may appeal to the assessment office within it: on the Appeals page of the assessment system, or in writing, "
+                    "stating the matter, the grounds and the evidence. No appeal within the period means no objection."
+                }
             }
             table.notice-table {
-                thead { tr { th { "名次" } th { "单位" } th { "综合得分" } th { "等级" } } }
+                thead { tr {
+                    th { (lang.t("名次", "Rank")) } th { (lang.t("单位", "Unit")) }
+                    th { (lang.t("综合得分", "Combined score")) } th { (lang.t("等级", "Grade")) }
+                } }
                 tbody {
                     @for u in &standings.units {
-                        tr { td { (u.rank) } td { (name(u)) " (" (u.unit) ")" } td { (u.ranked_score.0) } td { (u.grade_label.zh) } }
+                        tr { td { (u.rank) } td { (name(u)) " (" (u.unit) ")" } td { (u.ranked_score.0) } td { (lang.text(&u.grade_label)) } }
                     }
                 }
             }
             p.sign-off {
-                (org.as_deref().unwrap_or("")) " 考核办" br;
-                (zh_date(crate::app::clock::business_date(published)))
+                (org.as_deref().unwrap_or("")) " " (lang.t("考核办", "Assessment office")) br;
+                (date(crate::app::clock::business_date(published)))
             }
         }
     };

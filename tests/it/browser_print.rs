@@ -59,8 +59,8 @@ async fn print(b: &Browser, orientation: PrintOrientation) -> Vec<u8> {
 /// navigation but not the table; the title block (hidden on screen) names the period,
 /// the rubric version, the point read and when it was printed, and the signature lines name 考核办
 /// and 审核人. The sheet prints without navigation too. The 公示 notice of the published period
-/// reads as an office notice with the standings and the window for appeals; an unpublished period
-/// has none.
+/// reads as an office notice with the standings and the window for appeals (in English when
+/// chosen); an unpublished period has none.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_standings_print_on_one_landscape_page_without_navigation() {
     let site = DemoSite::start().await;
@@ -192,6 +192,17 @@ async fn the_standings_print_on_one_landscape_page_without_navigation() {
     let pdf = print(&b, PrintOrientation::Portrait).await;
     assert_eq!(pages(&pdf), 1, "the notice on one page");
 
+    // In English when chosen.
+    b.click("#lang").await;
+    b.wait("html[lang=en]").await;
+    assert!(
+        b.text("main h1")
+            .await
+            .starts_with("Notice of the party-building assessment results"),
+        "{}",
+        b.text("main h1").await
+    );
+    assert!(b.text("#notice-window").await.contains("appeal"));
     b.goto("/periods/2026Q4/notice").await;
     b.wait("#problem[data-status='404']").await;
     b.close().await;
