@@ -11,6 +11,7 @@
 //! - [`console`]: the web console at `/`, server-rendered pages that call the API in process;
 //! - [`csv_out`]: the change log as CSV, shared by the command line and the console;
 //! - [`demo`]: the demo ledger, built through the application service only;
+//! - [`import`]: score sheets from CSV or .xlsx, checked all or nothing; the xlsx template;
 //! - [`http`]: the HTTP API (axum): routes, authentication, problem+json errors, OpenAPI; the only
 //!   code that knows HTTP (the console speaks HTTP too, but only to the browser and to the API).
 pub mod app;
@@ -23,6 +24,7 @@ pub mod csv_out;
 pub mod demo;
 pub mod evidence;
 pub mod http;
+pub mod import;
 pub mod metrics;
 pub mod server;
 pub mod store;

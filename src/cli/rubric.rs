@@ -12,7 +12,7 @@ use clap::Subcommand;
 use ledger_projections::domain::Command;
 use ledger_projections::rubric;
 use ledger_schemas::Actor;
-use ledger_schemas::ids::RubricId;
+use ledger_schemas::ids::{RubricId, UnitId};
 
 use super::LedgerArg;
 use crate::app::{Clock, Ledger};
@@ -30,6 +30,24 @@ pub enum RubricCommand {
         /// 评分细则标识 The rubric's id.
         #[arg(long, default_value = "default")]
         rubric: RubricId,
+    },
+    /// 下载评分表模板 Write the score-sheet template of a rubric version as .xlsx: one row per
+    /// item, empty value columns; fill it in and `ledger import scores` it.
+    Template {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        /// 模板文件 Where to write the workbook.
+        #[arg(long, value_name = "FILE")]
+        xlsx: PathBuf,
+        /// 评分细则标识 The rubric's id.
+        #[arg(long, default_value = "default")]
+        rubric: RubricId,
+        /// 版本 The rubric version (default: the newest).
+        #[arg(long)]
+        version: Option<u32>,
+        /// 单位 Fill every row's unit column with this unit.
+        #[arg(long)]
+        unit: Option<UnitId>,
     },
     /// 列出评分细则及其版本 List the rubrics and their versions.
     List {
@@ -86,6 +104,28 @@ pub fn run(command: RubricCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        RubricCommand::Template {
+            ledger,
+            xlsx,
+            rubric: id,
+            version,
+            unit,
+        } => {
+            let (bytes, version) = rt.block_on(async {
+                let store = Arc::new(SqliteStore::open_existing(&ledger.path)?);
+                let app = Ledger::open(store.clone(), Clock::System).await?;
+                let made = template_bytes(&app.folded().state, &id, version, unit.as_ref());
+                store.close().await;
+                made
+            })?;
+            std::fs::write(&xlsx, bytes)
+                .with_context(|| format!("无法写入 (cannot write) {}", xlsx.display()))?;
+            println!(
+                "已写出评分细则 {id} 第 {version} 版的评分表模板 {} (wrote the score-sheet template of rubric {id} version {version})",
+                xlsx.display()
+            );
+            Ok(())
+        }
         RubricCommand::List { ledger, json } => {
             let rows = rt.block_on(async {
                 let store = Arc::new(SqliteStore::open_existing(&ledger.path)?);
@@ -126,4 +166,44 @@ pub fn run(command: RubricCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The template of `rubric` at `version` (the newest when `None`), and the version it is of.
+fn template_bytes(
+    state: &ledger_projections::domain::State,
+    id: &RubricId,
+    version: Option<u32>,
+    unit: Option<&UnitId>,
+) -> anyhow::Result<(Vec<u8>, u32)> {
+    let Some(r) = state.rubrics.get(id) else {
+        anyhow::bail!(
+            "没有评分细则 {id} (there is no rubric {id}); 用 `ledger rubric list` 查看 (see `ledger rubric list`)"
+        );
+    };
+    let version = version.unwrap_or_else(|| r.latest());
+    let Some(definition) = r.version(version) else {
+        anyhow::bail!(
+            "评分细则 {id} 没有第 {version} 版, 最新为第 {} 版 (rubric {id} has no version {version}; the newest is {})",
+            r.latest(),
+            r.latest()
+        );
+    };
+    if let Some(unit) = unit
+        && !state.units.contains_key(unit)
+    {
+        anyhow::bail!("没有单位 {unit} (there is no unit {unit})");
+    }
+    let responsible = |p: &ledger_schemas::ids::PersonId| match state.people.get(p) {
+        Some(person) => format!("{} ({p})", person.name),
+        None => p.to_string(),
+    };
+    let bytes = crate::import::template::Template {
+        rubric: id,
+        version,
+        definition,
+        unit,
+        responsible: &responsible,
+    }
+    .to_bytes()?;
+    Ok((bytes, version))
 }

@@ -116,7 +116,18 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
         .iter()
         .map(|p| (p.person.as_str(), p.name.as_str()))
         .collect();
+    let printed = super::print::title_block(
+        &session,
+        lang.t("变更记录", "Change log"),
+        super::print::Printed {
+            period: None,
+            as_of: Some((page.at_position, None)),
+            rubric: None,
+        },
+    )
+    .await;
     let body = html! {
+        (printed)
         form.filters #change-filters method="get" action="/changes" {
             label { (lang.t("人员", "Person"))
                 select name="person" {

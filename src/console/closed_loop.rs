@@ -70,7 +70,18 @@ pub async fn page(session: Session) -> Result<Response, Failure> {
             _ => work.open.push(r),
         }
     }
+    let printed = super::print::title_block(
+        &session,
+        lang.t("整改闭环", "Closed loop"),
+        super::print::Printed {
+            period: None,
+            as_of: None,
+            rubric: None,
+        },
+    )
+    .await;
     let body = html! {
+        (printed)
         @if by_person.is_empty() {
             p.empty { (lang.t("没有整改事项.", "No rectification work.")) }
         }

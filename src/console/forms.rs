@@ -200,6 +200,7 @@ pub const PLACES: &[(&str, &str)] = &[
     ("reopenPeriod", "/admin/periods"),
     ("movePeriodRubric", "/admin/periods"),
     ("recordBusinessResult", "/periods/{period}/business"),
+    ("importScores", "/import"),
     (
         "recordSelfAssessment",
         "/periods/{period}/units/{unit}/grid",

@@ -20,6 +20,8 @@
 //!   raising and working rectifications), [`admin`] (periods, business results, units, people,
 //!   roles, tokens, rubric adjustments), and [`forms`] (what the forms share, and where each API
 //!   write has its form).
+//! - paper and files (issue 16): [`print`] (the printed title block and signature lines, the 公示
+//!   notice), [`import`] (the score-sheet template as `.xlsx`; upload → preview → confirm).
 
 pub mod admin;
 pub mod annual;
@@ -34,9 +36,11 @@ pub mod forms;
 pub mod grid;
 pub mod guard;
 pub mod i18n;
+pub mod import;
 pub mod integrity;
 pub mod layout;
 pub mod mine;
+pub mod print;
 pub mod rubric;
 pub mod sheet;
 pub mod sign_in;
@@ -128,6 +132,13 @@ pub fn router(api: Router, settings: Settings) -> Router {
         .route("/changes", get(changes::page))
         .route("/changes.csv", get(changes::csv))
         .route("/rubrics", get(rubric::page))
+        .route(
+            "/rubrics/{rubric}/{version}/template.xlsx",
+            get(import::template),
+        )
+        .route("/periods/{period}/notice", get(print::notice))
+        .route("/import", get(import::page).post(import::preview))
+        .route("/import/confirm", post(import::confirm))
         .route("/rectifications", get(closed_loop::page))
         .route("/appeals", get(appeals::page))
         .route("/appeals/{appeal}/decision", post(appeals::decide))

@@ -26,7 +26,7 @@ use crate::http::views::{
 };
 
 /// The rubric version a sheet is scored against.
-async fn definition(
+pub(super) async fn definition(
     session: &Session,
     rubric: &str,
     version: u32,
@@ -90,13 +90,29 @@ pub async fn sheet_page(
         .cloned()
         .unwrap_or_else(|| unit.clone());
     let items: BTreeMap<_, _> = sheet.items.iter().map(|i| (i.item.clone(), i)).collect();
+    let title = format!("{unit_name} · {}", lang.t("评分表", "score sheet"));
+    let printed = super::print::title_block(
+        &session,
+        &title,
+        super::print::Printed {
+            period: Some((sheet.period.as_str(), sheet.period.as_str())),
+            as_of: Some((read_at, None)),
+            rubric: Some((sheet.rubric.as_str(), sheet.rubric_version)),
+        },
+    )
+    .await;
     let body = html! {
+        (printed)
         p.meta {
             (lang.t("考核周期 ", "Period ")) (sheet.period) " · " (super::i18n::stage(lang, sheet.stage))
             " · " (lang.t("细则版本 ", "rubric version ")) (sheet.rubric_version)
         }
         @if at.is_none() && matches!(session.role(), Role::Assessor | Role::Unit | Role::Reviewer) {
             p { a.button #to-grid href={ (sheet_uri(&period, &unit)) "/grid" } { (lang.t("整表录入", "Whole sheet")) } }
+        }
+        @if at.is_none() && session.role() == Role::Assessor {
+            p.print-hide { a #template-link href=(super::import::template_href(sheet.rubric.as_str(), sheet.rubric_version, Some(sheet.unit.as_str()))) { (lang.t("下载评分表模板 (xlsx)", "Download the score-sheet template (xlsx)")) }
+                " · " a #import-link href={ "/import?period=" (seg(sheet.period.as_str())) } { (lang.t("导入评分表", "Import a score sheet")) } }
         }
         @if at.is_some() {
             p.as-of #sheet-as-of data-position=(read_at) {
@@ -150,13 +166,9 @@ pub async fn sheet_page(
                 }
             }
         }
+        (super::print::signatures(lang))
     };
-    Ok(layout::page(
-        &session,
-        Nav::Sheet,
-        &format!("{unit_name} · {}", lang.t("评分表", "score sheet")),
-        body,
-    ))
+    Ok(layout::page(&session, Nav::Sheet, &title, body))
 }
 
 /// What a form sent, and the API's messages by form field, to show a refused form again.
@@ -247,7 +259,18 @@ async fn render_item(
         .as_ref()
         .map(|t| lang.text(t))
         .unwrap_or_default();
+    let printed = super::print::title_block(
+        session,
+        &format!("{unit_name} · {} {title}", view.item),
+        super::print::Printed {
+            period: Some((scored_on.name.as_str(), period)),
+            as_of: None,
+            rubric: Some((scored_on.rubric.as_str(), scored_on.rubric_version)),
+        },
+    )
+    .await;
     let body = html! {
+        (printed)
         p.meta {
             a href=(sheet_uri(period, unit)) { (unit_name) " · " (lang.t("评分表", "score sheet")) }
             " · " (period)

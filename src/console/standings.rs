@@ -254,7 +254,21 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
         _ => head,
     };
 
+    let title = format!("{} · {}", lang.t("考核排名", "Standings"), period.name);
+    let printed = super::print::title_block(
+        &session,
+        &title,
+        super::print::Printed {
+            period: Some((&period.name, period.period.as_str())),
+            as_of: Some((shown.as_of, shown.as_of_time.or(past_time))),
+            rubric: Some((shown.rubric.as_str(), shown.rubric_version)),
+        },
+    )
+    .await;
+    // One landscape page on paper: the title block, the table and the signatures together.
     let body = html! {
+        div.print-landscape {
+        (printed)
         form.controls #period-form method="get" action="/standings" {
             label for="period" { (lang.t("考核周期", "Period")) }
             select #period name="period" data-autosubmit {
@@ -286,16 +300,16 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
         } @else {
             p.as-of #as-of data-position=(head) { (lang.t("当前排名, 截至位置 ", "Standings now, as of position ")) strong { (head) } }
         }
+        @if period.stage == ledger_schemas::values::Stage::Published {
+            p.print-hide { a #notice-link href={ "/periods/" (seg(period.period.as_str())) "/notice" } { (lang.t("公示通知 (可打印)", "Publication notice (printable)")) } }
+        }
         @if !not_yet {
             (table(lang, shown, past.as_ref().map(|_| &now), &names, &period.period, past.as_ref().map(|p| p.as_of)))
+            (super::print::signatures(lang))
+        }
         }
     };
-    Ok(layout::page(
-        &session,
-        Nav::Standings,
-        &format!("{} · {}", lang.t("考核排名", "Standings"), period.name),
-        body,
-    ))
+    Ok(layout::page(&session, Nav::Standings, &title, body))
 }
 
 /// The figures of one line, by column: rank, each aspect's points, base, bonus, deduction, party,

@@ -25,6 +25,7 @@ pub mod extract;
 mod handlers;
 pub mod health;
 pub mod idempotency;
+pub mod imports;
 pub mod observe;
 pub mod openapi;
 pub(crate) mod queries;

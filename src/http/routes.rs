@@ -571,6 +571,17 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
         .body::<BusinessResultRequest>()
         .etag(),
         Op::new(
+            M::POST,
+            "/api/v1/periods/{period}/score-imports",
+            "importScores",
+            "sheets",
+            "导入评分表文件 (CSV 或 xlsx): 预览或记录 Import a score sheet file (CSV or xlsx): preview or record",
+            ASSESSOR,
+            super::imports::import_scores::<S>,
+        )
+        .body::<super::imports::ScoreImportRequest>()
+        .returns::<super::imports::ScoreImportView>(200),
+        Op::new(
             M::GET,
             ITEM,
             "getItem",

@@ -55,6 +55,29 @@ impl DemoSite {
         assert_eq!(reply.status, 200, "{path}: {}", reply.text);
         reply.json
     }
+
+    /// Opens period 2027Q1 (rubric version 2) for `units` and moves it to scoring, as the admin.
+    pub async fn open_scoring_period(&self, units: &[&str]) {
+        let admin = self.token(Role::Admin);
+        let opened = self
+            .server
+            .post(
+                "/api/v1/periods",
+                admin,
+                json!({"period": "2027Q1", "name": "2027年第一季度", "cadence": "quarterly",
+                    "starts_on": "2027-01-01", "ends_on": "2027-03-31", "rubric": "default",
+                    "rubric_version": 2, "units": units}),
+            )
+            .await;
+        assert_eq!(opened.status, 201, "{}", opened.text);
+        for to in ["self_assessment", "scoring"] {
+            let moved = self
+                .server
+                .post("/api/v1/periods/2027Q1/stage", admin, json!({"to": to}))
+                .await;
+            assert_eq!(moved.status, 200, "{}", moved.text);
+        }
+    }
 }
 
 /// ChromeDriver's process group, killed on drop.

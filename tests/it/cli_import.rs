@@ -494,8 +494,9 @@ fn recorded_after(path: &Path, before: u64) -> Vec<(String, serde_json::Value)> 
 }
 
 /// The same sheet saved as UTF-8, UTF-8 with a BOM, GBK, GB18030 and UTF-16 with a BOM (what Excel
-/// writes), and typed with full-width digits and letters, records the same events; bytes that are
-/// none of these encodings are refused in one line naming the line, and nothing is recorded.
+/// writes), typed with full-width digits and letters, and as an .xlsx workbook (points as number
+/// cells), records the same events; bytes that are none of these encodings are refused in one line
+/// naming the line, and nothing is recorded.
 #[test]
 fn the_same_sheet_in_every_encoding_records_the_same_events() {
     let utf16: Vec<u8> = [0xff, 0xfe]
@@ -536,12 +537,17 @@ fn the_same_sheet_in_every_encoding_records_the_same_events() {
         ("gb18030", encoding_rs::GB18030.encode(GOOD).0.into_owned()),
         ("utf-16 with BOM", utf16),
         ("full-width", full_width.into_bytes()),
+        ("xlsx", csv_as_workbook(GOOD, "评分表", |_, _| None)),
     ];
     let mut first: Option<Vec<(String, serde_json::Value)>> = None;
     for (name, bytes) in variants {
         let temp = scoring_ledger();
         let before = events(&temp.path);
-        let file = temp.dir.path().join("sheet.csv");
+        let file = temp.dir.path().join(if name == "xlsx" {
+            "sheet.xlsx"
+        } else {
+            "sheet.csv"
+        });
         std::fs::write(&file, &bytes).unwrap();
         let out = import_scores(&temp.path, &file);
         assert!(out.status.success(), "{name}: {}", stderr(&out));
@@ -586,4 +592,215 @@ fn the_same_sheet_in_every_encoding_records_the_same_events() {
         "{reason}"
     );
     assert_eq!(events(&temp.path), before);
+}
+
+/// `csv` (plain, comma-separated, no quoted commas) as an .xlsx workbook with one sheet named
+/// `sheet`: a cell that reads as a decimal becomes a number cell, the rest text; `touch(row, col)`
+/// may write a cell its own way instead (0-based, the header is row 0) and return `Some(())`.
+fn csv_as_workbook(
+    csv: &str,
+    sheet: &str,
+    mut touch: impl FnMut(&mut rust_xlsxwriter::Worksheet, (u32, u16)) -> Option<()>,
+) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name(sheet).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(csv.as_bytes());
+    for (r, record) in reader.records().enumerate() {
+        for (c, cell) in record.unwrap().iter().enumerate() {
+            let at = (r as u32, c as u16);
+            if touch(ws, at).is_some() || cell.is_empty() {
+                continue;
+            }
+            match cell.parse::<f64>() {
+                Ok(n) if r > 0 => ws.write_number(at.0, at.1, n).unwrap(),
+                _ => ws.write_string(at.0, at.1, cell).unwrap(),
+            };
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+/// Workbooks the import cannot read as the office meant them are refused, every bad cell named by
+/// its row and column (merged cells, a formula, a date where a value is expected, a number where
+/// an item code is expected, a cell right of the header), or in one line for the workbook as a
+/// whole (no sheet named 评分表, an unknown extra column, a file that is not a workbook); nothing
+/// is recorded by any of them.
+#[test]
+fn bad_workbooks_are_refused_cell_by_cell_and_record_nothing() {
+    const SHEET: &str = "\
+unit,item,value,note,evidence
+SH-A,A1,2,,
+SH-A,A2,2,,
+SH-A,A3,3,,
+SH-A,A4,1.5,,
+SH-B,A1,1.5,,
+";
+    let temp = scoring_ledger();
+    let before = events(&temp.path);
+    let file = temp.dir.path().join("sheet.xlsx");
+    let bad = csv_as_workbook(SHEET, "评分表", |ws, at| {
+        let fmt = rust_xlsxwriter::Format::new();
+        match at {
+            // Row 2, column C: a formula.
+            (1, 2) => ws.write_formula(1, 2, "=1+1").map(|_| ()).ok(),
+            // Row 3, column C: a date where a value is expected.
+            (2, 2) => ws
+                .write_datetime_with_format(
+                    2,
+                    2,
+                    rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 1, 2).unwrap(),
+                    &fmt.clone().set_num_format("yyyy-mm-dd"),
+                )
+                .map(|_| ())
+                .ok(),
+            // Row 4, column B: an item code typed as a number.
+            (3, 1) => ws.write_number(3, 1, 3.0).map(|_| ()).ok(),
+            // Rows 5-6, column D: merged, and row 5 holds a cell right of the header.
+            (4, 3) => {
+                ws.merge_range(4, 3, 5, 3, "同上", &fmt).unwrap();
+                ws.write_string(4, 6, "多余").map(|_| ()).ok()
+            }
+            (5, 3) => Some(()),
+            _ => None,
+        }
+    });
+    std::fs::write(&file, &bad).unwrap();
+    let out = import_scores(&temp.path, &file);
+    let reason = fails_with_one_line(&out);
+    assert!(reason.contains("nothing was recorded"), "{reason}");
+    let err = stderr(&out);
+    for (at, what) in [
+        ("第 2 行 C 列 value", "formula"),
+        ("第 3 行 C 列 value", "date"),
+        ("第 4 行 B 列 item", "number"),
+        ("第 5 行 D 列 note", "merged cells D5:D6"),
+        ("第 5 行 G 列", "header has no column"),
+    ] {
+        assert!(
+            err.lines().any(|l| l.starts_with(at) && l.contains(what)),
+            "missing {at:?} … {what:?} in:\n{err}"
+        );
+    }
+    assert!(
+        !err.lines().any(|l| l.starts_with("第 6 行")),
+        "row 6 is good:\n{err}"
+    );
+
+    // Refused as a whole, in one line.
+    for (bytes, expected) in [
+        (csv_as_workbook(SHEET, "Sheet1", |_, _| None), "Sheet1"),
+        (
+            csv_as_workbook(
+                &SHEET.replace("evidence", "evidence,备用"),
+                "评分表",
+                |_, _| None,
+            ),
+            "unknown columns F “备用”",
+        ),
+        (SHEET.as_bytes().to_vec(), "not a valid .xlsx workbook"),
+        (
+            b"PK\x03\x04 not really a zip".to_vec(),
+            "not a valid .xlsx workbook",
+        ),
+    ] {
+        std::fs::write(&file, &bytes).unwrap();
+        let reason = fails_with_one_line(&import_scores(&temp.path, &file));
+        assert!(reason.contains(expected), "{expected:?} in {reason}");
+    }
+    assert_eq!(events(&temp.path), before);
+}
+
+/// The template of the rubric's version lists every item with its aspect, title and maximum and
+/// empty value columns; filled in (all but three rows left blank) it imports back, recording the
+/// filled rows only, and an unknown version or unit is refused in one line.
+#[test]
+fn the_xlsx_template_fills_in_and_imports_back() {
+    use calamine::{Data, Reader};
+    let temp = scoring_ledger();
+    let template = temp.dir.path().join("template.xlsx");
+    let path = template.to_str().unwrap();
+    ok(&ledger(
+        &temp.path,
+        &["rubric", "template", "--xlsx", path, "--unit", "SH-A"],
+    ));
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&template).unwrap();
+    let range = book.worksheet_range("评分表").unwrap();
+    let rows: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
+    let header: Vec<String> = rows[0].iter().map(ToString::to_string).collect();
+    assert_eq!(
+        header,
+        [
+            "单位",
+            "子项目",
+            "考核方面",
+            "考评项目",
+            "考评内容",
+            "满分",
+            "责任人",
+            "得分",
+            "说明",
+            "佐证材料",
+            "更正原因"
+        ]
+    );
+    assert_eq!(rows.len(), 1 + 33, "one row per item of the default rubric");
+    assert_eq!(rows[1][0], Data::String("SH-A".into()));
+    assert_eq!(rows[1][1], Data::String("A1".into()));
+    assert!(matches!(rows[1][5], Data::Float(_)), "{:?}", rows[1][5]);
+    assert!(rows[1..].iter().all(|r| r.len() < 8 || r[7] == Data::Empty));
+
+    // Fill the value column from GOOD's rows for SH-A, leaving G2-G4 blank.
+    let values: std::collections::HashMap<String, String> = GOOD
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.strip_prefix("SH-A,"))
+        .filter_map(|l| {
+            let mut cells = l.split(',');
+            Some((cells.next()?.to_owned(), cells.next()?.to_owned()))
+        })
+        .collect();
+    let mut filled = rust_xlsxwriter::Workbook::new();
+    let ws = filled.add_worksheet();
+    ws.set_name("评分表").unwrap();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r32, c16) = (r as u32, c as u16);
+            match cell {
+                Data::String(s) => ws.write_string(r32, c16, s).map(|_| ()).unwrap(),
+                Data::Float(n) => ws.write_number(r32, c16, *n).map(|_| ()).unwrap(),
+                _ => {}
+            }
+        }
+        let item = row[1].to_string();
+        if r > 0 && !["G2", "G3", "G4"].contains(&item.as_str()) {
+            ws.write_string(r as u32, 7, &values[&item]).unwrap();
+        }
+    }
+    let filled_path = temp.dir.path().join("filled.xlsx");
+    std::fs::write(&filled_path, filled.save_to_buffer().unwrap()).unwrap();
+    let before = events(&temp.path);
+    let out = ok(&import_scores(&temp.path, &filled_path)).clone();
+    assert!(stdout(&out).contains("30 new scores"), "{}", stdout(&out));
+    let recorded = recorded_after(&temp.path, before);
+    assert_eq!(recorded.len(), 30);
+    assert!(
+        recorded
+            .iter()
+            .all(|(_, p)| p["unit"] == "SH-A" && p["source"] == "import")
+    );
+
+    for (args, expected) in [
+        (vec!["--version", "9"], "has no version 9"),
+        (vec!["--unit", "SH-X"], "no unit SH-X"),
+        (vec!["--rubric", "other"], "no rubric other"),
+    ] {
+        let mut all = vec!["rubric", "template", "--xlsx", path];
+        all.extend(args);
+        let reason = fails_with_one_line(&ledger(&temp.path, &all));
+        assert!(reason.contains(expected), "{expected:?} in {reason}");
+    }
 }

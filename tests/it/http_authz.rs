@@ -26,6 +26,16 @@ fn fixtures() -> BTreeMap<(&'static str, &'static str), (String, Option<Value>)>
             f.insert((method, template), (path.to_owned(), body));
         };
     add("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", None);
+    // A score sheet file (base64 CSV); the matrix's period is published, so an admitted assessor's
+    // import is refused by stage, after the gate let it through.
+    add(
+        "POST",
+        "/api/v1/periods/{period}/score-imports",
+        "/api/v1/periods/2026Q1/score-imports",
+        Some(
+            json!({"file_name": "sheet.csv", "content": "dW5pdCxpdGVtLHZhbHVlClNILTAxLEExLDEK", "dry_run": true}),
+        ),
+    );
     add("GET", "/api/v1/me", "/api/v1/me", None);
     add("GET", "/api/v1/units", "/api/v1/units", None);
     add(

@@ -39,6 +39,8 @@ pub struct Reply {
     pub headers: HeaderMap,
     pub text: String,
     pub json: Value,
+    /// The body as sent (a workbook is not text).
+    pub bytes: Bytes,
 }
 
 impl Reply {
@@ -233,6 +235,7 @@ impl Server {
             headers,
             text,
             json,
+            bytes,
         }
     }
 

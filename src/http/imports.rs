@@ -1,0 +1,221 @@
+//! `POST /api/v1/periods/{period}/score-imports`: a score sheet file (CSV or `.xlsx`, base64 in
+//! JSON) checked all or nothing by `crate::import`, previewed (`dry_run`) or recorded as the caller
+//! with source `import` and the file's SHA-256.
+//!
+//! A preview answers every row as it would be recorded and every error at its row and column, and
+//! the plan's fingerprint (`plan`). A recording that names `expected_plan` records only if the
+//! file, checked again against the ledger as it is now, makes the same plan: what is recorded is
+//! what was previewed (409 `import_changed` otherwise, nothing recorded).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use ledger_projections::domain::Context;
+use ledger_schemas::ids::{ItemCode, PeriodId, UnitId};
+use ledger_schemas::values::ScoreValue;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Api;
+use super::auth::Caller;
+use super::error::{ApiError, FieldError};
+use super::extract::{JsonBody, Params};
+use crate::import::{self, Action, RowsRefused};
+use crate::store::EventStore;
+
+/// A score sheet file to check, and record unless `dry_run`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreImportRequest {
+    /// The file's name as uploaded; a name ending in `.xlsx` is read as a workbook.
+    #[schemars(length(max = 255))]
+    pub file_name: String,
+    /// The file's bytes, base64 (RFC 4648, with padding).
+    #[schemars(extend("contentEncoding" = "base64"))]
+    pub content: String,
+    /// Check and answer the plan; record nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// The `plan` a preview answered: record only that plan.
+    #[serde(default)]
+    pub expected_plan: Option<String>,
+}
+
+/// One row as it will be (or was) recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ImportRowView {
+    /// The spreadsheet's row number (the header is row 1).
+    pub row: u64,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub value: ScoreValue,
+    /// The value as the file wrote it.
+    pub value_text: String,
+    pub note: String,
+    pub evidence: Vec<String>,
+    pub reason: String,
+    /// `record`, `correct` or `unchanged`.
+    pub action: String,
+}
+
+/// One problem of the file, where it is.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ImportErrorView {
+    pub row: u64,
+    /// The column's letter, and its header as written; none for the row as a whole.
+    pub column: Option<String>,
+    pub header: Option<String>,
+    pub message: String,
+}
+
+/// The answer: the plan, or every problem; what was recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ScoreImportView {
+    pub period: PeriodId,
+    pub file_name: String,
+    pub file_sha256: String,
+    /// The plan's fingerprint; none when the file has problems.
+    pub plan: Option<String>,
+    pub rows: Vec<ImportRowView>,
+    pub errors: Vec<ImportErrorView>,
+    /// Whether the rows were recorded (never on a dry run or with problems).
+    pub recorded: bool,
+    /// The correlation id of the recorded events.
+    pub correlation_id: Option<Uuid>,
+}
+
+fn rows(plan: &import::Plan) -> Vec<ImportRowView> {
+    plan.rows
+        .iter()
+        .map(|p| ImportRowView {
+            row: p.row,
+            unit: p.unit.clone(),
+            item: p.item.clone(),
+            value: p.value.clone(),
+            value_text: p.value_text.clone(),
+            note: p.note.clone(),
+            evidence: p.evidence.clone(),
+            reason: p.reason.clone(),
+            action: match p.action {
+                Action::Record(_) => "record",
+                Action::Correct(_) => "correct",
+                Action::Unchanged => "unchanged",
+            }
+            .to_owned(),
+        })
+        .collect()
+}
+
+pub async fn import_scores<S: EventStore>(
+    State(api): State<Arc<Api<S>>>,
+    caller: Caller,
+    params: Params,
+    JsonBody(body): JsonBody<ScoreImportRequest>,
+) -> Result<Response, ApiError> {
+    let period = params.get::<PeriodId>("period")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(body.content.trim())
+        .map_err(|e| {
+            ApiError::invalid_field(
+                "content",
+                format!("不是有效的 base64 ({e}) (not valid base64: {e})"),
+            )
+        })?;
+    let file_sha256 = crate::audit::bundle::sha256_hex(&bytes);
+    let now = api.ledger.clock().now();
+    let ctx = Context {
+        actor: caller.actor.clone(),
+        now,
+        today: crate::app::clock::business_date(now),
+        file_sha256: Some(file_sha256.clone()),
+    };
+    // A copy of the state (cheap: shared maps), so no guard is held across the awaits below.
+    let state = api.ledger.folded().state.clone();
+    let mut view = ScoreImportView {
+        period: period.clone(),
+        file_name: body.file_name.clone(),
+        file_sha256: file_sha256.clone(),
+        plan: None,
+        rows: Vec::new(),
+        errors: Vec::new(),
+        recorded: false,
+        correlation_id: None,
+    };
+    let plan = match import::check_scores(&state, &ctx, &period, &body.file_name, &bytes) {
+        Ok(plan) => plan,
+        Err(err) => match err.downcast::<RowsRefused>() {
+            Ok(RowsRefused(errors)) => {
+                view.errors = errors
+                    .iter()
+                    .map(|e| ImportErrorView {
+                        row: e.row,
+                        column: e.column.as_ref().map(|c| c.0.clone()),
+                        header: e.column.as_ref().map(|c| c.1.clone()),
+                        message: e.message.clone(),
+                    })
+                    .collect();
+                if body.dry_run {
+                    return Ok(Json(view).into_response());
+                }
+                let summary = RowsRefused(errors.clone()).to_string();
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "import_refused",
+                    "导入被拒绝 Import refused",
+                    summary,
+                )
+                .with_errors(
+                    errors
+                        .iter()
+                        .map(|e| FieldError {
+                            field: format!("content.row[{}]", e.row),
+                            reason: e.to_string(),
+                        })
+                        .collect(),
+                ));
+            }
+            Err(err) => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "import_unreadable",
+                    "文件无法导入 The file cannot be imported",
+                    format!("{err:#}"),
+                ));
+            }
+        },
+    };
+    let digest = plan.digest(&file_sha256);
+    view.rows = rows(&plan);
+    view.plan = Some(digest.clone());
+    if body.dry_run {
+        return Ok(Json(view).into_response());
+    }
+    if let Some(expected) = &body.expected_plan
+        && *expected != digest
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "import_changed",
+            "预览后已有变化 Changed since the preview",
+            "文件或账本在预览后已有变化, 将记录的内容与预览不同, 未记录任何内容; 请重新预览 (the file or the ledger changed since the preview, so what would be recorded differs from what was previewed; nothing was recorded: preview again)",
+        ));
+    }
+    let correlation = import::execute(&api.ledger, &caller.actor, &file_sha256, &plan, || {})
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "import_interrupted",
+                "导入中断 Import interrupted",
+                format!("{e:#}"),
+            )
+        })?;
+    view.recorded = true;
+    view.correlation_id = Some(correlation);
+    Ok(Json(view).into_response())
+}
