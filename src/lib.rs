@@ -21,6 +21,7 @@ pub mod cli;
 pub mod console;
 pub mod csv_out;
 pub mod demo;
+pub mod export_rows;
 pub mod http;
 pub mod metrics;
 pub mod server;

@@ -82,9 +82,14 @@ impl Zone {
     }
 }
 
+/// The business clock's zone.
+pub fn zone() -> Zone {
+    BUSINESS_ZONE
+}
+
 /// The business clock's offset (UTC+8 for Asia/Shanghai).
 pub fn business_offset() -> FixedOffset {
-    BUSINESS_ZONE.offset()
+    zone().offset()
 }
 
 /// The calendar day an instant falls on, on the business clock.

@@ -64,7 +64,8 @@ pub struct FormatArgs {
     /// (with --csv) 不加 BOM Plain UTF-8 without the byte-order mark, for scripts.
     #[arg(long, requires = "csv")]
     pub no_bom: bool,
-    /// (with --csv) 表头语言 Header language: `zh` (default) or `en` (the stable column names).
+    /// (with --csv or --xlsx) 语言 Language of headers and words: `zh` (default; every word in
+    /// Chinese) or `en` (the stable column names and codes).
     #[arg(long, value_enum, default_value_t = HeaderLang::Zh)]
     pub lang: HeaderLang,
 }
@@ -119,6 +120,10 @@ pub struct HistoryArgs {
     pub at: AsOfArgs,
     #[command(flatten)]
     pub format: FormatArgs,
+    /// 导出 Excel Write the changes to FILE as an .xlsx workbook (title block with the point read
+    /// at and its signed checkpoint, frozen header in the chosen language, times as date cells).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "csv"])]
+    pub xlsx: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -161,6 +166,10 @@ pub struct ChangesArgs {
     /// them).
     #[arg(long, value_name = "FILE", requires = "csv")]
     pub checkpoint_out: Option<std::path::PathBuf>,
+    /// 导出 Excel Write the changes to FILE as an .xlsx workbook (title block with the point read
+    /// at and its signed checkpoint, frozen header in the chosen language, times as date cells).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "csv"])]
+    pub xlsx: Option<std::path::PathBuf>,
 }
 
 /// A typed time for `--as-of`/`--until`: the end of the day, minute or second it names on the
@@ -271,89 +280,54 @@ pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
         names,
         recorded_at,
     } = found;
-    if let Some(file) = &args.xlsx {
-        let bytes = crate::xlsx_out::StandingsXlsx {
-            standings: &s,
-            names: &names,
-            as_of_time: recorded_at,
-            made_at: Utc::now(),
+    if args.xlsx.is_some() || args.format.csv {
+        let view = crate::http::views::StandingsView::new(&s, |_| true);
+        let by_unit = s
+            .units
+            .iter()
+            .map(|u| u.unit.to_string())
+            .zip(names.iter().cloned())
+            .collect();
+        let lang = args.format.csv_style().lang();
+        let (columns, rows) = crate::export_rows::standings(&view, &by_unit, lang);
+        if let Some(file) = &args.xlsx {
+            let title = crate::xlsx_out::TitleBlock {
+                title: match lang {
+                    crate::console::i18n::Lang::Zh => format!("{} 考核排名", s.name),
+                    crate::console::i18n::Lang::En => format!("{} standings", s.name),
+                },
+                period: Some(format!(
+                    "{} ({}) · {}",
+                    s.period,
+                    s.name,
+                    crate::console::i18n::stage(lang, s.stage)
+                )),
+                rubric: Some((s.rubric.to_string(), s.rubric_version)),
+                as_of: Some((s.as_of, recorded_at)),
+                checkpoint: Some(checkpoint_at(&args.ledger.path, s.as_of, lang)?),
+                made_at: Some(Utc::now()),
+            };
+            return write_xlsx(
+                file,
+                lang.t("排名", "Standings"),
+                lang,
+                &title,
+                columns,
+                &rows,
+            );
         }
-        .to_bytes()?;
-        std::fs::write(file, bytes)
-            .with_context(|| format!("无法写入 {0} (cannot write {0})", file.display()))?;
-        println!("已导出 (written): {}", file.display());
+        let mut w = CsvWriter::new(std::io::stdout().lock(), args.format.csv_style())?;
+        w.header(columns)?;
+        for row in &rows {
+            w.cells(row)?;
+        }
+        w.finish()?;
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
     if args.format.json {
         serde_json::to_writer_pretty(&mut out, &s)?;
         writeln!(out)?;
-        return Ok(());
-    }
-    if args.format.csv {
-        let mut w = CsvWriter::new(out, args.format.csv_style())?;
-        let mut header: Vec<(String, String)> = [
-            ("period", "考核周期"),
-            ("rank", "名次"),
-            ("unit", "单位"),
-            ("unit_name", "单位名称"),
-        ]
-        .map(|(e, z)| (e.to_owned(), z.to_owned()))
-        .to_vec();
-        header.extend(s.aspects.iter().map(|a| {
-            (
-                format!("aspect_{}", a.aspect),
-                format!("{} {}", a.aspect, a.title.zh),
-            )
-        }));
-        header.extend(
-            [
-                ("base", "基础分"),
-                ("bonus", "加分"),
-                ("deduction", "扣分"),
-                ("party_score", "党建得分"),
-                ("business_score", "经营业绩"),
-                ("combined", "综合得分"),
-                ("ranked_on", "排名依据"),
-                ("ranked_score", "排名分"),
-                ("grade", "等次代码"),
-                ("grade_label", "等次"),
-                ("capped_by_veto", "一票否决"),
-                ("complete", "评分完成"),
-                ("as_of_position", "截至位置"),
-            ]
-            .map(|(e, z)| (e.to_owned(), z.to_owned())),
-        );
-        w.header(header)?;
-        for (u, name) in s.units.iter().zip(&names) {
-            let mut row = vec![
-                s.period.to_string(),
-                u.rank.to_string(),
-                u.unit.to_string(),
-                name.clone(),
-            ];
-            row.extend(u.score.aspects.iter().map(|a| a.points.to_string()));
-            row.extend([
-                u.score.base.to_string(),
-                u.score.bonus.to_string(),
-                u.score.deduction.to_string(),
-                u.score.party_score.to_string(),
-                opt(u.score.business_score),
-                opt(u.score.combined),
-                serde_json::to_value(u.ranked_on)?
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                u.ranked_score.to_string(),
-                u.score.grade.to_string(),
-                u.grade_label.zh.clone(),
-                u.score.capped_by_veto.to_string(),
-                u.score.complete.to_string(),
-                s.as_of.to_string(),
-            ]);
-            w.row(row)?;
-        }
-        w.finish()?;
         return Ok(());
     }
 
@@ -458,6 +432,71 @@ pub(super) async fn recorded_at(
         .map(|e| e.recorded_at))
 }
 
+/// Writes one exported table to `file` as an .xlsx workbook and says so.
+pub(super) fn write_xlsx(
+    file: &Path,
+    sheet: &str,
+    lang: crate::console::i18n::Lang,
+    title: &crate::xlsx_out::TitleBlock,
+    columns: crate::export_rows::Columns,
+    rows: &[Vec<crate::csv_out::Cell>],
+) -> anyhow::Result<()> {
+    let bytes = crate::xlsx_out::Workbook {
+        sheet,
+        lang,
+        title,
+        header: crate::xlsx_out::header(lang, columns),
+        rows,
+    }
+    .to_bytes()?;
+    std::fs::write(file, bytes)
+        .with_context(|| format!("无法写入 {0} (cannot write {0})", file.display()))?;
+    println!("已导出 (written): {}", file.display());
+    Ok(())
+}
+
+/// The latest signed checkpoint at or before `position`, checked against the log as stored (its
+/// root must be the root of the log's first `tree size` events), for an export's title block; the
+/// reason in words when there is none.
+pub(super) fn checkpoint_at(
+    path: &Path,
+    position: u64,
+    lang: crate::console::i18n::Lang,
+) -> anyhow::Result<Result<crate::xlsx_out::CheckpointMark, String>> {
+    let rt = super::runtime()?;
+    let snapshot = rt.block_on(async {
+        let store = SqliteStore::open_existing(path)?;
+        let snapshot = store.audit_snapshot().await;
+        store.close().await;
+        anyhow::Ok(snapshot?)
+    })?;
+    let Some((size, note)) = snapshot
+        .checkpoints
+        .iter()
+        .rev()
+        .find(|(size, _)| *size <= position)
+        .cloned()
+    else {
+        return Ok(Err(lang
+            .t(
+                "无 (读取位置之前没有已签名的检查点, 可先运行 ledger audit checkpoint)",
+                "none (no signed checkpoint at or before the point read; run ledger audit checkpoint)",
+            )
+            .to_owned()));
+    };
+    let checkpoint = ledger_schemas::checkpoint::Checkpoint::from_note(&note)?;
+    let tree = ledger_schemas::merkle::MerkleTree::from_event_hashes(&snapshot.event_hashes);
+    if tree.root(size).ok() != Some(*checkpoint.root_hash()) {
+        bail!(
+            "大小为 {size} 的检查点与日志不符，请运行 ledger verify (the checkpoint of size {size} does not agree with the log; run ledger verify)"
+        );
+    }
+    Ok(Ok(crate::xlsx_out::CheckpointMark {
+        tree_size: size,
+        root_hex: checkpoint.root_hash().to_string(),
+    }))
+}
+
 // ---- history and the change log ----
 
 pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
@@ -468,10 +507,11 @@ pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
         item,
         at,
         format,
+        xlsx,
     } = args;
     let read_at = at.read_at();
-    let changes = with_reads(&ledger.path, async |reads| {
-        let positions = reads
+    let (changes, read_position) = with_reads(&ledger.path, async |reads| {
+        let (positions, read_position) = reads
             .query(read_at, |view| {
                 let state = view.state();
                 let Some(p) = state.periods.get(&period) else {
@@ -498,25 +538,40 @@ pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
                                 "考核周期 {period} 的评分细则中没有子项目 {item} (the rubric of period {period} has no item {item})"
                             ));
                         }
-                        Ok(view.item_history(&period, &unit, item))
+                        Ok((view.item_history(&period, &unit, item), view.position()))
                     }
-                    None => Ok(view.sheet_history(&period, &unit)),
+                    None => Ok((view.sheet_history(&period, &unit), view.position())),
                 }
             })
             .await?
             .map_err(anyhow::Error::msg)?;
         let envelopes = reads.envelopes(&positions).await?;
-        Ok(match &item {
+        let changes = match &item {
             Some(item) => reads.render_item_history(&envelopes, &period, &unit, item)?,
             None => reads.render(&envelopes)?,
-        })
+        };
+        Ok((changes, read_position))
     })?;
     let title = format!(
         "{period} {unit}{} 的变更历史, 由旧到新 (history, oldest first): {} 条 (changes)",
         item.as_ref().map_or_else(String::new, |i| format!(" {i}")),
         changes.len()
     );
-    print_changes(&ledger.path, &changes, format, &title)
+    let xlsx = xlsx.map(|file| {
+        let lang = format.csv_style().lang();
+        let what = item.as_ref().map_or_else(String::new, |i| format!(" {i}"));
+        let title = crate::xlsx_out::TitleBlock {
+            title: match lang {
+                crate::console::i18n::Lang::Zh => format!("{period} {unit}{what} 变更历史"),
+                crate::console::i18n::Lang::En => format!("{period} {unit}{what} history"),
+            },
+            period: Some(period.to_string()),
+            as_of: Some((read_position, None)),
+            ..Default::default()
+        };
+        (file, title, lang.t("变更历史", "History"))
+    });
+    print_changes(&ledger.path, &changes, format, &title, xlsx)
 }
 
 pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
@@ -550,7 +605,7 @@ pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
     let limit = args.limit;
     let path = args.ledger.path.clone();
     let mut signed = None;
-    let changes = with_reads(&args.ledger.path, async |reads| {
+    let (changes, read_position) = with_reads(&args.ledger.path, async |reads| {
         let at = match &args.checkpoint_out {
             Some(_) => {
                 let checkpoint = latest_checkpoint(&path).await?;
@@ -560,7 +615,7 @@ pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
             }
             None => ReadAt::Head,
         };
-        let positions = reads
+        let (positions, read_position) = reads
             .query(at, |view| {
                 check_filter(view.state(), &filter)?;
                 // Newest first, page by page, until the limit (0: everything that matches).
@@ -578,12 +633,12 @@ pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
                         None => break,
                     }
                 }
-                Ok::<_, String>(positions)
+                Ok::<_, String>((positions, view.position()))
             })
             .await?
             .map_err(anyhow::Error::msg)?;
         let envelopes = reads.envelopes(&positions).await?;
-        Ok(reads.render(&envelopes)?)
+        Ok((reads.render(&envelopes)?, read_position))
     })?;
     let title = format!(
         "变更记录, 由新到旧 (the change log, newest first): {} 条 (changes){}",
@@ -605,7 +660,17 @@ pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
             file.display()
         );
     }
-    print_changes(&args.ledger.path, &changes, args.format, &title)
+    let xlsx = args.xlsx.clone().map(|file| {
+        let lang = args.format.csv_style().lang();
+        let title = crate::xlsx_out::TitleBlock {
+            title: lang.t("变更记录", "Change log").to_owned(),
+            period: args.period.as_ref().map(|p| p.to_string()),
+            as_of: Some((read_position, None)),
+            ..Default::default()
+        };
+        (file, title, lang.t("变更记录", "Changes"))
+    });
+    print_changes(&args.ledger.path, &changes, args.format, &title, xlsx)
 }
 
 /// The latest signed checkpoint as `(tree size, note)`, after checking that its root is the root of
@@ -674,13 +739,39 @@ fn check_filter(
     Ok(())
 }
 
-/// Prints changes as a table (with a title line), JSON (an array of `ChangeView`) or CSV.
+/// Prints changes as a table (with a title line), JSON (an array of `ChangeView`) or CSV, or
+/// writes them to an .xlsx file (`xlsx`: the file, its title block and the sheet's name).
 fn print_changes(
     path: &Path,
     changes: &[ChangeView],
     format: FormatArgs,
     title: &str,
+    xlsx: Option<(std::path::PathBuf, crate::xlsx_out::TitleBlock, &str)>,
 ) -> anyhow::Result<()> {
+    if let Some((file, mut block, sheet)) = xlsx {
+        let lang = format.csv_style().lang();
+        let names = with_reads(path, async |reads| {
+            Ok(reads
+                .query(ReadAt::Head, |view| Names::of(view.state()))
+                .await?)
+        })?;
+        if let Some((position, time)) = &mut block.as_of {
+            *time = with_reads(path, async |reads| recorded_at(reads, *position).await)?;
+            block.checkpoint = Some(checkpoint_at(path, *position, lang)?);
+        }
+        block.made_at = Some(Utc::now());
+        let rows: Vec<_> = changes
+            .iter()
+            .cloned()
+            .map(crate::http::views::ChangeEntryView::from)
+            .map(|c| crate::csv_out::change_row(&c, lang, &names))
+            .collect();
+        let columns = crate::csv_out::CHANGE_COLUMNS
+            .iter()
+            .map(|(e, z)| ((*e).to_owned(), (*z).to_owned()))
+            .collect();
+        return write_xlsx(&file, sheet, lang, &block, columns, &rows);
+    }
     let mut out = std::io::stdout().lock();
     if format.json {
         serde_json::to_writer_pretty(&mut out, changes)?;

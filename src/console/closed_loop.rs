@@ -19,7 +19,7 @@ struct Work<'a> {
     closed: Vec<&'a RectificationView>,
 }
 
-fn status(lang: Lang, r: &RectificationView) -> &'static str {
+pub(crate) fn status(lang: Lang, r: &RectificationView) -> &'static str {
     match (r.status, r.overdue) {
         (RectificationStatusView::Closed, _) => lang.t("已销号", "closed"),
         (_, true) => lang.t("已逾期", "overdue"),

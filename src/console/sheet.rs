@@ -44,7 +44,7 @@ fn sheet_uri(period: &str, unit: &str) -> String {
     format!("/periods/{}/units/{}", seg(period), seg(unit))
 }
 
-fn review_label(lang: Lang, state: ReviewState) -> &'static str {
+pub(crate) fn review_label(lang: Lang, state: ReviewState) -> &'static str {
     match state {
         ReviewState::Pending => lang.t("待审核", "pending"),
         ReviewState::Approved => lang.t("已通过", "approved"),

@@ -146,3 +146,114 @@ async fn formula_payloads_leave_no_csv_executable() {
     );
     server.stop().await;
 }
+
+/// One worksheet of an exported workbook, read back as a spreadsheet program would (calamine): the
+/// title block (column A down to the first empty row), the header row, the data rows, how many
+/// cells are formulas, and the package itself for the cells' number formats.
+pub struct XlsxSheet {
+    pub title: Vec<String>,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<calamine::Data>>,
+    pub formulas: usize,
+    /// The row index (0-based) of the header.
+    pub head: usize,
+    file: std::path::PathBuf,
+}
+
+impl XlsxSheet {
+    pub fn read(file: &std::path::Path, name: &str) -> XlsxSheet {
+        use calamine::{DataType as _, Reader, Xlsx};
+
+        let mut book: Xlsx<_> = calamine::open_workbook(file).unwrap();
+        assert_eq!(book.sheet_names(), vec![name.to_owned()]);
+        let range = book.worksheet_range(name).unwrap();
+        let formulas = book
+            .worksheet_formula(name)
+            .map(|f| f.used_cells().filter(|(_, _, f)| !f.is_empty()).count())
+            .unwrap_or(0);
+        let all: Vec<Vec<calamine::Data>> = range.rows().map(<[_]>::to_vec).collect();
+        let head = all
+            .iter()
+            .position(|r| r.iter().all(|c| c.is_empty()))
+            .expect("an empty row after the title block")
+            + 1;
+        let text = |c: &calamine::Data| c.to_string();
+        XlsxSheet {
+            title: all[..head - 1].iter().map(|r| text(&r[0])).collect(),
+            header: all[head].iter().map(text).collect(),
+            rows: all[head + 1..].to_vec(),
+            formulas,
+            head,
+            file: file.to_owned(),
+        }
+    }
+
+    /// The title block's line that starts with `prefix`.
+    pub fn line(&self, prefix: &str) -> &str {
+        self.title
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line {prefix:?} in {:?}", self.title))
+    }
+
+    /// The index of the column headed `name`.
+    pub fn column(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name:?} in {:?}", self.header))
+    }
+
+    /// The number format of data row `row`, column `col` (0-based): its `formatCode`, or
+    /// `General`. Read from the package (the sheet's cell style → `cellXfs` → `numFmt`).
+    pub fn number_format(&self, row: usize, col: usize) -> String {
+        use std::io::Read;
+
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&self.file).unwrap()).unwrap();
+        let mut part = |name: &str| {
+            let mut text = String::new();
+            zip.by_name(name)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        };
+        let sheet = part("xl/worksheets/sheet1.xml");
+        let styles = part("xl/styles.xml");
+        let attr = |tag: &str, name: &str| -> Option<String> {
+            let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+            Some(tag[start..start + tag[start..].find('"')?].to_owned())
+        };
+        let letters = {
+            let (mut n, mut s) = (col + 1, String::new());
+            while n > 0 {
+                s.insert(0, (b'A' + ((n - 1) % 26) as u8) as char);
+                n = (n - 1) / 26;
+            }
+            s
+        };
+        let reference = format!("<c r=\"{letters}{}\"", self.head + row + 2);
+        let cell = &sheet[sheet.find(&reference).expect("the cell")..];
+        let cell = &cell[..cell.find('>').unwrap()];
+        let Some(style) = attr(cell, "s") else {
+            return "General".into();
+        };
+        let xfs = &styles[styles.find("<cellXfs").unwrap()..];
+        let xf = xfs
+            .split("<xf ")
+            .nth(style.parse::<usize>().unwrap() + 1)
+            .unwrap();
+        let id = attr(&format!(" {xf}"), "numFmtId").unwrap();
+        let format = styles
+            .split("<numFmt ")
+            .skip(1)
+            .find(|f| attr(&format!(" {f}"), "numFmtId").as_deref() == Some(id.as_str()))
+            .and_then(|f| attr(&format!(" {f}"), "formatCode"));
+        format.unwrap_or_else(|| match id.as_str() {
+            "0" => "General".into(),
+            "1" => "0".into(),
+            "2" => "0.00".into(),
+            other => format!("builtin {other}"),
+        })
+    }
+}
