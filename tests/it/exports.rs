@@ -161,6 +161,13 @@ pub struct XlsxSheet {
 }
 
 impl XlsxSheet {
+    /// A downloaded workbook, kept in `dir` so its package can be opened again.
+    pub fn of_bytes(dir: &std::path::Path, bytes: &[u8], name: &str) -> XlsxSheet {
+        let file = dir.join(format!("{}.xlsx", dir.read_dir().unwrap().count()));
+        std::fs::write(&file, bytes).unwrap();
+        XlsxSheet::read(&file, name)
+    }
+
     pub fn read(file: &std::path::Path, name: &str) -> XlsxSheet {
         use calamine::{DataType as _, Reader, Xlsx};
 
@@ -256,4 +263,247 @@ impl XlsxSheet {
             other => format!("builtin {other}"),
         })
     }
+}
+
+/// A date cell as its local date and time, `2026-12-06 08:00:03` (Excel's serial date, read back).
+pub fn date_cell(cell: &calamine::Data) -> String {
+    let calamine::Data::DateTime(t) = cell else {
+        panic!("not a date cell: {cell:?}");
+    };
+    let (y, mo, d, h, mi, s, _) = t.to_ymd_hms_milli();
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+}
+
+/// The console's Excel downloads, read back: the standings (with the page's point read, the signed
+/// checkpoint at or before it for an auditor, "auditors only" for a unit), the change log with the
+/// page's filters (times as date cells equal to the CSV's Beijing times), a unit's sheet (points as
+/// numbers with two decimals), an item's history and the closed loop (due dates as date cells); in
+/// English when English is chosen; every page links its download.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_downloads_read_back_as_the_pages_show() {
+    use calamine::Data;
+    use ledger_schemas::Role;
+
+    let site = crate::browser_support::DemoSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let get = async |role: Role, path: &str, en: bool| {
+        let mut cookie = format!("ledger_token={}", site.token(role));
+        if en {
+            cookie.push_str("; ledger_lang=en");
+        }
+        let reply = site
+            .server
+            .raw(hyper::Method::GET, path, &[("cookie", &cookie)], b"")
+            .await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.text);
+        reply
+    };
+    let checkpoints = site
+        .server
+        .get("/api/v1/audit/checkpoints", site.token(Role::Auditor))
+        .await
+        .json;
+
+    // Standings at a past position, as the slider reads them.
+    let at = site.head - 40;
+    let reply = get(
+        Role::Auditor,
+        &format!("/standings.xlsx?period=2026Q4&at={at}"),
+        false,
+    )
+    .await;
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    let standings = XlsxSheet::of_bytes(dir.path(), &reply.bytes, "排名");
+    let api = site
+        .server
+        .get(
+            &format!("/api/v1/periods/2026Q4/standings?at_position={at}"),
+            site.token(Role::Auditor),
+        )
+        .await
+        .json;
+    assert!(
+        standings
+            .line("截至位置")
+            .starts_with(&format!("截至位置 {at} · ")),
+        "{:?}",
+        standings.title
+    );
+    let signed = checkpoints["checkpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|c| c["tree_size"].as_u64().unwrap() <= at)
+        .expect("the demo signs every 1000 events");
+    assert_eq!(
+        standings.line("已签名检查点"),
+        format!(
+            "已签名检查点: 大小 {} · 根哈希 {} (其后 {} 个事件尚未签名)",
+            signed["tree_size"],
+            signed["root"].as_str().unwrap(),
+            at - signed["tree_size"].as_u64().unwrap()
+        )
+    );
+    let units = api["units"].as_array().unwrap();
+    assert_eq!(standings.rows.len(), units.len());
+    let party = standings.column("党建得分");
+    for (row, u) in standings.rows.iter().zip(units) {
+        let want: f64 = u["score"]["party_score"].as_str().unwrap().parse().unwrap();
+        assert_eq!(row[party], Data::Float(want));
+    }
+    assert_eq!(standings.number_format(0, party), "0.00");
+    assert_eq!(standings.number_format(0, 1), "0");
+    assert_eq!(standings.formulas, 0);
+    let unit = XlsxSheet::of_bytes(
+        dir.path(),
+        &get(Role::Unit, "/standings.xlsx?period=2026Q4", false)
+            .await
+            .bytes,
+        "排名",
+    );
+    assert!(
+        unit.line("已签名检查点").contains("仅纪检审计"),
+        "{:?}",
+        unit.title
+    );
+    let en = XlsxSheet::of_bytes(
+        dir.path(),
+        &get(Role::Auditor, "/standings.xlsx?period=2026Q4", true)
+            .await
+            .bytes,
+        "Standings",
+    );
+    assert_eq!(en.header[..4], ["period", "rank", "unit", "unit_name"]);
+    assert!(
+        en.line("As of position").ends_with("(Beijing time)"),
+        "{:?}",
+        en.title
+    );
+
+    // The change log with the page's filter: the same rows as its CSV, times as date cells.
+    let csv = get(Role::Auditor, "/changes.csv?person=reviewer-chen", false).await;
+    let csv_rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.text.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    let changes = XlsxSheet::of_bytes(
+        dir.path(),
+        &get(Role::Auditor, "/changes.xlsx?person=reviewer-chen", false)
+            .await
+            .bytes,
+        "变更记录",
+    );
+    assert_eq!(changes.rows.len(), csv_rows.len());
+    assert_eq!(
+        changes.header,
+        ledger::csv_out::CHANGE_COLUMNS.map(|c| c.1).to_vec()
+    );
+    for (row, line) in changes.rows.iter().zip(&csv_rows) {
+        assert_eq!(row[0], Data::Float(line[0].parse().unwrap()));
+        assert_eq!(date_cell(&row[1]), &line[1]);
+        assert_eq!(row[2], Data::String(line[2].to_owned()));
+    }
+
+    // A sheet: points as numbers with two decimals.
+    let sheet = XlsxSheet::of_bytes(
+        dir.path(),
+        &get(
+            Role::Auditor,
+            "/periods/2026Q3/units/SH-NY-B2/sheet.xlsx",
+            false,
+        )
+        .await
+        .bytes,
+        "评分表",
+    );
+    assert_eq!(sheet.rows.len(), 33);
+    let points = sheet.column("分数");
+    let a1 = sheet
+        .rows
+        .iter()
+        .position(|r| r[1] == Data::String("A1".into()))
+        .unwrap();
+    assert!(
+        matches!(sheet.rows[a1][points], Data::Float(_)),
+        "{:?}",
+        sheet.rows[a1]
+    );
+    assert_eq!(sheet.number_format(a1, points), "0.00");
+
+    // An item's history and the closed loop.
+    let history = XlsxSheet::of_bytes(
+        dir.path(),
+        &get(
+            Role::Auditor,
+            "/periods/2026Q3/units/SH-NY-B2/items/F5/history.xlsx",
+            false,
+        )
+        .await
+        .bytes,
+        "变更历史",
+    );
+    assert!(history.rows.len() >= 3, "{:?}", history.rows);
+    // The item's own changes and the whole-sheet reviews that cover it, all on this unit.
+    assert!(
+        history
+            .rows
+            .iter()
+            .all(|r| r[7] == Data::String("SH-NY-B2".into()))
+            && history
+                .rows
+                .iter()
+                .any(|r| r[9] == Data::String("F5".into())),
+        "{:?}",
+        history.rows
+    );
+    let rectifications = site
+        .server
+        .get("/api/v1/rectifications", site.token(Role::Auditor))
+        .await
+        .json;
+    let closed_loop = XlsxSheet::of_bytes(
+        dir.path(),
+        &get(Role::Auditor, "/rectifications.xlsx", false)
+            .await
+            .bytes,
+        "整改闭环",
+    );
+    let list = rectifications["rectifications"].as_array().unwrap();
+    assert_eq!(closed_loop.rows.len(), list.len());
+    let due = closed_loop.column("期限");
+    for (row, r) in closed_loop.rows.iter().zip(list) {
+        assert_eq!(
+            date_cell(&row[due]),
+            format!("{} 00:00:00", r["due_on"].as_str().unwrap())
+        );
+    }
+
+    // Every page links its download.
+    for (page, link) in [
+        ("/standings?period=2026Q4", "/standings.xlsx?period=2026Q4"),
+        (
+            "/changes?person=reviewer-chen",
+            "/changes.xlsx?person=reviewer-chen",
+        ),
+        (
+            "/periods/2026Q3/units/SH-NY-B2",
+            "/periods/2026Q3/units/SH-NY-B2/sheet.xlsx",
+        ),
+        (
+            "/periods/2026Q3/units/SH-NY-B2/items/F5",
+            "/periods/2026Q3/units/SH-NY-B2/items/F5/history.xlsx",
+        ),
+        ("/rectifications", "/rectifications.xlsx"),
+    ] {
+        let html = get(Role::Auditor, page, false).await.text;
+        assert!(
+            html.contains(&format!("href=\"{link}")),
+            "{page} links {link}"
+        );
+    }
+    site.server.stop().await;
 }
