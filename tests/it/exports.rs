@@ -408,6 +408,18 @@ async fn console_downloads_read_back_as_the_pages_show() {
         assert_eq!(row[2], Data::String(line[2].to_owned()));
     }
 
+    // The console's CSV speaks one language too.
+    assert_one_language(
+        "/changes.csv",
+        &get(Role::Auditor, "/changes.csv", false).await.text,
+        true,
+    );
+    assert_one_language(
+        "/changes.csv en",
+        &get(Role::Auditor, "/changes.csv", true).await.text,
+        false,
+    );
+
     // A sheet: points as numbers with two decimals.
     let sheet = XlsxSheet::of_bytes(
         dir.path(),
@@ -506,4 +518,123 @@ async fn console_downloads_read_back_as_the_pages_show() {
         );
     }
     site.server.stop().await;
+}
+
+/// Columns a zh file may fill with ASCII: ids, codes, names and what people typed (reasons,
+/// notes, evidence), which are recorded as they were written.
+const ZH_FREE_COLUMNS: [&str; 13] = [
+    "单位",
+    "操作人",
+    "操作人姓名",
+    "单位名称",
+    "考核周期",
+    "子项目",
+    "大方面",
+    "原因",
+    "说明",
+    "佐证材料",
+    "等次代码",
+    "评分细则",
+    "否决所在周期",
+];
+
+/// Ids of the demo ledger that have neither a digit nor a hyphen (every other id or code has one):
+/// the group unit `SH`, the rubric `default`, the responsible person `secretary`.
+const DEMO_PLAIN_IDS: [&str; 3] = ["SH", "default", "secretary"];
+
+/// Columns an en file words in English: the glossary's codes and words, never Chinese.
+const EN_WORD_COLUMNS: [&str; 8] = [
+    "event_type",
+    "role",
+    "source",
+    "ranked_on",
+    "capped_by_veto",
+    "complete",
+    "partial",
+    "grade_label",
+];
+
+/// Asserts that a CSV export is for Excel in one language: the BOM; in zh, every header Chinese
+/// and no English word in any other cell outside [`ZH_FREE_COLUMNS`] (an ASCII word is allowed only
+/// as an id: with a digit or a hyphen, or one of [`DEMO_PLAIN_IDS`]); in en, no Chinese in
+/// [`EN_WORD_COLUMNS`]; times on the business clock to the second.
+pub fn assert_one_language(name: &str, text: &str, zh: bool) {
+    let body = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or_else(|| panic!("{name}: no BOM"));
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let chinese = |s: &str| s.chars().any(|c| ('\u{3000}'..='\u{9fff}').contains(&c));
+    let english_word = |s: &str| -> Option<String> {
+        s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+            .find(|t| {
+                t.chars().filter(char::is_ascii_alphabetic).count() >= 2
+                    && !t.contains(|c: char| c.is_ascii_digit() || c == '-')
+                    && !DEMO_PLAIN_IDS.contains(t)
+            })
+            .map(str::to_owned)
+    };
+    if zh {
+        for h in &header {
+            assert!(
+                chinese(h) && english_word(h).is_none(),
+                "{name}: header {h:?}"
+            );
+        }
+    } else {
+        assert!(!header.iter().any(|h| chinese(h)), "{name}: {header:?}");
+    }
+    let mut rows = 0;
+    for record in reader.records() {
+        let record = record.unwrap();
+        rows += 1;
+        for (h, cell) in header.iter().zip(record.iter()) {
+            if zh && !ZH_FREE_COLUMNS.contains(&h.as_str()) {
+                assert_eq!(english_word(cell), None, "{name}: {h} = {cell:?}");
+            }
+            if !zh && EN_WORD_COLUMNS.contains(&h.as_str()) {
+                assert!(!chinese(cell), "{name}: {h} = {cell:?}");
+            }
+            if h.contains("时间") || h.ends_with("_at") {
+                assert!(
+                    chrono::NaiveDateTime::parse_from_str(cell, "%Y-%m-%d %H:%M:%S").is_ok(),
+                    "{name}: {h} = {cell:?} is not a business-clock time to the second"
+                );
+            }
+        }
+    }
+    assert!(rows > 0, "{name}: no rows");
+}
+
+/// Every CLI CSV export (`standings`, `annual`, `history`, `changes`) speaks one language: Chinese
+/// headers and words by default (the event types, roles, sources, outcomes, summaries and values
+/// of the glossary, no `2.5 分 2.5 points`), English words only with `--lang en`; all with the BOM
+/// and business-clock times.
+#[test]
+fn every_cli_csv_speaks_one_language() {
+    let demo = crate::cli_support::shared_demo();
+    for args in [
+        &["standings", "--period", "2026Q3", "--csv"][..],
+        &["annual", "--periods", "2026Q4,2026Q3", "--csv"],
+        &[
+            "history", "--period", "2026Q3", "--unit", "SH-NY-B2", "--csv",
+        ],
+        &["changes", "--limit", "0", "--csv"],
+    ] {
+        let zh = stdout(ok(&ledger(&demo.path, args)));
+        assert_one_language(&args.join(" "), &zh, true);
+        if args[0] == "changes" {
+            // A value in words of one language: `2.5 分`, never `2.5 分 2.5 points`.
+            assert!(zh.contains(",2.5 分,"), "{zh}");
+        }
+        let mut english = args.to_vec();
+        english.extend(["--lang", "en"]);
+        let en = stdout(ok(&ledger(&demo.path, &english)));
+        assert_one_language(&english.join(" "), &en, false);
+    }
 }
