@@ -30,9 +30,12 @@ fn executable_cells(text: &str) -> Vec<String> {
 }
 
 /// The table of payloads (OWASP's `=`, `+`, `-`, `@`, tab, CR, and the full-width signs) recorded as
-/// a unit's name, people's names, score notes and correction reasons, then exported through `ledger
-/// changes|history|standings --csv` and the console's `/changes.csv`: every payload that the text
-/// rules let in is in the files, and never as a cell that starts with a formula sign.
+/// a unit's name, people's names, score notes, correction reasons and rectification findings, then
+/// exported through every CSV path (`ledger changes|history|standings|annual --csv`, the console's
+/// `/changes.csv`) and every xlsx path (`ledger changes|history|standings --xlsx`, the console's
+/// standings, sheet, item history, change log and closed loop downloads): every payload that the
+/// text rules let in is in the files; in a CSV never as a cell that starts with a formula sign, in
+/// a workbook always as a string cell, exactly as typed, and no cell is a formula.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn formula_payloads_leave_no_csv_executable() {
     let server = Server::start().await;
@@ -101,6 +104,39 @@ async fn formula_payloads_leave_no_csv_executable() {
     }
     // The printable signs all pass the text rules; only control characters may be refused.
     assert!(recorded.len() >= 9, "{recorded:?}");
+    // As rectification findings (the closed loop's export), raised on a deduction.
+    let deducted = server
+        .post(
+            &format!("{PERIOD}/units/SH-02/items/A1/score"),
+            &cast.assessor,
+            json!({"value": {"kind": "points", "points": "1.5"}}),
+        )
+        .await;
+    assert_eq!(deducted.status, 200, "{}", deducted.text);
+    let mut findings = Vec::new();
+    for (n, payload) in ledger::csv_out::FORMULA_PAYLOADS.iter().enumerate() {
+        let raised = server
+            .post(
+                "/api/v1/rectifications",
+                &cast.reviewer,
+                json!({
+                    "rectification": format!("ZG-{n}"),
+                    "period": "2026Q1",
+                    "unit": "SH-02",
+                    "item": "A1",
+                    "due_on": "2026-12-31",
+                    "finding": payload,
+                    "origin": "deduction"
+                }),
+            )
+            .await;
+        if raised.status == 201 {
+            findings.push(*payload);
+        } else {
+            assert_eq!(raised.status, 422, "{payload:?}: {}", raised.text);
+        }
+    }
+    assert!(findings.len() >= 9, "{findings:?}");
 
     let path = server.path().to_owned();
     let mut files = Vec::new();
@@ -111,6 +147,7 @@ async fn formula_payloads_leave_no_csv_executable() {
         ],
         vec!["history", "--period", "2026Q1", "--unit", "SH-01", "--csv"],
         vec!["standings", "--period", "2026Q1", "--csv"],
+        vec!["annual", "--periods", "2026Q1", "--csv"],
     ] {
         files.push((args.join(" "), stdout(ok(&ledger(&path, &args)))));
     }
@@ -131,19 +168,90 @@ async fn formula_payloads_leave_no_csv_executable() {
     }
     for payload in &recorded {
         let quoted = format!("'{payload}");
-        for (name, text) in files.iter().filter(|(n, _)| !n.starts_with("standings")) {
+        for (name, text) in files
+            .iter()
+            .filter(|(n, _)| !n.starts_with("standings") && !n.starts_with("annual"))
+        {
             let found = csv::Reader::from_reader(text.as_bytes())
                 .records()
                 .any(|r| r.unwrap().iter().any(|c| c == quoted));
             assert!(found, "{payload:?} not in {name}");
         }
     }
-    let standings = &files[3].1;
-    assert!(
-        standings
-            .contains(&format!("'{}", ledger::csv_out::FORMULA_PAYLOADS[0]).replace('"', "\"\"")),
-        "{standings}"
-    );
+    // The standings and the year's result carry the unit's name.
+    for (name, text) in &files[3..5] {
+        assert!(
+            text.contains(
+                &format!("'{}", ledger::csv_out::FORMULA_PAYLOADS[0]).replace('"', "\"\"")
+            ),
+            "{name}: {text}"
+        );
+    }
+
+    // Every xlsx path, CLI and console: no formula anywhere, every payload a string cell as typed.
+    let dir = tempfile::tempdir().unwrap();
+    let mut books = Vec::new();
+    for (args, sheet) in [
+        (vec!["changes", "--limit", "0"], "变更记录"),
+        (
+            vec!["history", "--period", "2026Q1", "--unit", "SH-01"],
+            "变更历史",
+        ),
+        (vec!["standings", "--period", "2026Q1"], "排名"),
+    ] {
+        let file = dir.path().join(format!("{}.xlsx", args[0]));
+        let mut all = args.clone();
+        all.extend(["--xlsx", file.to_str().unwrap()]);
+        ok(&ledger(&path, &all));
+        books.push((args.join(" "), XlsxSheet::read(&file, sheet)));
+    }
+    for (uri, sheet) in [
+        ("/changes.xlsx", "变更记录"),
+        ("/standings.xlsx?period=2026Q1", "排名"),
+        ("/periods/2026Q1/units/SH-01/sheet.xlsx", "评分表"),
+        (
+            "/periods/2026Q1/units/SH-01/items/A1/history.xlsx",
+            "变更历史",
+        ),
+        ("/rectifications.xlsx", "整改闭环"),
+    ] {
+        let reply = server
+            .raw(hyper::Method::GET, uri, &[("cookie", &cookie)], b"")
+            .await;
+        assert_eq!(reply.status, 200, "{uri}: {}", reply.text);
+        books.push((
+            uri.to_owned(),
+            XlsxSheet::of_bytes(dir.path(), &reply.bytes, sheet),
+        ));
+    }
+    let strings = |book: &XlsxSheet| -> Vec<String> {
+        book.rows
+            .iter()
+            .flatten()
+            .filter_map(|c| match c {
+                calamine::Data::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    for (name, book) in &books {
+        assert_eq!(book.formulas, 0, "{name}: a formula cell");
+        let cells = strings(book);
+        let expected: &[&str] = match name.as_str() {
+            n if n.starts_with("standings") || n.starts_with("/standings") => {
+                &ledger::csv_out::FORMULA_PAYLOADS[..1]
+            }
+            "/rectifications.xlsx" => &findings,
+            n if n.contains("sheet.xlsx") => &[],
+            _ => &recorded,
+        };
+        for payload in expected {
+            assert!(
+                cells.iter().any(|c| c == payload),
+                "{payload:?} not in {name}"
+            );
+        }
+    }
     server.stop().await;
 }
 
