@@ -42,6 +42,7 @@ struct AnnualAt {
 }
 
 pub fn run(args: AnnualArgs) -> anyhow::Result<()> {
+    super::read::adopt_zone(&args.ledger.path)?;
     let at = args.at.read_at();
     let found = with_reads(&args.ledger.path, async |reads| {
         let answer = reads

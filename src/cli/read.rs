@@ -34,17 +34,19 @@ use crate::store::SqliteStore;
 pub struct AsOfArgs {
     /// 截至时间 As of this time, Beijing time: a date (the end of that day), `2026-10-15 08:00`
     /// (the end of that minute), `2026-10-15 08:00:03`, or RFC 3339 with any offset.
-    #[arg(long, value_parser = parse_as_of, conflicts_with = "at_position")]
-    pub as_of: Option<DateTime<Utc>>,
+    #[arg(long, value_parser = typed_time, conflicts_with = "at_position")]
+    pub as_of: Option<TypedTime>,
     /// 截至位置 As of this position in the log.
     #[arg(long)]
     pub at_position: Option<u64>,
 }
 
 impl AsOfArgs {
+    /// Where to read; a typed time is read on the clock of the ledger's zone, so call this after
+    /// [`adopt_zone`].
     pub(super) fn read_at(&self) -> ReadAt {
-        match (self.as_of, self.at_position) {
-            (Some(t), _) => ReadAt::Time(t),
+        match (&self.as_of, self.at_position) {
+            (Some(t), _) => ReadAt::Time(t.end()),
             (None, Some(p)) => ReadAt::Position(p),
             (None, None) => ReadAt::Head,
         }
@@ -149,11 +151,11 @@ pub struct ChangesArgs {
     #[arg(long = "type", value_delimiter = ',')]
     pub types: Vec<String>,
     /// 起始时间 Recorded at or after (Beijing time: a date or `2026-10-15 08:00` means its start; or RFC 3339).
-    #[arg(long, value_parser = parse_since)]
-    pub since: Option<DateTime<Utc>>,
+    #[arg(long, value_parser = typed_time)]
+    pub since: Option<TypedTime>,
     /// 截止时间 Recorded at or before (Beijing time: a date or `2026-10-15 08:00` means its end; or RFC 3339).
-    #[arg(long, value_parser = parse_as_of)]
-    pub until: Option<DateTime<Utc>>,
+    #[arg(long, value_parser = typed_time)]
+    pub until: Option<TypedTime>,
     /// 条数 At most this many changes, newest first (0: all).
     #[arg(long, default_value_t = 100)]
     pub limit: usize,
@@ -172,15 +174,56 @@ pub struct ChangesArgs {
     pub xlsx: Option<std::path::PathBuf>,
 }
 
-/// A typed time for `--as-of`/`--until`: the end of the day, minute or second it names on the
-/// business clock (`app::clock`), or an exact RFC 3339 instant.
-fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
-    clock::parse_as_of(text).map_err(|e| e.to_string())
+/// A typed time (`--as-of`, `--since`, `--until`), checked when the arguments are parsed and read
+/// once the ledger's zone is known ([`adopt_zone`]): a date or a minute on the ledger's clock
+/// names a span, RFC 3339 an instant (`app::clock`).
+#[derive(Debug, Clone)]
+pub struct TypedTime(String);
+
+impl TypedTime {
+    /// The end of the span it names (for "as of" and "until").
+    pub fn end(&self) -> DateTime<Utc> {
+        clock::parse_as_of(&self.0).expect("checked when the arguments were parsed")
+    }
+
+    /// The start of the span it names (for "since").
+    pub fn start(&self) -> DateTime<Utc> {
+        clock::parse_since(&self.0).expect("checked when the arguments were parsed")
+    }
 }
 
-/// A typed time for `--since`: the start of the day, minute or second it names.
-fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
-    clock::parse_since(text).map_err(|e| e.to_string())
+fn typed_time(text: &str) -> Result<TypedTime, String> {
+    clock::parse_as_of(text).map_err(|e| e.to_string())?;
+    Ok(TypedTime(text.to_owned()))
+}
+
+/// Reads times on the clock of the zone the ledger at `path` recorded (its first event; none:
+/// Asia/Shanghai), before any typed time is read.
+pub(super) fn adopt_zone(path: &Path) -> anyhow::Result<()> {
+    use crate::store::EventStore as _;
+    let rt = super::runtime()?;
+    rt.block_on(async {
+        let store = SqliteStore::open_existing(path)?;
+        let first = store
+            .read_all(
+                crate::store::Direction::Forwards,
+                crate::store::ReadFrom::At(1),
+                1,
+            )
+            .await;
+        store.close().await;
+        let zone = match first?.first() {
+            Some(e) if e.event_type == "BusinessZoneSet" => {
+                match ledger_schemas::events::decode(&e.event_type, e.schema_version, &e.payload)? {
+                    ledger_schemas::Event::BusinessZoneSet(z) => Some(z.zone),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        clock::adopt(zone.as_deref());
+        anyhow::Ok(())
+    })
 }
 
 /// A recorded time as people read it: business clock, to the second.
@@ -242,6 +285,7 @@ struct StandingsAt {
 }
 
 pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
+    adopt_zone(&args.ledger.path)?;
     let period = args.period.clone();
     let at = args.at.read_at();
     let found = with_reads(&args.ledger.path, async |reads| {
@@ -500,6 +544,7 @@ pub(super) fn checkpoint_at(
 // ---- history and the change log ----
 
 pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
+    adopt_zone(&args.ledger.path)?;
     let HistoryArgs {
         ledger,
         period,
@@ -575,6 +620,7 @@ pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
 }
 
 pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
+    adopt_zone(&args.ledger.path)?;
     let mut kinds = Vec::new();
     for name in args
         .types
@@ -599,8 +645,8 @@ pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
         item: args.item.clone(),
         aspect: args.aspect.clone(),
         kinds,
-        from: args.since,
-        to: args.until,
+        from: args.since.as_ref().map(TypedTime::start),
+        to: args.until.as_ref().map(TypedTime::end),
     };
     let limit = args.limit;
     let path = args.ledger.path.clone();
