@@ -32,8 +32,9 @@ use crate::store::SqliteStore;
 /// Where to read: now, or as of a time or a position.
 #[derive(Debug, Clone, Args)]
 pub struct AsOfArgs {
-    /// 截至时间 As of this time, Beijing time: a date (the end of that day), `2026-10-15 08:00`
-    /// (the end of that minute), `2026-10-15 08:00:03`, or RFC 3339 with any offset.
+    /// 截至时间 As of this time on the ledger's clock (Beijing time unless it recorded another
+    /// zone): a date (the end of that day), `2026-10-15 08:00` (the end of that minute),
+    /// `2026-10-15 08:00:03`, or RFC 3339 with any offset.
     #[arg(long, value_parser = typed_time, conflicts_with = "at_position")]
     pub as_of: Option<TypedTime>,
     /// 截至位置 As of this position in the log.
@@ -150,10 +151,10 @@ pub struct ChangesArgs {
     /// 事件类型 Of these event types (repeat, or separate with commas), e.g. `ScoreCorrected`.
     #[arg(long = "type", value_delimiter = ',')]
     pub types: Vec<String>,
-    /// 起始时间 Recorded at or after (Beijing time: a date or `2026-10-15 08:00` means its start; or RFC 3339).
+    /// 起始时间 Recorded at or after (the ledger's clock: a date or `2026-10-15 08:00` means its start; or RFC 3339).
     #[arg(long, value_parser = typed_time)]
     pub since: Option<TypedTime>,
-    /// 截止时间 Recorded at or before (Beijing time: a date or `2026-10-15 08:00` means its end; or RFC 3339).
+    /// 截止时间 Recorded at or before (the ledger's clock: a date or `2026-10-15 08:00` means its end; or RFC 3339).
     #[arg(long, value_parser = typed_time)]
     pub until: Option<TypedTime>,
     /// 条数 At most this many changes, newest first (0: all).
