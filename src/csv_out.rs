@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use crate::app::clock;
+use crate::console::i18n::Lang;
 use crate::http::views::ChangeEntryView;
 
 /// The UTF-8 byte-order mark.
@@ -46,6 +47,11 @@ impl CsvStyle {
         bom: false,
         zh: false,
     };
+
+    /// The language of the file's headers and words.
+    pub fn lang(self) -> Lang {
+        if self.zh { Lang::Zh } else { Lang::En }
+    }
 }
 
 /// The first characters that make a spreadsheet read a cell as a formula (OWASP), with the
@@ -115,16 +121,23 @@ impl<W: Write> CsvWriter<W> {
         self.inner.write_record(&cells)
     }
 
+    /// One row of typed cells, as text, every cell neutralised.
+    pub fn cells(&mut self, cells: &[Cell]) -> csv::Result<()> {
+        self.row(cells.iter().map(Cell::csv_text))
+    }
+
     pub fn finish(mut self) -> csv::Result<()> {
         self.inner.flush()?;
         Ok(())
     }
 }
 
-/// The change log's columns: English name, Chinese header.
-pub const CHANGE_COLUMNS: [(&str, &str); 20] = [
+/// The change log's columns: English name, Chinese header. One summary column, in the chosen
+/// language: a zh file carries no English words and an en file no Chinese ones (beyond what people
+/// typed and the ids).
+pub const CHANGE_COLUMNS: [(&str, &str); 19] = [
     ("position", "位置"),
-    ("recorded_at", "记录时间(北京时间)"),
+    ("recorded_at", "记录时间"),
     ("event_type", "事件类型"),
     ("actor", "操作人"),
     ("actor_name", "操作人姓名"),
@@ -135,8 +148,7 @@ pub const CHANGE_COLUMNS: [(&str, &str); 20] = [
     ("item", "子项目"),
     ("aspect", "大方面"),
     ("rubric_version", "细则版本"),
-    ("summary_zh", "摘要"),
-    ("summary_en", "摘要(英文)"),
+    ("summary", "摘要"),
     ("old", "旧值"),
     ("new", "新值"),
     ("reason", "原因"),
@@ -144,6 +156,115 @@ pub const CHANGE_COLUMNS: [(&str, &str); 20] = [
     ("evidence", "佐证材料"),
     ("source", "来源"),
 ];
+
+/// One cell of an exported row, typed: the CSV writes its text (neutralised), the xlsx writer a
+/// cell of its type (a number with a format, a date, a string, never a formula).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text as recorded or as the glossary words it.
+    Text(String),
+    /// A whole number (a position, a rank, a version).
+    Whole(u64),
+    /// A decimal figure (points, scores) as its exact text, `92.50`.
+    Figure(String),
+    /// An instant, read on the business clock.
+    Time(chrono::DateTime<chrono::Utc>),
+    /// A calendar date (a due date).
+    Date(chrono::NaiveDate),
+    /// Nothing.
+    Empty,
+}
+
+impl Cell {
+    pub fn text(text: impl Into<String>) -> Cell {
+        Cell::Text(text.into())
+    }
+
+    /// A figure, from anything that prints as a decimal (`Points`, `Decimal`).
+    pub fn figure(value: impl std::fmt::Display) -> Cell {
+        Cell::Figure(value.to_string())
+    }
+
+    /// A figure, or nothing.
+    pub fn figure_or_empty(value: Option<impl std::fmt::Display>) -> Cell {
+        value.map_or(Cell::Empty, Cell::figure)
+    }
+
+    /// The text a CSV carries: times on the business clock to the second.
+    pub fn csv_text(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone(),
+            Cell::Whole(n) => n.to_string(),
+            Cell::Figure(d) => d.clone(),
+            Cell::Time(t) => clock::business_time(*t),
+            Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+/// A yes/no in the file's language: 是/否, or the stable `true`/`false` scripts read.
+pub fn yes_no(lang: Lang, yes: bool) -> Cell {
+    Cell::text(if yes {
+        lang.t("是", "true")
+    } else {
+        lang.t("否", "false")
+    })
+}
+
+/// One change as a row of [`CHANGE_COLUMNS`], every word in `lang`: in Chinese the glossary's words
+/// for the event type, role and source (`console::i18n`, `console::format::source`); in English the
+/// stable codes scripts rely on (`ScoreCorrected`, `assessor`, `manual`).
+pub fn change_row(c: &ChangeEntryView, lang: Lang, names: &Names) -> Vec<Cell> {
+    let text_or_empty =
+        |t: Option<String>| t.filter(|t| !t.is_empty()).map_or(Cell::Empty, Cell::Text);
+    let zh = lang == Lang::Zh;
+    let source = c.source.map(|s| {
+        if zh {
+            crate::console::format::source(lang, s).to_owned()
+        } else {
+            serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        }
+    });
+    vec![
+        Cell::Whole(c.position),
+        Cell::Time(c.recorded_at),
+        Cell::Text(if zh {
+            lang.label(&c.kind_label)
+        } else {
+            c.event_type.clone()
+        }),
+        Cell::text(c.actor.as_str()),
+        text_or_empty(names.people.get(c.actor.as_str()).cloned()),
+        Cell::text(if zh {
+            crate::console::i18n::role(lang, c.role).to_owned()
+        } else {
+            c.role.to_string()
+        }),
+        text_or_empty(c.period.as_ref().map(|p| p.to_string())),
+        text_or_empty(c.unit.as_ref().map(|u| u.to_string())),
+        text_or_empty(
+            c.unit
+                .as_ref()
+                .and_then(|u| names.units.get(u.as_str()))
+                .cloned(),
+        ),
+        text_or_empty(c.item.as_ref().map(|i| i.to_string())),
+        text_or_empty(c.aspect.as_ref().map(|a| a.to_string())),
+        c.rubric_version
+            .map_or(Cell::Empty, |v| Cell::Whole(v.into())),
+        Cell::Text(lang.text(&c.summary)),
+        text_or_empty(c.old.as_ref().map(|t| lang.text(t))),
+        text_or_empty(c.new.as_ref().map(|t| lang.text(t))),
+        text_or_empty(c.reason.clone()),
+        text_or_empty(c.note.clone()),
+        text_or_empty(Some(c.evidence.join("; "))),
+        text_or_empty(source),
+    ]
+}
 
 /// The names of people and units by id, written beside the ids.
 #[derive(Debug, Clone, Default)]
@@ -170,10 +291,6 @@ impl Names {
     }
 }
 
-fn opt<T: std::fmt::Display>(value: Option<T>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
-
 /// Writes the header and one row per change.
 pub fn write_changes<W: Write>(
     out: W,
@@ -184,43 +301,7 @@ pub fn write_changes<W: Write>(
     let mut w = CsvWriter::new(out, style)?;
     w.header(CHANGE_COLUMNS)?;
     for c in changes {
-        let source = c
-            .source
-            .and_then(|s| serde_json::to_value(s).ok())
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let unit_name = c
-            .unit
-            .as_ref()
-            .and_then(|u| names.units.get(u.as_str()))
-            .cloned()
-            .unwrap_or_default();
-        w.row([
-            c.position.to_string(),
-            clock::business_time(c.recorded_at),
-            c.event_type.clone(),
-            c.actor.to_string(),
-            names
-                .people
-                .get(c.actor.as_str())
-                .cloned()
-                .unwrap_or_default(),
-            c.role.to_string(),
-            opt(c.period.as_ref()),
-            opt(c.unit.as_ref()),
-            unit_name,
-            opt(c.item.as_ref()),
-            opt(c.aspect.as_ref()),
-            opt(c.rubric_version),
-            c.summary.zh.clone(),
-            c.summary.en.clone().unwrap_or_default(),
-            opt(c.old.as_ref()),
-            opt(c.new.as_ref()),
-            c.reason.clone().unwrap_or_default(),
-            c.note.clone().unwrap_or_default(),
-            c.evidence.join("; "),
-            source,
-        ])?;
+        w.cells(&change_row(c, style.lang(), names))?;
     }
     w.finish()
 }
@@ -280,7 +361,7 @@ mod tests {
         assert!(out.starts_with(BOM));
         let text = String::from_utf8(out[3..].to_vec()).unwrap();
         assert!(
-            text.starts_with("位置,记录时间(北京时间),事件类型,操作人,操作人姓名"),
+            text.starts_with("位置,记录时间,事件类型,操作人,操作人姓名"),
             "{text}"
         );
         let mut out = Vec::new();

@@ -23,6 +23,7 @@ pub mod console;
 pub mod csv_out;
 pub mod demo;
 pub mod evidence;
+pub mod export_rows;
 pub mod http;
 pub mod import;
 pub mod metrics;

@@ -1,144 +1,222 @@
-//! Exports as .xlsx workbooks, the form the assessment office files: `ledger standings --xlsx FILE`.
+//! Exports as .xlsx workbooks, the form the assessment office files: the standings, a unit's sheet,
+//! an item's or a sheet's history, the change log and the closed loop, from the CLI (`--xlsx FILE`)
+//! and the console (a download on each of those pages).
 //!
-//! A sheet opens with a title block (the period, the rubric version, the point the figures were
-//! read at, in Beijing time, and when the file was made), then one frozen header row in Chinese
-//! with a filter, then one row per unit. Figures are numbers (never text) shown with the two
-//! decimals every derived figure is rounded to; ranks are whole numbers. Text is always written as
-//! a string cell, never as a formula, so a name such as `=HYPERLINK(...)` cannot run.
+//! Every workbook is one sheet of the same shape ([`Workbook`]): a title block (the title, then the
+//! period, the point read at with its time on the business clock, the rubric version, the signed
+//! checkpoint the read is covered by, and when the file was made), one frozen bold header row in the
+//! chosen language with a filter, then the rows. The rows are typed [`Cell`]s shared with the CSV
+//! exports (`csv_out`): figures are numbers with two decimals (every derived figure is rounded to
+//! two places), positions and ranks whole numbers, times and dates real date cells on the business
+//! clock, and text is always a string cell, never a formula, so a name such as `=HYPERLINK(...)`
+//! cannot run.
 
 use chrono::{DateTime, Utc};
-use ledger_projections::read::PeriodStandings;
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{ExcelDateTime, Format, XlsxError};
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::clock;
+use crate::console::i18n::Lang;
+pub use crate::csv_out::Cell;
 
-/// The standings as a workbook, in bytes.
-pub struct StandingsXlsx<'a> {
-    pub standings: &'a PeriodStandings,
-    /// The unit names, in the order of `standings.units`.
-    pub names: &'a [String],
-    /// When the event at the standings' position was recorded.
-    pub as_of_time: Option<DateTime<Utc>>,
-    /// When the file is made.
-    pub made_at: DateTime<Utc>,
+/// The signed checkpoint a read is covered by: its tree size and root hash (hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointMark {
+    pub tree_size: u64,
+    pub root_hex: String,
 }
 
-/// A figure as a number: points are decimals with at most a few places, well within an `f64`.
-fn number(text: impl ToString) -> f64 {
-    text.to_string().parse().unwrap_or(f64::NAN)
+/// What the title block says about where a read stands.
+#[derive(Debug, Clone, Default)]
+pub struct TitleBlock {
+    /// The first line, in bold.
+    pub title: String,
+    /// The period (its id and name), when the export is about one.
+    pub period: Option<String>,
+    /// The rubric and its version, when the export is about one period.
+    pub rubric: Option<(String, u32)>,
+    /// The position read at (`None`: not known) and the time its event was recorded.
+    pub as_of: Option<(u64, Option<DateTime<Utc>>)>,
+    /// The latest signed checkpoint at or before the position read (`Err`: why none is named).
+    pub checkpoint: Option<Result<CheckpointMark, String>>,
+    /// When the file was made.
+    pub made_at: Option<DateTime<Utc>>,
 }
 
-impl StandingsXlsx<'_> {
-    pub fn to_bytes(&self) -> Result<Vec<u8>, XlsxError> {
-        let s = self.standings;
-        let mut book = Workbook::new();
-        let sheet = book.add_worksheet();
-        sheet.set_name("排名")?;
-        let bold = Format::new().set_bold();
-        let title = Format::new().set_bold().set_font_size(14);
-        let header = Format::new().set_bold().set_background_color("#E8EEF4");
-        let points = Format::new().set_num_format("0.00");
-        let whole = Format::new().set_num_format("0");
-
-        sheet.write_string_with_format(
-            0,
-            0,
-            format!("{} ({}) 考核排名", s.name, s.period),
-            &title,
-        )?;
-        sheet.write_string(
-            1,
-            0,
-            format!(
-                "评分细则 {} 第 {} 版 · 阶段: {}",
-                s.rubric,
-                s.rubric_version,
-                s.stage.label()
-            ),
-        )?;
-        sheet.write_string(
-            2,
-            0,
-            format!(
-                "截至位置 {}{} (北京时间)",
-                s.as_of,
-                self.as_of_time
-                    .map_or_else(String::new, |t| format!(" · {}", clock::business_time(t)))
-            ),
-        )?;
-        sheet.write_string(
-            3,
-            0,
-            format!("导出时间 {} (北京时间)", clock::business_time(self.made_at)),
-        )?;
-
-        const HEAD: u32 = 5;
-        let mut columns: Vec<String> = ["名次", "单位", "单位名称"].map(String::from).to_vec();
-        columns.extend(
-            s.aspects
-                .iter()
-                .map(|a| format!("{} {}", a.aspect, a.title.zh)),
-        );
-        columns.extend(
-            [
-                "加分",
-                "扣分",
-                "党建得分",
-                "经营业绩",
-                "综合得分",
-                "等次",
-                "一票否决",
-                "评分完成",
-            ]
-            .map(String::from),
-        );
-        for (c, name) in columns.iter().enumerate() {
-            sheet.write_string_with_format(HEAD, c as u16, name, &header)?;
+impl TitleBlock {
+    /// The block's lines in `lang`, after the title.
+    pub fn lines(&self, lang: Lang) -> Vec<String> {
+        let zone = zone_label(lang);
+        let mut lines = Vec::new();
+        if let Some(period) = &self.period {
+            lines.push(format!("{}{period}", lang.t("考核周期: ", "Period: ")));
         }
-        for (i, (u, name)) in s.units.iter().zip(self.names).enumerate() {
-            let row = HEAD + 1 + i as u32;
-            let mut col = 0u16;
-            let mut next = || {
-                col += 1;
-                col - 1
-            };
-            sheet.write_number_with_format(row, next(), u.rank as f64, &whole)?;
-            sheet.write_string(row, next(), u.unit.as_str())?;
-            sheet.write_string(row, next(), name)?;
-            for a in &u.score.aspects {
-                sheet.write_number_with_format(row, next(), number(a.points), &points)?;
+        if let Some((rubric, version)) = &self.rubric {
+            lines.push(match lang {
+                Lang::Zh => format!("评分细则: {rubric} 第 {version} 版"),
+                Lang::En => format!("Rubric: {rubric} version {version}"),
+            });
+        }
+        if let Some((position, time)) = &self.as_of {
+            let time = time.map_or_else(String::new, |t| {
+                format!(" · {} ({zone})", clock::business_time(t))
+            });
+            lines.push(match lang {
+                Lang::Zh => format!("截至位置 {position}{time}"),
+                Lang::En => format!("As of position {position}{time}"),
+            });
+        }
+        let read_at = self.as_of.map(|(p, _)| p);
+        match &self.checkpoint {
+            Some(Ok(c)) => {
+                let after = read_at.map_or(0, |p| p.saturating_sub(c.tree_size));
+                lines.push(match lang {
+                    Lang::Zh if after > 0 => format!(
+                        "已签名检查点: 大小 {} · 根哈希 {} (其后 {after} 个事件尚未签名)",
+                        c.tree_size, c.root_hex
+                    ),
+                    Lang::Zh => format!("已签名检查点: 大小 {} · 根哈希 {}", c.tree_size, c.root_hex),
+                    Lang::En if after > 0 => format!(
+                        "Signed checkpoint: size {} · root hash {} ({after} later events not yet signed)",
+                        c.tree_size, c.root_hex
+                    ),
+                    Lang::En => format!(
+                        "Signed checkpoint: size {} · root hash {}",
+                        c.tree_size, c.root_hex
+                    ),
+                })
             }
-            for figure in [
-                Some(number(u.score.bonus)),
-                Some(number(u.score.deduction)),
-                Some(number(u.score.party_score)),
-                u.score.business_score.map(number),
-                u.score.combined.map(number),
-            ] {
-                let c = next();
-                if let Some(v) = figure {
-                    sheet.write_number_with_format(row, c, v, &points)?;
+            Some(Err(why)) => lines.push(format!(
+                "{}{why}",
+                lang.t("已签名检查点: ", "Signed checkpoint: ")
+            )),
+            None => {}
+        }
+        if let Some(t) = self.made_at {
+            lines.push(format!(
+                "{}{} ({zone})",
+                lang.t("导出时间 ", "Exported at "),
+                clock::business_time(t)
+            ));
+        }
+        lines
+    }
+}
+
+/// The business clock's name as people read it: 北京时间 for Asia/Shanghai, else the zone's name.
+pub fn zone_label(lang: Lang) -> String {
+    let zone = clock::zone();
+    if zone.name == "Asia/Shanghai" {
+        lang.t("北京时间", "Beijing time").to_owned()
+    } else {
+        zone.name.to_owned()
+    }
+}
+
+/// One exported table as a workbook of one sheet.
+pub struct Workbook<'a> {
+    /// The sheet's name (at most 31 characters, no `[]:*?/\`).
+    pub sheet: &'a str,
+    pub lang: Lang,
+    pub title: &'a TitleBlock,
+    pub header: Vec<String>,
+    pub rows: &'a [Vec<Cell>],
+}
+
+/// Excel's column width is in characters of the default font; a Chinese character takes two.
+fn width_of(text: &str) -> f64 {
+    (text.width() as f64 + 2.0).clamp(6.0, 60.0)
+}
+
+impl Workbook<'_> {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, XlsxError> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.set_name(self.sheet)?;
+        let title = Format::new().set_bold().set_font_size(14);
+        let header = Format::new()
+            .set_bold()
+            .set_background_color("#E8EEF4")
+            .set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
+        let whole = Format::new().set_num_format("0");
+        let figure = Format::new().set_num_format("0.00");
+        let time = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+        let date = Format::new().set_num_format("yyyy-mm-dd");
+
+        sheet.write_string_with_format(0, 0, &self.title.title, &title)?;
+        let lines = self.title.lines(self.lang);
+        for (i, line) in lines.iter().enumerate() {
+            sheet.write_string(1 + i as u32, 0, line)?;
+        }
+        // One empty row between the title block and the header.
+        let head = 2 + lines.len() as u32;
+        let mut widths: Vec<f64> = self.header.iter().map(|h| width_of(h)).collect();
+        for (c, name) in self.header.iter().enumerate() {
+            sheet.write_string_with_format(head, c as u16, name, &header)?;
+        }
+        for (i, row) in self.rows.iter().enumerate() {
+            let r = head + 1 + i as u32;
+            for (c, cell) in row.iter().enumerate() {
+                let col = c as u16;
+                let shown = match cell {
+                    Cell::Text(t) => {
+                        // Always a string cell: text is never parsed as a formula or a number.
+                        sheet.write_string(r, col, t)?;
+                        t.clone()
+                    }
+                    Cell::Whole(n) => {
+                        sheet.write_number_with_format(r, col, *n as f64, &whole)?;
+                        n.to_string()
+                    }
+                    Cell::Figure(d) => {
+                        match d.parse::<f64>() {
+                            Ok(v) => sheet.write_number_with_format(r, col, v, &figure)?,
+                            Err(_) => sheet.write_string(r, col, d)?,
+                        };
+                        d.clone()
+                    }
+                    Cell::Time(t) => {
+                        let local = clock::business_local(*t);
+                        let cell = ExcelDateTime::parse_from_str(
+                            &local.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                        )?;
+                        sheet.write_datetime_with_format(r, col, &cell, &time)?;
+                        "2026-12-06 08:00:00".to_owned()
+                    }
+                    Cell::Date(d) => {
+                        let cell =
+                            ExcelDateTime::parse_from_str(&d.format("%Y-%m-%d").to_string())?;
+                        sheet.write_datetime_with_format(r, col, &cell, &date)?;
+                        "2026-12-06".to_owned()
+                    }
+                    Cell::Empty => String::new(),
+                };
+                if let Some(w) = widths.get_mut(c) {
+                    *w = w.max(width_of(&shown));
                 }
             }
-            sheet.write_string(row, next(), &u.grade_label.zh)?;
-            sheet.write_string(
-                row,
-                next(),
-                if u.score.capped_by_veto { "是" } else { "否" },
-            )?;
-            sheet.write_string(row, next(), if u.score.complete { "是" } else { "否" })?;
         }
-        let last_row = HEAD + s.units.len() as u32;
-        let last_col = columns.len() as u16 - 1;
-        sheet.set_freeze_panes(HEAD + 1, 0)?;
-        sheet.autofilter(HEAD, 0, last_row, last_col)?;
-        sheet.set_column_width(0, 6)?;
-        sheet.set_column_width(1, 12)?;
-        sheet.set_column_width(2, 22)?;
-        for c in 3..=last_col {
-            sheet.set_column_width(c, 11)?;
+        let last_row = head + self.rows.len() as u32;
+        let last_col = (self.header.len().max(1) - 1) as u16;
+        sheet.set_freeze_panes(head + 1, 0)?;
+        sheet.autofilter(head, 0, last_row, last_col)?;
+        for (c, w) in widths.iter().enumerate() {
+            sheet.set_column_width(c as u16, *w)?;
         }
-        sheet.set_row_format(HEAD, &bold)?;
         book.save_to_buffer()
     }
+}
+
+/// The columns' headers of `(english, chinese)` pairs in `lang`.
+pub fn header<E: AsRef<str>, Z: AsRef<str>>(
+    lang: Lang,
+    columns: impl IntoIterator<Item = (E, Z)>,
+) -> Vec<String> {
+    columns
+        .into_iter()
+        .map(|(en, zh)| match lang {
+            Lang::Zh => zh.as_ref().to_owned(),
+            Lang::En => en.as_ref().to_owned(),
+        })
+        .collect()
 }

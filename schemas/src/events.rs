@@ -20,6 +20,18 @@ use crate::rubric::{RubricChange, RubricDefinition};
 use crate::text::{TextRefusal, TextRule, check_evidence};
 use crate::values::*;
 
+// ---- the ledger itself ----
+
+/// The ledger's business clock: the time zone (an IANA name the business clock knows,
+/// `ledger_schemas::zone::ZONES`) everyone reads and types times in, and the calendar that judges
+/// due dates. Recorded once, as the ledger's first event; a ledger without it reads as
+/// Asia/Shanghai.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessZoneSet {
+    pub zone: String,
+}
+
 // ---- units, people, access ----
 
 /// A unit (branch or company) joins the ledger.
@@ -629,6 +641,7 @@ macro_rules! registry {
 
 registry! {
     current {
+        BusinessZoneSet = 1,
         UnitRegistered = 1,
         UnitUpdated = 1,
         PersonRegistered = 1,
@@ -674,6 +687,7 @@ impl Event {
     pub fn stream_parts(&self) -> crate::ids::stream::Parts<'_> {
         use crate::ids::stream;
         match self {
+            Event::BusinessZoneSet(_) => stream::settings_parts(),
             Event::UnitRegistered(e) => stream::unit_parts(&e.unit),
             Event::UnitUpdated(e) => stream::unit_parts(&e.unit),
             Event::PersonRegistered(e) => stream::person_parts(&e.person),
@@ -740,7 +754,9 @@ impl Event {
             }
             Event::RectificationVerified(e) => note.check_field("comment", &e.comment),
             Event::RectificationSentBack(e) => reason.check_field("comment", &e.comment),
-            Event::AccessGranted(_)
+            // The zone is checked against the zone table when it is decided.
+            Event::BusinessZoneSet(_)
+            | Event::AccessGranted(_)
             | Event::AccessRevoked(_)
             | Event::TokenIssued(_)
             | Event::TokenRevoked(_)

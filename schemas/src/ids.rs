@@ -241,6 +241,7 @@ pub enum StreamCategory {
     Appeal,
     Rectification,
     Token,
+    Settings,
 }
 
 impl StreamCategory {
@@ -254,6 +255,7 @@ impl StreamCategory {
             Self::Appeal => "appeal",
             Self::Rectification => "rectification",
             Self::Token => "token",
+            Self::Settings => "settings",
         }
     }
 }
@@ -378,6 +380,14 @@ pub mod stream {
         Parts {
             prefix: "rectification-",
             id: id.as_str(),
+            sub: None,
+        }
+    }
+    /// The ledger's own settings (its business zone): one stream, `settings-ledger`.
+    pub fn settings_parts() -> Parts<'static> {
+        Parts {
+            prefix: "settings-",
+            id: "ledger",
             sub: None,
         }
     }

@@ -14,7 +14,8 @@
 //! - [`integrity`]: the canonical byte encoding that the hash chain covers, and the chain itself;
 //! - [`merkle`]: the RFC 6962/9162 Merkle tree over the global log, inclusion and consistency proofs;
 //! - [`checkpoint`]: Ed25519-signed checkpoints of the tree (C2SP signed notes), keys, rollback checks;
-//! - [`seal`]: the same key's seal on read-model snapshots kept beside the log.
+//! - [`seal`]: the same key's seal on read-model snapshots kept beside the log;
+//! - [`zone`]: the business clock's time zones, which a ledger records by name.
 //!
 //! The JSON Schema files beside this crate (`schemas/events/*.schema.json`) are generated from these
 //! types by `cargo run -p ledger-schemas --example write-schemas` and checked by tests to be current.
@@ -29,6 +30,7 @@ pub mod rubric;
 pub mod seal;
 pub mod text;
 pub mod values;
+pub mod zone;
 
 pub use envelope::{Actor, Envelope, ProposedEvent, Role};
 pub use events::{ContractError, Event};

@@ -1133,6 +1133,9 @@ fn event() -> impl Strategy<Value = Event> {
             })
             .boxed(),
         id().prop_map(|token| TokenRevoked { token }.into()).boxed(),
+        "[A-Za-z_/]{1,24}"
+            .prop_map(|zone| BusinessZoneSet { zone }.into())
+            .boxed(),
         (id(), rubric_definition())
             .prop_map(|(rubric, definition)| RubricDefined { rubric, definition }.into())
             .boxed(),

@@ -1,11 +1,21 @@
 //! The business clock: the time zone people read and type times in, and the calendar day a read
 //! stands on, which judges due dates and overdue work.
 //!
-//! The ledger's zone is [`BUSINESS_ZONE`] (Asia/Shanghai: UTC+8, no daylight saving since 1991).
-//! Everything that turns an instant into a person's date or time goes through this module: the
-//! console, the CLI's tables, the CSV and print exports, the write side's "today" (due dates), and
-//! every time a person types (`--as-of`, `--since`, the console's time picker). The JSON API alone
-//! keeps RFC 3339 with an offset (and accepts any offset).
+//! The zone is the ledger's, **recorded in the ledger** as its first event (`BusinessZoneSet`,
+//! chosen by `ledger init --zone NAME` when the ledger is created), so every reader of the log
+//! agrees on it; a ledger that records none (every ledger made before, and the default) reads as
+//! Asia/Shanghai (UTC+8, no daylight saving since 1991). The known zones are
+//! `ledger_schemas::zone::ZONES`; an unknown name is refused with the list. The zone cannot change
+//! once the ledger holds events (the domain refuses it): a time typed and a due date judged on one
+//! clock must not be re-read on another.
+//!
+//! One process serves one ledger, so the zone is a process-wide setting: [`adopt`] sets it when a
+//! ledger is opened and folded (`Ledger::open`, `ReadSide::catch_up`, the CLI's read commands
+//! before they parse a typed time), and [`zone`] is what every reader uses. Everything that turns
+//! an instant into a person's date or time goes through this module: the console, the CLI's tables,
+//! the CSV and xlsx exports, the write side's "today" (due dates), and every time a person types
+//! (`--as-of`, `--since`, the console's time picker). The JSON API alone keeps RFC 3339 with an
+//! offset (and accepts any offset).
 //!
 //! A typed time names a span: a date is that whole day, `2026-12-06 08:00` that minute,
 //! `2026-12-06 08:00:03` that second. "As of" reads the **end** of the span (as it stood on that
@@ -13,78 +23,49 @@
 //! milestones, the console's picker) reads the event recorded within that second, whichever way it
 //! is typed back. RFC 3339 with an offset is an exact instant.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 use super::reads::ReadAt;
 
-/// A named time zone of the business clock. Only zones without daylight saving are listed, so a
-/// zone is one fixed offset and a local time always names exactly one instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Zone {
-    /// The IANA name.
-    pub name: &'static str,
-    /// East of UTC, in seconds.
-    pub offset_secs: i32,
+pub use ledger_schemas::zone::{DEFAULT_ZONE, ZONES, Zone};
+
+/// Beijing time: the zone of a ledger that records none (`ledger_schemas::zone::DEFAULT_ZONE`).
+pub const BUSINESS_ZONE: Zone = DEFAULT_ZONE;
+
+/// The process's business zone, as an index into [`ZONES`]: one process serves one ledger, and
+/// every reader in it (console, CLI, CSV, xlsx, the write side's today) takes the zone from here.
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+
+/// Reads every time on the clock of the zone a ledger recorded (`BusinessZoneSet`, by name; none:
+/// Asia/Shanghai). Called when a ledger is opened and folded. A recorded name this program does not
+/// know (from a newer program) falls back to Asia/Shanghai with a warning rather than refusing to
+/// read the ledger.
+pub fn adopt(recorded: Option<&str>) -> Zone {
+    let zone = match recorded {
+        None => DEFAULT_ZONE,
+        Some(name) => Zone::named(name).unwrap_or_else(|| {
+            tracing::warn!(
+                zone = name,
+                "the ledger's business zone is unknown to this program; reading Asia/Shanghai"
+            );
+            DEFAULT_ZONE
+        }),
+    };
+    let index = ZONES.iter().position(|z| *z == zone).unwrap_or(0);
+    CURRENT.store(index, Ordering::Relaxed);
+    zone
 }
 
-/// The zones the business clock knows: IANA zones that have kept one offset, without daylight
-/// saving, for decades. A zone with daylight saving would need the tz database (`chrono-tz`);
-/// none of the offices this ledger serves needs one.
-pub const ZONES: [Zone; 8] = [
-    Zone {
-        name: "Asia/Shanghai",
-        offset_secs: 8 * 3600,
-    },
-    Zone {
-        name: "Asia/Hong_Kong",
-        offset_secs: 8 * 3600,
-    },
-    Zone {
-        name: "Asia/Macau",
-        offset_secs: 8 * 3600,
-    },
-    Zone {
-        name: "Asia/Taipei",
-        offset_secs: 8 * 3600,
-    },
-    Zone {
-        name: "Asia/Singapore",
-        offset_secs: 8 * 3600,
-    },
-    Zone {
-        name: "Asia/Tokyo",
-        offset_secs: 9 * 3600,
-    },
-    Zone {
-        name: "Asia/Seoul",
-        offset_secs: 9 * 3600,
-    },
-    Zone {
-        name: "UTC",
-        offset_secs: 0,
-    },
-];
-
-/// The ledger's business zone: Beijing time, the time every user of the ledger reads and types.
-pub const BUSINESS_ZONE: Zone = ZONES[0];
-
-impl Zone {
-    /// The zone of this IANA name, if the business clock knows it.
-    pub fn named(name: &str) -> Option<Zone> {
-        ZONES
-            .iter()
-            .copied()
-            .find(|z| z.name.eq_ignore_ascii_case(name.trim()))
-    }
-
-    pub fn offset(self) -> FixedOffset {
-        FixedOffset::east_opt(self.offset_secs).expect("every listed offset is within a day")
-    }
+/// The business clock's zone: the one the ledger this process opened recorded.
+pub fn zone() -> Zone {
+    ZONES[CURRENT.load(Ordering::Relaxed)]
 }
 
 /// The business clock's offset (UTC+8 for Asia/Shanghai).
 pub fn business_offset() -> FixedOffset {
-    BUSINESS_ZONE.offset()
+    zone().offset()
 }
 
 /// The calendar day an instant falls on, on the business clock.
@@ -116,18 +97,23 @@ pub fn business_local(t: DateTime<Utc>) -> NaiveDateTime {
 /// A typed time that is not one, with the forms that are.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "“{0}”不是时间, 应为日期 2026-10-15、北京时间 2026-10-15 08:00 或带时区的 RFC 3339 (“{0}” is not a time: a date such as 2026-10-15, a Beijing time such as 2026-10-15 08:00 or 2026-10-15 08:00:03, or RFC 3339 with an offset such as 2026-10-15T08:00:00+08:00)"
+    "“{0}”不是时间, 应为日期 2026-10-15、账本时区的时间 2026-10-15 08:00 或带时区的 RFC 3339 (“{0}” is not a time: a date such as 2026-10-15, a time on the ledger's clock such as 2026-10-15 08:00 or 2026-10-15 08:00:03, or RFC 3339 with an offset such as 2026-10-15T08:00:00+08:00)"
 )]
 pub struct NotATime(pub String);
 
-/// What a typed time names: an exact instant, or a span of local time.
+/// What a typed time names on the business clock: an exact instant, or a span of local time.
 fn parse_span(text: &str) -> Result<(DateTime<Utc>, Duration), NotATime> {
+    parse_span_in(business_offset(), text)
+}
+
+/// What a typed time names on the clock of `offset`.
+fn parse_span_in(offset: FixedOffset, text: &str) -> Result<(DateTime<Utc>, Duration), NotATime> {
     let trimmed = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(trimmed) {
         return Ok((t.with_timezone(&Utc), Duration::zero()));
     }
     let local = |naive: NaiveDateTime| {
-        business_offset()
+        offset
             .from_local_datetime(&naive)
             .single()
             .map(|t| t.with_timezone(&Utc))
@@ -160,7 +146,12 @@ fn parse_span(text: &str) -> Result<(DateTime<Utc>, Duration), NotATime> {
 /// A typed time for "as of" or "until": the **end** of the span it names (the last microsecond of
 /// that day, minute or second, business clock), or the exact instant of RFC 3339.
 pub fn parse_as_of(text: &str) -> Result<DateTime<Utc>, NotATime> {
-    let (start, span) = parse_span(text)?;
+    parse_as_of_in(zone(), text)
+}
+
+/// [`parse_as_of`] on the clock of `zone`.
+pub fn parse_as_of_in(zone: Zone, text: &str) -> Result<DateTime<Utc>, NotATime> {
+    let (start, span) = parse_span_in(zone.offset(), text)?;
     Ok(if span.is_zero() {
         start
     } else {
@@ -294,12 +285,25 @@ mod tests {
         }
     }
 
-    /// Only zones without daylight saving are known, by their IANA names; Beijing is the default.
+    /// In a ledger kept on Tokyo time, `--as-of 2026-10-15` reads the end of 15 October in Tokyo
+    /// (14:59:59.999999 UTC), an hour before the end of that day in Beijing.
     #[test]
-    fn zones_are_named() {
-        assert_eq!(BUSINESS_ZONE.name, "Asia/Shanghai");
-        assert_eq!(Zone::named("asia/shanghai"), Some(BUSINESS_ZONE));
-        assert_eq!(Zone::named("Asia/Tokyo").unwrap().offset_secs, 9 * 3600);
-        assert_eq!(Zone::named("Europe/Berlin"), None);
+    fn a_date_is_the_whole_day_in_the_ledgers_zone() {
+        let tokyo = Zone::named("Asia/Tokyo").unwrap();
+        assert_eq!(
+            parse_as_of_in(tokyo, "2026-10-15").unwrap().to_rfc3339(),
+            "2026-10-15T14:59:59.999999+00:00"
+        );
+        assert_eq!(
+            parse_as_of_in(DEFAULT_ZONE, "2026-10-15")
+                .unwrap()
+                .to_rfc3339(),
+            "2026-10-15T15:59:59.999999+00:00"
+        );
+        // An offset typed is exact, whatever the ledger's zone.
+        assert_eq!(
+            parse_as_of_in(tokyo, "2026-10-15T08:00:00+08:00").unwrap(),
+            parse_as_of_in(DEFAULT_ZONE, "2026-10-15T08:00:00+08:00").unwrap()
+        );
     }
 }

@@ -112,6 +112,8 @@ impl<S: EventStore> Ledger<S> {
             clock,
         };
         ledger.catch_up().await?;
+        // Every time this process reads or types is on the clock the ledger recorded.
+        clock::adopt(ledger.folded().state.zone.as_deref());
         Ok(ledger)
     }
 

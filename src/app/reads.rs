@@ -167,6 +167,10 @@ impl<S: EventStore> ReadSide<S> {
                     .map_err(|e| ReadError::Fold(e.to_string()))?;
             }
             if page.len() < PAGE {
+                // The ledger's business zone is its first event: known once anything is folded.
+                if model.position() > 0 {
+                    super::clock::adopt(model.view().state().zone.as_deref());
+                }
                 return Ok(model.position());
             }
         }

@@ -30,6 +30,10 @@ pub const SCHEMAS: &[(&str, &str)] = &[
         include_str!("../../schemas/events/AppealUpheld.v1.schema.json"),
     ),
     (
+        "events/BusinessZoneSet.v1.schema.json",
+        include_str!("../../schemas/events/BusinessZoneSet.v1.schema.json"),
+    ),
+    (
         "events/BusinessResultRecorded.v1.schema.json",
         include_str!("../../schemas/events/BusinessResultRecorded.v1.schema.json"),
     ),

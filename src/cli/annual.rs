@@ -42,6 +42,7 @@ struct AnnualAt {
 }
 
 pub fn run(args: AnnualArgs) -> anyhow::Result<()> {
+    super::read::adopt_zone(&args.ledger.path)?;
     let at = args.at.read_at();
     let found = with_reads(&args.ledger.path, async |reads| {
         let answer = reads
@@ -91,6 +92,9 @@ fn print(found: &AnnualAt, year: Option<i32>, format: FormatArgs) -> anyhow::Res
     };
     if format.csv {
         let mut w = crate::csv_out::CsvWriter::new(out, format.csv_style())?;
+        // One language per file: yes/no and labels in the file's language.
+        let lang = format.csv_style().lang();
+        let yes_no = |b: bool| crate::csv_out::yes_no(lang, b).csv_text();
         let mut header: Vec<(String, String)> = [
             ("year", "年度"),
             ("rubric", "评分细则"),
@@ -129,21 +133,21 @@ fn print(found: &AnnualAt, year: Option<i32>, format: FormatArgs) -> anyhow::Res
                 opt(u.grade.as_ref()),
                 u.grade_label
                     .as_ref()
-                    .map_or_else(String::new, |l| l.zh.clone()),
-                u.capped_by_veto.to_string(),
+                    .map_or_else(String::new, |l| lang.text(l)),
+                yes_no(u.capped_by_veto),
                 u.vetoed_in
                     .iter()
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(";"),
-                u.partial.to_string(),
+                yes_no(u.partial),
             ];
             row.extend(
                 a.periods
                     .iter()
                     .map(|p| period_figure(u, &p.period).unwrap_or_default()),
             );
-            row.extend([a.complete.to_string(), a.as_of.to_string()]);
+            row.extend([yes_no(a.complete), a.as_of.to_string()]);
             w.row(row)?;
         }
         w.finish()?;

@@ -46,6 +46,11 @@ pub enum Command {
     Init {
         #[command(flatten)]
         ledger: LedgerArg,
+        /// 业务时区 The ledger's business zone, recorded as its first event when the ledger is
+        /// created (every time read or typed, and every due date, is on its clock): an IANA name
+        /// such as Asia/Tokyo. Default (and for a ledger that records none): Asia/Shanghai.
+        #[arg(long, value_name = "ZONE")]
+        zone: Option<String>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -180,7 +185,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         init_logging(crate::server::config::LogFormat::Text);
     }
     match cli.command {
-        Command::Init { ledger, json } => status::init(&ledger.path, json),
+        Command::Init { ledger, zone, json } => status::init(&ledger.path, zone.as_deref(), json),
         Command::Status { ledger, json } => status::status(&ledger.path, json),
         Command::Verify {
             json,

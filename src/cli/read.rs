@@ -32,19 +32,22 @@ use crate::store::SqliteStore;
 /// Where to read: now, or as of a time or a position.
 #[derive(Debug, Clone, Args)]
 pub struct AsOfArgs {
-    /// 截至时间 As of this time, Beijing time: a date (the end of that day), `2026-10-15 08:00`
-    /// (the end of that minute), `2026-10-15 08:00:03`, or RFC 3339 with any offset.
-    #[arg(long, value_parser = parse_as_of, conflicts_with = "at_position")]
-    pub as_of: Option<DateTime<Utc>>,
+    /// 截至时间 As of this time on the ledger's clock (Beijing time unless it recorded another
+    /// zone): a date (the end of that day), `2026-10-15 08:00` (the end of that minute),
+    /// `2026-10-15 08:00:03`, or RFC 3339 with any offset.
+    #[arg(long, value_parser = typed_time, conflicts_with = "at_position")]
+    pub as_of: Option<TypedTime>,
     /// 截至位置 As of this position in the log.
     #[arg(long)]
     pub at_position: Option<u64>,
 }
 
 impl AsOfArgs {
+    /// Where to read; a typed time is read on the clock of the ledger's zone, so call this after
+    /// [`adopt_zone`].
     pub(super) fn read_at(&self) -> ReadAt {
-        match (self.as_of, self.at_position) {
-            (Some(t), _) => ReadAt::Time(t),
+        match (&self.as_of, self.at_position) {
+            (Some(t), _) => ReadAt::Time(t.end()),
             (None, Some(p)) => ReadAt::Position(p),
             (None, None) => ReadAt::Head,
         }
@@ -64,7 +67,8 @@ pub struct FormatArgs {
     /// (with --csv) 不加 BOM Plain UTF-8 without the byte-order mark, for scripts.
     #[arg(long, requires = "csv")]
     pub no_bom: bool,
-    /// (with --csv) 表头语言 Header language: `zh` (default) or `en` (the stable column names).
+    /// (with --csv or --xlsx) 语言 Language of headers and words: `zh` (default; every word in
+    /// Chinese) or `en` (the stable column names and codes).
     #[arg(long, value_enum, default_value_t = HeaderLang::Zh)]
     pub lang: HeaderLang,
 }
@@ -119,6 +123,10 @@ pub struct HistoryArgs {
     pub at: AsOfArgs,
     #[command(flatten)]
     pub format: FormatArgs,
+    /// 导出 Excel Write the changes to FILE as an .xlsx workbook (title block with the point read
+    /// at and its signed checkpoint, frozen header in the chosen language, times as date cells).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "csv"])]
+    pub xlsx: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -143,12 +151,12 @@ pub struct ChangesArgs {
     /// 事件类型 Of these event types (repeat, or separate with commas), e.g. `ScoreCorrected`.
     #[arg(long = "type", value_delimiter = ',')]
     pub types: Vec<String>,
-    /// 起始时间 Recorded at or after (Beijing time: a date or `2026-10-15 08:00` means its start; or RFC 3339).
-    #[arg(long, value_parser = parse_since)]
-    pub since: Option<DateTime<Utc>>,
-    /// 截止时间 Recorded at or before (Beijing time: a date or `2026-10-15 08:00` means its end; or RFC 3339).
-    #[arg(long, value_parser = parse_as_of)]
-    pub until: Option<DateTime<Utc>>,
+    /// 起始时间 Recorded at or after (the ledger's clock: a date or `2026-10-15 08:00` means its start; or RFC 3339).
+    #[arg(long, value_parser = typed_time)]
+    pub since: Option<TypedTime>,
+    /// 截止时间 Recorded at or before (the ledger's clock: a date or `2026-10-15 08:00` means its end; or RFC 3339).
+    #[arg(long, value_parser = typed_time)]
+    pub until: Option<TypedTime>,
     /// 条数 At most this many changes, newest first (0: all).
     #[arg(long, default_value_t = 100)]
     pub limit: usize,
@@ -161,17 +169,62 @@ pub struct ChangesArgs {
     /// them).
     #[arg(long, value_name = "FILE", requires = "csv")]
     pub checkpoint_out: Option<std::path::PathBuf>,
+    /// 导出 Excel Write the changes to FILE as an .xlsx workbook (title block with the point read
+    /// at and its signed checkpoint, frozen header in the chosen language, times as date cells).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "csv"])]
+    pub xlsx: Option<std::path::PathBuf>,
 }
 
-/// A typed time for `--as-of`/`--until`: the end of the day, minute or second it names on the
-/// business clock (`app::clock`), or an exact RFC 3339 instant.
-fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
-    clock::parse_as_of(text).map_err(|e| e.to_string())
+/// A typed time (`--as-of`, `--since`, `--until`), checked when the arguments are parsed and read
+/// once the ledger's zone is known ([`adopt_zone`]): a date or a minute on the ledger's clock
+/// names a span, RFC 3339 an instant (`app::clock`).
+#[derive(Debug, Clone)]
+pub struct TypedTime(String);
+
+impl TypedTime {
+    /// The end of the span it names (for "as of" and "until").
+    pub fn end(&self) -> DateTime<Utc> {
+        clock::parse_as_of(&self.0).expect("checked when the arguments were parsed")
+    }
+
+    /// The start of the span it names (for "since").
+    pub fn start(&self) -> DateTime<Utc> {
+        clock::parse_since(&self.0).expect("checked when the arguments were parsed")
+    }
 }
 
-/// A typed time for `--since`: the start of the day, minute or second it names.
-fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
-    clock::parse_since(text).map_err(|e| e.to_string())
+fn typed_time(text: &str) -> Result<TypedTime, String> {
+    clock::parse_as_of(text).map_err(|e| e.to_string())?;
+    Ok(TypedTime(text.to_owned()))
+}
+
+/// Reads times on the clock of the zone the ledger at `path` recorded (its first event; none:
+/// Asia/Shanghai), before any typed time is read.
+pub(super) fn adopt_zone(path: &Path) -> anyhow::Result<()> {
+    use crate::store::EventStore as _;
+    let rt = super::runtime()?;
+    rt.block_on(async {
+        let store = SqliteStore::open_existing(path)?;
+        let first = store
+            .read_all(
+                crate::store::Direction::Forwards,
+                crate::store::ReadFrom::At(1),
+                1,
+            )
+            .await;
+        store.close().await;
+        let zone = match first?.first() {
+            Some(e) if e.event_type == "BusinessZoneSet" => {
+                match ledger_schemas::events::decode(&e.event_type, e.schema_version, &e.payload)? {
+                    ledger_schemas::Event::BusinessZoneSet(z) => Some(z.zone),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        clock::adopt(zone.as_deref());
+        anyhow::Ok(())
+    })
 }
 
 /// A recorded time as people read it: business clock, to the second.
@@ -233,6 +286,7 @@ struct StandingsAt {
 }
 
 pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
+    adopt_zone(&args.ledger.path)?;
     let period = args.period.clone();
     let at = args.at.read_at();
     let found = with_reads(&args.ledger.path, async |reads| {
@@ -271,89 +325,54 @@ pub fn standings(args: StandingsArgs) -> anyhow::Result<()> {
         names,
         recorded_at,
     } = found;
-    if let Some(file) = &args.xlsx {
-        let bytes = crate::xlsx_out::StandingsXlsx {
-            standings: &s,
-            names: &names,
-            as_of_time: recorded_at,
-            made_at: Utc::now(),
+    if args.xlsx.is_some() || args.format.csv {
+        let view = crate::http::views::StandingsView::new(&s, |_| true);
+        let by_unit = s
+            .units
+            .iter()
+            .map(|u| u.unit.to_string())
+            .zip(names.iter().cloned())
+            .collect();
+        let lang = args.format.csv_style().lang();
+        let (columns, rows) = crate::export_rows::standings(&view, &by_unit, lang);
+        if let Some(file) = &args.xlsx {
+            let title = crate::xlsx_out::TitleBlock {
+                title: match lang {
+                    crate::console::i18n::Lang::Zh => format!("{} 考核排名", s.name),
+                    crate::console::i18n::Lang::En => format!("{} standings", s.name),
+                },
+                period: Some(format!(
+                    "{} ({}) · {}",
+                    s.period,
+                    s.name,
+                    crate::console::i18n::stage(lang, s.stage)
+                )),
+                rubric: Some((s.rubric.to_string(), s.rubric_version)),
+                as_of: Some((s.as_of, recorded_at)),
+                checkpoint: Some(checkpoint_at(&args.ledger.path, s.as_of, lang)?),
+                made_at: Some(Utc::now()),
+            };
+            return write_xlsx(
+                file,
+                lang.t("排名", "Standings"),
+                lang,
+                &title,
+                columns,
+                &rows,
+            );
         }
-        .to_bytes()?;
-        std::fs::write(file, bytes)
-            .with_context(|| format!("无法写入 {0} (cannot write {0})", file.display()))?;
-        println!("已导出 (written): {}", file.display());
+        let mut w = CsvWriter::new(std::io::stdout().lock(), args.format.csv_style())?;
+        w.header(columns)?;
+        for row in &rows {
+            w.cells(row)?;
+        }
+        w.finish()?;
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
     if args.format.json {
         serde_json::to_writer_pretty(&mut out, &s)?;
         writeln!(out)?;
-        return Ok(());
-    }
-    if args.format.csv {
-        let mut w = CsvWriter::new(out, args.format.csv_style())?;
-        let mut header: Vec<(String, String)> = [
-            ("period", "考核周期"),
-            ("rank", "名次"),
-            ("unit", "单位"),
-            ("unit_name", "单位名称"),
-        ]
-        .map(|(e, z)| (e.to_owned(), z.to_owned()))
-        .to_vec();
-        header.extend(s.aspects.iter().map(|a| {
-            (
-                format!("aspect_{}", a.aspect),
-                format!("{} {}", a.aspect, a.title.zh),
-            )
-        }));
-        header.extend(
-            [
-                ("base", "基础分"),
-                ("bonus", "加分"),
-                ("deduction", "扣分"),
-                ("party_score", "党建得分"),
-                ("business_score", "经营业绩"),
-                ("combined", "综合得分"),
-                ("ranked_on", "排名依据"),
-                ("ranked_score", "排名分"),
-                ("grade", "等次代码"),
-                ("grade_label", "等次"),
-                ("capped_by_veto", "一票否决"),
-                ("complete", "评分完成"),
-                ("as_of_position", "截至位置"),
-            ]
-            .map(|(e, z)| (e.to_owned(), z.to_owned())),
-        );
-        w.header(header)?;
-        for (u, name) in s.units.iter().zip(&names) {
-            let mut row = vec![
-                s.period.to_string(),
-                u.rank.to_string(),
-                u.unit.to_string(),
-                name.clone(),
-            ];
-            row.extend(u.score.aspects.iter().map(|a| a.points.to_string()));
-            row.extend([
-                u.score.base.to_string(),
-                u.score.bonus.to_string(),
-                u.score.deduction.to_string(),
-                u.score.party_score.to_string(),
-                opt(u.score.business_score),
-                opt(u.score.combined),
-                serde_json::to_value(u.ranked_on)?
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                u.ranked_score.to_string(),
-                u.score.grade.to_string(),
-                u.grade_label.zh.clone(),
-                u.score.capped_by_veto.to_string(),
-                u.score.complete.to_string(),
-                s.as_of.to_string(),
-            ]);
-            w.row(row)?;
-        }
-        w.finish()?;
         return Ok(());
     }
 
@@ -458,9 +477,75 @@ pub(super) async fn recorded_at(
         .map(|e| e.recorded_at))
 }
 
+/// Writes one exported table to `file` as an .xlsx workbook and says so.
+pub(super) fn write_xlsx(
+    file: &Path,
+    sheet: &str,
+    lang: crate::console::i18n::Lang,
+    title: &crate::xlsx_out::TitleBlock,
+    columns: crate::export_rows::Columns,
+    rows: &[Vec<crate::csv_out::Cell>],
+) -> anyhow::Result<()> {
+    let bytes = crate::xlsx_out::Workbook {
+        sheet,
+        lang,
+        title,
+        header: crate::xlsx_out::header(lang, columns),
+        rows,
+    }
+    .to_bytes()?;
+    std::fs::write(file, bytes)
+        .with_context(|| format!("无法写入 {0} (cannot write {0})", file.display()))?;
+    println!("已导出 (written): {}", file.display());
+    Ok(())
+}
+
+/// The latest signed checkpoint at or before `position`, checked against the log as stored (its
+/// root must be the root of the log's first `tree size` events), for an export's title block; the
+/// reason in words when there is none.
+pub(super) fn checkpoint_at(
+    path: &Path,
+    position: u64,
+    lang: crate::console::i18n::Lang,
+) -> anyhow::Result<Result<crate::xlsx_out::CheckpointMark, String>> {
+    let rt = super::runtime()?;
+    let snapshot = rt.block_on(async {
+        let store = SqliteStore::open_existing(path)?;
+        let snapshot = store.audit_snapshot().await;
+        store.close().await;
+        anyhow::Ok(snapshot?)
+    })?;
+    let Some((size, note)) = snapshot
+        .checkpoints
+        .iter()
+        .rev()
+        .find(|(size, _)| *size <= position)
+        .cloned()
+    else {
+        return Ok(Err(lang
+            .t(
+                "无 (读取位置之前没有已签名的检查点, 可先运行 ledger audit checkpoint)",
+                "none (no signed checkpoint at or before the point read; run ledger audit checkpoint)",
+            )
+            .to_owned()));
+    };
+    let checkpoint = ledger_schemas::checkpoint::Checkpoint::from_note(&note)?;
+    let tree = ledger_schemas::merkle::MerkleTree::from_event_hashes(&snapshot.event_hashes);
+    if tree.root(size).ok() != Some(*checkpoint.root_hash()) {
+        bail!(
+            "大小为 {size} 的检查点与日志不符，请运行 ledger verify (the checkpoint of size {size} does not agree with the log; run ledger verify)"
+        );
+    }
+    Ok(Ok(crate::xlsx_out::CheckpointMark {
+        tree_size: size,
+        root_hex: checkpoint.root_hash().to_string(),
+    }))
+}
+
 // ---- history and the change log ----
 
 pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
+    adopt_zone(&args.ledger.path)?;
     let HistoryArgs {
         ledger,
         period,
@@ -468,10 +553,11 @@ pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
         item,
         at,
         format,
+        xlsx,
     } = args;
     let read_at = at.read_at();
-    let changes = with_reads(&ledger.path, async |reads| {
-        let positions = reads
+    let (changes, read_position) = with_reads(&ledger.path, async |reads| {
+        let (positions, read_position) = reads
             .query(read_at, |view| {
                 let state = view.state();
                 let Some(p) = state.periods.get(&period) else {
@@ -498,28 +584,44 @@ pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
                                 "考核周期 {period} 的评分细则中没有子项目 {item} (the rubric of period {period} has no item {item})"
                             ));
                         }
-                        Ok(view.item_history(&period, &unit, item))
+                        Ok((view.item_history(&period, &unit, item), view.position()))
                     }
-                    None => Ok(view.sheet_history(&period, &unit)),
+                    None => Ok((view.sheet_history(&period, &unit), view.position())),
                 }
             })
             .await?
             .map_err(anyhow::Error::msg)?;
         let envelopes = reads.envelopes(&positions).await?;
-        Ok(match &item {
+        let changes = match &item {
             Some(item) => reads.render_item_history(&envelopes, &period, &unit, item)?,
             None => reads.render(&envelopes)?,
-        })
+        };
+        Ok((changes, read_position))
     })?;
     let title = format!(
         "{period} {unit}{} 的变更历史, 由旧到新 (history, oldest first): {} 条 (changes)",
         item.as_ref().map_or_else(String::new, |i| format!(" {i}")),
         changes.len()
     );
-    print_changes(&ledger.path, &changes, format, &title)
+    let xlsx = xlsx.map(|file| {
+        let lang = format.csv_style().lang();
+        let what = item.as_ref().map_or_else(String::new, |i| format!(" {i}"));
+        let title = crate::xlsx_out::TitleBlock {
+            title: match lang {
+                crate::console::i18n::Lang::Zh => format!("{period} {unit}{what} 变更历史"),
+                crate::console::i18n::Lang::En => format!("{period} {unit}{what} history"),
+            },
+            period: Some(period.to_string()),
+            as_of: Some((read_position, None)),
+            ..Default::default()
+        };
+        (file, title, lang.t("变更历史", "History"))
+    });
+    print_changes(&ledger.path, &changes, format, &title, xlsx)
 }
 
 pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
+    adopt_zone(&args.ledger.path)?;
     let mut kinds = Vec::new();
     for name in args
         .types
@@ -544,13 +646,13 @@ pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
         item: args.item.clone(),
         aspect: args.aspect.clone(),
         kinds,
-        from: args.since,
-        to: args.until,
+        from: args.since.as_ref().map(TypedTime::start),
+        to: args.until.as_ref().map(TypedTime::end),
     };
     let limit = args.limit;
     let path = args.ledger.path.clone();
     let mut signed = None;
-    let changes = with_reads(&args.ledger.path, async |reads| {
+    let (changes, read_position) = with_reads(&args.ledger.path, async |reads| {
         let at = match &args.checkpoint_out {
             Some(_) => {
                 let checkpoint = latest_checkpoint(&path).await?;
@@ -560,7 +662,7 @@ pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
             }
             None => ReadAt::Head,
         };
-        let positions = reads
+        let (positions, read_position) = reads
             .query(at, |view| {
                 check_filter(view.state(), &filter)?;
                 // Newest first, page by page, until the limit (0: everything that matches).
@@ -578,12 +680,12 @@ pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
                         None => break,
                     }
                 }
-                Ok::<_, String>(positions)
+                Ok::<_, String>((positions, view.position()))
             })
             .await?
             .map_err(anyhow::Error::msg)?;
         let envelopes = reads.envelopes(&positions).await?;
-        Ok(reads.render(&envelopes)?)
+        Ok((reads.render(&envelopes)?, read_position))
     })?;
     let title = format!(
         "变更记录, 由新到旧 (the change log, newest first): {} 条 (changes){}",
@@ -605,7 +707,17 @@ pub fn changes(args: ChangesArgs) -> anyhow::Result<()> {
             file.display()
         );
     }
-    print_changes(&args.ledger.path, &changes, args.format, &title)
+    let xlsx = args.xlsx.clone().map(|file| {
+        let lang = args.format.csv_style().lang();
+        let title = crate::xlsx_out::TitleBlock {
+            title: lang.t("变更记录", "Change log").to_owned(),
+            period: args.period.as_ref().map(|p| p.to_string()),
+            as_of: Some((read_position, None)),
+            ..Default::default()
+        };
+        (file, title, lang.t("变更记录", "Changes"))
+    });
+    print_changes(&args.ledger.path, &changes, args.format, &title, xlsx)
 }
 
 /// The latest signed checkpoint as `(tree size, note)`, after checking that its root is the root of
@@ -674,13 +786,39 @@ fn check_filter(
     Ok(())
 }
 
-/// Prints changes as a table (with a title line), JSON (an array of `ChangeView`) or CSV.
+/// Prints changes as a table (with a title line), JSON (an array of `ChangeView`) or CSV, or
+/// writes them to an .xlsx file (`xlsx`: the file, its title block and the sheet's name).
 fn print_changes(
     path: &Path,
     changes: &[ChangeView],
     format: FormatArgs,
     title: &str,
+    xlsx: Option<(std::path::PathBuf, crate::xlsx_out::TitleBlock, &str)>,
 ) -> anyhow::Result<()> {
+    if let Some((file, mut block, sheet)) = xlsx {
+        let lang = format.csv_style().lang();
+        let names = with_reads(path, async |reads| {
+            Ok(reads
+                .query(ReadAt::Head, |view| Names::of(view.state()))
+                .await?)
+        })?;
+        if let Some((position, time)) = &mut block.as_of {
+            *time = with_reads(path, async |reads| recorded_at(reads, *position).await)?;
+            block.checkpoint = Some(checkpoint_at(path, *position, lang)?);
+        }
+        block.made_at = Some(Utc::now());
+        let rows: Vec<_> = changes
+            .iter()
+            .cloned()
+            .map(crate::http::views::ChangeEntryView::from)
+            .map(|c| crate::csv_out::change_row(&c, lang, &names))
+            .collect();
+        let columns = crate::csv_out::CHANGE_COLUMNS
+            .iter()
+            .map(|(e, z)| ((*e).to_owned(), (*z).to_owned()))
+            .collect();
+        return write_xlsx(&file, sheet, lang, &block, columns, &rows);
+    }
     let mut out = std::io::stdout().lock();
     if format.json {
         serde_json::to_writer_pretty(&mut out, changes)?;

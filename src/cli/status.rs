@@ -30,14 +30,30 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// `ledger init`: creates the ledger if it is absent (or migrates an older one) and prints its state.
-pub fn init(path: &Path, json: bool) -> anyhow::Result<()> {
+pub fn init(path: &Path, zone: Option<&str>, json: bool) -> anyhow::Result<()> {
+    // An unknown zone is refused before anything is created.
+    let zone = zone
+        .map(|name| {
+            ledger_schemas::zone::Zone::named(name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "未知的时区“{name}”, 可选: {0} (unknown time zone {name:?}; the business clock knows: {0})",
+                    ledger_schemas::zone::Zone::known_names()
+                )
+            })
+        })
+        .transpose()?;
     let existed = path.exists();
     let rt = runtime()?;
     let state = rt.block_on(async {
-        let store = SqliteStore::open(path)?;
+        let store = std::sync::Arc::new(SqliteStore::open(path)?);
+        let recorded = match zone {
+            Some(zone) => record_zone(&store, zone).await,
+            None => Ok(()),
+        };
         let state = store.state().await;
         store.close().await;
-        state
+        recorded?;
+        anyhow::Ok(state?)
     })?;
     // The signing key is made with the ledger (see `crate::audit`), once the file is known to be a
     // ledger, so that a path that is not one does not get a key beside it.
@@ -55,6 +71,29 @@ pub fn init(path: &Path, json: bool) -> anyhow::Result<()> {
         );
     }
     print_state(&state, json)
+}
+
+/// Records `zone` as the ledger's business zone: its first event. A ledger that already recorded the
+/// same zone is left as it is; any other ledger with events refuses (the domain's
+/// `ZoneAfterEvents`), so the zone never changes under recorded times.
+async fn record_zone(
+    store: &std::sync::Arc<SqliteStore>,
+    zone: ledger_schemas::zone::Zone,
+) -> anyhow::Result<()> {
+    use crate::app::{Clock, Ledger};
+    let app = Ledger::open(store.clone(), Clock::System).await?;
+    if app.folded().state.zone.as_deref() == Some(zone.name) {
+        return Ok(());
+    }
+    app.execute(
+        ledger_schemas::Actor::system(),
+        ledger_projections::domain::Command::SetBusinessZone {
+            zone: zone.name.to_owned(),
+        },
+    )
+    .await?;
+    crate::app::clock::adopt(Some(zone.name));
+    Ok(())
 }
 
 /// `ledger status`: prints the state of an existing ledger; never creates one.

@@ -167,6 +167,7 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
             label { (lang.t("至", "To")) input type="datetime-local" step="1" name="to" value=(f.to); }
             button type="submit" #filter-go { (lang.t("筛选", "Filter")) }
             a.button #csv href={ "/changes.csv?" (f.page_query(None)) } { (lang.t("导出 CSV", "Export CSV")) }
+            a.button #xlsx href={ "/changes.xlsx?" (f.page_query(None)) } { (lang.t("导出 Excel", "Export Excel")) }
         }
         p.as-of { (lang.t("读取于位置 ", "Read at position ")) (page.at_position) }
         @if page.changes.is_empty() {
@@ -232,11 +233,13 @@ fn row(lang: Lang, c: &ChangeEntryView, actor: Option<&str>, verify: bool) -> ma
     }
 }
 
-/// `GET /changes.csv?…`: every matching change (all pages), with the position it was read at in
-/// the file name and in a `Ledger-Position` header, so the file can be checked against a checkpoint.
-pub async fn csv(session: Session, Query(f): Query<ChangesForm>) -> Result<Response, Failure> {
-    let lang = session.lang;
-    let filters = f.api_query(lang)?;
+/// Every change matching the filters (all pages), read at one position, with the names of people
+/// and units as they stood there: what the CSV and xlsx downloads write.
+pub(super) async fn all_changes(
+    session: &Session,
+    f: &ChangesForm,
+) -> Result<(Vec<ChangeEntryView>, u64, crate::csv_out::Names), Failure> {
+    let filters = f.api_query(session.lang)?;
     let mut rows: Vec<ChangeEntryView> = Vec::new();
     let mut at: Option<u64> = None;
     let mut before: Option<u64> = None;
@@ -261,7 +264,8 @@ pub async fn csv(session: Session, Query(f): Query<ChangesForm>) -> Result<Respo
         }
     }
     // Names beside ids, as they stand at the position the file was read at.
-    let at_query = encode(&[("at_position", at.unwrap_or_default().to_string())]);
+    let at = at.unwrap_or_default();
+    let at_query = encode(&[("at_position", at.to_string())]);
     let people: crate::http::views::PersonList =
         session.get(&format!("/api/v1/people?{at_query}")).await?;
     let units: crate::http::views::UnitList =
@@ -278,6 +282,14 @@ pub async fn csv(session: Session, Query(f): Query<ChangesForm>) -> Result<Respo
             .map(|u| (u.unit.to_string(), u.name))
             .collect(),
     };
+    Ok((rows, at, names))
+}
+
+/// `GET /changes.csv?…`: every matching change (all pages), with the position it was read at in
+/// the file name and in a `Ledger-Position` header, so the file can be checked against a checkpoint.
+pub async fn csv(session: Session, Query(f): Query<ChangesForm>) -> Result<Response, Failure> {
+    let lang = session.lang;
+    let (rows, at, names) = all_changes(&session, &f).await?;
     let style = crate::csv_out::CsvStyle {
         bom: f.plain.trim().is_empty(),
         zh: lang == Lang::Zh,
@@ -285,7 +297,6 @@ pub async fn csv(session: Session, Query(f): Query<ChangesForm>) -> Result<Respo
     let mut out = Vec::new();
     crate::csv_out::write_changes(&mut out, &rows, style, &names)
         .map_err(|e| Failure::internal(lang, e.to_string()))?;
-    let at = at.unwrap_or_default();
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -8,9 +8,7 @@ use maud::{Markup, html};
 use super::client::{Failure, Session};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
-use crate::http::views::{
-    PersonList, RectificationList, RectificationStatusView, RectificationView,
-};
+use crate::http::views::{RectificationList, RectificationStatusView, RectificationView};
 
 #[derive(Default)]
 struct Work<'a> {
@@ -19,7 +17,7 @@ struct Work<'a> {
     closed: Vec<&'a RectificationView>,
 }
 
-fn status(lang: Lang, r: &RectificationView) -> &'static str {
+pub(crate) fn status(lang: Lang, r: &RectificationView) -> &'static str {
     match (r.status, r.overdue) {
         (RectificationStatusView::Closed, _) => lang.t("已销号", "closed"),
         (_, true) => lang.t("已逾期", "overdue"),
@@ -42,25 +40,23 @@ fn lines(lang: Lang, class: &str, rows: &[&RectificationView]) -> Markup {
     }
 }
 
+/// Responsible persons by name where the role may list people (staff); by id otherwise, and the
+/// signed-in person always by their own name.
+pub(super) async fn people_named(session: &Session) -> BTreeMap<String, String> {
+    let mut names = super::exports::people(session).await;
+    if let Some(name) = &session.me.name {
+        names.insert(session.me.person.to_string(), name.clone());
+    }
+    names
+}
+
 /// `GET /rectifications`.
 pub async fn page(session: Session) -> Result<Response, Failure> {
     let lang = session.lang;
     let list: RectificationList = session.get("/api/v1/rectifications").await?;
     // Responsible persons by name where the role may list people (staff); by id otherwise, and
     // the signed-in person always by their own name.
-    let mut names: BTreeMap<String, String> = session
-        .get::<PersonList>("/api/v1/people")
-        .await
-        .map(|l| {
-            l.people
-                .into_iter()
-                .map(|p| (p.person.to_string(), p.name))
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(name) = &session.me.name {
-        names.insert(session.me.person.to_string(), name.clone());
-    }
+    let names = people_named(&session).await;
     let mut by_person: BTreeMap<String, Work> = BTreeMap::new();
     for r in &list.rectifications {
         let work = by_person.entry(r.responsible.to_string()).or_default();
@@ -82,6 +78,7 @@ pub async fn page(session: Session) -> Result<Response, Failure> {
     .await;
     let body = html! {
         (printed)
+        p { a.button #xlsx href="/rectifications.xlsx" { (lang.t("导出 Excel", "Export Excel")) } }
         @if by_person.is_empty() {
             p.empty { (lang.t("没有整改事项.", "No rectification work.")) }
         }

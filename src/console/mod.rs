@@ -31,6 +31,7 @@ pub mod changes;
 pub mod charts;
 pub mod client;
 pub mod closed_loop;
+pub mod exports;
 pub mod format;
 pub mod forms;
 pub mod grid;
@@ -131,6 +132,18 @@ pub fn router(api: Router, settings: Settings) -> Router {
         .route("/rectifications/{rectification}/{action}", post(cases::act))
         .route("/changes", get(changes::page))
         .route("/changes.csv", get(changes::csv))
+        // Excel downloads of what the pages show (issue 16).
+        .route("/changes.xlsx", get(exports::changes))
+        .route("/standings.xlsx", get(exports::standings))
+        .route("/rectifications.xlsx", get(exports::closed_loop))
+        .route(
+            "/periods/{period}/units/{unit}/sheet.xlsx",
+            get(exports::sheet),
+        )
+        .route(
+            "/periods/{period}/units/{unit}/items/{item}/history.xlsx",
+            get(exports::item_history),
+        )
         .route("/rubrics", get(rubric::page))
         .route(
             "/rubrics/{rubric}/{version}/template.xlsx",

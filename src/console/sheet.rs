@@ -44,7 +44,7 @@ fn sheet_uri(period: &str, unit: &str) -> String {
     format!("/periods/{}/units/{}", seg(period), seg(unit))
 }
 
-fn review_label(lang: Lang, state: ReviewState) -> &'static str {
+pub(crate) fn review_label(lang: Lang, state: ReviewState) -> &'static str {
     match state {
         ReviewState::Pending => lang.t("待审核", "pending"),
         ReviewState::Approved => lang.t("已通过", "approved"),
@@ -107,6 +107,7 @@ pub async fn sheet_page(
             (lang.t("考核周期 ", "Period ")) (sheet.period) " · " (super::i18n::stage(lang, sheet.stage))
             " · " (lang.t("细则版本 ", "rubric version ")) (sheet.rubric_version)
         }
+        p { a.button #xlsx href={ (sheet_uri(&period, &unit)) "/sheet.xlsx" @if let Some(at) = at { "?at=" (at) } } { (lang.t("导出 Excel", "Export Excel")) } }
         @if at.is_none() && matches!(session.role(), Role::Assessor | Role::Unit | Role::Reviewer) {
             p { a.button #to-grid href={ (sheet_uri(&period, &unit)) "/grid" } { (lang.t("整表录入", "Whole sheet")) } }
         }
@@ -299,6 +300,7 @@ async fn render_item(
         (forms(session, &view, &def, entered))
         section {
             h2 { (lang.t("变更历史", "History")) }
+            p { a.button #xlsx href={ "/periods/" (seg(period)) "/units/" (seg(unit)) "/items/" (seg(item)) "/history.xlsx" } { (lang.t("导出 Excel", "Export Excel")) } }
             (timeline(lang, &history, &def))
         }
     };

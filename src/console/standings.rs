@@ -277,6 +277,7 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
                 }
             }
             span.stage { (super::i18n::stage(lang, period.stage)) " · " (lang.t("细则版本", "rubric version")) " " (now.rubric_version) }
+            " " a.button #xlsx href={ "/standings.xlsx?" (query(&[("period", period.period.as_str()), ("at", q.at.as_deref().unwrap_or_default()), ("time", q.time.as_deref().unwrap_or_default())])) } { (lang.t("导出 Excel", "Export Excel")) }
         }
         (time_control(
             lang,

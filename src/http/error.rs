@@ -442,7 +442,9 @@ impl From<Rejection> for ApiError {
             | R::RevisionRequired { .. }
             | R::RevisionItemMismatch { .. }
             | R::NoFinding { .. }
-            | R::DueDateInPast { .. } => (
+            | R::DueDateInPast { .. }
+            | R::UnknownZone { .. }
+            | R::ZoneAfterEvents { .. } => (
                 S::UNPROCESSABLE_ENTITY,
                 "rule-violated",
                 "不符合考核规则 The request breaks a rule of the assessment",

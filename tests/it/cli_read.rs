@@ -192,7 +192,7 @@ fn changes_filter_and_export() {
         ],
     )));
     assert!(csv.starts_with(
-        "position,recorded_at,event_type,actor,actor_name,role,period,unit,unit_name,item,aspect,rubric_version,summary_zh,summary_en,old,new,reason,note,evidence,source\n"
+        "position,recorded_at,event_type,actor,actor_name,role,period,unit,unit_name,item,aspect,rubric_version,summary,old,new,reason,note,evidence,source\n"
     ));
     // Beijing time to the second, the person's and the unit's names beside their ids.
     let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
@@ -218,10 +218,7 @@ fn changes_filter_and_export() {
         &demo.path,
         &["changes", "--unit", "SH-NY-B2", "--item", "F5", "--csv"],
     )));
-    assert!(
-        excel.starts_with("\u{feff}位置,记录时间(北京时间),"),
-        "{excel}"
-    );
+    assert!(excel.starts_with("\u{feff}位置,记录时间,"), "{excel}");
     assert!(
         csv.contains("ScoreCorrected") && csv.contains("RectificationRaised"),
         "{csv}"
@@ -496,12 +493,15 @@ fn an_items_history_shows_the_move_that_made_it_re_scorable() {
 }
 
 /// `standings --xlsx FILE` writes a workbook that reads back (calamine) as the standings: the title
-/// block names the period, rubric version and the position read at, in Beijing time; the header row
-/// is Chinese; ranks and figures are numbers (not text) equal to the JSON's; names are text; no
-/// cell is a formula. An as-of read writes that point's figures.
+/// block names the period, rubric version, the position read at in Beijing time and the signed
+/// checkpoint at or before it; the header row is Chinese; ranks and figures are numbers (not text)
+/// equal to the JSON's, with two decimals; names are text; no cell is a formula. An as-of read
+/// writes that point's figures.
 #[test]
 fn standings_xlsx_reads_back_as_numbers_with_the_as_of_line() {
-    use calamine::{Data, Reader, Xlsx};
+    use calamine::Data;
+
+    use crate::exports::XlsxSheet;
 
     let demo = shared_demo();
     let dir = tempfile::tempdir().unwrap();
@@ -531,48 +531,35 @@ fn standings_xlsx_reads_back_as_numbers_with_the_as_of_line() {
         ],
     ));
 
-    let mut book: Xlsx<_> = calamine::open_workbook(&file).unwrap();
-    assert_eq!(book.sheet_names(), vec!["排名".to_owned()]);
-    let range = book.worksheet_range("排名").unwrap();
-    let text = |r: u32, c: u32| {
-        range
-            .get_value((r, c))
-            .map(|d| d.to_string())
-            .unwrap_or_default()
-    };
-    assert!(text(0, 0).contains("2026Q3"), "{}", text(0, 0));
-    assert!(text(1, 0).contains("第 1 版"), "{}", text(1, 0));
+    let sheet = XlsxSheet::read(&file, "排名");
+    assert!(sheet.title[0].contains("考核排名"), "{:?}", sheet.title);
+    assert!(sheet.line("考核周期: 2026Q3").contains("已公示"));
+    assert!(sheet.line("评分细则").contains("default 第 1 版"));
+    let as_of = sheet.line("截至位置");
     assert!(
-        text(2, 0).contains(&format!("截至位置 {position}")) && text(2, 0).contains("北京时间"),
-        "{}",
-        text(2, 0)
+        as_of.starts_with(&format!("截至位置 {position} · 2026-")) && as_of.ends_with("(北京时间)"),
+        "{as_of}"
+    );
+    // The demo signs only its head: nothing at or before the point read.
+    assert!(
+        sheet.line("已签名检查点").contains("无"),
+        "{:?}",
+        sheet.title
     );
     assert_eq!(
-        [text(5, 0), text(5, 1), text(5, 2), text(5, 3)],
-        ["名次", "单位", "单位名称", "A 组织建设"]
+        sheet.header[..5],
+        ["考核周期", "名次", "单位", "单位名称", "A 组织建设"]
     );
     let units = standings["units"].as_array().unwrap();
-    assert_eq!(range.height() as usize, 6 + units.len());
-    let combined_col = (0..range.width() as u32)
-        .find(|c| text(5, *c) == "综合得分")
-        .unwrap();
-    for (i, u) in units.iter().enumerate() {
-        let row = 6 + i as u32;
-        assert_eq!(
-            range.get_value((row, 0)),
-            Some(&Data::Float(u["rank"].as_f64().unwrap()))
-        );
-        assert_eq!(text(row, 1), u["unit"].as_str().unwrap());
-        assert!(matches!(range.get_value((row, 2)), Some(Data::String(_))));
+    assert_eq!(sheet.rows.len(), units.len());
+    let combined_col = sheet.column("综合得分");
+    for (row, u) in sheet.rows.iter().zip(units) {
+        assert_eq!(row[1], Data::Float(u["rank"].as_f64().unwrap()));
+        assert_eq!(row[2], Data::String(u["unit"].as_str().unwrap().to_owned()));
+        assert!(matches!(row[3], Data::String(_)));
         let combined: f64 = u["score"]["combined"].as_str().unwrap().parse().unwrap();
-        assert_eq!(
-            range.get_value((row, combined_col)),
-            Some(&Data::Float(combined))
-        );
+        assert_eq!(row[combined_col], Data::Float(combined));
     }
-    let formats = book.worksheet_formula("排名").ok();
-    assert!(
-        formats.is_none_or(|f| f.used_cells().count() == 0),
-        "no formulas"
-    );
+    assert_eq!(sheet.number_format(1, combined_col), "0.00");
+    assert!(sheet.formulas == 0, "no formulas");
 }

@@ -32,15 +32,14 @@ pub struct Server {
     _temp: TempLedger,
 }
 
-/// An answer: status, headers, the body as text and (when it is JSON) as a value.
+/// An answer: status, headers, the body as bytes, as text and (when it is JSON) as a value.
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
+    pub bytes: Bytes,
     pub text: String,
     pub json: Value,
-    /// The body as sent (a workbook is not text).
-    pub bytes: Bytes,
 }
 
 impl Reply {
@@ -233,9 +232,9 @@ impl Server {
         Reply {
             status,
             headers,
+            bytes,
             text,
             json,
-            bytes,
         }
     }
 

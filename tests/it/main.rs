@@ -50,3 +50,4 @@ mod store_cli;
 mod store_contract;
 mod store_sqlite;
 mod store_support;
+mod zone;

@@ -41,6 +41,12 @@ pub struct Revision {
 /// Every command the ledger decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    // ---- the ledger itself ----
+    /// Records the ledger's business zone (an IANA name of `ledger_schemas::zone::ZONES`): only as
+    /// the ledger's first event.
+    SetBusinessZone {
+        zone: String,
+    },
     // ---- units, people, access ----
     RegisterUnit {
         unit: UnitId,
@@ -240,6 +246,7 @@ impl Command {
     /// The command's name for people, zh-CN first.
     pub const fn label(&self) -> &'static str {
         match self {
+            Command::SetBusinessZone { .. } => "设定业务时区 set the business zone",
             Command::RegisterUnit { .. } => "登记单位 register unit",
             Command::UpdateUnit { .. } => "修改单位 update unit",
             Command::RegisterPerson { .. } => "登记人员 register person",
@@ -276,6 +283,8 @@ impl Command {
     pub const fn allowed_roles(&self) -> &'static [Role] {
         use Role::*;
         match self {
+            // Chosen where the ledger is created (`ledger init --zone`), never through the API.
+            Command::SetBusinessZone { .. } => &[System],
             Command::RegisterUnit { .. }
             | Command::UpdateUnit { .. }
             | Command::RegisterPerson { .. }

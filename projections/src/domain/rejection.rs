@@ -61,6 +61,16 @@ pub enum Rejection {
         person: PersonId,
     },
 
+    // ---- the ledger itself ----
+    #[error(
+        "未知的时区“{zone}”, 可选: {known} (unknown time zone {zone:?}; the business clock knows: {known})"
+    )]
+    UnknownZone { zone: String, known: String },
+    #[error(
+        "账本已有 {events} 个事件, 不能再设定业务时区 (已记录的时间与日期都按原时区读写); 请在新建账本时选择时区 (the ledger already holds {events} events: its business zone can only be chosen when it is created, since every time already typed and every due date already judged was read in the zone it had)"
+    )]
+    ZoneAfterEvents { events: u64 },
+
     // ---- what every command needs ----
     #[error("“{command}”必须说明理由 ({command} must carry a reason)")]
     ReasonRequired { command: &'static str },

@@ -426,6 +426,8 @@ pub struct State {
     pub rectifications: SharedMap<RectificationId, RectificationState>,
     #[serde(with = "super::shared::arc")]
     pub anomalies: Arc<Vec<Anomaly>>,
+    /// The business zone the ledger recorded (`BusinessZoneSet`), by name; none: Asia/Shanghai.
+    pub zone: Option<String>,
 }
 
 /// Where `value` stands on `item` of `def` (of version `version`).
@@ -587,6 +589,7 @@ impl State {
         }
         let by = meta.actor.person.clone();
         match event {
+            Event::BusinessZoneSet(e) => self.zone = Some(e.zone.clone()),
             Event::UnitRegistered(e) => {
                 self.units.insert(
                     e.unit.clone(),

@@ -64,10 +64,12 @@ pub enum ChangeKind {
     RectificationSubmitted,
     RectificationVerified,
     RectificationSentBack,
+    /// Last: the kinds are type codes in the stored change log, so a new kind is appended.
+    BusinessZoneSet,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 25] = [
+    pub const ALL: [ChangeKind; 26] = [
         Self::UnitRegistered,
         Self::UnitUpdated,
         Self::PersonRegistered,
@@ -93,6 +95,7 @@ impl ChangeKind {
         Self::RectificationSubmitted,
         Self::RectificationVerified,
         Self::RectificationSentBack,
+        Self::BusinessZoneSet,
     ];
 
     pub fn of(event: &Event) -> Self {
@@ -122,6 +125,7 @@ impl ChangeKind {
             Event::RectificationSubmitted(_) => Self::RectificationSubmitted,
             Event::RectificationVerified(_) => Self::RectificationVerified,
             Event::RectificationSentBack(_) => Self::RectificationSentBack,
+            Event::BusinessZoneSet(_) => Self::BusinessZoneSet,
         }
     }
 
@@ -153,6 +157,7 @@ impl ChangeKind {
             Self::RectificationSubmitted => "RectificationSubmitted",
             Self::RectificationVerified => "RectificationVerified",
             Self::RectificationSentBack => "RectificationSentBack",
+            Self::BusinessZoneSet => "BusinessZoneSet",
         }
     }
 
@@ -184,6 +189,7 @@ impl ChangeKind {
             Self::RectificationSubmitted => "提交整改 rectification submitted",
             Self::RectificationVerified => "验证整改 rectification verified",
             Self::RectificationSentBack => "退回整改 rectification sent back",
+            Self::BusinessZoneSet => "设定业务时区 business zone set",
         }
     }
 
@@ -647,7 +653,8 @@ impl ChangeLog {
                     }
                 }
             }
-            Event::AccessRevoked(_)
+            Event::BusinessZoneSet(_)
+            | Event::AccessRevoked(_)
             | Event::TokenIssued(_)
             | Event::TokenRevoked(_)
             | Event::RubricDefined(_)

@@ -28,13 +28,14 @@ use super::changes::{ChangeLog, LogImage};
 use crate::domain::State;
 
 /// The version of the fold and of the snapshot form; see the module docs for when to bump it.
-pub const PROJECTION_CODE_VERSION: u32 = 3;
+pub const PROJECTION_CODE_VERSION: u32 = 4;
 
 /// `(code version, fingerprint of the reference snapshot)`, oldest first; append only.
 pub const SNAPSHOT_FINGERPRINTS: &[(u32, u64)] = &[
     (1, 0x2cbb_26a4_8952_d88e),
     (2, 0x0350_bf2d_317b_b0ef),
     (3, 0x3e9c_388e_869f_95ba),
+    (4, 0x33ec_bc63_0d03_a413),
 ];
 
 /// How many positions apart the in-memory checkpoints are by default: an as-of query folds at most

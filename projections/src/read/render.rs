@@ -249,6 +249,13 @@ pub fn render_change(model: &ReadModel, envelope: &Envelope) -> Result<ChangeVie
     };
 
     match &event {
+        Event::BusinessZoneSet(e) => {
+            view.summary = t(
+                format!("设定业务时区 {}", e.zone),
+                format!("business zone set to {}", e.zone),
+            );
+            view.new = Some(t(e.zone.clone(), e.zone.clone()));
+        }
         Event::UnitRegistered(e) => {
             view.summary = t(
                 format!("登记单位 {}「{}」", e.unit, e.name),

@@ -30,6 +30,15 @@ pub fn reference_log() -> Vec<Stored> {
         ledger.clock += Duration::seconds(7);
         ledger.stamp(&actor, reason.map(str::to_owned), event);
     };
+    // Recorded first in a real ledger (`ledger init --zone`); the fold takes it anywhere.
+    add(
+        admin(),
+        None,
+        BusinessZoneSet {
+            zone: "Asia/Tokyo".into(),
+        }
+        .into(),
+    );
     add(
         admin(),
         None,
@@ -363,6 +372,7 @@ fn the_reference_log_exercises_every_part_of_the_state() {
     let statuses: Vec<_> = state.rectifications.values().map(|r| r.status).collect();
     assert_eq!(statuses.len(), 2);
     assert!(state.appeals.values().all(|a| a.outcome.is_some()));
+    assert_eq!(state.zone.as_deref(), Some("Asia/Tokyo"));
 }
 
 /// The serialised reference snapshot has the fingerprint recorded for the current

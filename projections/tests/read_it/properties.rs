@@ -618,7 +618,8 @@ fn oracle_rows(log: &[Stored]) -> Vec<Row> {
                 let s = rects[e.rectification.as_str()].clone();
                 (Some(s.0), Some(s.1), s.2)
             }
-            Event::AccessGranted(_)
+            Event::BusinessZoneSet(_)
+            | Event::AccessGranted(_)
             | Event::AccessRevoked(_)
             | Event::TokenIssued(_)
             | Event::TokenRevoked(_)

@@ -98,7 +98,8 @@ fn decide_area(state: &State, ctx: &Context, command: Command) -> Result<Decisio
     authorize(state, ctx, &command)?;
     let label = command.label();
     match command {
-        Command::RegisterUnit { .. }
+        Command::SetBusinessZone { .. }
+        | Command::RegisterUnit { .. }
         | Command::UpdateUnit { .. }
         | Command::RegisterPerson { .. }
         | Command::GrantAccess { .. }

@@ -4,10 +4,11 @@ use std::collections::BTreeSet;
 
 use ledger_schemas::envelope::Role;
 use ledger_schemas::events::{
-    AccessGranted, AccessRevoked, PersonRegistered, TokenIssued, TokenRevoked, UnitRegistered,
-    UnitUpdated,
+    AccessGranted, AccessRevoked, BusinessZoneSet, PersonRegistered, TokenIssued, TokenRevoked,
+    UnitRegistered, UnitUpdated,
 };
 use ledger_schemas::ids::UnitId;
+use ledger_schemas::zone::Zone;
 
 use super::{Decision, optional_reason, require};
 use crate::domain::command::{Command, Context};
@@ -20,6 +21,28 @@ pub(super) fn decide(
     command: Command,
 ) -> Result<Decision, Rejection> {
     match command {
+        // Once, first: a zone changed later would read the times already typed and the due dates
+        // already judged on another clock than the one they were meant on.
+        Command::SetBusinessZone { zone } => {
+            let Some(known) = Zone::named(&zone) else {
+                return Err(Rejection::UnknownZone {
+                    zone,
+                    known: Zone::known_names(),
+                });
+            };
+            if state.position > 0 {
+                return Err(Rejection::ZoneAfterEvents {
+                    events: state.position,
+                });
+            }
+            Ok(Decision::one(
+                state,
+                BusinessZoneSet {
+                    zone: known.name.to_owned(),
+                },
+                None,
+            ))
+        }
         Command::RegisterUnit {
             unit,
             name,
