@@ -16,6 +16,9 @@ use super::{EvidenceError, Stored};
 
 /// How long a signed request stays valid: long enough for a slow upload to start.
 const SIGNED_FOR: Duration = Duration::from_secs(300);
+/// How many times a request the server failed (5xx: S3 answers 500 and 503 under load and asks
+/// clients to retry) is sent, in all.
+const ATTEMPTS: u32 = 4;
 
 /// Where the bucket is and how to sign in to it.
 #[derive(Debug, Clone)]
@@ -76,6 +79,22 @@ impl S3Store {
         })
     }
 
+    /// Sends the request `build` makes, again after a short pause while the server answers 5xx.
+    async fn send(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, EvidenceError> {
+        let mut attempt = 1;
+        loop {
+            let reply = build().send().await.map_err(unavailable)?;
+            if !reply.status().is_server_error() || attempt == ATTEMPTS {
+                return Ok(reply);
+            }
+            tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+            attempt += 1;
+        }
+    }
+
     pub fn describe(&self) -> String {
         self.bucket.base_url().to_string()
     }
@@ -92,12 +111,12 @@ impl S3Store {
             .sign(SIGNED_FOR);
         // An empty body with its length: some servers refuse a PUT without Content-Length.
         let reply = self
-            .client
-            .put(url)
-            .header(reqwest::header::CONTENT_LENGTH, "0")
-            .send()
-            .await
-            .map_err(unavailable)?;
+            .send(|| {
+                self.client
+                    .put(url.clone())
+                    .header(reqwest::header::CONTENT_LENGTH, "0")
+            })
+            .await?;
         match reply.status() {
             s if s.is_success() || s == StatusCode::CONFLICT => Ok(()),
             s => Err(EvidenceError::Io(format!(
@@ -111,7 +130,7 @@ impl S3Store {
             .bucket
             .head_object(Some(&self.credentials), key)
             .sign(SIGNED_FOR);
-        let reply = self.client.head(url).send().await.map_err(unavailable)?;
+        let reply = self.send(|| self.client.head(url.clone())).await?;
         match reply.status() {
             StatusCode::OK => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
@@ -135,12 +154,8 @@ impl S3Store {
             .put_object(Some(&self.credentials), &key)
             .sign(SIGNED_FOR);
         let reply = self
-            .client
-            .put(url)
-            .body(bytes.to_vec())
-            .send()
-            .await
-            .map_err(unavailable)?;
+            .send(|| self.client.put(url.clone()).body(bytes.to_vec()))
+            .await?;
         if !reply.status().is_success() {
             return Err(EvidenceError::Io(format!(
                 "PUT {key}: HTTP {}",
@@ -160,7 +175,7 @@ impl S3Store {
             .bucket
             .get_object(Some(&self.credentials), &key)
             .sign(SIGNED_FOR);
-        let reply = self.client.get(url).send().await.map_err(unavailable)?;
+        let reply = self.send(|| self.client.get(url.clone())).await?;
         match reply.status() {
             StatusCode::OK => Ok(Some(reply.bytes().await.map_err(unavailable)?.to_vec())),
             StatusCode::NOT_FOUND => Ok(None),
