@@ -25,4 +25,5 @@ pub mod http;
 pub mod metrics;
 pub mod server;
 pub mod store;
+pub mod witness;
 pub mod xlsx_out;

@@ -38,6 +38,7 @@ use crate::checkpoint::{
     Checkpoint, CheckpointError, KeyError, KeyId, LogVerifyingKey, Origin, malformed,
     split_note_key,
 };
+use crate::integrity::Digest;
 
 /// The signed-note signature type of a timestamped Ed25519 cosignature (tlog-cosignature).
 pub const ALG_COSIGNATURE_V1: u8 = 0x04;
@@ -414,6 +415,77 @@ pub fn cosigned_note(checkpoint: &Checkpoint, cosignatures: &[Cosignature]) -> S
         note.push_str(&cosignature.to_line());
     }
     note
+}
+
+/// The most consistency-proof lines an `add-checkpoint` request may carry (tlog-witness).
+pub const MAX_PROOF_LINES: usize = 63;
+
+/// A C2SP tlog-witness `add-checkpoint` request body: `old <size>\n`, the consistency proof one
+/// base64 hash a line (at most [`MAX_PROOF_LINES`]), an empty line, then the signed note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddCheckpoint {
+    pub old: u64,
+    pub proof: Vec<Digest>,
+    pub note: String,
+}
+
+impl AddCheckpoint {
+    pub fn to_body(&self) -> String {
+        let mut body = format!("old {}\n", self.old);
+        for hash in &self.proof {
+            body.push_str(&BASE64.encode(hash.0));
+            body.push('\n');
+        }
+        body.push('\n');
+        body.push_str(&self.note);
+        body
+    }
+
+    /// Reads a request body; the note is split ([`SignedNote::parse`]) but nothing is verified.
+    pub fn parse(text: &str) -> Result<(Self, SignedNote), String> {
+        let (head, note) = text
+            .split_once("\n\n")
+            .ok_or("缺少空行与检查点 (no empty line followed by a checkpoint)")?;
+        let mut lines = head.split('\n');
+        let old = lines
+            .next()
+            .and_then(|l| l.strip_prefix("old "))
+            .filter(|n| {
+                !n.is_empty()
+                    && n.bytes().all(|b| b.is_ascii_digit())
+                    && (*n == "0" || !n.starts_with('0'))
+            })
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or("第一行须为“old <大小>” (the first line must be \"old <size>\")")?;
+        let proof = lines
+            .map(|line| {
+                BASE64
+                    .decode(line)
+                    .ok()
+                    .and_then(|b| Digest::from_slice(&b))
+                    .ok_or_else(|| {
+                        format!(
+                            "证明行 {line:?} 不是 32 字节的 base64 (a proof line is not 32 bytes of base64)"
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if proof.len() > MAX_PROOF_LINES {
+            return Err(format!(
+                "一致性证明有 {} 行，多于 {MAX_PROOF_LINES} (the proof has more than {MAX_PROOF_LINES} lines)",
+                proof.len()
+            ));
+        }
+        let signed = SignedNote::parse(note).map_err(|e| e.to_string())?;
+        Ok((
+            Self {
+                old,
+                proof,
+                note: note.to_owned(),
+            },
+            signed,
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -82,6 +82,32 @@ pub struct ServeArgs {
     /// request).
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// 见证人 Send each new checkpoint to this witness (C2SP tlog-witness), given as
+    /// `http://HOST:PORT=VKEY` with the witness's verifier key; repeatable. Flags only.
+    #[arg(long, value_name = "URL=VKEY")]
+    pub witness: Vec<crate::witness::WitnessTarget>,
+    /// 见证法定数 How many of the witnesses must cosign a checkpoint for it to count as
+    /// witnessed [default: all of them].
+    #[arg(long, value_name = "N", requires = "witness")]
+    pub witness_quorum: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The witnesses and quorum the flags name.
+    pub fn witnessing(&self) -> anyhow::Result<crate::witness::Witnessing> {
+        let quorum = self.witness_quorum.unwrap_or(self.witness.len());
+        if quorum > self.witness.len() || (quorum == 0 && !self.witness.is_empty()) {
+            anyhow::bail!(
+                "--witness-quorum {quorum} 须在 1 与见证人数 {} 之间 (--witness-quorum must be between 1 and the number of --witness, {})",
+                self.witness.len(),
+                self.witness.len()
+            );
+        }
+        Ok(crate::witness::Witnessing {
+            witnesses: self.witness.clone(),
+            quorum,
+        })
+    }
 }
 
 /// Every setting of `ledger serve`, resolved, each with where it came from.
@@ -257,6 +283,7 @@ impl Effective {
             tls,
             metrics_listen: (!self.metrics_listen.value.is_empty())
                 .then(|| self.metrics_listen.value.clone()),
+            witnessing: crate::witness::Witnessing::default(),
         })
     }
 
@@ -336,7 +363,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         print!("{}", effective.table());
         return Ok(());
     }
-    let config = effective.config()?;
+    let mut config = effective.config()?;
+    config.witnessing = args.witnessing()?;
     let rt = super::runtime()?;
     rt.block_on(async {
         crate::server::serve(&config, shutdown_signal(), |addr| {

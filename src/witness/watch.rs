@@ -1,0 +1,1 @@
+//! `ledger audit watch`: see below.
