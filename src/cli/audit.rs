@@ -96,7 +96,9 @@ fn watch(args: WatchArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let quorum = args.quorum.unwrap_or(witness_keys.len());
     if !witness_keys.is_empty() && !(1..=witness_keys.len()).contains(&quorum) {
-        anyhow::bail!("--quorum 须在 1 与 --witness-key 个数之间 (--quorum must be between 1 and the number of --witness-key)");
+        anyhow::bail!(
+            "--quorum 须在 1 与 --witness-key 个数之间 (--quorum must be between 1 and the number of --witness-key)"
+        );
     }
     let options = crate::witness::watch::WatchOptions {
         url: args.url,

@@ -138,6 +138,19 @@ pub fn check(
             witnessed,
         });
     }
+    // Cosignatures by trusted keys kept for a checkpoint the ledger no longer has: the checkpoint
+    // the witnesses saw was deleted (they cannot be checked without it, but they are evidence).
+    for c in cosignatures {
+        let trusted = keys
+            .iter()
+            .any(|k| k.name().as_str() == c.witness && k.key_id().to_hex() == c.key_id);
+        if trusted && !checkpoints.iter().any(|(size, _)| *size == c.tree_size) {
+            report.rewrites.push(format!(
+                "删除：见证人 {} 联署过大小为 {} 的检查点，账本中已没有它 (deleted: witness {} cosigned the checkpoint of size {}, which the ledger no longer holds)",
+                c.witness, c.tree_size, c.witness, c.tree_size
+            ));
+        }
+    }
     report.not_witnessed = report.log_size.saturating_sub(report.witnessed_size);
     report
 }
@@ -256,5 +269,16 @@ mod tests {
         assert_eq!(report.invalid.len(), 2, "{:?}", report.invalid);
         assert!(report.invalid[0].contains("w1"));
         assert_eq!(report.witnessed_size, 0);
+
+        // The checkpoint of 8 deleted: its trusted cosignature is named, not silently dropped.
+        let report = check(&tree, &checkpoints[..1], &cosignatures, &keys, 1);
+        assert!(
+            report
+                .rewrites
+                .iter()
+                .any(|r| r.contains("w1 cosigned the checkpoint of size 8")),
+            "{:?}",
+            report.rewrites
+        );
     }
 }

@@ -88,7 +88,10 @@ fn fault(kind: &'static str, at: Option<String>, reason: impl Into<String>) -> F
 pub fn load_state(path: &Path) -> anyhow::Result<Option<Trusted>> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
-            format!("监视状态 {0} 无法解析 (the watch state {0} cannot be read)", path.display())
+            format!(
+                "监视状态 {0} 无法解析 (the watch state {0} cannot be read)",
+                path.display()
+            )
         })?)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
@@ -161,8 +164,7 @@ async fn get<T: serde::de::DeserializeOwned>(
             format!("{url}: HTTP {}: {}", reply.status, reply.body.trim()),
         ));
     }
-    serde_json::from_str(&reply.body)
-        .map_err(|e| fault("unreachable", None, format!("{url}: {e}")))
+    serde_json::from_str(&reply.body).map_err(|e| fault("unreachable", None, format!("{url}: {e}")))
 }
 
 /// The round itself: `Ok(Some(newest trusted))`, `Ok(None)` when nothing is trusted yet, or the
@@ -203,7 +205,8 @@ async fn round(
         } else {
             &view.cosigned_note
         };
-        let signed = SignedNote::parse(note).map_err(|e| fault("bad-cosignature", at.clone(), e.to_string()))?;
+        let signed = SignedNote::parse(note)
+            .map_err(|e| fault("bad-cosignature", at.clone(), e.to_string()))?;
         let mut cosigners = Vec::new();
         for cosignature in signed.cosignatures() {
             let Some(key) = options
@@ -224,7 +227,18 @@ async fn round(
         }
     }
     let Some((newest, note)) = trusted.into_iter().max_by_key(|(c, _)| c.tree_size()) else {
-        return Ok(None);
+        return match kept {
+            // What this auditor trusted has gone: the server shows nothing it can trust now.
+            Some(kept) => Err(fault(
+                "rollback",
+                Some(format!("checkpoint {}", kept.size)),
+                format!(
+                    "服务器不再显示可信的检查点（本审计员保存的大小为 {0}） (the server shows no trusted checkpoint any more; this auditor kept the one of size {0})",
+                    kept.size
+                ),
+            )),
+            None => Ok(None),
+        };
     };
     let size = newest.tree_size();
     if let Some(kept) = kept {
@@ -239,7 +253,10 @@ async fn round(
             ));
         }
         if size > kept.size {
-            let path = format!("/api/v1/audit/proofs/consistency?old={}&new={size}", kept.size);
+            let path = format!(
+                "/api/v1/audit/proofs/consistency?old={}&new={size}",
+                kept.size
+            );
             let proof: ConsistencyView = get(client, options, &path).await.map_err(|f| {
                 fault(
                     "rewrite",

@@ -47,3 +47,4 @@ mod store_cli;
 mod store_contract;
 mod store_sqlite;
 mod store_support;
+mod witness;
