@@ -44,7 +44,7 @@ fn init_creates_and_status_reports_without_creating() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("已创建账本") && text.contains("format version:  5"),
+        text.contains("已创建账本") && text.contains("format version:  6"),
         "{text}"
     );
     assert!(text.contains("events:            0"), "{text}");
