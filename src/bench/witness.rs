@@ -199,7 +199,8 @@ async fn measure(store: Arc<SqliteStore>, args: WitnessBenchArgs) -> anyhow::Res
          | appends/s, {} writers, checkpoint every {}, witnessing off (before) | {:.0} |\n\
          | appends/s, witnessing on | {:.0} |\n\
          | appends/s, witnessing off (after) | {:.0} |\n\n\
-         The sender polls the store for a new checkpoint every {} ms, which bounds most of the latency.\n",
+         The sender is woken when this process signs a checkpoint (and polls every {} ms for other \
+         processes' checkpoints).\n",
         ms(pct(&mut cosigned, 0.5)),
         ms(pct(&mut cosigned, 0.99)),
         ms(pct(&mut signing, 0.5)),

@@ -4,7 +4,8 @@
 //!
 //! Why a task that polls rather than a step of signing: a witness may be slow or down, and neither
 //! may ever delay an append or a signature. The task asks the store for its largest checkpoint
-//! every [`POLL`] (one indexed `max()`), grows its own Merkle tree with the new event hashes only,
+//! when this process signs one, and every [`POLL`] for those other processes sign (one indexed
+//! `max()`), grows its own Merkle tree with the new event hashes only,
 //! and for each witness behind it posts `old <size it cosigned last>`, the consistency proof from
 //! there, and the note. A witness that answers 409 `text/x.tlog.size` states its size, and the
 //! task proves from that instead (so a restart, or a witness that joined late, costs one round
@@ -28,8 +29,19 @@ use super::{WitnessTarget, Witnessing};
 use crate::store::SqliteStore;
 use crate::store::sqlite::StoredCosignature;
 
-/// How often the task looks for a new checkpoint.
+/// How often the task looks for a new checkpoint signed by another process; one this process
+/// signs wakes it at once ([`checkpoint_signed`]).
 pub const POLL: Duration = Duration::from_millis(250);
+
+/// Wakes the senders waiting in this process.
+static SIGNED: std::sync::LazyLock<tokio::sync::Notify> =
+    std::sync::LazyLock::new(tokio::sync::Notify::new);
+
+/// Tells the senders of this process that a checkpoint was just signed, so that witnessing starts
+/// now rather than at the next poll.
+pub fn checkpoint_signed() {
+    SIGNED.notify_waiters();
+}
 /// The first retry delay after a witness failed, doubled after each failure up to [`MAX_BACKOFF`].
 pub const MIN_BACKOFF: Duration = Duration::from_millis(500);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -134,7 +146,10 @@ pub async fn run(store: SqliteStore, witnessing: Witnessing) {
         if let Err(err) = round(&store, &client, &mut tree, &mut peers).await {
             tracing::warn!("见证轮次失败 (a witnessing round failed): {err:#}");
         }
-        tokio::time::sleep(POLL).await;
+        tokio::select! {
+            () = tokio::time::sleep(POLL) => {}
+            () = SIGNED.notified() => {}
+        }
     }
 }
 

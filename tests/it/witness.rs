@@ -439,3 +439,96 @@ async fn a_witness_that_is_down_delays_witnessing_without_blocking_appends() {
     late.stop().await;
     store.close().await;
 }
+
+/// `ledger serve` with two witnesses (quorum 2) sends the checkpoints its signer makes as the log
+/// grows, and its audit API shows them with both cosignatures, the cosigned note and `witnessed`;
+/// a `--witness` that is not `URL=VKEY` is refused by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_serve_sends_its_checkpoints_and_shows_them_witnessed() {
+    let temp = crate::store_support::temp_ledger();
+    assert!(ledger(&temp.path, &["init"]).status.success());
+    let out = ledger(
+        &temp.path,
+        &["token", "issue", "--person", "AUD-1", "--role", "auditor"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = stdout(&out).trim().to_owned();
+    let key = ledger::audit::load_key(&temp.path).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let w1 = Wit::start("w1", 2, &[&key], &dir.path().join("w1.json")).await;
+    let w2 = Wit::start("w2", 3, &[&key], &dir.path().join("w2.json")).await;
+
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (ready, address) = oneshot::channel::<SocketAddr>();
+    let config = ledger::server::ServeConfig {
+        checkpoints: ledger::audit::auto::CheckpointPolicy {
+            every: 5,
+            interval: None,
+        },
+        witnessing: Witnessing {
+            witnesses: vec![w1.target(), w2.target()],
+            quorum: 2,
+        },
+        ..ledger::server::ServeConfig::new(temp.path.to_string_lossy(), "127.0.0.1:0")
+    };
+    let server = tokio::spawn(async move {
+        ledger::server::serve(
+            &config,
+            async {
+                let _ = stopped.await;
+            },
+            move |addr| {
+                let _ = ready.send(addr);
+            },
+        )
+        .await
+    });
+    let addr = address.await.unwrap();
+    let writer = SqliteStore::open_existing(&temp.path).unwrap();
+    let head = writer.head().await.unwrap();
+    append(&writer, 0, 10).await;
+    let size = (head + 10) / 5 * 5;
+    let url = format!("http://{addr}/api/v1/audit/checkpoints");
+    let mut shown = serde_json::Value::Null;
+    for _ in 0..200 {
+        let reply = request(&http_client(), &url, None, Some(&token))
+            .await
+            .unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        shown = serde_json::from_str(&reply.body).unwrap();
+        let latest = shown["checkpoints"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["tree_size"] == size))
+            .cloned();
+        if latest.is_some_and(|c| c["witnessed"] == true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let latest = shown["checkpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["tree_size"] == size)
+        .unwrap_or_else(|| panic!("checkpoint {size}: {shown}"));
+    assert_eq!(latest["witnessed"], true, "{latest}");
+    let names: Vec<&str> = latest["cosignatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["witness"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["w1", "w2"]);
+    let note = latest["cosigned_note"].as_str().unwrap();
+    let signed = ledger_schemas::cosignature::SignedNote::parse(note).unwrap();
+    assert_eq!(signed.cosignatures().len(), 2);
+    writer.close().await;
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    w1.stop().await;
+    w2.stop().await;
+
+    let out = ledger(&temp.path, &["serve", "--witness", "nonsense"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("URL=VKEY"), "{}", stderr(&out));
+}
