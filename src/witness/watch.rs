@@ -10,7 +10,9 @@
 //! listed checkpoint of the kept size with another root) is a fork, i.e. two views of one history;
 //! a larger one must come with a consistency proof from the kept root (the server's proof endpoint,
 //! checked here against the roots this process holds), else the history was rewritten. Then the
-//! inclusion of the newest event and of a few random ones is checked against the trusted root. Only
+//! inclusion of the newest event and of a few random ones is checked against the trusted root, and
+//! each such event, as the server serves it, must hash to its proven leaf (else it was edited in
+//! place, and is named by position and id). Only
 //! a round that passes replaces the state (written tmp, fsync, rename).
 //!
 //! On a failure it runs `--hook` (`sh -c`, with `LEDGER_WATCH_KIND`, `LEDGER_WATCH_AT_FAULT` and
@@ -30,7 +32,8 @@ use ledger_schemas::merkle::{verify_consistency, verify_inclusion};
 use serde::{Deserialize, Serialize};
 
 use super::client::{HttpClient, http_client, request};
-use crate::http::views::{CheckpointList, ConsistencyView, InclusionView};
+use crate::http::views::{CheckpointList, ConsistencyView, EventPage, InclusionView};
+use ledger_schemas::integrity::HashInput;
 
 /// What the watcher trusts.
 #[derive(Debug, Clone)]
@@ -61,7 +64,7 @@ pub struct Outcome {
     pub checked_at: DateTime<Utc>,
     pub ok: bool,
     /// `ok`, `unreachable`, `bad-signature`, `bad-cosignature`, `rollback`, `fork`, `rewrite`,
-    /// `inclusion`.
+    /// `inclusion`, `event` (an event that no longer hashes to its leaf).
     pub kind: String,
     /// The size of the checkpoint trusted after this round (the kept one if it failed).
     pub trusted_size: u64,
@@ -304,6 +307,26 @@ async fn round(
                     ),
                 )
             })?;
+        // The event as served must hash to the leaf the proof proved: else it was changed in place.
+        let path = format!("/api/v1/events?after={}&limit=1", position - 1);
+        let page: EventPage = get(client, options, &path)
+            .await
+            .map_err(|f| fault("inclusion", at_event.clone(), f.reason))?;
+        let event = page.events.first().filter(|e| e.position == position);
+        let recomputed = event.map(|e| HashInput::of(e).hash());
+        if recomputed != Some(proof.event_hash) {
+            return Err(fault(
+                "event",
+                at_event,
+                format!(
+                    "第 {position} 号事件（{}）的内容与签名树中的哈希 {} 不符：它在签名后被改动 (the event at position {position}, id {}, does not hash to {} as the signed tree holds: it was changed after signing)",
+                    event.map_or("?".to_owned(), |e| e.event_id.to_string()),
+                    proof.event_hash,
+                    event.map_or("?".to_owned(), |e| e.event_id.to_string()),
+                    proof.event_hash
+                ),
+            ));
+        }
     }
     Ok(Some(Trusted {
         size,

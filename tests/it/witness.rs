@@ -532,3 +532,88 @@ async fn ledger_serve_sends_its_checkpoints_and_shows_them_witnessed() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("URL=VKEY"), "{}", stderr(&out));
 }
+
+/// `ledger audit watch --listen` serves its last result at `/status`; an event edited in place
+/// (its stored hash left alone, so the tree and every checkpoint still hold) is named by the
+/// watcher by position and id: the event served no longer hashes to the leaf its inclusion proof
+/// proves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_names_an_event_edited_in_place() {
+    let server = Server::start().await;
+    let token = server.token("AUD-1", Role::Auditor, &[]).await;
+    let key = ledger::audit::ensure_key(server.path()).unwrap();
+    let store = (*server.store).clone();
+    append(&store, 0, 6).await;
+    ledger::audit::make_checkpoints(&store, &key, 1000)
+        .await
+        .unwrap();
+    let size = server.log_len().await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = WatchOptions {
+        url: server.url(""),
+        token: Some(token),
+        log_key: key.verifying_key(),
+        witness_keys: Vec::new(),
+        quorum: 0,
+        state: dir.path().join("watch.json"),
+        samples: 2,
+    };
+    let client = http_client();
+    assert!(check_once(&client, &options).await.unwrap().ok);
+
+    let (url, log_vkey) = (server.url(""), key.verifying_key().to_note_verifier());
+    let state = dir.path().join("process.json").display().to_string();
+    let token = options.token.clone().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ledger"))
+        .args(["audit", "watch", "--url", &url, "--token", &token])
+        .args(["--log-key", &log_vkey, "--state", &state])
+        .args(["--interval", "1", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stderr.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let status_url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or("http://127.0.0.1:1/status");
+    let mut status = serde_json::Value::Null;
+    for _ in 0..100 {
+        // No unwrap while the child runs: a panic here would leave it behind.
+        if let Ok(reply) = request(&client, status_url, None, None).await {
+            status = serde_json::from_str(&reply.body).unwrap_or_default();
+        }
+        if !status.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(status["ok"], true, "{status}");
+    assert_eq!(status["trusted_size"], size, "{status}");
+
+    let raw = rusqlite::Connection::open(server.path()).unwrap();
+    raw.execute_batch("DROP TRIGGER events_append_only_update;")
+        .unwrap();
+    let changed = raw
+        .execute(
+            "UPDATE events SET payload = replace(payload, 'entry', 'ENTRY') WHERE position = ?1",
+            [size as i64],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(raw);
+    let caught = check_once(&client, &options).await.unwrap();
+    assert_eq!(
+        (caught.kind.as_str(), caught.at_fault.clone()),
+        ("event", Some(format!("event {size}"))),
+        "{caught:?}"
+    );
+    server.stop().await;
+}
