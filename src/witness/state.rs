@@ -305,10 +305,12 @@ impl Witness {
 
     /// Appends an evidential refusal to `STATE.refused.jsonl` (best effort: a failure is logged).
     fn record(&self, why: Refusal, text: &str, note: Option<&str>) {
-        tracing::warn!(reason = ?why, "见证人拒绝 (witness refused): {text}");
         if !why.is_evidence() {
+            // A client's mistake, or the ordinary "prove from here" answer: not worth a warning.
+            tracing::debug!(reason = ?why, "见证人拒绝 (witness refused): {text}");
             return;
         }
+        tracing::warn!(reason = ?why, "见证人拒绝 (witness refused): {text}");
         let line = serde_json::json!({
             "time": chrono::Utc::now(),
             "reason": why,

@@ -617,3 +617,45 @@ async fn the_watcher_names_an_event_edited_in_place() {
     );
     server.stop().await;
 }
+
+/// `ledger serve`'s witnesses come from `--witness` flags, else from the configuration file's
+/// `witness` list and `witness-quorum`; a quorum above the number of witnesses is refused.
+#[test]
+fn witnesses_come_from_the_flags_or_the_configuration_file() {
+    use clap::Parser as _;
+    let key = WitnessSigningKey::from_seed(Origin::new("w1").unwrap(), &[2; 32]);
+    let target = format!("http://127.0.0.1:9={}", key.verifying_key().to_vkey());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ledger.toml");
+    let witnessing = |args: &[&str]| {
+        let cli = ledger::cli::Cli::try_parse_from(args).unwrap();
+        let ledger::cli::Command::Serve(serve) = cli.command else {
+            unreachable!()
+        };
+        serve
+            .effective(&|_| None)
+            .and_then(|e| e.config())
+            .map(|c| c.witnessing)
+    };
+    let config = file.to_string_lossy().into_owned();
+    std::fs::write(
+        &file,
+        format!("witness = [\"{target}\"]\nwitness-quorum = 1\n"),
+    )
+    .unwrap();
+    let from_file = witnessing(&["ledger", "serve", "--config", &config]).unwrap();
+    assert_eq!((from_file.witnesses.len(), from_file.quorum), (1, 1));
+    assert_eq!(from_file.witnesses[0].url, "http://127.0.0.1:9");
+
+    let other = target.replace(":9=", ":10=");
+    let flags = witnessing(&["ledger", "serve", "--config", &config, "--witness", &other]).unwrap();
+    assert_eq!(flags.witnesses[0].url, "http://127.0.0.1:10");
+
+    std::fs::write(
+        &file,
+        format!("witness = [\"{target}\"]\nwitness-quorum = 2\n"),
+    )
+    .unwrap();
+    let err = witnessing(&["ledger", "serve", "--config", &config]).unwrap_err();
+    assert!(format!("{err:#}").contains("--witness-quorum"), "{err:#}");
+}
