@@ -11,7 +11,9 @@
 //!
 //! The check of `old` and the update of the state happen under one lock, so two concurrent
 //! requests cannot both extend the same old checkpoint (the rollback race the specification warns
-//! about). One process per state file: the state is read at start and kept in memory.
+//! about). One process per state file: the state is read at start and kept in memory, and
+//! `STATE.lock` is held locked (an OS file lock, released when the process ends) so that a second
+//! witness on the same state is refused instead of racing the first.
 //!
 //! # The state file
 //!
@@ -103,6 +105,8 @@ pub struct Witness {
     log_keys: Vec<LogVerifyingKey>,
     path: PathBuf,
     state: Mutex<StateFile>,
+    /// Held for the witness's life: one process per state file.
+    _lock: std::fs::File,
 }
 
 impl std::fmt::Debug for Witness {
@@ -121,6 +125,20 @@ impl Witness {
         log_keys: Vec<LogVerifyingKey>,
         path: &Path,
     ) -> anyhow::Result<Self> {
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("cannot open {}", PathBuf::from(&lock_path).display()))?;
+        lock.try_lock().map_err(|_| {
+            anyhow::anyhow!(
+                "另一个见证人正在使用状态文件 {0} (another witness is using the state file {0})",
+                path.display()
+            )
+        })?;
         let state = match std::fs::read(path) {
             Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
                 format!(
@@ -139,6 +157,7 @@ impl Witness {
             log_keys,
             path: path.to_owned(),
             state: Mutex::new(state),
+            _lock: lock,
         })
     }
 

@@ -110,8 +110,8 @@ impl Wit {
 /// checkpoint with `old 0` is cosigned (a line that verifies under the witness's key); a stale
 /// `old` is 409 with the latest size as `text/x.tlog.size`; a proof that does not lead from the
 /// cosigned root is 422; a second checkpoint of the cosigned size with another root (a split view)
-/// is 409 and recorded as a fork; after a restart the witness still knows its latest checkpoint
-/// and serves it at `/latest`.
+/// is 409 and recorded as a fork; a second witness on the same state file is refused; after a
+/// restart the witness still knows its latest checkpoint and serves it at `/latest`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_witness_answers_as_the_specification_says_and_keeps_its_state() {
     let dir = tempfile::tempdir().unwrap();
@@ -171,6 +171,12 @@ async fn a_witness_answers_as_the_specification_says_and_keeps_its_state() {
         assert!(refusals.contains(kind), "{kind} recorded: {refusals}");
     }
 
+    // A second witness on the same state is refused while the first runs.
+    let second = Witness::open(w.key.clone(), vec![log.verifying_key()], &state);
+    assert!(
+        second.unwrap_err().to_string().contains("another witness"),
+        "one process per state file"
+    );
     // A restart keeps the state: the witness still stands at 8 and extends it.
     w.stop().await;
     let w = Wit::start("w1", 2, &[&log], &state).await;
