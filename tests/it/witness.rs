@@ -292,6 +292,24 @@ async fn two_witnesses_cosign_growth_and_a_rewrite_is_refused_and_named() {
         stdout(&out)
     );
 
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let out = ledger(server.path(), &json_args);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["witnesses"]["witnessed_size"], grown, "{report}");
+    assert_eq!(report["witnesses"]["not_witnessed"], 0, "{report}");
+
+    // The sender cosigns the latest checkpoint it finds: which smaller ones it caught depends on
+    // timing, so the first cosigned one is read back.
+    let before = store.audit_snapshot_after(u64::MAX).await.unwrap();
+    let first_cosigned = before
+        .cosignatures
+        .iter()
+        .map(|c| c.tree_size)
+        .min()
+        .unwrap();
+    assert!(first_cosigned <= head);
+
     // The rewrite: event 3's hash changed, every checkpoint re-signed with the operator's key.
     let raw = rusqlite::Connection::open(server.path()).unwrap();
     raw.execute_batch(
@@ -328,7 +346,10 @@ async fn two_witnesses_cosign_growth_and_a_rewrite_is_refused_and_named() {
     assert!(!caught.ok, "{caught:?}");
     assert_eq!(
         (caught.kind.as_str(), caught.at_fault.clone()),
-        ("bad-cosignature", Some(format!("checkpoint {head}"))),
+        (
+            "bad-cosignature",
+            Some(format!("checkpoint {first_cosigned}"))
+        ),
         "{caught:?}"
     );
     assert_eq!(caught.trusted_size, grown, "the kept state is not replaced");
@@ -381,7 +402,7 @@ async fn two_witnesses_cosign_growth_and_a_rewrite_is_refused_and_named() {
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("cosignature INVALID"), "{text}");
     assert!(
-        text.contains(&format!("checkpoint of size {head}")),
+        text.contains(&format!("checkpoint of size {first_cosigned}")),
         "{text}"
     );
     assert!(text.contains("the first 0 events are witnessed"), "{text}");
