@@ -29,4 +29,5 @@ pub mod import;
 pub mod metrics;
 pub mod server;
 pub mod store;
+pub mod witness;
 pub mod xlsx_out;

@@ -162,9 +162,15 @@ pub struct KeyId(pub [u8; 4]);
 impl KeyId {
     /// `SHA-256(origin || 0x0A || 0x01 || public_key)[0..4]`.
     pub fn derive(origin: &Origin, public_key: &[u8; 32]) -> Self {
+        Self::derive_for(origin, ALG_ED25519, public_key)
+    }
+
+    /// `SHA-256(name || 0x0A || alg || public_key)[0..4]`: the key hash of any signed-note
+    /// signature type (`alg` 0x01 for a log's Ed25519 key, 0x04 for a witness's cosignature key).
+    pub(crate) fn derive_for(origin: &Origin, alg: u8, public_key: &[u8; 32]) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(origin.as_str().as_bytes());
-        hasher.update([b'\n', ALG_ED25519]);
+        hasher.update([b'\n', alg]);
         hasher.update(public_key);
         let hash = hasher.finalize();
         KeyId([hash[0], hash[1], hash[2], hash[3]])
@@ -174,7 +180,7 @@ impl KeyId {
         hex::encode(self.0)
     }
 
-    fn from_hex(text: &str) -> Option<Self> {
+    pub(crate) fn from_hex(text: &str) -> Option<Self> {
         let mut out = [0u8; 4];
         let lowercase = !text.bytes().any(|b| b.is_ascii_uppercase());
         (lowercase && hex::decode_to_slice(text, &mut out).is_ok()).then_some(KeyId(out))
@@ -227,7 +233,7 @@ pub enum KeyError {
     InvalidPublicKey,
 }
 
-fn malformed(format: &'static str, why: impl Into<String>) -> KeyError {
+pub(crate) fn malformed(format: &'static str, why: impl Into<String>) -> KeyError {
     KeyError::Malformed {
         format,
         why: why.into(),
@@ -334,7 +340,7 @@ fn signature_line(origin: &Origin, key_id: KeyId, signature: &[u8; 64]) -> Strin
 }
 
 /// Splits `<origin>+<key id>+<base64>`; the base64 may itself contain `+`.
-fn split_note_key<'a>(
+pub(crate) fn split_note_key<'a>(
     text: &'a str,
     format: &'static str,
 ) -> Result<(&'a str, &'a str, &'a str), KeyError> {

@@ -14,6 +14,7 @@
 //! - [`integrity`]: the canonical byte encoding that the hash chain covers, and the chain itself;
 //! - [`merkle`]: the RFC 6962/9162 Merkle tree over the global log, inclusion and consistency proofs;
 //! - [`checkpoint`]: Ed25519-signed checkpoints of the tree (C2SP signed notes), keys, rollback checks;
+//! - [`cosignature`]: witnesses' cosignatures on checkpoints (C2SP tlog-cosignature), signed notes;
 //! - [`seal`]: the same key's seal on read-model snapshots kept beside the log;
 //! - [`zone`]: the business clock's time zones, which a ledger records by name.
 //!
@@ -21,6 +22,7 @@
 //! types by `cargo run -p ledger-schemas --example write-schemas` and checked by tests to be current.
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod envelope;
 pub mod events;
 pub mod ids;

@@ -24,6 +24,8 @@ pub struct AuditOutcome {
     pub against: Option<Result<u64, String>>,
     pub snapshots: SnapshotsReport,
     pub warnings: Vec<String>,
+    /// With `--witness-key`: how far trusted witnesses cosigned the log (issue 21).
+    pub witnesses: Option<crate::witness::verify::WitnessReport>,
 }
 
 /// How `ledger verify` checks a ledger file beyond its chain.
@@ -37,6 +39,11 @@ pub struct VerifyOptions<'a> {
     pub checkpoint_every: Option<u64>,
     /// Also compare each kept snapshot with a fold of the log from the first event.
     pub refold: bool,
+    /// Accept the history only as far as checkpoints this many of these witness keys cosigned.
+    pub witnesses: Option<(
+        &'a [ledger_schemas::cosignature::WitnessVerifyingKey],
+        usize,
+    )>,
 }
 
 /// What [`check`] found: the chain walk, the log's length, how long it took, and the rest.
@@ -82,6 +89,10 @@ impl FileCheck {
             failures.push(why.clone());
         }
         failures.extend(audit.snapshots.faults());
+        if let Some(witnesses) = &audit.witnesses {
+            failures.extend(witnesses.rewrites.iter().cloned());
+            failures.extend(witnesses.invalid.iter().cloned());
+        }
         failures
     }
 }
@@ -208,7 +219,17 @@ pub async fn check(
                 key,
             ));
         }
+        let witnesses = options.witnesses.map(|(keys, quorum)| {
+            crate::witness::verify::check(
+                &tree,
+                &snapshot.checkpoints,
+                &snapshot.cosignatures,
+                keys,
+                quorum,
+            )
+        });
         let audit = AuditOutcome {
+            witnesses,
             root: tree.current_root(),
             key: trusted.as_ref().map(|(_, described)| described.clone()),
             checkpoints: snapshot.checkpoints.len(),

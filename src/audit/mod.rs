@@ -156,6 +156,9 @@ pub(crate) async fn sign_missing(
             made.push(checkpoint);
         }
     }
+    if !made.is_empty() {
+        crate::witness::client::checkpoint_signed();
+    }
     Ok(made)
 }
 

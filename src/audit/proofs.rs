@@ -105,6 +105,8 @@ pub struct AuditLog<'a> {
     pub event_hashes: &'a [Digest],
     pub tree: &'a MerkleTree,
     pub checkpoints: &'a [(u64, String)],
+    /// The witnesses' cosignatures kept beside the checkpoints.
+    pub cosignatures: &'a [crate::store::sqlite::StoredCosignature],
 }
 
 impl AuditLog<'_> {
@@ -133,6 +135,7 @@ pub fn inclusion(
         event_hashes: &snapshot.event_hashes,
         tree: &tree,
         checkpoints: &snapshot.checkpoints,
+        cosignatures: &snapshot.cosignatures,
     };
     inclusion_in(&log, position, tree_size)
 }
@@ -191,6 +194,7 @@ pub fn consistency(
         event_hashes: &snapshot.event_hashes,
         tree: &tree,
         checkpoints: &snapshot.checkpoints,
+        cosignatures: &snapshot.cosignatures,
     };
     consistency_in(&log, old, new)
 }
@@ -242,6 +246,7 @@ mod tests {
             event_hashes,
             checkpoints,
             public_key: None,
+            cosignatures: Vec::new(),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod kurrent;
 pub mod mixed;
 pub mod projections;
 pub mod store;
+pub mod witness;
 
 use ledger_schemas::events::ScoreRecorded;
 use ledger_schemas::ids::{ItemCode, PeriodId, UnitId};

@@ -29,13 +29,93 @@ pub enum AuditCommand {
         #[arg(long, default_value_t = audit::DEFAULT_EVERY, value_parser = clap::value_parser!(u64).range(1..))]
         every: u64,
     },
+    /// 审计监视 Watch a ledger server: keep this auditor's own trusted checkpoint, check that each
+    /// newer one extends it, spot-check events' inclusion; name the checkpoint or event at fault.
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// 服务器地址 The ledger server, `http://HOST:PORT`.
+    #[arg(long)]
+    pub url: String,
+    /// 审计员令牌 An auditor's bearer token.
+    #[arg(long, env = "LEDGER_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// 日志公钥 The ledger's verifier key as the operators handed it over (text or file).
+    #[arg(long, value_name = "VKEY")]
+    pub log_key: String,
+    /// 见证人公钥 A trusted witness's verifier key; repeatable. With these, only checkpoints
+    /// --quorum of them cosigned are trusted.
+    #[arg(long, value_name = "VKEY")]
+    pub witness_key: Vec<String>,
+    /// 见证法定数 [default: all the --witness-key].
+    #[arg(long, value_name = "N", requires = "witness_key")]
+    pub quorum: Option<usize>,
+    /// 状态文件 This auditor's trusted checkpoint (JSON; created on the first passing round).
+    #[arg(long, value_name = "FILE")]
+    pub state: std::path::PathBuf,
+    /// 间隔 Seconds between rounds.
+    #[arg(long, default_value_t = 60)]
+    pub interval: u64,
+    /// 只检查一次 One round, then exit (non-zero on a failure).
+    #[arg(long)]
+    pub once: bool,
+    /// 钩子 A shell command run on a failure (with LEDGER_WATCH_KIND, LEDGER_WATCH_AT_FAULT,
+    /// LEDGER_WATCH_REASON); with it, watching goes on instead of exiting.
+    #[arg(long, value_name = "CMD")]
+    pub hook: Option<String>,
+    /// 状态接口 Serve the last result as JSON at `http://ADDR/status`.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// 抽查数 Random events whose inclusion is checked each round, besides the newest.
+    #[arg(long, default_value_t = 3)]
+    pub samples: usize,
 }
 
 pub fn run(cmd: AuditCommand) -> anyhow::Result<()> {
     match cmd {
         AuditCommand::PublicKey { ledger } => public_key(&ledger.path),
         AuditCommand::Checkpoint { ledger, every } => checkpoint(&ledger.path, every),
+        AuditCommand::Watch(args) => watch(args),
     }
+}
+
+fn watch(args: WatchArgs) -> anyhow::Result<()> {
+    let log_key = if Path::new(&args.log_key).is_file() {
+        std::fs::read_to_string(&args.log_key)?
+    } else {
+        args.log_key.clone()
+    };
+    let log_key = audit::parse_public_key(&log_key)
+        .map_err(|e| anyhow::anyhow!("日志公钥无效 (invalid --log-key): {e}"))?;
+    let witness_keys = args
+        .witness_key
+        .iter()
+        .map(|k| crate::witness::parse_witness_key(k))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let quorum = args.quorum.unwrap_or(witness_keys.len());
+    if !witness_keys.is_empty() && !(1..=witness_keys.len()).contains(&quorum) {
+        anyhow::bail!(
+            "--quorum 须在 1 与 --witness-key 个数之间 (--quorum must be between 1 and the number of --witness-key)"
+        );
+    }
+    let options = crate::witness::watch::WatchOptions {
+        url: args.url,
+        token: args.token,
+        log_key,
+        witness_keys,
+        quorum,
+        state: args.state,
+        samples: args.samples,
+    };
+    let run = crate::witness::watch::RunOptions {
+        interval: std::time::Duration::from_secs(args.interval.max(1)),
+        once: args.once,
+        hook: args.hook,
+        listen: args.listen,
+    };
+    super::runtime()?.block_on(crate::witness::watch::run(options, run))
 }
 
 fn public_key(path: &Path) -> anyhow::Result<()> {

@@ -28,6 +28,9 @@ pub enum BenchTarget {
     /// 混合负载 A running server under writers, readers, as-of readers and change-log readers for
     /// minutes: throughput, p99 per kind, and its memory beside a fresh server's.
     Mixed(bench::mixed::MixedBenchArgs),
+    /// 见证 Witnessing: checkpoint-to-cosigned latency with two witnesses, and the append rate
+    /// with witnessing on beside off.
+    Witness(bench::witness::WitnessBenchArgs),
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -39,5 +42,6 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchTarget::Projections(args) => bench::projections::run(args),
         BenchTarget::Console(args) => bench::console::run(args),
         BenchTarget::Mixed(args) => bench::mixed::run(args),
+        BenchTarget::Witness(args) => bench::witness::run(args),
     }
 }

@@ -19,6 +19,7 @@ pub mod serve;
 pub mod status;
 pub mod table;
 pub mod token;
+pub mod witness;
 
 use std::path::PathBuf;
 
@@ -97,6 +98,13 @@ pub enum Command {
         /// (`kurrentdb://host:2113?tls=false`, `esdb://...`).
         #[arg(long, value_name = "URL", conflicts_with_all = ["bundle", "against"])]
         store: Option<String>,
+        /// 见证人公钥 A trusted witness's verifier key (or a file holding it); repeatable. The
+        /// history is accepted only as far as checkpoints --quorum of them cosigned.
+        #[arg(long, value_name = "VKEY", conflicts_with_all = ["bundle", "store"])]
+        witness_key: Vec<String>,
+        /// 见证法定数 How many of the --witness-key witnesses must have cosigned [default: all].
+        #[arg(long, value_name = "N", requires = "witness_key")]
+        quorum: Option<usize>,
     },
     /// 导出 Export the audit bundle (`--audit DIR`).
     Export(export::ExportArgs),
@@ -140,6 +148,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// 见证人 Run a witness that cosigns other ledgers' checkpoints (C2SP tlog-witness).
+    #[command(subcommand)]
+    Witness(witness::WitnessCommand),
     /// Tools for tests; not for everyday use.
     #[command(hide = true, subcommand)]
     Debug(debug::DebugCommand),
@@ -207,17 +218,32 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             checkpoint_every,
             refold,
             bundle: None,
+            witness_key,
+            quorum,
             ..
-        } => status::verify(
-            &ledger.path,
-            json,
-            crate::audit::file::VerifyOptions {
-                public_key: public_key.as_deref(),
-                against: against.as_deref(),
-                checkpoint_every,
-                refold,
-            },
-        ),
+        } => {
+            let keys = witness_key
+                .iter()
+                .map(|k| crate::witness::parse_witness_key(k))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let quorum = quorum.unwrap_or(keys.len());
+            if !keys.is_empty() && !(1..=keys.len()).contains(&quorum) {
+                anyhow::bail!(
+                    "--quorum 须在 1 与 --witness-key 个数之间 (--quorum must be between 1 and the number of --witness-key)"
+                );
+            }
+            status::verify(
+                &ledger.path,
+                json,
+                crate::audit::file::VerifyOptions {
+                    public_key: public_key.as_deref(),
+                    against: against.as_deref(),
+                    checkpoint_every,
+                    refold,
+                    witnesses: (!keys.is_empty()).then_some((keys.as_slice(), quorum)),
+                },
+            )
+        }
         Command::Export(args) => export::run(args),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Serve(args) => serve::run(args),
@@ -233,6 +259,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::History(args) => read::history(args),
         Command::Changes(args) => read::changes(args),
         Command::Rebuild { ledger, json } => rebuild::run(ledger, json),
+        Command::Witness(cmd) => witness::run(cmd),
         Command::Debug(cmd) => debug::run(cmd),
     }
 }

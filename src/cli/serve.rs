@@ -82,6 +82,50 @@ pub struct ServeArgs {
     /// request).
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// 见证人 Send each new checkpoint to this witness (C2SP tlog-witness), given as
+    /// `http://HOST:PORT=VKEY` with the witness's verifier key; repeatable (in the file: `witness =
+    /// ["URL=VKEY", ...]`, which the flags replace).
+    #[arg(long, value_name = "URL=VKEY")]
+    pub witness: Vec<crate::witness::WitnessTarget>,
+    /// 见证法定数 How many of the witnesses must cosign a checkpoint for it to count as
+    /// witnessed [default: all of them].
+    #[arg(long, value_name = "N")]
+    pub witness_quorum: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The witnesses and quorum: the flags', else the configuration file's `witness` list and
+    /// `witness-quorum`; the quorum defaults to all of them.
+    fn witnessing(
+        &self,
+        file: Option<Vec<String>>,
+        file_quorum: Option<usize>,
+        path: &std::path::Path,
+    ) -> anyhow::Result<crate::witness::Witnessing> {
+        let witnesses = if self.witness.is_empty() {
+            file.unwrap_or_default()
+                .iter()
+                .map(|w| {
+                    w.parse()
+                        .map_err(|e| anyhow::anyhow!("{}: witness: {e}", path.display()))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?
+        } else {
+            self.witness.clone()
+        };
+        let quorum = self
+            .witness_quorum
+            .or(file_quorum)
+            .unwrap_or(witnesses.len());
+        if quorum > witnesses.len() || (quorum == 0 && !witnesses.is_empty()) {
+            anyhow::bail!(
+                "--witness-quorum {quorum} 须在 1 与见证人数 {} 之间 (--witness-quorum must be between 1 and the number of witnesses, {})",
+                witnesses.len(),
+                witnesses.len()
+            );
+        }
+        Ok(crate::witness::Witnessing { witnesses, quorum })
+    }
 }
 
 /// Every setting of `ledger serve`, resolved, each with where it came from.
@@ -102,6 +146,8 @@ pub struct Effective {
     pub tls_cert: Resolved<PathBuf>,
     pub tls_key: Resolved<PathBuf>,
     pub log_format: Resolved<LogFormat>,
+    /// The witnesses and quorum: the flags', else the file's (not shown by --print-config).
+    pub witnessing: crate::witness::Witnessing,
 }
 
 impl ServeArgs {
@@ -209,6 +255,7 @@ impl ServeArgs {
                 LogFormat::Text,
             )?,
             ledger,
+            witnessing: self.witnessing(file.witness, file.witness_quorum, path)?,
         })
     }
 }
@@ -257,6 +304,7 @@ impl Effective {
             tls,
             metrics_listen: (!self.metrics_listen.value.is_empty())
                 .then(|| self.metrics_listen.value.clone()),
+            witnessing: self.witnessing.clone(),
         })
     }
 

@@ -167,6 +167,10 @@ struct VerifyOutput {
     /// Checkpoints that should be there: deleted ones (faults), absent ones and the events past the
     /// last valid checkpoint (warnings).
     checkpoint_schedule: ScheduleReport,
+    /// With `--witness-key`: the checkpoints the trusted witnesses cosigned, how far the log is
+    /// witnessed, rewrites of cosigned checkpoints and invalid cosignatures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    witnesses: Option<crate::witness::verify::WitnessReport>,
     /// The outcome of `--against`: `None` when not asked, else `"ok"` or the reason it failed.
     against: Option<String>,
     /// The read-model snapshots kept beside the log: each one's seal, log and (with `--refold`)
@@ -220,6 +224,7 @@ fn report_verify(path: &Path, checked: &FileCheck, json: bool) -> anyhow::Result
             }),
             snapshots: audit.snapshots.clone(),
             warnings: audit.warnings.clone(),
+            witnesses: audit.witnesses.clone(),
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -320,6 +325,38 @@ fn print_verify(
     }
     for warning in &audit.warnings {
         writeln!(out, "警告 WARNING: {warning}")?;
+    }
+    if let Some(w) = &audit.witnesses {
+        writeln!(
+            out,
+            "见证 witnessed: 前 {} 个事件经 {} 个见证人联署 (the first {} events are witnessed by a quorum of {}); 之后 {} 个事件未经见证 ({} events after it are NOT witnessed)",
+            w.witnessed_size,
+            w.quorum,
+            w.witnessed_size,
+            w.quorum,
+            w.not_witnessed,
+            w.not_witnessed
+        )?;
+        for c in w.checkpoints.iter().filter(|c| !c.cosigned_by.is_empty()) {
+            let names: Vec<&str> = c.cosigned_by.iter().map(|(n, _)| n.as_str()).collect();
+            writeln!(
+                out,
+                "  检查点 checkpoint {}: 联署 cosigned by {}{}",
+                c.tree_size,
+                names.join(", "),
+                if c.witnessed {
+                    " (已见证 witnessed)"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        for rewrite in &w.rewrites {
+            writeln!(out, "见证有问题 witness FAULT: {rewrite}")?;
+        }
+        for invalid in &w.invalid {
+            writeln!(out, "联署无效 cosignature INVALID: {invalid}")?;
+        }
     }
     Ok(())
 }

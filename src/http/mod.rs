@@ -73,6 +73,9 @@ pub struct Api<S: EventStore> {
     pub audit_tree: tokio::sync::Mutex<AuditTree>,
     /// The last verification an auditor ran through `POST /api/v1/audit/verification` (since start).
     pub last_verification: std::sync::Mutex<Option<views::VerificationView>>,
+    /// The witnesses the server sends checkpoints to and their quorum (set once by `ledger serve`;
+    /// unset, checkpoints are shown with their cosignatures but none counts as witnessed).
+    pub witnessing: std::sync::OnceLock<crate::witness::Witnessing>,
     /// The OpenAPI document, built once.
     openapi: Vec<u8>,
 }
@@ -86,6 +89,7 @@ impl<S: EventStore> Api<S> {
             idempotency: Idempotency::default(),
             audit_tree: tokio::sync::Mutex::new(AuditTree::default()),
             last_verification: std::sync::Mutex::new(None),
+            witnessing: std::sync::OnceLock::new(),
             openapi: serde_json::to_vec(&openapi::document::<S>()).unwrap_or_default(),
         })
     }

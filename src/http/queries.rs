@@ -1313,6 +1313,7 @@ async fn with_audit_log<S: EventStore, T>(
         event_hashes: &cache.event_hashes,
         tree: &cache.tree,
         checkpoints: &snapshot.checkpoints,
+        cosignatures: &snapshot.cosignatures,
     };
     Ok(f(&log, snapshot.public_key))
 }
@@ -1327,11 +1328,16 @@ fn proof_error(refusal: crate::audit::proofs::ProofRefusal) -> ApiError {
 }
 
 pub async fn audit_checkpoints<S: EventStore>(State(api): Shared<S>) -> Answer {
+    let witnessing = api.witnessing.get();
     let (checkpoints, log_size, public_key) = with_audit_log(&api, |log, public_key| {
         let checkpoints = log
             .checkpoints
             .iter()
-            .map(|(size, note)| crate::audit::proofs::parse(*size, note))
+            .map(|(size, note)| {
+                crate::audit::proofs::parse(*size, note).map(|c| {
+                    CheckpointView::from(c).with_cosignatures(log.cosignatures, witnessing)
+                })
+            })
             .collect::<Result<Vec<_>, _>>();
         (checkpoints, log.event_hashes.len() as u64, public_key)
     })
@@ -1343,7 +1349,7 @@ pub async fn audit_checkpoints<S: EventStore>(State(api): Shared<S>) -> Answer {
         &CheckpointList {
             public_key,
             log_size,
-            checkpoints: checkpoints.into_iter().map(CheckpointView::from).collect(),
+            checkpoints,
         },
     ))
 }

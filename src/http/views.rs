@@ -1574,6 +1574,29 @@ pub struct CheckpointView {
     pub time: DateTime<Utc>,
     /// The C2SP signed note exactly as stored: verify it with the public key.
     pub note: String,
+    /// The same note with every witness cosignature line kept for it (C2SP tlog-cosignature).
+    #[serde(default)]
+    pub cosigned_note: String,
+    /// The witnesses' cosignatures kept for it.
+    #[serde(default)]
+    pub cosignatures: Vec<CosignatureView>,
+    /// Whether the server's quorum of configured witnesses cosigned it (false when the server has
+    /// no witnesses configured).
+    #[serde(default)]
+    pub witnessed: bool,
+}
+
+/// One witness's cosignature on a checkpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CosignatureView {
+    /// The witness's name, as in its signature line.
+    pub witness: String,
+    /// Its key id, 8 hex digits.
+    pub key_id: String,
+    /// When it cosigned.
+    pub time: DateTime<Utc>,
+    /// Whether it verifies under a witness key this server is configured with.
+    pub valid: bool,
 }
 
 impl From<crate::audit::proofs::SignedCheckpoint> for CheckpointView {
@@ -1582,8 +1605,36 @@ impl From<crate::audit::proofs::SignedCheckpoint> for CheckpointView {
             tree_size: c.tree_size,
             root: c.root,
             time: c.time,
+            cosigned_note: c.note.clone(),
             note: c.note,
+            cosignatures: Vec::new(),
+            witnessed: false,
         }
+    }
+}
+
+impl CheckpointView {
+    /// Adds the cosignatures kept for this checkpoint, checked against the server's witnesses.
+    pub fn with_cosignatures(
+        mut self,
+        cosignatures: &[crate::store::sqlite::StoredCosignature],
+        witnessing: Option<&crate::witness::Witnessing>,
+    ) -> Self {
+        let (shown, note, witnessed) =
+            crate::witness::verify::shown(self.tree_size, &self.note, cosignatures, witnessing);
+        self.cosignatures = shown
+            .into_iter()
+            .map(|s| CosignatureView {
+                witness: s.witness,
+                key_id: s.key_id,
+                time: DateTime::from_timestamp(i64::try_from(s.time).unwrap_or(0), 0)
+                    .unwrap_or_default(),
+                valid: s.valid,
+            })
+            .collect();
+        self.cosigned_note = note;
+        self.witnessed = witnessed;
+        self
     }
 }
 

@@ -31,6 +31,9 @@ pub struct FileSettings {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
+    /// Witnesses as `URL=VKEY` strings (issue 21); `--witness` flags replace the whole list.
+    pub witness: Option<Vec<String>>,
+    pub witness_quorum: Option<usize>,
 }
 
 impl FileSettings {

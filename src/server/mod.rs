@@ -41,6 +41,8 @@ pub struct ServeConfig {
     pub tls: Option<TlsFiles>,
     /// Serve `/metrics` on this address, without a token (`None`: no metrics endpoint).
     pub metrics_listen: Option<String>,
+    /// The witnesses each new checkpoint is sent to, and the quorum (ledger files only, issue 21).
+    pub witnessing: crate::witness::Witnessing,
 }
 
 /// The files `ledger serve --tls-cert --tls-key` names.
@@ -61,6 +63,7 @@ impl ServeConfig {
             http: ServeOptions::default(),
             tls: None,
             metrics_listen: None,
+            witnessing: crate::witness::Witnessing::default(),
         }
     }
 }
@@ -103,6 +106,7 @@ pub async fn serve(
         http: options,
         tls,
         metrics_listen,
+        witnessing,
     } = config;
     let (spec, listen, checkpoints, snapshots, mut options) = (
         spec.as_str(),
@@ -197,6 +201,17 @@ pub async fn serve(
         )))),
         Store::Kurrent(_) => None,
     };
+    // Witnessing runs beside signing and never holds up an append (`crate::witness::client`).
+    let _ = api.witnessing.set(witnessing.clone());
+    let witnesser = match &*store {
+        Store::Sqlite(sqlite) if !witnessing.witnesses.is_empty() => {
+            Some(AbortOnDrop(tokio::spawn(crate::witness::client::run(
+                sqlite.clone(),
+                witnessing.clone(),
+            ))))
+        }
+        _ => None,
+    };
     // KurrentDB keeps no snapshots: encoding them there would be work thrown away.
     let keeps_snapshots = snapshots.every > 0 && matches!(&*store, Store::Sqlite(_));
     let keeper = SnapshotKeeper::new(api.clone(), snapshots);
@@ -227,6 +242,7 @@ pub async fn serve(
     drop(keeping); // a snapshot being written is cut short; each row is whole or absent
     drop(follower); // stop following and signing before the store closes
     drop(checkpointer);
+    drop(witnesser);
     if keeps_snapshots {
         keeper.keep("停止服务时 on stopping").await;
     }

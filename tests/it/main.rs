@@ -50,4 +50,5 @@ mod store_cli;
 mod store_contract;
 mod store_sqlite;
 mod store_support;
+mod witness;
 mod zone;

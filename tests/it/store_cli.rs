@@ -44,7 +44,7 @@ fn init_creates_and_status_reports_without_creating() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("已创建账本") && text.contains("format version:  5"),
+        text.contains("已创建账本") && text.contains("format version:  6"),
         "{text}"
     );
     assert!(text.contains("events:            0"), "{text}");
@@ -59,7 +59,7 @@ fn init_creates_and_status_reports_without_creating() {
     let out = ledger(&["status", "--json"], &temp.path);
     assert!(out.status.success());
     let state: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(state["format_version"], 5);
+    assert_eq!(state["format_version"], 6);
 }
 
 /// `status` on a file that is not a ledger fails naming the file and the cause.

@@ -469,7 +469,7 @@ async fn migrating_drops_the_unsealed_snapshots() {
     .unwrap();
     drop(raw);
     let store = SqliteStore::open(&temp.path).unwrap();
-    assert_eq!(store.state().await.unwrap().format_version, 5);
+    assert_eq!(store.state().await.unwrap().format_version, FORMAT_VERSION);
     assert!(store.list_snapshots().await.unwrap().is_empty());
     store.close().await;
     let raw = Connection::open(&temp.path).unwrap();

@@ -24,6 +24,8 @@ pub struct AuditSnapshot {
     /// port's `EventStore::audit_snapshot` fills it (for the HTTP API, which has no path to look
     /// beside); the commands load the key themselves, and may be given the auditor's own copy.
     pub public_key: Option<String>,
+    /// Every kept witness cosignature (issue 21), by checkpoint size, unverified.
+    pub cosignatures: Vec<super::StoredCosignature>,
 }
 
 impl SqliteStore {
@@ -74,10 +76,31 @@ impl SqliteStore {
                     checkpoints.push((u64::try_from(size).unwrap_or(0), note));
                 }
             }
+            let mut cosignatures = Vec::new();
+            {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT tree_size, witness, key_id, time, line FROM cosignatures \
+                         ORDER BY tree_size, witness, key_id",
+                    )
+                    .map_err(|e| from_sqlite(path, e))?;
+                let mut rows = stmt.query([]).map_err(|e| from_sqlite(path, e))?;
+                while let Some(row) = rows.next().map_err(|e| from_sqlite(path, e))? {
+                    let get = |i| row.get::<_, i64>(i).map_err(|e| from_sqlite(path, e));
+                    cosignatures.push(super::StoredCosignature {
+                        tree_size: u64::try_from(get(0)?).unwrap_or(0),
+                        witness: row.get(1).map_err(|e| from_sqlite(path, e))?,
+                        key_id: row.get(2).map_err(|e| from_sqlite(path, e))?,
+                        time: u64::try_from(get(3)?).unwrap_or(0),
+                        line: row.get(4).map_err(|e| from_sqlite(path, e))?,
+                    });
+                }
+            }
             Ok(AuditSnapshot {
                 event_hashes,
                 checkpoints,
                 public_key: None,
+                cosignatures,
             })
         })
         .await

@@ -7,6 +7,7 @@
 //! - `row`: the `events` table's rows as [`Envelope`]s, and the reading queries;
 //! - `checkpoints`: the signed checkpoints kept beside the log, and the event hashes the Merkle
 //!   tree is rebuilt from;
+//! - `cosignatures`: the witnesses' cosignatures on those checkpoints (issue 21);
 //! - `snapshots`: the read-model snapshots kept beside the log (derived data, replaceable);
 //! - `error`: SQLite's and the OS's failures as [`StoreError`]s naming the file and the cause.
 //!
@@ -18,6 +19,7 @@
 //! process's subscriptions by a watcher thread (`foreign`) that runs while anyone subscribes.
 
 mod checkpoints;
+mod cosignatures;
 mod error;
 mod foreign;
 mod row;
@@ -50,6 +52,7 @@ use super::{
 };
 
 pub use self::checkpoints::AuditSnapshot;
+pub use self::cosignatures::StoredCosignature;
 pub use self::wal::{BACKGROUND_AT as WAL_CHECKPOINT_PAGES, WAL_LIMIT_PAGES};
 pub use self::writer::{MAX_BATCH_EVENTS, MAX_BATCH_REQUESTS, WriterCounts};
 

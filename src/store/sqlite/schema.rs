@@ -155,6 +155,31 @@ pub const MIGRATIONS: &[Migration] = &[
             ) STRICT;
         ",
     },
+    Migration {
+        to: 6,
+        what: "the cosignatures table: witnesses' cosignatures on the signed checkpoints",
+        // Issue 21: each row is one witness's C2SP cosignature line on the checkpoint of
+        // `tree_size`, as the witness answered it (verified before it is stored). Evidence like the
+        // checkpoints, so append-only as they are: a cosignature is added, never changed.
+        sql: "
+            CREATE TABLE cosignatures (
+                tree_size INTEGER NOT NULL CHECK (tree_size >= 0),
+                witness   TEXT    NOT NULL,
+                key_id    TEXT    NOT NULL CHECK (length(key_id) = 8),
+                time      INTEGER NOT NULL CHECK (time >= 0),
+                line      TEXT    NOT NULL,
+                PRIMARY KEY (tree_size, witness, key_id)
+            ) STRICT;
+            CREATE TRIGGER cosignatures_append_only_update BEFORE UPDATE ON cosignatures
+            BEGIN
+                SELECT RAISE(ABORT, 'cosignatures are append-only: UPDATE refused / 联署只能追加，拒绝修改');
+            END;
+            CREATE TRIGGER cosignatures_append_only_delete BEFORE DELETE ON cosignatures
+            BEGIN
+                SELECT RAISE(ABORT, 'cosignatures are append-only: DELETE refused / 联署只能追加，拒绝删除');
+            END;
+        ",
+    },
 ];
 
 /// What an opened file turned out to be.
