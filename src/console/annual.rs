@@ -148,10 +148,10 @@ pub async fn page(session: Session, Query(q): Query<AnnualQuery>) -> Result<Resp
         } @else {
             p.as-of #as-of data-position=(shown.as_of) {
                 @if past.is_some() {
-                    (lang.t("显示截至位置 ", "As of position ")) strong { (shown.as_of) }
+                    (lang.t("显示截至记录序号 ", "As of position ")) strong { (shown.as_of) }
                     @if let Some(t) = &past_time { " (" (format::time(t)) ")" }
                 } @else {
-                    (lang.t("当前结果, 截至位置 ", "Now, as of position ")) strong { (head) }
+                    (lang.t("当前结果, 截至记录序号 ", "Now, as of position ")) strong { (head) }
                 }
                 " · " (lang.t("细则", "rubric")) " " (shown.rubric) " "
                 (lang.t("第 ", "version ")) (shown.rule_version) (lang.t(" 版规则: ", "'s rule: "))

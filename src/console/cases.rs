@@ -99,7 +99,7 @@ fn period_chooser(lang: Lang, action: &str, c: &Choices) -> Markup {
             label { (lang.t("考核周期 ", "Period "))
                 select name="period" data-autosubmit {
                     @for p in &c.periods.periods {
-                        option value=(p.period) selected[p.period == c.period.period] { (p.name) " (" (lang.label(p.stage.label())) ")" }
+                        option value=(p.period) selected[p.period == c.period.period] { (p.name) " (" (super::i18n::stage(lang, p.stage)) ")" }
                     }
                 }
             }
@@ -163,7 +163,7 @@ async fn appeal_render(
                     label for="appeal-grounds" { (lang.t("申诉理由 (必填)", "Grounds (required)")) }
                     textarea #appeal-grounds name="grounds" rows="3" { (kept(entered, key, "grounds")) }
                     (field_error(entered, key, "grounds"))
-                    label for="appeal-evidence" { (lang.t("佐证材料 (每行一项, 如文件编号或存档位置)", "Evidence (one reference a line, e.g. a file number or where it is kept)")) }
+                    label for="appeal-evidence" { (lang.t("佐证材料 (每行一项, 如文件编号或存放处)", "Evidence (one reference a line, e.g. a file number or where it is kept)")) }
                     textarea #appeal-evidence name="evidence" rows="2" { (kept(entered, key, "evidence")) }
                     (field_error(entered, key, "evidence"))
                     button type="submit" { (lang.t("提交申诉", "File the appeal")) }
@@ -363,7 +363,7 @@ async fn rectification_render(
                 label for="submit-note" { (lang.t("整改情况 (必填)", "What was done (required)")) }
                 textarea #submit-note name="note" rows="3" { (kept(entered, "submission", "note")) }
                 (field_error(entered, "submission", "note"))
-                label for="submit-evidence" { (lang.t("佐证材料 (每行一项, 如文件编号或存档位置)", "Evidence (one reference a line, e.g. a file number or where it is kept)")) }
+                label for="submit-evidence" { (lang.t("佐证材料 (每行一项, 如文件编号或存放处)", "Evidence (one reference a line, e.g. a file number or where it is kept)")) }
                 textarea #submit-evidence name="evidence" rows="3" { (kept(entered, "submission", "evidence")) }
                 (field_error(entered, "submission", "evidence"))
                 button type="submit" { (lang.t("提交", "Submit")) }

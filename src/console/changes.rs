@@ -157,7 +157,7 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
             button type="submit" #filter-go { (lang.t("筛选", "Filter")) }
             a.button #csv href={ "/changes.csv?" (f.page_query(None)) } { (lang.t("导出 CSV", "Export CSV")) }
         }
-        p.as-of { (lang.t("读取于位置 ", "Read at position ")) (page.at_position) }
+        p.as-of { (lang.t("读取于记录序号 ", "Read at position ")) (page.at_position) }
         @if page.changes.is_empty() {
             p.empty #no-changes { (lang.t("没有符合条件的变更.", "No change matches.")) }
         } @else {

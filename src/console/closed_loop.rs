@@ -8,9 +8,8 @@ use maud::{Markup, html};
 use super::client::{Failure, Session};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
-use crate::http::views::{
-    PersonList, RectificationList, RectificationStatusView, RectificationView,
-};
+use super::names::Names;
+use crate::http::views::{RectificationList, RectificationStatusView, RectificationView};
 
 #[derive(Default)]
 struct Work<'a> {
@@ -28,12 +27,12 @@ fn status(lang: Lang, r: &RectificationView) -> &'static str {
     }
 }
 
-fn lines(lang: Lang, class: &str, rows: &[&RectificationView]) -> Markup {
+fn lines(lang: Lang, units: &Names, class: &str, rows: &[&RectificationView]) -> Markup {
     html! {
         @for r in rows {
             tr class=(class) data-rectification=(r.rectification) {
                 td { a href={ "/rectifications/" (super::format::seg(r.rectification.as_str())) } { (r.rectification) } }
-                td { a href={ "/periods/" (r.period) "/units/" (r.unit) "/items/" (r.item) } { (r.period) " / " (r.unit) " / " (r.item) } }
+                td { a href={ "/periods/" (r.period) "/units/" (r.unit) "/items/" (r.item) } { (units.show(r.unit.as_str())) " · " (r.item) " · " (r.period) } }
                 td.text { (r.finding) }
                 td { (r.due_on) }
                 td.status { (status(lang, r)) @if r.sent_back > 0 { " (" (lang.t("退回 ", "sent back ")) (r.sent_back) ")" } }
@@ -48,19 +47,8 @@ pub async fn page(session: Session) -> Result<Response, Failure> {
     let list: RectificationList = session.get("/api/v1/rectifications").await?;
     // Responsible persons by name where the role may list people (staff); by id otherwise, and
     // the signed-in person always by their own name.
-    let mut names: BTreeMap<String, String> = session
-        .get::<PersonList>("/api/v1/people")
-        .await
-        .map(|l| {
-            l.people
-                .into_iter()
-                .map(|p| (p.person.to_string(), p.name))
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(name) = &session.me.name {
-        names.insert(session.me.person.to_string(), name.clone());
-    }
+    let names = super::names::people(&session).await;
+    let units = super::names::units(&session).await?;
     let mut by_person: BTreeMap<String, Work> = BTreeMap::new();
     for r in &list.rectifications {
         let work = by_person.entry(r.responsible.to_string()).or_default();
@@ -76,7 +64,7 @@ pub async fn page(session: Session) -> Result<Response, Failure> {
         }
         @for (person, work) in &by_person {
             section.person data-person=(person) {
-                h2 { (super::todo::named(names.get(person).map(String::as_str), person)) " "
+                h2 { (names.show(person)) " "
                     span.counts {
                         span.open { (lang.t("整改中 ", "open ")) (work.open.len()) } " · "
                         span.overdue { (lang.t("逾期 ", "overdue ")) (work.overdue.len()) } " · "
@@ -89,9 +77,9 @@ pub async fn page(session: Session) -> Result<Response, Failure> {
                         th { (lang.t("期限", "Due")) } th { (lang.t("状态", "Status")) }
                     } }
                     tbody {
-                        (lines(lang, "overdue", &work.overdue))
-                        (lines(lang, "open", &work.open))
-                        (lines(lang, "closed", &work.closed))
+                        (lines(lang, &units, "overdue", &work.overdue))
+                        (lines(lang, &units, "open", &work.open))
+                        (lines(lang, &units, "closed", &work.closed))
                     }
                 }
             }

@@ -111,8 +111,8 @@ async fn render(
         Role::Assessor => (
             "recordScore correctScore",
             lang.t(
-                "填写或修改得分; 修改已录得分须写更正理由. 只提交有改动的行, 每行记为一条记录. Tab 键到下一格, 回车键到下一行.",
-                "Enter or change scores; changing a recorded score needs a reason. Only changed rows are sent, each as its own record. Tab moves to the next field, Enter to the next row.",
+                "填写或修改得分; 修改已录得分须写更正理由. 只提交有改动的行, 每行记为一条记录. ",
+                "Enter or change scores; changing a recorded score needs a reason. Only changed rows are sent, each as its own record. ",
             ),
         ),
         Role::Unit => (
@@ -134,7 +134,7 @@ async fn render(
     let body = html! {
         p.meta {
             a href={ "/periods/" (seg(period)) "/units/" (seg(unit)) } { (unit_name) " · " (lang.t("评分表", "score sheet")) }
-            " · " (sheet.period) " · " (lang.label(sheet.stage.label()))
+            " · " (sheet.period) " · " (super::i18n::stage(lang, sheet.stage))
         }
         (forms::done_note(lang, done))
         @if outcome.recorded > 0 || refused > 0 {
@@ -148,6 +148,9 @@ async fn render(
             p.empty { (lang.t("此角色在评分表上没有可办理的事项.", "This role has nothing to enter on a sheet.")) }
         } @else {
             p.hint { (hint)
+                @if role == Role::Assessor {
+                    kbd { "Tab" } (lang.t(" 键到下一格, 回车键到下一行.", " moves to the next field, Enter to the next row."))
+                }
                 @if role == Role::Reviewer { " " a href="#sheet-review" { (lang.t("转到整表审核", "Go to the whole-sheet review")) } } }
             form.grid #grid method="post" action=(grid_uri(period, unit)) data-ops=(ops) novalidate {
                 input type="hidden" name="revision" value=(revision);

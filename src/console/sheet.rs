@@ -73,7 +73,7 @@ pub async fn sheet_page(
                 lang,
                 "at",
                 format!(
-                    "位置须为正整数, 实际为“{a}” (the position must be a whole number, not {a:?})"
+                    "记录序号须为正整数, 实际为“{a}” (the position must be a whole number, not {a:?})"
                 ),
             )
         })?),
@@ -100,7 +100,7 @@ pub async fn sheet_page(
         }
         @if at.is_some() {
             p.as-of #sheet-as-of data-position=(read_at) {
-                (lang.t("显示截至位置 ", "As it stood at position ")) strong { (read_at) }
+                (lang.t("显示截至记录序号 ", "As it stood at position ")) strong { (read_at) }
                 " · " a href=(sheet_uri(&period, &unit)) { (lang.t("回到现在", "Back to now")) }
             }
         }
@@ -112,7 +112,11 @@ pub async fn sheet_page(
                 dt { (lang.t("党建得分", "Party score")) } dd #party-score { (score.party_score.0) }
                 dt { (lang.t("经营得分", "Business score")) } dd { (score.business_score.as_ref().map(|f| f.0.as_str()).unwrap_or("—")) }
                 dt { (lang.t("综合得分", "Combined")) } dd #combined { (score.combined.as_ref().map(|f| f.0.as_str()).unwrap_or("—")) }
-                dt { (lang.t("等级", "Grade")) } dd { (score.grade) }
+                dt { (lang.t("等级", "Grade")) } dd #grade data-grade=(score.grade) {
+                    @let label = def.grade_bands.iter().find(|b| b.grade == score.grade).map(|b| lang.text(&b.label));
+                    @if !score.complete { span.tag { (lang.t("暂定", "provisional")) } " " }
+                    (label.unwrap_or_else(|| score.grade.to_string()))
+                }
             }
         }
         @for aspect in &def.aspects {

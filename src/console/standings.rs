@@ -63,7 +63,7 @@ impl Point {
                 Failure::bad_request(
                     lang,
                     "at",
-                    format!("位置须为正整数, 实际为“{at}” (the position must be a whole number, not {at:?})"),
+                    format!("记录序号须为正整数, 实际为“{at}” (the position must be a whole number, not {at:?})"),
                 )
             }),
         }
@@ -117,7 +117,7 @@ pub(super) fn time_control(
                     @for m in &life.milestones { option value=(m.position) label=(milestone_label(lang, m)) {} }
                 }
             }
-            output #at-label for="at" { (lang.t("位置", "position")) " " (slider_at) " / " (head) }
+            output #at-label for="at" { (lang.t("记录序号", "record")) " " (slider_at) " / " (head) }
             label for="time" { (lang.t("或时间 (北京时间)", "or time (Beijing)")) }
             input #time type="datetime-local" step="1" name="time" value=[time_value];
             button type="submit" #time-go { (lang.t("查看", "Show")) }
@@ -278,13 +278,13 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
             p.as-of #not-yet { (lang.t("所选时点该考核周期尚未开启.", "The period had not been opened yet at the point chosen.")) }
         } @else if let Some(p) = &past {
             p.as-of #as-of data-position=(p.as_of) {
-                (lang.t("显示截至位置 ", "Showing the standings as of position ")) strong { (p.as_of) }
+                (lang.t("显示截至记录序号 ", "Showing the standings as of position ")) strong { (p.as_of) }
                 @if let Some(t) = &past_time { " (" (format::time(t)) ")" }
                 (lang.t(" 时的排名; 此后有变化的数值以高亮显示, 悬停可见现值.", "; values that have changed since are highlighted (hover for today's value)."))
                 " " span.count #changed-count { (changed_count(p, &now)) } (lang.t(" 处变化", " changed"))
             }
         } @else {
-            p.as-of #as-of data-position=(head) { (lang.t("当前排名, 截至位置 ", "Standings now, as of position ")) strong { (head) } }
+            p.as-of #as-of data-position=(head) { (lang.t("当前排名, 截至记录序号 ", "Standings now, as of position ")) strong { (head) } }
         }
         @if !not_yet {
             (table(lang, shown, past.as_ref().map(|_| &now), &names, &period.period, past.as_ref().map(|p| p.as_of)))

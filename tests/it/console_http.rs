@@ -295,11 +295,11 @@ async fn a_review_and_an_appeal_decision_show_the_apis_messages_next_to_the_fiel
     .await;
     assert_eq!(blank.status, 422, "{}", blank.text);
     // The API refuses a blank decision while reading the request (a `Reason` cannot be blank): the
-    // message says so next to the field.
+    // message says so next to the field, in the page's language.
+    let said = field_error(&blank.text, "decision").unwrap();
     assert!(
-        field_error(&blank.text, "decision")
-            .unwrap()
-            .contains("must not be empty")
+        said.contains("不能为空") && !said.contains("must not"),
+        "{said}"
     );
     let decided = form(
         &site,

@@ -17,6 +17,7 @@ mod cli_read;
 mod cli_support;
 mod cli_token;
 mod console_http;
+mod console_language;
 mod console_work;
 mod crash;
 mod exports;
