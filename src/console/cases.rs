@@ -332,6 +332,7 @@ async fn rectification_render(
     let r: RectificationView = session
         .get(&format!("/api/v1/rectifications/{}", seg(id)))
         .await?;
+    let people = super::names::people(session).await;
     let names = super::standings::unit_names(session).await?;
     let unit_name = names
         .get(&r.unit)
@@ -349,7 +350,7 @@ async fn rectification_render(
             dt { (lang.t("单位", "Unit")) } dd { (unit_name) }
             dt { (lang.t("子项目", "Item")) } dd { a href={ "/periods/" (seg(r.period.as_str())) "/units/" (seg(r.unit.as_str())) "/items/" (seg(r.item.as_str())) } { (r.period) " · " (r.item) } }
             dt { (lang.t("发现的问题", "Finding")) } dd { (r.finding) }
-            dt { (lang.t("责任人", "Responsible")) } dd { (r.responsible) }
+            dt { (lang.t("责任人", "Responsible")) } dd { (people.show(r.responsible.as_str())) }
             dt { (lang.t("整改期限", "Due on")) } dd { (r.due_on) }
             dt { (lang.t("状态", "Status")) } dd #rect-status { (rect_status(lang, &r)) @if r.sent_back > 0 { " · " (lang.t("退回 ", "sent back ")) (r.sent_back) } }
             @if !r.evidence.is_empty() {

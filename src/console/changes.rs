@@ -111,6 +111,13 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
     let people: PersonList = session.get("/api/v1/people").await?;
     let periods: PeriodList = session.get("/api/v1/periods").await?;
     let units: UnitList = session.get("/api/v1/units").await?;
+    let unit_names = super::names::Names(
+        units
+            .units
+            .iter()
+            .map(|u| (u.unit.to_string(), u.name.clone()))
+            .collect(),
+    );
     let actor_names: std::collections::BTreeMap<&str, &str> = people
         .people
         .iter()
@@ -122,7 +129,7 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
                 select name="person" {
                     option value="" { (lang.t("全部", "all")) }
                     @for p in &people.people {
-                        option value=(p.person) selected[f.person.trim() == p.person.as_str()] { (p.name) " (" (p.person) ")" }
+                        option value=(p.person) title=(p.person) selected[f.person.trim() == p.person.as_str()] { (p.name) }
                     }
                 }
             }
@@ -168,7 +175,7 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
                     th { (lang.t("原值 → 新值", "Old → new")) } th { (lang.t("理由", "Why")) }
                 } }
                 tbody {
-                    @for c in &page.changes { (row(lang, c, actor_names.get(c.actor.as_str()).copied(), session.role() == ledger_schemas::envelope::Role::Auditor)) }
+                    @for c in &page.changes { (row(lang, c, actor_names.get(c.actor.as_str()).copied(), &unit_names, session.role() == ledger_schemas::envelope::Role::Auditor)) }
                 }
             }
         }
@@ -185,16 +192,19 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
 }
 
 /// One change; `verify` links it to its in-browser inclusion check (the auditors' page).
-fn row(lang: Lang, c: &ChangeEntryView, actor: Option<&str>, verify: bool) -> maud::Markup {
-    let place = [
-        c.period.as_ref().map(|p| p.to_string()),
-        c.unit.as_ref().map(|u| u.to_string()),
-        c.item.as_ref().map(|i| i.to_string()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" / ");
+fn row(
+    lang: Lang,
+    c: &ChangeEntryView,
+    actor: Option<&str>,
+    units: &super::names::Names,
+    verify: bool,
+) -> maud::Markup {
+    // Where: the unit by name (its id on hover), then the item and the period by their codes.
+    let place = html! {
+        @if let Some(u) = &c.unit { (units.show(u.as_str())) " " }
+        @if let Some(i) = &c.item { (i) " " }
+        @if let Some(p) = &c.period { (p) }
+    };
     let old = c.old.as_ref().map(|t| lang.text(t));
     let new = c.new.as_ref().map(|t| lang.text(t));
     html! {

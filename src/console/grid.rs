@@ -91,6 +91,7 @@ async fn render(
 ) -> Result<Response, Failure> {
     let lang = session.lang;
     let sheet: SheetView = session.get(&api_sheet(period, unit)).await?;
+    let people = super::names::people(session).await;
     let version: RubricVersionView = session
         .get(&format!(
             "/api/v1/rubrics/{}/versions/{}",
@@ -175,7 +176,7 @@ async fn render(
             }
         }
         @if role == Role::Reviewer {
-            (sheet_review(lang, period, unit, &revision, &sheet, outcome.sheet.as_ref()))
+            (sheet_review(lang, period, unit, &revision, &sheet, &people, outcome.sheet.as_ref()))
         }
     };
     let mut response = layout::page(
@@ -195,6 +196,7 @@ fn sheet_review(
     unit: &str,
     revision: &str,
     sheet: &SheetView,
+    people: &super::names::Names,
     entered: Option<&Entered>,
 ) -> Markup {
     let key = "sheet";
@@ -202,7 +204,7 @@ fn sheet_review(
         form.entry #sheet-review method="post" action={ "/periods/" (seg(period)) "/units/" (seg(unit)) "/sheet-review" } data-ops="reviewSheet" novalidate {
             h2 { (lang.t("整表审核", "Review the whole sheet")) }
             @if let Some(last) = &sheet.last_review {
-                p.meta { (lang.t("上次: ", "Last: ")) (last.by) " · " (review_word(lang, last.decision)) @if !last.comment.is_empty() { " — " (last.comment) } }
+                p.meta { (lang.t("上次: ", "Last: ")) (people.show(last.by.as_str())) " · " (review_word(lang, last.decision)) @if !last.comment.is_empty() { " — " (last.comment) } }
             }
             input type="hidden" name="revision" value=(revision);
             (forms::general(entered, key))

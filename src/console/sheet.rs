@@ -84,6 +84,7 @@ pub async fn sheet_page(
     }
     let (sheet, read_at): (SheetView, u64) = session.get_at(&uri).await?;
     let def = definition(&session, sheet.rubric.as_str(), sheet.rubric_version).await?;
+    let people = super::names::people(&session).await;
     let names = super::standings::unit_names(&session).await?;
     let unit_name = names
         .get(&sheet.unit)
@@ -144,7 +145,7 @@ pub async fn sheet_page(
                                     br; small.ladder { @for step in &def.ladder { (lang.text(&step.label)) " " (step.percent) "% " } }
                                 }
                             }
-                            td { (item.responsible) }
+                            td { (people.show(item.responsible.as_str())) }
                             td.value { @if let Some(s) = score { (format::value(lang, &s.value, &def.ladder)) } @else { "—" } }
                             td { @if let Some(s) = score { (review_label(lang, s.review.status)) } }
                             td { @if let Some(own) = view.and_then(|v| v.self_assessment.as_ref()) { (format::value(lang, &own.value, &def.ladder)) } }
@@ -240,6 +241,7 @@ async fn render_item(
         .get(&format!("/api/v1/periods/{}", seg(period)))
         .await?;
     let def = definition(session, scored_on.rubric.as_str(), scored_on.rubric_version).await?;
+    let people = super::names::people(session).await;
     let names = super::standings::unit_names(session).await?;
     let unit_name = names
         .get(&view.unit)
@@ -261,7 +263,7 @@ async fn render_item(
                 dt { (lang.t("考评内容", "Content")) } dd { (i.content) }
                 dt { (lang.t("评分标准", "Standard")) } dd { (i.standard) }
                 dt { (lang.t("分值", "Worth")) } dd { (format::kind(lang, &i.kind)) }
-                dt { (lang.t("责任人", "Responsible")) } dd { (i.responsible) }
+                dt { (lang.t("责任人", "Responsible")) } dd { (people.show(i.responsible.as_str())) }
             }
         }
         section.current #current {
@@ -269,7 +271,7 @@ async fn render_item(
             @if let Some(s) = &view.score {
                 p {
                     strong #current-value { (format::value(lang, &s.value, &def.ladder)) }
-                    " · " (format::source(lang, s.source)) " · " (lang.t("录入人 ", "by ")) (s.last_by)
+                    " · " (format::source(lang, s.source)) " · " (lang.t("录入人 ", "by ")) (people.show(s.last_by.as_str()))
                     " · " span #review-state { (review_label(lang, s.review.status)) }
                     @if let Some(c) = &s.review.comment { " — " (c) }
                 }
@@ -280,7 +282,7 @@ async fn render_item(
         (forms(session, &view, &def, entered))
         section {
             h2 { (lang.t("变更历史", "History")) }
-            (timeline(lang, &history, &def))
+            (timeline(lang, &history, &def, &people))
         }
     };
     let mut response = layout::page(session, Nav::Sheet, &format!("{} {title}", view.item), body);
@@ -289,7 +291,12 @@ async fn render_item(
 }
 
 /// An item's history, oldest first.
-pub fn timeline(lang: Lang, history: &HistoryView, def: &RubricDefinition) -> Markup {
+pub fn timeline(
+    lang: Lang,
+    history: &HistoryView,
+    def: &RubricDefinition,
+    people: &super::names::Names,
+) -> Markup {
     html! {
         @if history.changes.is_empty() {
             p.empty { (lang.t("没有记录.", "Nothing recorded.")) }
@@ -300,7 +307,7 @@ pub fn timeline(lang: Lang, history: &HistoryView, def: &RubricDefinition) -> Ma
                         div.when { (format::time(&c.recorded_at)) " · #" (c.position) }
                         div.what {
                             strong { (lang.label(&c.kind_label)) }
-                            " · " span.actor { (c.actor) } " (" (super::i18n::role(lang, c.role)) ")"
+                            " · " span.actor { (people.show(c.actor.as_str())) } " (" (super::i18n::role(lang, c.role)) ")"
                         }
                         @let old = c.old_value.as_ref().map(|v| format::value(lang, v, &def.ladder)).or_else(|| c.old.as_ref().map(|t| lang.text(t)));
                         @let new = c.new_value.as_ref().map(|v| format::value(lang, v, &def.ladder)).or_else(|| c.new.as_ref().map(|t| lang.text(t)));

@@ -148,7 +148,7 @@ async fn bad_input_gets_a_page_that_says_what_is_wrong_and_records_nothing() {
     let site = DemoSite::start().await;
     let before = site.server.log_len().await;
     for (path, status, words) in [
-        ("/standings?at=abc", 400, "位置须为正整数"),
+        ("/standings?at=abc", 400, "记录序号须为正整数"),
         ("/standings?time=yesterday", 400, "不是有效的时间"),
         ("/standings?period=NOPE", 404, "NOPE"),
         ("/changes?from=2026-13-40T99:00", 400, "不是有效的时间"),

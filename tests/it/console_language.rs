@@ -166,6 +166,16 @@ fn collect(v: &Value, key: Option<&str>, texts: &mut BTreeSet<String>, ids: &mut
 /// What people read on a page: its text without scripts, styles and comments, and the attributes
 /// shown or read aloud, one piece per line.
 pub fn visible_text(html: &str) -> String {
+    text_of(html, false)
+}
+
+/// The text a reader sees at a glance: [`visible_text`] without what is shown smaller or on
+/// hover (an element with `data-id`, `<small>`, `title` attributes), where ids belong.
+pub fn glance_text(html: &str) -> String {
+    text_of(html, true)
+}
+
+fn text_of(html: &str, glance: bool) -> String {
     let mut out = String::new();
     let mut rest = html;
     while let Some(lt) = rest.find('<') {
@@ -193,7 +203,18 @@ pub fn visible_text(html: &str) -> String {
         }
         let attrs = attributes(tag);
         let get = |n: &str| attrs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
-        for read in ["title", "placeholder", "aria-label", "alt"] {
+        if glance && (name == "small" || get("data-id").is_some()) && !tag.ends_with('/') {
+            let close = format!("</{name}");
+            rest = rest.find(&close).map_or("", |i| &rest[i..]);
+            rest = rest.find('>').map_or("", |i| &rest[i + 1..]);
+            continue;
+        }
+        let read: &[&str] = if glance {
+            &["placeholder", "aria-label", "alt"]
+        } else {
+            &["title", "placeholder", "aria-label", "alt"]
+        };
+        for read in read {
             if let Some(v) = get(read) {
                 out.push('\n');
                 out.push_str(&decode(v));
@@ -460,6 +481,78 @@ async fn every_page_speaks_one_language() {
     );
 }
 
+/// Every page for every role names people and units by name: a person's or unit's id never stands
+/// where the reader looks first (it may stand smaller, in an element marked with `data-id`, or on
+/// hover).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_page_shows_a_bare_id_where_a_name_exists() {
+    let site = DemoSite::start().await;
+    // The names each role may read (the API's read scopes): a unit secretary reads no people
+    // list, a responsible person no unit's records; there an id is all the page has.
+    let named = |list: &Value, key: &str, id: &str| -> BTreeSet<String> {
+        list[key]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .filter(|e| e["name"].as_str().is_some_and(|n| !n.is_empty()))
+                    .map(|e| e[id].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let recorded = Recorded::of(&site).await;
+    let mut bare = Vec::new();
+    let mut checked = 0;
+    for role in ROLES {
+        let mut ids = BTreeSet::new();
+        for (path, key, id) in [
+            ("/api/v1/people", "people", "person"),
+            ("/api/v1/units", "units", "unit"),
+        ] {
+            let reply = site.server.get(path, site.token(role)).await;
+            if reply.status == 200 {
+                ids.extend(named(&reply.json, key, id));
+            }
+        }
+        if role == Role::Admin {
+            assert!(
+                ids.contains("assessor-zhang") && ids.contains("SH-NY-B2"),
+                "{ids:?}"
+            );
+        }
+        for path in PAGES {
+            let reply = get(&site, Some(role), "zh", path).await;
+            // A refusal names what it refuses by its id, as the API does.
+            if reply.status != 200 {
+                continue;
+            }
+            checked += 1;
+            // What people recorded (an evidence reference such as `2026Q3/SH-CZ-B1/C1/x.pdf`) is
+            // shown as written.
+            let text = recorded.strip(&glance_text(&reply.text));
+            // Each id found, with the line it stands on.
+            let found: BTreeSet<String> = text
+                .lines()
+                .flat_map(|line| {
+                    line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                        .filter(|t| ids.contains(*t))
+                        .map(move |t| format!("{t} in “{}”", line.trim()))
+                })
+                .take(5)
+                .collect();
+            if !found.is_empty() {
+                bare.push(format!("{role} {path}: {found:?}"));
+            }
+        }
+    }
+    assert!(checked > 60, "{checked} pages");
+    assert!(
+        bare.is_empty(),
+        "ids where names exist:\n{}",
+        bare.join("\n")
+    );
+}
+
 /// The checker itself: it finds an English word in zh text and a Chinese character in en text,
 /// and lets codes, numbers, ids and recorded text pass.
 #[test]
@@ -481,4 +574,9 @@ fn the_checker_finds_the_other_language() {
         ["排名", "Level 一般"]
     );
     assert!(chinese_runs("<p>Standings</p>", &recorded).is_empty());
+    let named = r#"<td><span title="assessor-zhang" data-id="assessor-zhang">张伟</span> <small>SH-NY</small> SH-WL</td>"#;
+    assert_eq!(
+        glance_text(named).split_whitespace().collect::<Vec<_>>(),
+        ["SH-WL"]
+    );
 }
