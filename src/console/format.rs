@@ -28,10 +28,29 @@ pub fn parse_time_input(text: &str) -> Option<DateTime<Utc>> {
     crate::app::clock::parse_as_of(text).ok()
 }
 
+/// A figure with the rubric's decimals (every amount of points has [`Points::SCALE`] places), so
+/// that a column of figures lines up: `8.5` reads `8.50`, `19` reads `19.00`. Anything that is not
+/// a number (`—`, a grade) is kept as it is.
+///
+/// [`Points::SCALE`]: ledger_schemas::values::Points::SCALE
+pub fn points(figure: &str) -> String {
+    let places = ledger_schemas::values::Points::SCALE as usize;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let unsigned = figure.strip_prefix('-').unwrap_or(figure);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if !digits(whole) || !(fraction.is_empty() || digits(fraction)) || fraction.len() > places {
+        return figure.to_owned();
+    }
+    let sign = if figure.starts_with('-') { "-" } else { "" };
+    format!("{sign}{whole}.{fraction:0<places$}")
+}
+
 /// A score value as people read it.
 pub fn value(lang: Lang, value: &ScoreValue, ladder: &[LadderStep]) -> String {
     match value {
-        ScoreValue::Points { points } => format!("{points}{}", lang.t(" 分", " pts")),
+        ScoreValue::Points { points: p } => {
+            format!("{}{}", points(&p.to_string()), lang.t(" 分", " pts"))
+        }
         ScoreValue::Level { level } => ladder
             .iter()
             .find(|s| &s.level == level)
@@ -90,6 +109,24 @@ pub fn seg(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_have_the_rubrics_decimals() {
+        assert_eq!(points("8.5"), "8.50");
+        assert_eq!(points("17.75"), "17.75");
+        assert_eq!(points("19"), "19.00");
+        assert_eq!(points("-0.5"), "-0.50");
+        assert_eq!(points("0"), "0.00");
+        assert_eq!(points("—"), "—");
+        assert_eq!(points("优秀"), "优秀");
+        // Never rounds: a figure with more places than the rubric's is shown as it came.
+        assert_eq!(points("1.125"), "1.125");
+        let ladder = [];
+        let value = ScoreValue::Points {
+            points: ledger_schemas::values::Points::from_cents(850),
+        };
+        assert_eq!(super::value(Lang::Zh, &value, &ladder), "8.50 分");
+    }
 
     #[test]
     fn time_inputs_are_beijing_time() {

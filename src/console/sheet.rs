@@ -107,12 +107,12 @@ pub async fn sheet_page(
         }
         @if let Some(score) = &sheet.score {
             dl.totals #totals {
-                dt { (lang.t("基础分", "Base")) } dd { (score.base.0) " / " (score.base_max.0) }
-                dt { (lang.t("加分", "Bonus")) } dd { (score.bonus.0) }
-                dt { (lang.t("扣分", "Deduction")) } dd { (score.deduction.0) }
-                dt { (lang.t("党建得分", "Party score")) } dd #party-score { (score.party_score.0) }
-                dt { (lang.t("经营得分", "Business score")) } dd { (score.business_score.as_ref().map(|f| f.0.as_str()).unwrap_or("—")) }
-                dt { (lang.t("综合得分", "Combined")) } dd #combined { (score.combined.as_ref().map(|f| f.0.as_str()).unwrap_or("—")) }
+                dt { (lang.t("基础分", "Base")) } dd.num { (format::points(&score.base.0)) " / " (format::points(&score.base_max.0)) }
+                dt { (lang.t("加分", "Bonus")) } dd.num { (format::points(&score.bonus.0)) }
+                dt { (lang.t("扣分", "Deduction")) } dd.num { (format::points(&score.deduction.0)) }
+                dt { (lang.t("党建得分", "Party score")) } dd.num #party-score { (format::points(&score.party_score.0)) }
+                dt { (lang.t("经营得分", "Business score")) } dd.num { (score.business_score.as_ref().map_or_else(|| "—".to_owned(), |f| format::points(&f.0))) }
+                dt { (lang.t("综合得分", "Combined")) } dd.num #combined { (score.combined.as_ref().map_or_else(|| "—".to_owned(), |f| format::points(&f.0))) }
                 dt { (lang.t("等级", "Grade")) } dd #grade data-grade=(score.grade) {
                     @let label = def.grade_bands.iter().find(|b| b.grade == score.grade).map(|b| lang.text(&b.label));
                     @if !score.complete { span.tag { (lang.t("暂定", "provisional")) } " " }
@@ -124,7 +124,7 @@ pub async fn sheet_page(
             @let points = sheet.score.as_ref().and_then(|s| s.aspects.iter().find(|a| a.aspect == aspect.code));
             h2.aspect {
                 (aspect.code) " " (lang.text(&aspect.title))
-                @if let Some(p) = points { span.points { " " (p.points.0) " / " (p.max) } }
+                @if let Some(p) = points { span.points { " " (format::points(&p.points.0)) " / " (format::points(&p.max.to_string())) } }
             }
             table.sheet {
                 thead { tr {

@@ -303,24 +303,23 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
 fn figures(u: &UnitStandingView) -> Vec<String> {
     let (scored, items) = progress(u);
     let mut out = vec![u.rank.to_string(), format!("{scored}/{items}")];
-    out.extend(u.score.aspects.iter().map(|a| a.points.0.clone()));
-    out.push(u.score.base.0.clone());
-    out.push(u.score.bonus.0.clone());
-    out.push(u.score.deduction.0.clone());
-    out.push(u.score.party_score.0.clone());
+    let fixed = |f: &str| format::points(f);
+    out.extend(u.score.aspects.iter().map(|a| fixed(&a.points.0)));
+    out.push(fixed(&u.score.base.0));
+    out.push(fixed(&u.score.bonus.0));
+    out.push(fixed(&u.score.deduction.0));
+    out.push(fixed(&u.score.party_score.0));
     out.push(
         u.score
             .business_score
             .as_ref()
-            .map(|f| f.0.clone())
-            .unwrap_or_else(|| "—".into()),
+            .map_or_else(|| "—".into(), |f| fixed(&f.0)),
     );
     out.push(
         u.score
             .combined
             .as_ref()
-            .map(|f| f.0.clone())
-            .unwrap_or_else(|| "—".into()),
+            .map_or_else(|| "—".into(), |f| fixed(&f.0)),
     );
     out.push(u.grade_label.zh.clone());
     out
@@ -425,12 +424,12 @@ fn table(
                     th { (lang.t("单位", "Unit")) }
                     th.num { (lang.t("已评", "Scored")) }
                     @for a in &aspects { th.num title=(a) { (title_of(a)) } }
-                    th { (lang.t("基础分", "Base")) }
-                    th { (lang.t("加分", "Bonus")) }
-                    th { (lang.t("扣分", "Deduction")) }
-                    th { (lang.t("党建得分", "Party score")) }
-                    th { (lang.t("经营得分", "Business")) }
-                    th { (lang.t("综合得分", "Combined")) }
+                    th.num { (lang.t("基础分", "Base")) }
+                    th.num { (lang.t("加分", "Bonus")) }
+                    th.num { (lang.t("扣分", "Deduction")) }
+                    th.num { (lang.t("党建得分", "Party score")) }
+                    th.num { (lang.t("经营得分", "Business")) }
+                    th.num { (lang.t("综合得分", "Combined")) }
                     th { (lang.t("等级", "Grade")) }
                 } }
                 tbody {

@@ -112,7 +112,9 @@ async fn an_auditor_moves_the_time_control_to_publication() {
         ))
         .await;
     assert!(
-        combined.starts_with(first["score"]["combined"].as_str().unwrap()),
+        combined.starts_with(&ledger::console::format::points(
+            first["score"]["combined"].as_str().unwrap()
+        )),
         "{combined} vs {first}"
     );
     b.client.set_window_size(390, 844).await.expect("resize");

@@ -566,7 +566,7 @@ async fn an_assessor_records_first_scores_through_the_forms() {
     )
     .await;
     assert!(
-        sheet_page.text.contains("1.5 分"),
+        sheet_page.text.contains("1.50 分"),
         "the sheet shows the score"
     );
     // A reviewer gets no score form.
@@ -617,8 +617,9 @@ async fn a_sheet_can_be_read_as_it_stood_before_a_correction() {
     .await;
     assert_eq!(sheet.status, 200, "{}", sheet.text);
     assert!(sheet.text.contains(&format!("data-position=\"{before}\"")));
-    let old = correction["old_value"]["points"].as_str().unwrap();
-    let new = correction["new_value"]["points"].as_str().unwrap();
+    // Shown with the rubric's two decimals.
+    let old = ledger::console::format::points(correction["old_value"]["points"].as_str().unwrap());
+    let new = ledger::console::format::points(correction["new_value"]["points"].as_str().unwrap());
     let row_of = |html: &str| {
         let start = html.find(&format!("data-item=\"{item}\"")).unwrap();
         let end = html[start..].find("</tr>").unwrap() + start;

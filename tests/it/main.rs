@@ -16,6 +16,7 @@ mod cli_import;
 mod cli_read;
 mod cli_support;
 mod cli_token;
+mod console_figures;
 mod console_http;
 mod console_language;
 mod console_work;
