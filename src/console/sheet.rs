@@ -21,8 +21,10 @@ use super::client::{Failure, Session};
 use super::format::{self, seg};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
+use super::standings::{Point, time_control};
 use crate::http::views::{
-    HistoryView, ItemView, PeriodView, ReviewAtTimeView, ReviewState, RubricVersionView, SheetView,
+    HistoryView, ItemView, MilestonesView, PeriodView, ReviewAtTimeView, ReviewState,
+    RubricVersionView, SheetView,
 };
 
 /// The rubric version a sheet is scored against.
@@ -57,32 +59,38 @@ pub struct SheetQuery {
     /// A log position: the sheet as it stood after that event (the standings' time travel links here).
     #[serde(default)]
     pub at: Option<String>,
+    /// A time typed in the time control (Beijing time).
+    #[serde(default)]
+    pub time: Option<String>,
 }
 
-/// `GET /periods/{period}/units/{unit}?at=`.
+/// `GET /periods/{period}/units/{unit}?at=&time=`: the sheet now, or as it stood at a point, with
+/// the standings' time control (the period's milestones, 按公示时).
 pub async fn sheet_page(
     session: Session,
     Path((period, unit)): Path<(String, String)>,
     axum::extract::Query(q): axum::extract::Query<SheetQuery>,
 ) -> Result<Response, Failure> {
     let lang = session.lang;
-    let at = match q.at.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        None => None,
-        Some(a) => Some(a.parse::<u64>().map_err(|_| {
-            Failure::bad_request(
-                lang,
-                "at",
-                format!(
-                    "记录序号须为正整数, 实际为“{a}” (the position must be a whole number, not {a:?})"
-                ),
-            )
-        })?),
+    let point = Point::asked(lang, q.at.as_deref(), q.time.as_deref())?;
+    let base = format!("/api/v1/periods/{}/units/{}", seg(&period), seg(&unit));
+    let (now, head): (SheetView, u64) = session.get_at(&base).await?;
+    let (sheet, read_at, at) = match point.api_query() {
+        None => (now, head, None),
+        Some(query) => {
+            let (then, read_at): (SheetView, u64) =
+                session.get_at(&format!("{base}?{query}")).await?;
+            (then, read_at, Some(read_at))
+        }
     };
-    let mut uri = format!("/api/v1/periods/{}/units/{}", seg(&period), seg(&unit));
-    if let Some(at) = at {
-        uri.push_str(&format!("?at_position={at}"));
-    }
-    let (sheet, read_at): (SheetView, u64) = session.get_at(&uri).await?;
+    let life: MilestonesView = session
+        .get(&format!("/api/v1/periods/{}/milestones", seg(&period)))
+        .await?;
+    let time_value = q
+        .time
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .map(str::to_owned);
     let def = definition(&session, sheet.rubric.as_str(), sheet.rubric_version).await?;
     let people = super::names::people(&session).await;
     let names = super::standings::unit_names(&session).await?;
@@ -99,9 +107,19 @@ pub async fn sheet_page(
         @if at.is_none() && matches!(session.role(), Role::Assessor | Role::Unit | Role::Reviewer) {
             p { a.button #to-grid href={ (sheet_uri(&period, &unit)) "/grid" } { (lang.t("整表录入", "Whole sheet")) } }
         }
+        (time_control(
+            lang,
+            &sheet_uri(&period, &unit),
+            &[],
+            head,
+            read_at,
+            time_value,
+            at.map(|_| sheet_uri(&period, &unit)),
+            Some(&life),
+        ))
         @if at.is_some() {
             p.as-of #sheet-as-of data-position=(read_at) {
-                (lang.t("显示截至记录序号 ", "As it stood at position ")) strong { (read_at) }
+                (lang.t("显示截至记录序号 ", "As it stood at record ")) strong { (read_at) }
                 " · " a href=(sheet_uri(&period, &unit)) { (lang.t("回到现在", "Back to now")) }
             }
         }

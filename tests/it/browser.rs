@@ -193,8 +193,15 @@ async fn an_items_history_opens_as_a_timeline() {
         corrected.contains(correction["reason"].as_str().unwrap()),
         "{corrected}"
     );
+    // Who, by name (the id is on hover).
+    let actor = site
+        .api(
+            Role::Admin,
+            &format!("/api/v1/people/{}", correction["actor"].as_str().unwrap()),
+        )
+        .await;
     assert!(
-        corrected.contains(correction["actor"].as_str().unwrap()),
+        corrected.contains(actor["name"].as_str().unwrap()),
         "{corrected}"
     );
     assert!(corrected.contains('→'), "{corrected}");

@@ -19,6 +19,7 @@ mod cli_token;
 mod console_figures;
 mod console_http;
 mod console_language;
+mod console_time;
 mod console_work;
 mod crash;
 mod exports;
