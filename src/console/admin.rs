@@ -777,7 +777,7 @@ async fn tokens_render(
                 select #token-role name="role" { (options(&role_options(lang), &kept(entered, "issue", "role"))) }
                 (field_error(entered, "issue", "role"))
                 label for="token-expires" { (lang.t("有效期至 (北京时间, 不填为长期)", "Expires (Beijing time; empty: never)")) }
-                input #token-expires type="datetime-local" name="expires_at" value=(kept(entered, "issue", "expires_at"));
+                (super::format::time_field(lang, "token-expires", "expires_at", Some(&kept(entered, "issue", "expires_at"))))
                 (field_error(entered, "issue", "expires_at"))
                 button type="submit" { (lang.t("发放", "Issue")) }
             }

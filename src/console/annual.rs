@@ -32,7 +32,7 @@ pub struct AnnualQuery {
     /// A log position (the slider).
     #[serde(default)]
     pub at: Option<String>,
-    /// A `datetime-local` value in Beijing time.
+    /// A time typed in the time control (Beijing time).
     #[serde(default)]
     pub time: Option<String>,
 }

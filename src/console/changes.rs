@@ -29,7 +29,7 @@ pub struct ChangesForm {
     pub aspect: String,
     #[serde(default)]
     pub kind: String,
-    /// `datetime-local`, Beijing time.
+    /// A typed time, Beijing time.
     #[serde(default)]
     pub from: String,
     #[serde(default)]
@@ -159,8 +159,8 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
                     }
                 }
             }
-            label { (lang.t("自 (北京时间)", "From (Beijing)")) input type="datetime-local" step="1" name="from" value=(f.from); }
-            label { (lang.t("至", "To")) input type="datetime-local" step="1" name="to" value=(f.to); }
+            label { (lang.t("自 (北京时间)", "From (Beijing)")) (format::time_field(lang, "from", "from", Some(&f.from))) }
+            label { (lang.t("至", "To")) (format::time_field(lang, "to", "to", Some(&f.to))) }
             button type="submit" #filter-go { (lang.t("筛选", "Filter")) }
             a.button #csv href={ "/changes.csv?" (f.page_query(None)) } { (lang.t("导出 CSV", "Export CSV")) }
         }

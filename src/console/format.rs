@@ -14,14 +14,29 @@ pub fn time(t: &DateTime<Utc>) -> String {
     crate::app::clock::business_time(*t)
 }
 
-/// The value of a `datetime-local` input for a time.
+/// The value of a time field for a time: the office's own format, `YYYY-MM-DD HH:mm:ss`, Beijing time.
 pub fn time_input(t: &DateTime<Utc>) -> String {
     t.with_timezone(&beijing())
-        .format("%Y-%m-%dT%H:%M:%S")
+        .format("%Y-%m-%d %H:%M:%S")
         .to_string()
 }
 
-/// A typed time (a `datetime-local` value, or anything `--as-of` accepts: Beijing time to the day,
+/// The shape a time field accepts: a day, or a day and a time to the minute or second, with a space
+/// (or the `T` older links carry) between them.
+pub const TIME_PATTERN: &str = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?";
+
+/// A field for a time in the office's format (`2026-10-01 08:30`, Beijing time), whatever the
+/// browser's locale: a `datetime-local` input draws its value in the browser's own format
+/// (`10/01/2026, 08:30 AM` in an American Chromium), so this is a text input with a pattern.
+pub fn time_field(lang: Lang, id: &str, name: &str, value: Option<&str>) -> maud::Markup {
+    maud::html! {
+        input id=(id) type="text" name=(name) value=[value] inputmode="numeric" autocomplete="off"
+            size="19" pattern=(TIME_PATTERN) placeholder="2026-10-01 08:30"
+            title=(lang.t("北京时间, 年-月-日 时:分, 例如 2026-10-01 08:30", "Beijing time, year-month-day hour:minute, e.g. 2026-10-01 08:30"));
+    }
+}
+
+/// A typed time (a time field's value, or anything `--as-of` accepts: Beijing time to the day,
 /// minute, second or microsecond, or RFC 3339) as the instant a read stands on: the end of the span
 /// it names, as the command line reads it (`app::clock::parse_as_of`).
 pub fn parse_time_input(text: &str) -> Option<DateTime<Utc>> {
@@ -132,7 +147,9 @@ mod tests {
     fn time_inputs_are_beijing_time() {
         let t = parse_time_input("2026-10-01T08:30:00").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-10-01T00:30:00.999999+00:00");
-        assert_eq!(time_input(&t), "2026-10-01T08:30:00");
+        assert_eq!(time_input(&t), "2026-10-01 08:30:00");
+        // The field's own value reads back as the same second.
+        assert_eq!(parse_time_input(&time_input(&t)), Some(t));
         assert_eq!(time(&t), "2026-10-01 08:30:00");
         let minute = parse_time_input("2026-10-01T08:30").unwrap();
         assert_eq!(minute.to_rfc3339(), "2026-10-01T00:30:59.999999+00:00");

@@ -28,7 +28,7 @@ pub struct StandingsQuery {
     /// A log position (the slider).
     #[serde(default)]
     pub at: Option<String>,
-    /// A `datetime-local` value in Beijing time.
+    /// A time typed in the time control (Beijing time).
     #[serde(default)]
     pub time: Option<String>,
 }
@@ -41,7 +41,7 @@ pub(super) enum Point {
 }
 
 impl Point {
-    /// The point a page's `at` (a log position) and `time` (a `datetime-local` value, Beijing time)
+    /// The point a page's `at` (a log position) and `time` (a typed time, Beijing time)
     /// ask for; the time wins when both are given.
     pub(super) fn asked(
         lang: Lang,
@@ -119,7 +119,7 @@ pub(super) fn time_control(
             }
             output #at-label for="at" { (lang.t("记录序号", "record")) " " (slider_at) " / " (head) }
             label for="time" { (lang.t("或时间 (北京时间)", "or time (Beijing)")) }
-            input #time type="datetime-local" step="1" name="time" value=[time_value];
+            (format::time_field(lang, "time", "time", time_value.as_deref()))
             button type="submit" #time-go { (lang.t("查看", "Show")) }
             @if let Some(back) = back {
                 a.now href=(back) { (lang.t("回到现在", "Back to now")) }

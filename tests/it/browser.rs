@@ -155,7 +155,7 @@ async fn the_time_control_shows_the_value_before_a_correction() {
     let recorded = chrono::DateTime::parse_from_rfc3339(then["as_of_time"].as_str().unwrap())
         .unwrap()
         .with_timezone(&ledger::console::format::beijing())
-        .format("%Y-%m-%dT%H:%M:%S")
+        .format("%Y-%m-%d %H:%M:%S")
         .to_string();
     assert_eq!(time, recorded);
     b.close().await;
