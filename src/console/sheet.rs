@@ -229,21 +229,42 @@ pub fn spread(failure: &Failure, known: &[&str]) -> (BTreeMap<String, String>, V
 }
 
 /// `GET /periods/{period}/units/{unit}/items/{item}`.
+/// `GET /periods/{period}/units/{unit}/items/{item}?at=&time=`: the item and its history now, or
+/// as they stood at a point (read only), with the standings' time control.
 pub async fn item_page(
     session: Session,
     Path((period, unit, item)): Path<(String, String, String)>,
+    axum::extract::Query(q): axum::extract::Query<SheetQuery>,
 ) -> Result<Response, Failure> {
-    render_item(&session, &period, &unit, &item, None, StatusCode::OK).await
+    let point = Point::asked(session.lang, q.at.as_deref(), q.time.as_deref())?;
+    let time = q.time.as_deref().filter(|t| !t.trim().is_empty());
+    let item_at = ItemAt {
+        period: &period,
+        unit: &unit,
+        item: &item,
+        point: &point,
+        time,
+    };
+    render_item(&session, &item_at, None, StatusCode::OK).await
+}
+
+/// Which item a page shows, and when.
+struct ItemAt<'a> {
+    period: &'a str,
+    unit: &'a str,
+    item: &'a str,
+    point: &'a Point,
+    /// The time typed, kept in its field.
+    time: Option<&'a str>,
 }
 
 async fn render_item(
     session: &Session,
-    period: &str,
-    unit: &str,
-    item: &str,
+    at: &ItemAt<'_>,
     entered: Option<&Entered>,
     status: StatusCode,
 ) -> Result<Response, Failure> {
+    let (period, unit, item) = (at.period, at.unit, at.item);
     let lang = session.lang;
     let api = format!(
         "/api/v1/periods/{}/units/{}/items/{}",
@@ -251,8 +272,27 @@ async fn render_item(
         seg(unit),
         seg(item)
     );
-    let view: ItemView = session.get(&api).await?;
-    let history: HistoryView = session.get(&format!("{api}/history")).await?;
+    let (now, head): (ItemView, u64) = session.get_at(&api).await?;
+    let (view, past) = match at.point.api_query() {
+        None => (now, None),
+        Some(query) => {
+            let (then, read_at): (ItemView, u64) =
+                session.get_at(&format!("{api}?{query}")).await?;
+            (then, Some(read_at))
+        }
+    };
+    let history: HistoryView = match past {
+        None => session.get(&format!("{api}/history")).await?,
+        Some(p) => {
+            session
+                .get(&format!("{api}/history?at_position={p}"))
+                .await?
+        }
+    };
+    let life: MilestonesView = session
+        .get(&format!("/api/v1/periods/{}/milestones", seg(period)))
+        .await?;
+    let here = format!("{}/items/{}", sheet_uri(period, unit), seg(item));
     // The period names the rubric version the item is scored against (the sheet would too, with
     // all 33 items).
     let scored_on: PeriodView = session
@@ -284,8 +324,24 @@ async fn render_item(
                 dt { (lang.t("责任人", "Responsible")) } dd { (people.show(i.responsible.as_str())) }
             }
         }
+        (time_control(
+            lang,
+            &here,
+            &[],
+            head,
+            past.unwrap_or(head),
+            at.time.map(str::to_owned),
+            past.map(|_| here.clone()),
+            Some(&life),
+        ))
+        @if let Some(p) = past {
+            p.as-of #item-as-of data-position=(p) {
+                (lang.t("显示截至记录序号 ", "As it stood at record ")) strong { (p) }
+                " · " a href=(here) { (lang.t("回到现在", "Back to now")) }
+            }
+        }
         section.current #current {
-            h2 { (lang.t("当前得分", "Current score")) }
+            h2 { @if past.is_some() { (lang.t("当时得分", "Score then")) } @else { (lang.t("当前得分", "Current score")) } }
             @if let Some(s) = &view.score {
                 p {
                     strong #current-value { (format::value(lang, &s.value, &def.ladder)) }
@@ -297,7 +353,8 @@ async fn render_item(
                 p #current-value { (lang.t("尚未评分", "Not scored yet")) }
             }
         }
-        (forms(session, &view, &def, entered))
+        // Nothing is entered into the past.
+        @if past.is_none() { (forms(session, &view, &def, entered)) }
         section {
             h2 { (lang.t("变更历史", "History")) }
             (timeline(lang, &history, &def, &people))
@@ -623,15 +680,14 @@ pub async fn submit(
                 errors,
                 general,
             };
-            render_item(
-                &session,
-                &period,
-                &unit,
-                &item,
-                Some(&entered),
-                failure.status,
-            )
-            .await
+            let now = ItemAt {
+                period: &period,
+                unit: &unit,
+                item: &item,
+                point: &Point::Now,
+                time: None,
+            };
+            render_item(&session, &now, Some(&entered), failure.status).await
         }
         Err(failure) => Err(failure),
     }

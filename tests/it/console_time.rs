@@ -7,7 +7,11 @@ use ledger_schemas::Role;
 use crate::browser_support::DemoSite;
 
 async fn page(site: &DemoSite, path: &str) -> (u16, String) {
-    let cookie = format!("ledger_token={}", site.token(Role::Auditor));
+    page_as(site, Role::Auditor, path).await
+}
+
+async fn page_as(site: &DemoSite, role: Role, path: &str) -> (u16, String) {
+    let cookie = format!("ledger_token={}", site.token(role));
     let reply = site
         .server
         .raw(Method::GET, path, &[("cookie", &cookie)], b"")
@@ -62,6 +66,55 @@ async fn a_sheet_travels_to_its_periods_milestones() {
     assert!(
         then.contains(&format!("id=\"party-score\">{party}<")),
         "the party score as published, {party}"
+    );
+    // An item likewise: its score and history as published, and no entry form into the past.
+    let item = format!("{sheet}/items/C1");
+    let (status, now) = page(&site, &item).await;
+    assert_eq!(status, 200);
+    assert!(now.contains(&format!(
+        "id=\"as-published\" href=\"{item}?at={published}\""
+    )));
+    let (status, then) = page(&site, &format!("{item}?at={published}")).await;
+    assert_eq!(status, 200);
+    assert!(then.contains(&format!("id=\"item-as-of\" data-position=\"{published}\"")));
+    // A reviewer has forms on an item in review now, none on the item as it stood (even at the
+    // latest record).
+    let in_review = "/periods/2026Q4/units/SH-NY-B2/items/F5";
+    let (_, reviewer_now) = page_as(&site, Role::Reviewer, in_review).await;
+    let (_, reviewer_then) = page_as(
+        &site,
+        Role::Reviewer,
+        &format!("{in_review}?at={}", site.head),
+    )
+    .await;
+    assert!(reviewer_now.contains("id=\"review-form\""), "a form now");
+    assert!(
+        !reviewer_then.contains("id=\"review-form\""),
+        "no form acts on the past"
+    );
+    let was = site
+        .api(
+            Role::Auditor,
+            &format!("/api/v1/periods/2026Q3/units/{unit}/items/C1?at_position={published}"),
+        )
+        .await;
+    let history = site
+        .api(
+            Role::Auditor,
+            &format!(
+                "/api/v1/periods/2026Q3/units/{unit}/items/C1/history?at_position={published}"
+            ),
+        )
+        .await;
+    let points = ledger::console::format::points(was["score"]["value"]["points"].as_str().unwrap());
+    assert!(
+        then.contains(&format!("id=\"current-value\">{points} 分<")),
+        "{points}"
+    );
+    assert_eq!(
+        then.matches("<li data-position=").count(),
+        history["changes"].as_array().unwrap().len(),
+        "the history as it stood"
     );
     // A typed time reads the same way; a time that is not one is refused with a message.
     let (status, bad) = page(&site, &format!("{sheet}?time=tomorrow")).await;
