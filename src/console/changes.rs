@@ -12,10 +12,12 @@ use super::client::{Failure, Session};
 use super::format::{self, query};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
-use crate::http::views::{ChangeEntryView, ChangesView, PeriodList, PersonList, UnitList};
+use crate::http::views::{
+    ChangeEntryView, ChangesView, MilestonesView, PeriodList, PersonList, UnitList,
+};
 
 /// The filters, as the form sends them.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct ChangesForm {
     #[serde(default)]
     pub person: String,
@@ -60,7 +62,7 @@ impl ChangesForm {
                     Failure::bad_request(
                         lang,
                         name,
-                        format!("“{text}”不是有效的时间, 例如 2026-10-01T08:30 (not a valid time such as 2026-10-01T08:30)"),
+                        format!("“{text}”不是有效的时间, 例如 2026-10-01 08:30 (not a valid time such as 2026-10-01 08:30)"),
                     )
                 })
         };
@@ -111,6 +113,17 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
     let people: PersonList = session.get("/api/v1/people").await?;
     let periods: PeriodList = session.get("/api/v1/periods").await?;
     let units: UnitList = session.get("/api/v1/units").await?;
+    // A period that names nothing filters to nothing, as before: no marks then.
+    let life: Option<MilestonesView> = match f.period.trim() {
+        "" => None,
+        period => session
+            .get(&format!(
+                "/api/v1/periods/{}/milestones",
+                format::seg(period)
+            ))
+            .await
+            .ok(),
+    };
     let unit_names = super::names::Names(
         units
             .units
@@ -164,7 +177,15 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
             button type="submit" #filter-go { (lang.t("筛选", "Filter")) }
             a.button #csv href={ "/changes.csv?" (f.page_query(None)) } { (lang.t("导出 CSV", "Export CSV")) }
         }
-        p.as-of { (lang.t("读取于记录序号 ", "Read at position ")) (page.at_position) }
+        // With a period chosen: its milestones, each reading the log up to that record (the
+        // page's cursor: changes before the next one), so up to the publication (按公示时) or
+        // any other step of the period. A time would not do: more happens within its second.
+        @if let Some(life) = &life {
+            (super::standings::milestone_marks(lang, life, &|m| {
+                format!("/changes?{}", f.page_query(Some(m.position + 1)))
+            }, None))
+        }
+        p.as-of { (lang.t("读取于记录序号 ", "Read at record ")) (page.at_position) }
         @if page.changes.is_empty() {
             p.empty #no-changes { (lang.t("没有符合条件的变更.", "No change matches.")) }
         } @else {

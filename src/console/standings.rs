@@ -53,7 +53,7 @@ impl Point {
                 Failure::bad_request(
                     lang,
                     "time",
-                    format!("“{time}”不是有效的时间, 例如 2026-10-01T08:30 (not a valid time such as 2026-10-01T08:30)"),
+                    format!("“{time}”不是有效的时间, 例如 2026-10-01 08:30 (not a valid time such as 2026-10-01 08:30)"),
                 )
             });
         }
@@ -126,17 +126,31 @@ pub(super) fn time_control(
             }
         }
         @if let Some(life) = life {
-            nav.milestones #milestone-marks aria-label=(lang.t("里程碑", "Milestones")) {
-                @if let Some(p) = life.milestones.iter().rev().find(|m| m.kind == MilestoneKind::Published) {
-                    a.button #as-published href=(link(p.position)) data-position=(p.position) { (lang.t("按公示时", "As published")) }
-                    span.published-at #published-at { (lang.t("公示于 ", "published ")) (format::time(&p.recorded_at)) }
-                }
-                ol {
-                    @for m in &life.milestones {
-                        li class=[(m.position == slider_at).then_some("on")] {
-                            a href=(link(m.position)) data-position=(m.position) data-kind=(milestone_kind(m.kind)) title=(format::time(&m.recorded_at)) {
-                                (milestone_label(lang, m))
-                            }
+            (milestone_marks(lang, life, &|m| link(m.position), Some(slider_at)))
+        }
+    }
+}
+
+/// A period's milestones as marks, each a link (`link`) to the point it stands for, with
+/// 按公示时 and the publication's time first; the mark at `on` is highlighted. The standings, a
+/// sheet, an item and the change log share them.
+pub(super) fn milestone_marks(
+    lang: Lang,
+    life: &MilestonesView,
+    link: &dyn Fn(&MilestoneView) -> String,
+    on: Option<u64>,
+) -> Markup {
+    html! {
+        nav.milestones #milestone-marks aria-label=(lang.t("里程碑", "Milestones")) {
+            @if let Some(p) = life.milestones.iter().rev().find(|m| m.kind == MilestoneKind::Published) {
+                a.button #as-published href=(link(p)) data-position=(p.position) { (lang.t("按公示时", "As published")) }
+                span.published-at #published-at { (lang.t("公示于 ", "published ")) (format::time(&p.recorded_at)) }
+            }
+            ol {
+                @for m in &life.milestones {
+                    li class=[(Some(m.position) == on).then_some("on")] {
+                        a href=(link(m)) data-position=(m.position) data-kind=(milestone_kind(m.kind)) title=(format::time(&m.recorded_at)) {
+                            (milestone_label(lang, m))
                         }
                     }
                 }

@@ -116,6 +116,31 @@ async fn a_sheet_travels_to_its_periods_milestones() {
         history["changes"].as_array().unwrap().len(),
         "the history as it stood"
     );
+    // The change log of the period: 按公示时 reads it up to the publication's record.
+    let (status, log) = page(&site, "/changes?period=2026Q3").await;
+    assert_eq!(status, 200);
+    let href = format!(
+        "/changes?{}",
+        ledger::console::format::query(&[
+            ("period", "2026Q3"),
+            ("before", &(published + 1).to_string())
+        ])
+    )
+    .replace('&', "&amp;");
+    assert!(
+        log.contains(&format!("id=\"as-published\" href=\"{href}\"")),
+        "{href}"
+    );
+    let (status, until) = page(&site, &href.replace("&amp;", "&")).await;
+    assert_eq!(status, 200);
+    let newest: u64 = until
+        .split("<tr data-position=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(newest, published, "the publication first, nothing after it");
     // A typed time reads the same way; a time that is not one is refused with a message.
     let (status, bad) = page(&site, &format!("{sheet}?time=tomorrow")).await;
     assert_eq!(status, 400, "{bad}");
