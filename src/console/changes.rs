@@ -13,7 +13,8 @@ use super::format::{self, query};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
 use crate::http::views::{
-    ChangeEntryView, ChangesView, MilestonesView, PeriodList, PersonList, UnitList,
+    ChangeEntryView, ChangesView, MilestonesView, PeriodList, PersonList, RubricList,
+    RubricVersionView, UnitList,
 };
 
 /// The filters, as the form sends them.
@@ -113,6 +114,29 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
     let people: PersonList = session.get("/api/v1/people").await?;
     let periods: PeriodList = session.get("/api/v1/periods").await?;
     let units: UnitList = session.get("/api/v1/units").await?;
+    // Items and aspects by title (pickers, not free text), from the newest rubric version: the
+    // codes stay the same across versions, and a removed item is still reachable through a sheet.
+    let rubric: Option<RubricVersionView> = match session
+        .get::<RubricList>("/api/v1/rubrics")
+        .await?
+        .rubrics
+        .first()
+    {
+        Some(r) => Some(
+            session
+                .get(&format!(
+                    "/api/v1/rubrics/{}/versions/{}",
+                    format::seg(r.rubric.as_str()),
+                    r.latest_version
+                ))
+                .await?,
+        ),
+        None => None,
+    };
+    let aspects = rubric
+        .as_ref()
+        .map(|r| r.definition.aspects.as_slice())
+        .unwrap_or_default();
     // A period that names nothing filters to nothing, as before: no marks then.
     let life: Option<MilestonesView> = match f.period.trim() {
         "" => None,
@@ -162,8 +186,22 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
                     }
                 }
             }
-            label { (lang.t("子项目", "Item")) input name="item" value=(f.item) placeholder="C5"; }
-            label { (lang.t("大方面", "Aspect")) input name="aspect" value=(f.aspect) placeholder="C"; }
+            label { (lang.t("子项目", "Item"))
+                select name="item" {
+                    option value="" { (lang.t("全部", "all")) }
+                    @for a in aspects { @for i in &a.items {
+                        option value=(i.code) selected[f.item.trim() == i.code.as_str()] { (i.code) " " (lang.text(&i.title)) }
+                    } }
+                }
+            }
+            label { (lang.t("大方面", "Aspect"))
+                select name="aspect" {
+                    option value="" { (lang.t("全部", "all")) }
+                    @for a in aspects {
+                        option value=(a.code) selected[f.aspect.trim() == a.code.as_str()] { (a.code) " " (lang.text(&a.title)) }
+                    }
+                }
+            }
             label { (lang.t("事件类型", "Event type"))
                 select name="kind" {
                     option value="" { (lang.t("全部", "all")) }

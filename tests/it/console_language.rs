@@ -546,6 +546,19 @@ async fn no_page_shows_a_bare_id_where_a_name_exists() {
         }
     }
     assert!(checked > 60, "{checked} pages");
+    // The change log filters by picking a person, a unit, an item or an aspect by name, not by
+    // typing an id.
+    let log = get(&site, Some(Role::Auditor), "zh", "/changes").await.text;
+    for filter in ["person", "unit", "item", "aspect"] {
+        assert!(
+            log.contains(&format!("<select name=\"{filter}\"")),
+            "{filter}"
+        );
+        assert!(
+            !log.contains(&format!("<input name=\"{filter}\"")),
+            "{filter}"
+        );
+    }
     assert!(
         bare.is_empty(),
         "ids where names exist:\n{}",
