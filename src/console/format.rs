@@ -60,6 +60,33 @@ pub fn points(figure: &str) -> String {
     format!("{sign}{whole}.{fraction:0<places$}")
 }
 
+/// The mean of figures (each with at most the rubric's two decimals), with two decimals, rounded
+/// half away from zero once, in whole hundredths (no binary floating point); none for no figures
+/// or one that is not a figure.
+pub fn mean(figures: &[&str]) -> Option<String> {
+    let cents = |f: &str| -> Option<i64> {
+        let fixed = points(f);
+        let (whole, fraction) = fixed.split_once('.')?;
+        let negative = whole.starts_with('-');
+        let magnitude = whole.trim_start_matches('-').parse::<i64>().ok()? * 100
+            + fraction
+                .parse::<i64>()
+                .ok()
+                .filter(|_| fraction.len() == 2)?;
+        Some(if negative { -magnitude } else { magnitude })
+    };
+    let all: Vec<i64> = figures.iter().map(|f| cents(f)).collect::<Option<_>>()?;
+    let n = i64::try_from(all.len()).ok().filter(|n| *n > 0)?;
+    let sum: i64 = all.iter().sum();
+    let rounded = (2 * sum.abs() + n) / (2 * n) * sum.signum();
+    let sign = if rounded < 0 { "-" } else { "" };
+    Some(format!(
+        "{sign}{}.{:02}",
+        rounded.abs() / 100,
+        rounded.abs() % 100
+    ))
+}
+
 /// A score value as people read it.
 pub fn value(lang: Lang, value: &ScoreValue, ladder: &[LadderStep]) -> String {
     match value {
@@ -141,6 +168,17 @@ mod tests {
             points: ledger_schemas::values::Points::from_cents(850),
         };
         assert_eq!(super::value(Lang::Zh, &value, &ladder), "8.50 分");
+    }
+
+    #[test]
+    fn means_round_once_half_away_from_zero() {
+        assert_eq!(mean(&["8.5", "17.75", "19"]).as_deref(), Some("15.08"));
+        assert_eq!(mean(&["0.01", "0.02"]).as_deref(), Some("0.02"));
+        assert_eq!(mean(&["-0.01", "-0.02"]).as_deref(), Some("-0.02"));
+        assert_eq!(mean(&["90"]).as_deref(), Some("90.00"));
+        assert_eq!(mean(&[]), None);
+        assert_eq!(mean(&["—", "1"]), None);
+        assert_eq!(mean(&["1.125"]), None);
     }
 
     #[test]

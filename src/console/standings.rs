@@ -479,6 +479,19 @@ fn table(
                         }
                     }
                 }
+                // The mean of each figure over the complete sheets (a partly scored sheet would
+                // pull it down); none while no sheet is complete.
+                @let complete_figures: Vec<Vec<String>> = shown.units.iter().filter(|u| u.score.complete).map(figures).collect();
+                @if !complete_figures.is_empty() {
+                    tfoot { tr #standings-mean {
+                        th colspan="3" { (lang.t("平均 (已评完单位)", "Mean (complete sheets)")) }
+                        @for i in 2..complete_figures[0].len() - 1 {
+                            @let column: Vec<&str> = complete_figures.iter().filter_map(|f| f.get(i).map(String::as_str)).collect();
+                            td.num data-col=(i) { (format::mean(&column).unwrap_or_else(|| "—".to_owned())) }
+                        }
+                        td {}
+                    } }
+                }
             } }
         }
     }

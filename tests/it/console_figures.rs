@@ -112,6 +112,33 @@ async fn figures_are_right_aligned_with_the_rubrics_decimals() {
         "{heads}"
     );
 
+    // The foot of the table: the mean of each figure over the complete sheets.
+    let foot = html
+        .split("<tfoot>")
+        .nth(1)
+        .unwrap()
+        .split("</tfoot>")
+        .next()
+        .unwrap();
+    let means = cells(foot, "<td class=\"num\"");
+    assert_eq!(means.len(), aspects + 6, "{foot}");
+    let combined: Vec<&str> = api["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["score"]["complete"] == true)
+        .map(|u| u["score"]["combined"].as_str().unwrap())
+        .collect();
+    assert!(!combined.is_empty());
+    assert_eq!(
+        means.last().unwrap(),
+        &ledger::console::format::mean(&combined).unwrap(),
+        "the combined scores' mean"
+    );
+    for m in &means {
+        assert!(m == "—" || two_places(m), "{m:?}");
+    }
+
     // A sheet's totals and an item's points likewise.
     let unit = api["units"][0]["unit"].as_str().unwrap();
     let sheet = page(
