@@ -9,6 +9,7 @@ use super::client::{Failure, Session};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
 use super::names::Names;
+use super::standings::{Point, time_control};
 use crate::http::views::{RectificationList, RectificationStatusView, RectificationView};
 
 #[derive(Default)]
@@ -42,9 +43,24 @@ fn lines(lang: Lang, units: &Names, class: &str, rows: &[&RectificationView]) ->
 }
 
 /// `GET /rectifications`.
-pub async fn page(session: Session) -> Result<Response, Failure> {
+pub async fn page(
+    session: Session,
+    axum::extract::Query(q): axum::extract::Query<super::sheet::SheetQuery>,
+) -> Result<Response, Failure> {
     let lang = session.lang;
-    let list: RectificationList = session.get("/api/v1/rectifications").await?;
+    let point = Point::asked(lang, q.at.as_deref(), q.time.as_deref())?;
+    // The work as it stood at a point (overdue as of that day), or now.
+    let (now, head): (RectificationList, u64) = session.get_at("/api/v1/rectifications").await?;
+    let (list, past) = match point.api_query() {
+        None => (now, None),
+        Some(query) => {
+            let (then, at): (RectificationList, u64) = session
+                .get_at(&format!("/api/v1/rectifications?{query}"))
+                .await?;
+            (then, Some(at))
+        }
+    };
+    let time = q.time.filter(|t| !t.trim().is_empty());
     // Responsible persons by name where the role may list people (staff); by id otherwise, and
     // the signed-in person always by their own name.
     let names = super::names::people(&session).await;
@@ -59,6 +75,10 @@ pub async fn page(session: Session) -> Result<Response, Failure> {
         }
     }
     let body = html! {
+        (time_control(lang, "/rectifications", &[], head, past.unwrap_or(head), time, past.map(|_| "/rectifications".to_owned()), None))
+        @if let Some(p) = past {
+            p.as-of #loop-as-of data-position=(p) { (lang.t("显示截至记录序号 ", "As it stood at record ")) strong { (p) } }
+        }
         @if by_person.is_empty() {
             p.empty { (lang.t("没有整改事项.", "No rectification work.")) }
         }

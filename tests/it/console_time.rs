@@ -141,6 +141,17 @@ async fn a_sheet_travels_to_its_periods_milestones() {
         .parse()
         .unwrap();
     assert_eq!(newest, published, "the publication first, nothing after it");
+    // The closed loop as it stood: before anything was raised, nothing; now, the demo's work.
+    let (status, loop_now) = page(&site, "/rectifications").await;
+    assert_eq!(status, 200);
+    assert!(loop_now.contains("data-rectification=\"ZG-2026Q3-01\""));
+    let (status, loop_then) = page(&site, "/rectifications?at=1").await;
+    assert_eq!(status, 200);
+    assert!(loop_then.contains("id=\"loop-as-of\" data-position=\"1\""));
+    assert!(
+        !loop_then.contains("data-rectification="),
+        "nothing raised yet"
+    );
     // A typed time reads the same way; a time that is not one is refused with a message.
     let (status, bad) = page(&site, &format!("{sheet}?time=tomorrow")).await;
     assert_eq!(status, 400, "{bad}");
