@@ -44,7 +44,7 @@ use ledger_schemas::rubric::{
 use ledger_schemas::values::Points;
 use rust_decimal::Decimal;
 
-pub use diff::{AnnualRuleLabel, DescribedField, RubricDiff, diff};
+pub use diff::{AnnualRuleLabel, DescribedField, KindLabel, PolicyLabel, RubricDiff, diff};
 
 /// Why a rubric definition or adjustment is refused, in the user's terms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -245,7 +245,7 @@ impl Stage {
         match self {
             Stage::Opened => "已开启 opened",
             Stage::SelfAssessment => "自评 self-assessment",
-            Stage::Scoring => "考评 scoring",
+            Stage::Scoring => "评分 scoring",
             Stage::Review => "审核 review",
             Stage::Published => "已公示 published",
         }

@@ -73,7 +73,12 @@ fn role_options(lang: Lang) -> Vec<(String, String)> {
         Role::Auditor,
     ]
     .iter()
-    .map(|r| (r.as_str().to_owned(), lang.label(r.label())))
+    .map(|r| {
+        (
+            r.as_str().to_owned(),
+            super::i18n::role(lang, *r).to_owned(),
+        )
+    })
     .collect()
 }
 
@@ -144,7 +149,7 @@ async fn periods_render(
                         @let rev = p.revision.map(|r| r.to_string()).unwrap_or_default();
                         tr data-period=(id) {
                             td { (p.name) br; small { (id) " · " (p.starts_on) " – " (p.ends_on) } }
-                            td.stage { (lang.label(p.stage.label())) @if p.reopenings > 0 { " · " (lang.t("重开 ", "reopened ")) (p.reopenings) } }
+                            td.stage { (super::i18n::stage(lang, p.stage)) @if p.reopenings > 0 { " · " (lang.t("重开 ", "reopened ")) (p.reopenings) } }
                             td { "v" (p.rubric_version) }
                             td.actions {
                                 @if let Some(next) = next_stage(p.stage) {
@@ -157,7 +162,7 @@ async fn periods_render(
                                         (general(entered, &key))
                                         button type="submit" data-to=(stage_code(next)) {
                                             @if next == Stage::Published { (lang.t("公示", "Publish")) }
-                                            @else { (lang.t("进入: ", "Move to: ")) (lang.label(next.label())) }
+                                            @else { (lang.t("进入: ", "Move to: ")) (super::i18n::stage(lang, next)) }
                                         }
                                     }
                                 }
@@ -169,8 +174,8 @@ async fn periods_render(
                                         input type="hidden" name="revision" value=(rev);
                                         (general(entered, &key))
                                         select name="to" aria-label=(lang.t("重开到", "Reopen to")) {
-                                            option value="review" { (lang.label(Stage::Review.label())) }
-                                            option value="scoring" selected[kept(entered, &key, "to") == "scoring"] { (lang.label(Stage::Scoring.label())) }
+                                            option value="review" { (super::i18n::stage(lang, Stage::Review)) }
+                                            option value="scoring" selected[kept(entered, &key, "to") == "scoring"] { (super::i18n::stage(lang, Stage::Scoring)) }
                                         }
                                         input name="reason" placeholder=(lang.t("重开理由 (必填)", "Why (required)")) value=(kept(entered, &key, "reason"));
                                         (field_error(entered, &key, "reason"))
@@ -535,8 +540,8 @@ async fn people_render(
                             td { (p.name) br; small { (p.person) } }
                             td { @if let Some(u) = &p.unit { (unit_name(u.as_str())) } }
                             td { @for g in &p.roles {
-                                span.tag { (lang.label(g.role.label()))
-                                    @if !g.units.is_empty() { ": " (g.units.iter().map(|u| unit_name(u.as_str())).collect::<Vec<_>>().join("、")) } }
+                                span.tag { (super::i18n::role(lang, g.role))
+                                    @if !g.units.is_empty() { ": " (g.units.iter().map(|u| unit_name(u.as_str())).collect::<Vec<_>>().join(lang.t("、", ", "))) } }
                             } }
                         }
                     }
@@ -548,7 +553,7 @@ async fn people_render(
                 h2 { (lang.t("登记人员", "Register a person")) }
                 input type="hidden" name="form" value="person";
                 (general(entered, "person"))
-                label for="person-id" { (lang.t("人员代码 (如 zhang-wei)", "Person code (e.g. zhang-wei)")) }
+                label for="person-id" { (lang.t("人员代码 (如 ", "Person code (e.g. ")) code { "zhang-wei" } ")" }
                 input #person-id name="person" value=(kept(entered, "person", "person"));
                 (field_error(entered, "person", "person"))
                 label for="person-name" { (lang.t("姓名", "Name")) }
@@ -731,7 +736,7 @@ async fn tokens_render(
         @if let Some(t) = issued {
             section.issued #issued {
                 h2 { (lang.t("新令牌 (只显示这一次, 请立即复制并交给本人)", "New token (shown this once: copy it now and hand it over)")) }
-                p { (name(t.person.as_str())) " · " (lang.label(t.role.label())) }
+                p { (name(t.person.as_str())) " · " (super::i18n::role(lang, t.role)) }
                 p { code #new-token { (t.bearer) } " " button type="button" data-copy="new-token" { (lang.t("复制", "Copy")) } }
             }
         }
@@ -742,7 +747,7 @@ async fn tokens_render(
                     @for t in &tokens.tokens {
                         tr data-token=(t.token) {
                             td { (name(t.person.as_str())) }
-                            td { (lang.label(t.role.label())) }
+                            td { (super::i18n::role(lang, t.role)) }
                             td { @if let Some(e) = &t.expires_at { (super::format::time(e)) } @else { (lang.t("长期", "never")) } }
                             td {
                                 @if t.revoked { (lang.t("已撤销", "revoked")) }
@@ -772,7 +777,7 @@ async fn tokens_render(
                 select #token-role name="role" { (options(&role_options(lang), &kept(entered, "issue", "role"))) }
                 (field_error(entered, "issue", "role"))
                 label for="token-expires" { (lang.t("有效期至 (北京时间, 不填为长期)", "Expires (Beijing time; empty: never)")) }
-                input #token-expires type="datetime-local" name="expires_at" value=(kept(entered, "issue", "expires_at"));
+                (super::format::time_field(lang, "token-expires", "expires_at", Some(&kept(entered, "issue", "expires_at"))))
                 (field_error(entered, "issue", "expires_at"))
                 button type="submit" { (lang.t("发放", "Issue")) }
             }
@@ -895,9 +900,9 @@ async fn rubric_render(
                     input type="hidden" name="rubric" value=(r.rubric);
                     input type="hidden" name="from_version" value=(r.latest_version);
                     (general(entered, key))
-                    label for="adjust-changes" { (lang.t("调整内容 (JSON 数组, 格式同细则文件的调整项)", "Changes (a JSON array, as in a rubric adjustment file)")) }
-                    textarea #adjust-changes name="changes" rows="8"
-                        placeholder=(CHANGES_EXAMPLE) { (kept(entered, key, "changes")) }
+                    label for="adjust-changes" { (lang.t("调整内容 (格式同细则调整文件), 例如:", "Changes (as in a rubric adjustment file), e.g.:")) }
+                    p.hint { code { (CHANGES_EXAMPLE) } }
+                    textarea #adjust-changes name="changes" rows="8" { (kept(entered, key, "changes")) }
                     (field_error(entered, key, "changes"))
                     label for="adjust-approver" { (lang.t("批准人", "Approved by")) }
                     select #adjust-approver name="approver" { (options(&person_list, &kept(entered, key, "approver"))) }
@@ -938,7 +943,10 @@ pub async fn rubric_submit(session: Session, body: Bytes) -> Result<Response, Fa
                 "changes".into(),
                 format!(
                     "{}: {e}",
-                    lang.t("调整内容不是有效的 JSON", "The changes are not valid JSON")
+                    lang.t(
+                        "调整内容格式有误, 请对照示例",
+                        "The changes are not in the file's format; compare with the example"
+                    )
                 ),
             );
             return rubric_render(

@@ -32,7 +32,7 @@ pub struct AnnualQuery {
     /// A log position (the slider).
     #[serde(default)]
     pub at: Option<String>,
-    /// A `datetime-local` value in Beijing time.
+    /// A time typed in the time control (Beijing time).
     #[serde(default)]
     pub time: Option<String>,
 }
@@ -148,10 +148,10 @@ pub async fn page(session: Session, Query(q): Query<AnnualQuery>) -> Result<Resp
         } @else {
             p.as-of #as-of data-position=(shown.as_of) {
                 @if past.is_some() {
-                    (lang.t("显示截至位置 ", "As of position ")) strong { (shown.as_of) }
+                    (lang.t("显示截至记录序号 ", "As of position ")) strong { (shown.as_of) }
                     @if let Some(t) = &past_time { " (" (format::time(t)) ")" }
                 } @else {
-                    (lang.t("当前结果, 截至位置 ", "Now, as of position ")) strong { (head) }
+                    (lang.t("当前结果, 截至记录序号 ", "Now, as of position ")) strong { (head) }
                 }
                 " · " (lang.t("细则", "rubric")) " " (shown.rubric) " "
                 (lang.t("第 ", "version ")) (shown.rule_version) (lang.t(" 版规则: ", "'s rule: "))
@@ -185,7 +185,7 @@ fn year_cell(lang: Lang, u: &AnnualUnitView) -> (String, String) {
     let figure = u
         .figure
         .as_ref()
-        .map_or_else(|| "—".to_owned(), |f| f.0.clone());
+        .map_or_else(|| "—".to_owned(), |f| super::format::points(&f.0));
     let grade = u
         .grade_label
         .as_ref()
@@ -208,7 +208,7 @@ fn table(
                     thead { tr {
                         th { (lang.t("名次", "Rank")) }
                         th { (lang.t("单位", "Unit")) }
-                        th { (lang.t("年度得分", "Year")) }
+                        th.num { (lang.t("年度得分", "Year")) }
                         th { (lang.t("等级", "Grade")) }
                         @for p in &shown.periods {
                             th title=(p.name) class=[(!p.counted).then_some("waiting")] {
@@ -229,8 +229,8 @@ fn table(
                                 (cell(&grade, today.as_ref().map(|t| t.1.as_str()), lang, "grade"))
                                 @for p in &shown.periods {
                                     @match u.periods.iter().find(|x| x.period == p.period) {
-                                        Some(x) => td data-period=(p.period) {
-                                            (x.figure.0)
+                                        Some(x) => td.num data-period=(p.period) {
+                                            (super::format::points(&x.figure.0))
                                             @if x.capped_by_veto { " " span.bad { (lang.t("否决", "veto")) } }
                                         },
                                         None => td data-period=(p.period) { "—" },
@@ -250,12 +250,13 @@ fn table(
 
 /// A cell that, when the page shows the past, is highlighted if the value changed since.
 fn cell(value: &str, today: Option<&str>, lang: Lang, column: &str) -> Markup {
+    let class = (column == "year").then_some("num");
     html! {
         @match today.filter(|t| *t != value) {
-            Some(now) => td.changed data-col=(column) title={ (lang.t("现值: ", "now: ")) (now) } {
+            Some(now) => td.changed class=[class] data-col=(column) title={ (lang.t("现值: ", "now: ")) (now) } {
                 (value) span.now { " → " (now) }
             },
-            None => td data-col=(column) { (value) },
+            None => td class=[class] data-col=(column) { (value) },
         }
     }
 }

@@ -39,6 +39,8 @@ async fn render(
 ) -> Result<Response, Failure> {
     let lang = session.lang;
     let list: AppealList = session.get("/api/v1/appeals").await?;
+    let people = super::names::people(session).await;
+    let units = super::names::units(session).await?;
     let mine = |id: &str, name: &str| {
         entered
             .filter(|_| appeal == Some(id))
@@ -60,8 +62,8 @@ async fn render(
         @for a in &list.appeals {
             @let id = a.appeal.as_str();
             section.appeal data-appeal=(id) {
-                h2 { (id) " · " (a.period) " / " (a.unit) @if let Some(i) = &a.item { " / " (i) } " · " span.status { (status(lang, a.status)) } }
-                p { (lang.t("申诉人 ", "Filed by ")) (a.filed_by) ": " (a.grounds) }
+                h2 { (units.show(a.unit.as_str())) @if let Some(i) = &a.item { " · " (i) } " · " (a.period) " · " span.status { (status(lang, a.status)) } small { " " (id) } }
+                p { (lang.t("申诉人 ", "Filed by ")) (people.show(a.filed_by.as_str())) ": " (a.grounds) }
                 @if let Some(d) = &a.decision { p.decision { (lang.t("决定: ", "Decision: ")) (d) } }
                 @if session.role() == Role::Reviewer && matches!(a.status, AppealStatusView::Pending) {
                     form.entry method="post" action={ "/appeals/" (seg(id)) "/decision" } data-ops="decideAppeal" novalidate {

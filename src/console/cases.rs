@@ -99,7 +99,7 @@ fn period_chooser(lang: Lang, action: &str, c: &Choices) -> Markup {
             label { (lang.t("考核周期 ", "Period "))
                 select name="period" data-autosubmit {
                     @for p in &c.periods.periods {
-                        option value=(p.period) selected[p.period == c.period.period] { (p.name) " (" (lang.label(p.stage.label())) ")" }
+                        option value=(p.period) selected[p.period == c.period.period] { (p.name) " (" (super::i18n::stage(lang, p.stage)) ")" }
                     }
                 }
             }
@@ -163,7 +163,7 @@ async fn appeal_render(
                     label for="appeal-grounds" { (lang.t("申诉理由 (必填)", "Grounds (required)")) }
                     textarea #appeal-grounds name="grounds" rows="3" { (kept(entered, key, "grounds")) }
                     (field_error(entered, key, "grounds"))
-                    label for="appeal-evidence" { (lang.t("佐证材料 (每行一项, 如文件编号或存档位置)", "Evidence (one reference a line, e.g. a file number or where it is kept)")) }
+                    label for="appeal-evidence" { (lang.t("佐证材料 (每行一项, 如文件编号或存放处)", "Evidence (one reference a line, e.g. a file number or where it is kept)")) }
                     textarea #appeal-evidence name="evidence" rows="2" { (kept(entered, key, "evidence")) }
                     (field_error(entered, key, "evidence"))
                     button type="submit" { (lang.t("提交申诉", "File the appeal")) }
@@ -332,6 +332,7 @@ async fn rectification_render(
     let r: RectificationView = session
         .get(&format!("/api/v1/rectifications/{}", seg(id)))
         .await?;
+    let people = super::names::people(session).await;
     let names = super::standings::unit_names(session).await?;
     let unit_name = names
         .get(&r.unit)
@@ -349,7 +350,7 @@ async fn rectification_render(
             dt { (lang.t("单位", "Unit")) } dd { (unit_name) }
             dt { (lang.t("子项目", "Item")) } dd { a href={ "/periods/" (seg(r.period.as_str())) "/units/" (seg(r.unit.as_str())) "/items/" (seg(r.item.as_str())) } { (r.period) " · " (r.item) } }
             dt { (lang.t("发现的问题", "Finding")) } dd { (r.finding) }
-            dt { (lang.t("责任人", "Responsible")) } dd { (r.responsible) }
+            dt { (lang.t("责任人", "Responsible")) } dd { (people.show(r.responsible.as_str())) }
             dt { (lang.t("整改期限", "Due on")) } dd { (r.due_on) }
             dt { (lang.t("状态", "Status")) } dd #rect-status { (rect_status(lang, &r)) @if r.sent_back > 0 { " · " (lang.t("退回 ", "sent back ")) (r.sent_back) } }
             @if !r.evidence.is_empty() {
@@ -363,7 +364,7 @@ async fn rectification_render(
                 label for="submit-note" { (lang.t("整改情况 (必填)", "What was done (required)")) }
                 textarea #submit-note name="note" rows="3" { (kept(entered, "submission", "note")) }
                 (field_error(entered, "submission", "note"))
-                label for="submit-evidence" { (lang.t("佐证材料 (每行一项, 如文件编号或存档位置)", "Evidence (one reference a line, e.g. a file number or where it is kept)")) }
+                label for="submit-evidence" { (lang.t("佐证材料 (每行一项, 如文件编号或存放处)", "Evidence (one reference a line, e.g. a file number or where it is kept)")) }
                 textarea #submit-evidence name="evidence" rows="3" { (kept(entered, "submission", "evidence")) }
                 (field_error(entered, "submission", "evidence"))
                 button type="submit" { (lang.t("提交", "Submit")) }

@@ -12,10 +12,13 @@ use super::client::{Failure, Session};
 use super::format::{self, query};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
-use crate::http::views::{ChangeEntryView, ChangesView, PeriodList, PersonList, UnitList};
+use crate::http::views::{
+    ChangeEntryView, ChangesView, MilestonesView, PeriodList, PersonList, RubricList,
+    RubricVersionView, UnitList,
+};
 
 /// The filters, as the form sends them.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct ChangesForm {
     #[serde(default)]
     pub person: String,
@@ -29,7 +32,7 @@ pub struct ChangesForm {
     pub aspect: String,
     #[serde(default)]
     pub kind: String,
-    /// `datetime-local`, Beijing time.
+    /// A typed time, Beijing time.
     #[serde(default)]
     pub from: String,
     #[serde(default)]
@@ -60,7 +63,7 @@ impl ChangesForm {
                     Failure::bad_request(
                         lang,
                         name,
-                        format!("“{text}”不是有效的时间, 例如 2026-10-01T08:30 (not a valid time such as 2026-10-01T08:30)"),
+                        format!("“{text}”不是有效的时间, 例如 2026-10-01 08:30 (not a valid time such as 2026-10-01 08:30)"),
                     )
                 })
         };
@@ -111,6 +114,47 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
     let people: PersonList = session.get("/api/v1/people").await?;
     let periods: PeriodList = session.get("/api/v1/periods").await?;
     let units: UnitList = session.get("/api/v1/units").await?;
+    // Items and aspects by title (pickers, not free text), from the newest rubric version: the
+    // codes stay the same across versions, and a removed item is still reachable through a sheet.
+    let rubric: Option<RubricVersionView> = match session
+        .get::<RubricList>("/api/v1/rubrics")
+        .await?
+        .rubrics
+        .first()
+    {
+        Some(r) => Some(
+            session
+                .get(&format!(
+                    "/api/v1/rubrics/{}/versions/{}",
+                    format::seg(r.rubric.as_str()),
+                    r.latest_version
+                ))
+                .await?,
+        ),
+        None => None,
+    };
+    let aspects = rubric
+        .as_ref()
+        .map(|r| r.definition.aspects.as_slice())
+        .unwrap_or_default();
+    // A period that names nothing filters to nothing, as before: no marks then.
+    let life: Option<MilestonesView> = match f.period.trim() {
+        "" => None,
+        period => session
+            .get(&format!(
+                "/api/v1/periods/{}/milestones",
+                format::seg(period)
+            ))
+            .await
+            .ok(),
+    };
+    let unit_names = super::names::Names(
+        units
+            .units
+            .iter()
+            .map(|u| (u.unit.to_string(), u.name.clone()))
+            .collect(),
+    );
     let actor_names: std::collections::BTreeMap<&str, &str> = people
         .people
         .iter()
@@ -133,7 +177,7 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
                 select name="person" {
                     option value="" { (lang.t("全部", "all")) }
                     @for p in &people.people {
-                        option value=(p.person) selected[f.person.trim() == p.person.as_str()] { (p.name) " (" (p.person) ")" }
+                        option value=(p.person) title=(p.person) selected[f.person.trim() == p.person.as_str()] { (p.name) }
                     }
                 }
             }
@@ -153,8 +197,22 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
                     }
                 }
             }
-            label { (lang.t("子项目", "Item")) input name="item" value=(f.item) placeholder="C5"; }
-            label { (lang.t("大方面", "Aspect")) input name="aspect" value=(f.aspect) placeholder="C"; }
+            label { (lang.t("子项目", "Item"))
+                select name="item" {
+                    option value="" { (lang.t("全部", "all")) }
+                    @for a in aspects { @for i in &a.items {
+                        option value=(i.code) selected[f.item.trim() == i.code.as_str()] { (i.code) " " (lang.text(&i.title)) }
+                    } }
+                }
+            }
+            label { (lang.t("大方面", "Aspect"))
+                select name="aspect" {
+                    option value="" { (lang.t("全部", "all")) }
+                    @for a in aspects {
+                        option value=(a.code) selected[f.aspect.trim() == a.code.as_str()] { (a.code) " " (lang.text(&a.title)) }
+                    }
+                }
+            }
             label { (lang.t("事件类型", "Event type"))
                 select name="kind" {
                     option value="" { (lang.t("全部", "all")) }
@@ -163,13 +221,21 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
                     }
                 }
             }
-            label { (lang.t("自 (北京时间)", "From (Beijing)")) input type="datetime-local" step="1" name="from" value=(f.from); }
-            label { (lang.t("至", "To")) input type="datetime-local" step="1" name="to" value=(f.to); }
+            label { (lang.t("自 (北京时间)", "From (Beijing)")) (format::time_field(lang, "from", "from", Some(&f.from))) }
+            label { (lang.t("至", "To")) (format::time_field(lang, "to", "to", Some(&f.to))) }
             button type="submit" #filter-go { (lang.t("筛选", "Filter")) }
             a.button #csv href={ "/changes.csv?" (f.page_query(None)) } { (lang.t("导出 CSV", "Export CSV")) }
             a.button #xlsx href={ "/changes.xlsx?" (f.page_query(None)) } { (lang.t("导出 Excel", "Export Excel")) }
         }
-        p.as-of { (lang.t("读取于位置 ", "Read at position ")) (page.at_position) }
+        // With a period chosen: its milestones, each reading the log up to that record (the
+        // page's cursor: changes before the next one), so up to the publication (按公示时) or
+        // any other step of the period. A time would not do: more happens within its second.
+        @if let Some(life) = &life {
+            (super::standings::milestone_marks(lang, life, &|m| {
+                format!("/changes?{}", f.page_query(Some(m.position + 1)))
+            }, None))
+        }
+        p.as-of { (lang.t("读取于记录序号 ", "Read at record ")) (page.at_position) }
         @if page.changes.is_empty() {
             p.empty #no-changes { (lang.t("没有符合条件的变更.", "No change matches.")) }
         } @else {
@@ -180,7 +246,7 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
                     th { (lang.t("原值 → 新值", "Old → new")) } th { (lang.t("理由", "Why")) }
                 } }
                 tbody {
-                    @for c in &page.changes { (row(lang, c, actor_names.get(c.actor.as_str()).copied(), session.role() == ledger_schemas::envelope::Role::Auditor)) }
+                    @for c in &page.changes { (row(lang, c, actor_names.get(c.actor.as_str()).copied(), &unit_names, session.role() == ledger_schemas::envelope::Role::Auditor)) }
                 }
             }
         }
@@ -197,16 +263,19 @@ pub async fn page(session: Session, Query(f): Query<ChangesForm>) -> Result<Resp
 }
 
 /// One change; `verify` links it to its in-browser inclusion check (the auditors' page).
-fn row(lang: Lang, c: &ChangeEntryView, actor: Option<&str>, verify: bool) -> maud::Markup {
-    let place = [
-        c.period.as_ref().map(|p| p.to_string()),
-        c.unit.as_ref().map(|u| u.to_string()),
-        c.item.as_ref().map(|i| i.to_string()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" / ");
+fn row(
+    lang: Lang,
+    c: &ChangeEntryView,
+    actor: Option<&str>,
+    units: &super::names::Names,
+    verify: bool,
+) -> maud::Markup {
+    // Where: the unit by name (its id on hover), then the item and the period by their codes.
+    let place = html! {
+        @if let Some(u) = &c.unit { (units.show(u.as_str())) " " }
+        @if let Some(i) = &c.item { (i) " " }
+        @if let Some(p) = &c.period { (p) }
+    };
     let old = c.old.as_ref().map(|t| lang.text(t));
     let new = c.new.as_ref().map(|t| lang.text(t));
     html! {

@@ -32,11 +32,27 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// A failure the console finds itself, shaped like the API's problems.
-    fn own(lang: Lang, status: StatusCode, code: &str, title: &str, detail: String) -> Self {
+    /// A problem in the reader's language: the API writes titles "中文 English" and details and
+    /// field reasons "中文 (English)"; a page shows one half.
+    fn new(lang: Lang, status: StatusCode, mut problem: Box<Problem>) -> Self {
+        problem.title = lang.label(&problem.title);
+        problem.detail = lang.said(&problem.detail);
+        for e in &mut problem.errors {
+            e.reason = lang.said(&e.reason);
+        }
         Failure {
             status,
-            problem: Box::new(Problem {
+            problem,
+            lang,
+        }
+    }
+
+    /// A failure the console finds itself, shaped like the API's problems.
+    fn own(lang: Lang, status: StatusCode, code: &str, title: &str, detail: String) -> Self {
+        Self::new(
+            lang,
+            status,
+            Box::new(Problem {
                 kind: format!("urn:ledger:problem:{code}"),
                 title: title.to_owned(),
                 status: status.as_u16(),
@@ -45,8 +61,7 @@ impl Failure {
                 errors: Vec::new(),
                 current_revision: None,
             }),
-            lang,
-        }
+        )
     }
 
     /// A failure of the console itself (an answer it could not read).
@@ -86,7 +101,7 @@ impl Failure {
         );
         failure.problem.errors.push(crate::http::error::FieldError {
             field: field.to_owned(),
-            reason,
+            reason: lang.said(&reason),
         });
         failure
     }
@@ -223,11 +238,7 @@ impl Session {
             .unwrap_or_else(|_| {
                 Failure::internal(self.lang, String::from_utf8_lossy(&answer.body)).problem
             });
-        Err(Failure {
-            status: answer.status,
-            problem,
-            lang: self.lang,
-        })
+        Err(Failure::new(self.lang, answer.status, problem))
     }
 }
 

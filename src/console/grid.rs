@@ -91,6 +91,7 @@ async fn render(
 ) -> Result<Response, Failure> {
     let lang = session.lang;
     let sheet: SheetView = session.get(&api_sheet(period, unit)).await?;
+    let people = super::names::people(session).await;
     let version: RubricVersionView = session
         .get(&format!(
             "/api/v1/rubrics/{}/versions/{}",
@@ -111,8 +112,8 @@ async fn render(
         Role::Assessor => (
             "recordScore correctScore",
             lang.t(
-                "填写或修改得分; 修改已录得分须写更正理由. 只提交有改动的行, 每行记为一条记录. Tab 键到下一格, 回车键到下一行.",
-                "Enter or change scores; changing a recorded score needs a reason. Only changed rows are sent, each as its own record. Tab moves to the next field, Enter to the next row.",
+                "填写或修改得分; 修改已录得分须写更正理由. 只提交有改动的行, 每行记为一条记录. ",
+                "Enter or change scores; changing a recorded score needs a reason. Only changed rows are sent, each as its own record. ",
             ),
         ),
         Role::Unit => (
@@ -134,7 +135,7 @@ async fn render(
     let body = html! {
         p.meta {
             a href={ "/periods/" (seg(period)) "/units/" (seg(unit)) } { (unit_name) " · " (lang.t("评分表", "score sheet")) }
-            " · " (sheet.period) " · " (lang.label(sheet.stage.label()))
+            " · " (sheet.period) " · " (super::i18n::stage(lang, sheet.stage))
         }
         (forms::done_note(lang, done))
         @if outcome.recorded > 0 || refused > 0 {
@@ -148,6 +149,9 @@ async fn render(
             p.empty { (lang.t("此角色在评分表上没有可办理的事项.", "This role has nothing to enter on a sheet.")) }
         } @else {
             p.hint { (hint)
+                @if role == Role::Assessor {
+                    kbd { "Tab" } (lang.t(" 键到下一格, 回车键到下一行.", " moves to the next field, Enter to the next row."))
+                }
                 @if role == Role::Reviewer { " " a href="#sheet-review" { (lang.t("转到整表审核", "Go to the whole-sheet review")) } } }
             form.grid #grid method="post" action=(grid_uri(period, unit)) data-ops=(ops) novalidate {
                 input type="hidden" name="revision" value=(revision);
@@ -172,7 +176,7 @@ async fn render(
             }
         }
         @if role == Role::Reviewer {
-            (sheet_review(lang, period, unit, &revision, &sheet, outcome.sheet.as_ref()))
+            (sheet_review(lang, period, unit, &revision, &sheet, &people, outcome.sheet.as_ref()))
         }
     };
     let mut response = layout::page(
@@ -192,6 +196,7 @@ fn sheet_review(
     unit: &str,
     revision: &str,
     sheet: &SheetView,
+    people: &super::names::Names,
     entered: Option<&Entered>,
 ) -> Markup {
     let key = "sheet";
@@ -199,7 +204,7 @@ fn sheet_review(
         form.entry #sheet-review method="post" action={ "/periods/" (seg(period)) "/units/" (seg(unit)) "/sheet-review" } data-ops="reviewSheet" novalidate {
             h2 { (lang.t("整表审核", "Review the whole sheet")) }
             @if let Some(last) = &sheet.last_review {
-                p.meta { (lang.t("上次: ", "Last: ")) (last.by) " · " (review_word(lang, last.decision)) @if !last.comment.is_empty() { " — " (last.comment) } }
+                p.meta { (lang.t("上次: ", "Last: ")) (people.show(last.by.as_str())) " · " (review_word(lang, last.decision)) @if !last.comment.is_empty() { " — " (last.comment) } }
             }
             input type="hidden" name="revision" value=(revision);
             (forms::general(entered, key))

@@ -167,7 +167,7 @@ impl Failure {
         failure.problem.status = StatusCode::FORBIDDEN.as_u16();
         failure.problem.code = code.to_owned();
         failure.problem.kind = format!("urn:ledger:problem:{code}");
-        failure.problem.title = "无权访问 Forbidden".to_owned();
+        failure.problem.title = lang.t("无权访问", "Forbidden").to_owned();
         failure
     }
 }

@@ -59,6 +59,27 @@ impl Lang {
         }
     }
 
+    /// One half of a bilingual message as the API and the domain write them, "中文 (English)": the
+    /// Chinese before the last parenthesis that closes the message, or the English inside it; a
+    /// message in one language only is kept whole. Messages joined by "; " are split one by one.
+    pub fn said(self, message: &str) -> String {
+        let parts: Vec<&str> = message.split("; ").collect();
+        if parts.len() > 1 && parts.iter().all(|p| split_said(p).is_some()) {
+            return parts
+                .into_iter()
+                .map(|part| self.said(part))
+                .collect::<Vec<_>>()
+                .join(self.t("；", "; "));
+        }
+        match split_said(message) {
+            Some((zh, en)) => match self {
+                Lang::Zh => zh.to_owned(),
+                Lang::En => en.to_owned(),
+            },
+            None => message.to_owned(),
+        }
+    }
+
     /// A rubric text in this language (Chinese when it has no English).
     pub fn text(self, text: &Text) -> String {
         match (self, &text.en) {
@@ -66,6 +87,28 @@ impl Lang {
             _ => text.zh.clone(),
         }
     }
+}
+
+/// "中文 (English)" → ("中文", "English"): the last parenthesis must close the message, open after
+/// a space, and hold no Chinese; the part before it must hold some.
+fn split_said(message: &str) -> Option<(&str, &str)> {
+    let message = message.trim_end();
+    let inner_end = message.strip_suffix(')')?.len();
+    let mut depth = 0usize;
+    for (i, c) in message[..inner_end].char_indices().rev() {
+        match c {
+            ')' => depth += 1,
+            '(' if depth > 0 => depth -= 1,
+            '(' => {
+                let zh = message[..i].strip_suffix(' ')?;
+                let en = &message[i + 1..inner_end];
+                let chinese = |s: &str| s.chars().any(|c| ('\u{3400}'..='\u{9fff}').contains(&c));
+                return (chinese(zh) && !chinese(en)).then_some((zh.trim_end(), en));
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 // ---- the glossary: the office's words, one per concept, for every page ----
@@ -150,6 +193,23 @@ mod tests {
             "score corrected"
         );
         assert_eq!(Lang::En.label("plain"), "plain");
+    }
+
+    #[test]
+    fn messages_split_at_the_closing_parenthesis() {
+        let m = "没有单位 SH-X (there is no unit SH-X)";
+        assert_eq!(Lang::Zh.said(m), "没有单位 SH-X");
+        assert_eq!(Lang::En.said(m), "there is no unit SH-X");
+        // A parenthesis inside the Chinese half stays there.
+        let m = "张伟 (考评组) 不能审核 (zhang (assessor) may not review)";
+        assert_eq!(Lang::Zh.said(m), "张伟 (考评组) 不能审核");
+        assert_eq!(Lang::En.said(m), "zhang (assessor) may not review");
+        // Joined messages, each split; a label; one language only.
+        let m = "缺少理由 (a reason is missing); 分值超出 (out of range)";
+        assert_eq!(Lang::Zh.said(m), "缺少理由；分值超出");
+        assert_eq!(Lang::En.said(m), "a reason is missing; out of range");
+        assert_eq!(Lang::Zh.said("plain (words)"), "plain (words)");
+        assert_eq!(Lang::En.said("记录 (档案)"), "记录 (档案)");
     }
 
     #[test]

@@ -53,10 +53,11 @@ pub async fn page(session: Session, Query(q): Query<PageQuery>) -> Result<Respon
                             dt { (lang.t("账本长度", "Log length")) } dd { (list.log_size) }
                             dt { (lang.t("公钥", "Public key")) } dd { code { (list.public_key.clone().unwrap_or_default()) } }
                         }
-                        details { summary { (lang.t("签名文本", "Signed note")) } pre { (c.note) } }
+                        details { summary { (lang.t("签名文本", "Signed note")) } pre { code { (c.note) } } }
                     } @else {
-                        p.empty { (lang.t("尚无签名检查点. 用 ledger audit checkpoint 签发, 或以 --checkpoint-every 运行服务.",
-                            "No signed checkpoint yet. Sign one with `ledger audit checkpoint`, or serve with --checkpoint-every.")) }
+                        p.empty { (lang.t("尚无签名检查点. 用 ", "No signed checkpoint yet. Sign one with "))
+                            code { "ledger audit checkpoint" } (lang.t(" 签发, 或以 ", ", or serve with "))
+                            code { "--checkpoint-every" } (lang.t(" 运行服务.", ".")) }
                     }
                 }
                 Err(f) => { p.problem { (f.problem.title) " — " (f.problem.detail) } }
@@ -79,7 +80,7 @@ pub async fn page(session: Session, Query(q): Query<PageQuery>) -> Result<Respon
                     (lang.t(" 个, 可信 ", " checked, ")) (v.snapshots.valid)
                     (lang.t(" 个", " valid"))
                     @if !v.snapshots.entries.is_empty() {
-                        (lang.t("; 位置 ", "; positions "))
+                        (lang.t("; 记录序号 ", "; positions "))
                         (crate::audit::schedule::sizes(&v.snapshots.entries.iter().map(|e| e.position).collect::<Vec<_>>()))
                     }
                 }
@@ -105,7 +106,7 @@ pub async fn page(session: Session, Query(q): Query<PageQuery>) -> Result<Respon
                 "The browser fetches the proof, recomputes the root from the event's hash and the audit path with its own SHA-256, and compares it with the signed checkpoint's root.")) }
             form #inclusion-form data-ok=(lang.t("✓ 包含证明成立: 重算的根与签名检查点一致", "✓ The proof holds: the recomputed root equals the signed checkpoint's"))
                 data-bad=(lang.t("✗ 包含证明不成立", "✗ The proof does not hold")) {
-                label for="position" { (lang.t("事件位置", "Event position")) }
+                label for="position" { (lang.t("记录序号", "Event position")) }
                 input #position name="position" inputmode="numeric" value=(start);
                 button #check-inclusion type="submit" { (lang.t("验证", "Verify")) }
             }

@@ -166,7 +166,7 @@ pub fn error_page(failure: &Failure) -> Response {
                         p.title { (failure.problem.title) }
                         p { (failure.problem.detail) }
                     }
-                    p { a href="/standings" { (lang.t("返回排名", "Back to the standings")) } }
+                    p { a href="/todo" { (lang.t("返回待办", "Back to the to-do list")) } }
                 }
             }
         }

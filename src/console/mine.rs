@@ -149,7 +149,7 @@ pub async fn page(session: Session, Query(q): Query<MineQuery>) -> Result<Respon
                             td { @for s in &i.scores {
                                 span.chip {
                                     (named(view.unit_names.get(&s.unit).map(String::as_str), s.unit.as_str()))
-                                    " " @match &s.worth { Some(w) => { (w.0) } None => { "—" } }
+                                    " " @match &s.worth { Some(w) => { (super::format::points(&w.0)) } None => { "—" } }
                                 }
                             } }
                         }

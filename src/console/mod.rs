@@ -41,6 +41,7 @@ pub mod import;
 pub mod integrity;
 pub mod layout;
 pub mod mine;
+pub mod names;
 pub mod print;
 pub mod rubric;
 pub mod sheet;
@@ -160,8 +161,35 @@ pub fn router(api: Router, settings: Settings) -> Router {
         .route("/integrity/proof", get(integrity::proof))
         .route("/charts", get(charts::page))
         .route_layer(middleware::from_fn_with_state(settings, guard::layer))
-        .fallback_service(api.clone())
+        .fallback(fallback)
         .with_state(Console { api })
+}
+
+/// What no console route serves: the API's paths (and the health checks) go to the API, which
+/// answers problem+json; any other path is a page nobody has, answered as a page in the reader's
+/// language.
+async fn fallback(
+    axum::extract::State(console): axum::extract::State<Console>,
+    request: axum::extract::Request,
+) -> Response {
+    let path = request.uri().path();
+    if path.starts_with("/api/") || path == "/healthz" || path == "/readyz" {
+        use tower_service::Service as _;
+        let mut api = console.api.clone();
+        return match api.call(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+    }
+    let lang = i18n::Lang::of(request.headers());
+    client::Failure::not_found(
+        lang,
+        lang.t(
+            "没有这个页面, 请从导航进入.",
+            "There is no such page; start from the navigation.",
+        ),
+    )
+    .into_response()
 }
 
 const CSS: &str = include_str!("assets/console.css");

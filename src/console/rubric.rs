@@ -8,8 +8,13 @@ use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
 
+use ledger_projections::rubric::{AnnualRuleLabel, KindLabel, PolicyLabel, RubricDiff};
+use ledger_schemas::rubric::{GradeBand, ItemKind, LadderStep};
+use ledger_schemas::values::{Points, Text};
+
 use super::client::{Failure, Session};
 use super::format::{self, seg};
+use super::i18n::Lang;
 use super::layout::{self, Nav};
 use crate::http::views::{RubricDiffView, RubricList, RubricVersionList, RubricVersionView};
 
@@ -32,6 +37,181 @@ fn class_of(diff: &str) -> &'static str {
         "removed"
     } else {
         "changed"
+    }
+}
+
+/// One difference between two versions, in the reader's language (the API's `description` holds
+/// both languages at once). `person` names a person by id.
+pub fn describe(lang: Lang, d: &RubricDiff, person: &dyn Fn(&str) -> String) -> String {
+    use RubricDiff as D;
+    let t = |zh: &'static str, en: &'static str| lang.t(zh, en);
+    let text = |x: &Text| lang.text(x);
+    let weight = |w: &Option<Points>| match w {
+        Some(w) => w.to_string(),
+        None => t("不计权重", "unweighted").to_owned(),
+    };
+    let kind = |k: &ItemKind| lang.said(&KindLabel(k).to_string());
+    let codes = |c: &[String]| c.join(", ");
+    match d {
+        D::TitleChanged { old, new } => {
+            format!(
+                "{}: {} → {}",
+                t("细则名称", "Rubric title"),
+                text(old),
+                text(new)
+            )
+        }
+        D::AspectAdded {
+            aspect,
+            title,
+            weight: w,
+        } => format!(
+            "{} {aspect} {}, {} {}",
+            t("新增大方面", "Aspect added:"),
+            text(title),
+            t("权重", "weight"),
+            weight(w)
+        ),
+        D::AspectRemoved {
+            aspect,
+            title,
+            weight: w,
+        } => format!(
+            "{} {aspect} {}, {} {}",
+            t("删除大方面", "Aspect removed:"),
+            text(title),
+            t("权重", "weight"),
+            weight(w)
+        ),
+        D::AspectRetitled { aspect, old, new } => format!(
+            "{} {aspect} {}: {} → {}",
+            t("大方面", "Aspect"),
+            t("名称", "title"),
+            text(old),
+            text(new)
+        ),
+        D::AspectReweighted { aspect, old, new } => format!(
+            "{} {aspect} {}: {} → {}",
+            t("大方面", "Aspect"),
+            t("权重", "weight"),
+            weight(old),
+            weight(new)
+        ),
+        D::AspectsReordered { old, new } => format!(
+            "{}: {} → {}",
+            t("大方面顺序", "Order of the aspects"),
+            codes(&old.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            codes(&new.iter().map(ToString::to_string).collect::<Vec<_>>())
+        ),
+        D::ItemAdded {
+            aspect,
+            item,
+            title,
+            kind: k,
+        } => format!(
+            "{} {aspect} {} {item} {}, {}",
+            t("大方面", "Aspect"),
+            t("新增子项目", "gains item"),
+            text(title),
+            kind(k)
+        ),
+        D::ItemRemoved {
+            aspect,
+            item,
+            title,
+            kind: k,
+        } => format!(
+            "{} {aspect} {} {item} {}, {}",
+            t("大方面", "Aspect"),
+            t("删除子项目", "loses item"),
+            text(title),
+            kind(k)
+        ),
+        D::ItemMoved { item, from, to } => format!(
+            "{} {item} {} {from} → {to}",
+            t("子项目", "Item"),
+            t("所属大方面", "moves from aspect"),
+        ),
+        D::ItemRetitled { item, old, new } => format!(
+            "{} {item} {}: {} → {}",
+            t("子项目", "Item"),
+            t("名称", "title"),
+            text(old),
+            text(new)
+        ),
+        D::ItemRepointed { item, old, new } => format!(
+            "{} {item} {}: {} → {}",
+            t("子项目", "Item"),
+            t("计分方式", "scoring"),
+            kind(old),
+            kind(new)
+        ),
+        D::ItemDescribed {
+            item,
+            field,
+            old,
+            new,
+        } => format!(
+            "{} {item} {}: “{old}” → “{new}”",
+            t("子项目", "Item"),
+            lang.label(field.label())
+        ),
+        D::ResponsibleChanged { item, old, new } => format!(
+            "{} {item} {}: {} → {}",
+            t("子项目", "Item"),
+            t("责任人", "responsible person"),
+            person(old.as_str()),
+            person(new.as_str())
+        ),
+        D::ItemsReordered { aspect, old, new } => format!(
+            "{} {aspect} {}: {} → {}",
+            t("大方面", "Aspect"),
+            t("子项目顺序", "order of items"),
+            codes(&old.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            codes(&new.iter().map(ToString::to_string).collect::<Vec<_>>())
+        ),
+        D::LadderChanged { old, new } => {
+            let ladder = |steps: &[LadderStep]| {
+                steps
+                    .iter()
+                    .map(|s| format!("{} {}%", text(&s.label), s.percent))
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            };
+            format!(
+                "{}: {} → {}",
+                t("定性评价等级", "Ladder"),
+                ladder(old),
+                ladder(new)
+            )
+        }
+        D::GradeBandsChanged { old, new } => {
+            let bands = |bands: &[GradeBand]| {
+                bands
+                    .iter()
+                    .map(|b| format!("{} ≥ {}", text(&b.label), b.min))
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            };
+            format!(
+                "{}: {} → {}",
+                t("等次划分", "Grade bands"),
+                bands(old),
+                bands(new)
+            )
+        }
+        D::DualPolicyChanged { old, new } => format!(
+            "{}: {} → {}",
+            t("双考核计算方式", "Dual policy"),
+            lang.said(&PolicyLabel(old).to_string()),
+            lang.said(&PolicyLabel(new).to_string())
+        ),
+        D::AnnualRuleChanged { old, new } => format!(
+            "{}: {} → {}",
+            t("年度考核规则", "Annual rule"),
+            lang.said(&AnnualRuleLabel(old).to_string()),
+            lang.said(&AnnualRuleLabel(new).to_string())
+        ),
     }
 }
 
@@ -93,6 +273,8 @@ pub async fn page(session: Session, Query(q): Query<RubricQuery>) -> Result<Resp
         })
         .collect();
     let def = &shown.definition;
+    let names = super::names::people(&session).await;
+    let person = |id: &str| names.of(id);
     let body = html! {
         form.controls #rubric-form method="get" action="/rubrics" {
             input type="hidden" name="rubric" value=(rubric);
@@ -119,7 +301,12 @@ pub async fn page(session: Session, Query(q): Query<RubricQuery>) -> Result<Resp
                     ul {
                         @for c in &d.changes {
                             @let kind = c.change.get("diff").and_then(|k| k.as_str()).unwrap_or("");
-                            li class=(class_of(kind)) data-diff=(kind) { (c.description) }
+                            li class=(class_of(kind)) data-diff=(kind) {
+                                @match serde_json::from_value::<RubricDiff>(c.change.clone()) {
+                                    Ok(d) => (describe(lang, &d, &person)),
+                                    Err(_) => (lang.said(&c.description)),
+                                }
+                            }
                         }
                     }
                 }
@@ -138,7 +325,7 @@ pub async fn page(session: Session, Query(q): Query<RubricQuery>) -> Result<Resp
                     @for item in &aspect.items {
                         tr data-item=(item.code) class=[touched.contains(item.code.as_str()).then_some("changed")] {
                             td { (item.code) } td { (lang.text(&item.title)) } td { (item.content) }
-                            td { (format::kind(lang, &item.kind)) } td { (item.responsible) }
+                            td { (format::kind(lang, &item.kind)) } td { (names.show(item.responsible.as_str())) }
                         }
                     }
                 }

@@ -21,8 +21,10 @@ use super::client::{Failure, Session};
 use super::format::{self, seg};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
+use super::standings::{Point, time_control};
 use crate::http::views::{
-    HistoryView, ItemView, PeriodView, ReviewAtTimeView, ReviewState, RubricVersionView, SheetView,
+    HistoryView, ItemView, MilestonesView, PeriodView, ReviewAtTimeView, ReviewState,
+    RubricVersionView, SheetView,
 };
 
 /// The rubric version a sheet is scored against.
@@ -57,33 +59,40 @@ pub struct SheetQuery {
     /// A log position: the sheet as it stood after that event (the standings' time travel links here).
     #[serde(default)]
     pub at: Option<String>,
+    /// A time typed in the time control (Beijing time).
+    #[serde(default)]
+    pub time: Option<String>,
 }
 
-/// `GET /periods/{period}/units/{unit}?at=`.
+/// `GET /periods/{period}/units/{unit}?at=&time=`: the sheet now, or as it stood at a point, with
+/// the standings' time control (the period's milestones, 按公示时).
 pub async fn sheet_page(
     session: Session,
     Path((period, unit)): Path<(String, String)>,
     axum::extract::Query(q): axum::extract::Query<SheetQuery>,
 ) -> Result<Response, Failure> {
     let lang = session.lang;
-    let at = match q.at.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        None => None,
-        Some(a) => Some(a.parse::<u64>().map_err(|_| {
-            Failure::bad_request(
-                lang,
-                "at",
-                format!(
-                    "位置须为正整数, 实际为“{a}” (the position must be a whole number, not {a:?})"
-                ),
-            )
-        })?),
+    let point = Point::asked(lang, q.at.as_deref(), q.time.as_deref())?;
+    let base = format!("/api/v1/periods/{}/units/{}", seg(&period), seg(&unit));
+    let (now, head): (SheetView, u64) = session.get_at(&base).await?;
+    let (sheet, read_at, at) = match point.api_query() {
+        None => (now, head, None),
+        Some(query) => {
+            let (then, read_at): (SheetView, u64) =
+                session.get_at(&format!("{base}?{query}")).await?;
+            (then, read_at, Some(read_at))
+        }
     };
-    let mut uri = format!("/api/v1/periods/{}/units/{}", seg(&period), seg(&unit));
-    if let Some(at) = at {
-        uri.push_str(&format!("?at_position={at}"));
-    }
-    let (sheet, read_at): (SheetView, u64) = session.get_at(&uri).await?;
+    let life: MilestonesView = session
+        .get(&format!("/api/v1/periods/{}/milestones", seg(&period)))
+        .await?;
+    let time_value = q
+        .time
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .map(str::to_owned);
     let def = definition(&session, sheet.rubric.as_str(), sheet.rubric_version).await?;
+    let people = super::names::people(&session).await;
     let names = super::standings::unit_names(&session).await?;
     let unit_name = names
         .get(&sheet.unit)
@@ -115,28 +124,42 @@ pub async fn sheet_page(
             p.print-hide { a #template-link href=(super::import::template_href(sheet.rubric.as_str(), sheet.rubric_version, Some(sheet.unit.as_str()))) { (lang.t("下载评分表模板 (xlsx)", "Download the score-sheet template (xlsx)")) }
                 " · " a #import-link href={ "/import?period=" (seg(sheet.period.as_str())) } { (lang.t("导入评分表", "Import a score sheet")) } }
         }
+        (time_control(
+            lang,
+            &sheet_uri(&period, &unit),
+            &[],
+            head,
+            read_at,
+            time_value,
+            at.map(|_| sheet_uri(&period, &unit)),
+            Some(&life),
+        ))
         @if at.is_some() {
             p.as-of #sheet-as-of data-position=(read_at) {
-                (lang.t("显示截至位置 ", "As it stood at position ")) strong { (read_at) }
+                (lang.t("显示截至记录序号 ", "As it stood at record ")) strong { (read_at) }
                 " · " a href=(sheet_uri(&period, &unit)) { (lang.t("回到现在", "Back to now")) }
             }
         }
         @if let Some(score) = &sheet.score {
             dl.totals #totals {
-                dt { (lang.t("基础分", "Base")) } dd { (score.base.0) " / " (score.base_max.0) }
-                dt { (lang.t("加分", "Bonus")) } dd { (score.bonus.0) }
-                dt { (lang.t("扣分", "Deduction")) } dd { (score.deduction.0) }
-                dt { (lang.t("党建得分", "Party score")) } dd #party-score { (score.party_score.0) }
-                dt { (lang.t("经营得分", "Business score")) } dd { (score.business_score.as_ref().map(|f| f.0.as_str()).unwrap_or("—")) }
-                dt { (lang.t("综合得分", "Combined")) } dd #combined { (score.combined.as_ref().map(|f| f.0.as_str()).unwrap_or("—")) }
-                dt { (lang.t("等级", "Grade")) } dd { (score.grade) }
+                dt { (lang.t("基础分", "Base")) } dd.num { (format::points(&score.base.0)) " / " (format::points(&score.base_max.0)) }
+                dt { (lang.t("加分", "Bonus")) } dd.num { (format::points(&score.bonus.0)) }
+                dt { (lang.t("扣分", "Deduction")) } dd.num { (format::points(&score.deduction.0)) }
+                dt { (lang.t("党建得分", "Party score")) } dd.num #party-score { (format::points(&score.party_score.0)) }
+                dt { (lang.t("经营得分", "Business score")) } dd.num { (score.business_score.as_ref().map_or_else(|| "—".to_owned(), |f| format::points(&f.0))) }
+                dt { (lang.t("综合得分", "Combined")) } dd.num #combined { (score.combined.as_ref().map_or_else(|| "—".to_owned(), |f| format::points(&f.0))) }
+                dt { (lang.t("等级", "Grade")) } dd #grade data-grade=(score.grade) {
+                    @let label = def.grade_bands.iter().find(|b| b.grade == score.grade).map(|b| lang.text(&b.label));
+                    @if !score.complete { span.tag { (lang.t("暂定", "provisional")) } " " }
+                    (label.unwrap_or_else(|| score.grade.to_string()))
+                }
             }
         }
         @for aspect in &def.aspects {
             @let points = sheet.score.as_ref().and_then(|s| s.aspects.iter().find(|a| a.aspect == aspect.code));
             h2.aspect {
                 (aspect.code) " " (lang.text(&aspect.title))
-                @if let Some(p) = points { span.points { " " (p.points.0) " / " (p.max) } }
+                @if let Some(p) = points { span.points { " " (format::points(&p.points.0)) " / " (format::points(&p.max.to_string())) } }
             }
             table.sheet {
                 thead { tr {
@@ -157,7 +180,7 @@ pub async fn sheet_page(
                                     br; small.ladder { @for step in &def.ladder { (lang.text(&step.label)) " " (step.percent) "% " } }
                                 }
                             }
-                            td { (item.responsible) }
+                            td { (people.show(item.responsible.as_str())) }
                             td.value { @if let Some(s) = score { (format::value(lang, &s.value, &def.ladder)) } @else { "—" } }
                             td { @if let Some(s) = score { (review_label(lang, s.review.status)) } }
                             td { @if let Some(own) = view.and_then(|v| v.self_assessment.as_ref()) { (format::value(lang, &own.value, &def.ladder)) } }
@@ -219,21 +242,42 @@ pub fn spread(failure: &Failure, known: &[&str]) -> (BTreeMap<String, String>, V
 }
 
 /// `GET /periods/{period}/units/{unit}/items/{item}`.
+/// `GET /periods/{period}/units/{unit}/items/{item}?at=&time=`: the item and its history now, or
+/// as they stood at a point (read only), with the standings' time control.
 pub async fn item_page(
     session: Session,
     Path((period, unit, item)): Path<(String, String, String)>,
+    axum::extract::Query(q): axum::extract::Query<SheetQuery>,
 ) -> Result<Response, Failure> {
-    render_item(&session, &period, &unit, &item, None, StatusCode::OK).await
+    let point = Point::asked(session.lang, q.at.as_deref(), q.time.as_deref())?;
+    let time = q.time.as_deref().filter(|t| !t.trim().is_empty());
+    let item_at = ItemAt {
+        period: &period,
+        unit: &unit,
+        item: &item,
+        point: &point,
+        time,
+    };
+    render_item(&session, &item_at, None, StatusCode::OK).await
+}
+
+/// Which item a page shows, and when.
+struct ItemAt<'a> {
+    period: &'a str,
+    unit: &'a str,
+    item: &'a str,
+    point: &'a Point,
+    /// The time typed, kept in its field.
+    time: Option<&'a str>,
 }
 
 async fn render_item(
     session: &Session,
-    period: &str,
-    unit: &str,
-    item: &str,
+    at: &ItemAt<'_>,
     entered: Option<&Entered>,
     status: StatusCode,
 ) -> Result<Response, Failure> {
+    let (period, unit, item) = (at.period, at.unit, at.item);
     let lang = session.lang;
     let api = format!(
         "/api/v1/periods/{}/units/{}/items/{}",
@@ -241,14 +285,34 @@ async fn render_item(
         seg(unit),
         seg(item)
     );
-    let view: ItemView = session.get(&api).await?;
-    let history: HistoryView = session.get(&format!("{api}/history")).await?;
+    let (now, head): (ItemView, u64) = session.get_at(&api).await?;
+    let (view, past) = match at.point.api_query() {
+        None => (now, None),
+        Some(query) => {
+            let (then, read_at): (ItemView, u64) =
+                session.get_at(&format!("{api}?{query}")).await?;
+            (then, Some(read_at))
+        }
+    };
+    let history: HistoryView = match past {
+        None => session.get(&format!("{api}/history")).await?,
+        Some(p) => {
+            session
+                .get(&format!("{api}/history?at_position={p}"))
+                .await?
+        }
+    };
+    let life: MilestonesView = session
+        .get(&format!("/api/v1/periods/{}/milestones", seg(period)))
+        .await?;
+    let here = format!("{}/items/{}", sheet_uri(period, unit), seg(item));
     // The period names the rubric version the item is scored against (the sheet would too, with
     // all 33 items).
     let scored_on: PeriodView = session
         .get(&format!("/api/v1/periods/{}", seg(period)))
         .await?;
     let def = definition(session, scored_on.rubric.as_str(), scored_on.rubric_version).await?;
+    let people = super::names::people(session).await;
     let names = super::standings::unit_names(session).await?;
     let unit_name = names
         .get(&view.unit)
@@ -281,15 +345,31 @@ async fn render_item(
                 dt { (lang.t("考评内容", "Content")) } dd { (i.content) }
                 dt { (lang.t("评分标准", "Standard")) } dd { (i.standard) }
                 dt { (lang.t("分值", "Worth")) } dd { (format::kind(lang, &i.kind)) }
-                dt { (lang.t("责任人", "Responsible")) } dd { (i.responsible) }
+                dt { (lang.t("责任人", "Responsible")) } dd { (people.show(i.responsible.as_str())) }
+            }
+        }
+        (time_control(
+            lang,
+            &here,
+            &[],
+            head,
+            past.unwrap_or(head),
+            at.time.map(str::to_owned),
+            past.map(|_| here.clone()),
+            Some(&life),
+        ))
+        @if let Some(p) = past {
+            p.as-of #item-as-of data-position=(p) {
+                (lang.t("显示截至记录序号 ", "As it stood at record ")) strong { (p) }
+                " · " a href=(here) { (lang.t("回到现在", "Back to now")) }
             }
         }
         section.current #current {
-            h2 { (lang.t("当前得分", "Current score")) }
+            h2 { @if past.is_some() { (lang.t("当时得分", "Score then")) } @else { (lang.t("当前得分", "Current score")) } }
             @if let Some(s) = &view.score {
                 p {
                     strong #current-value { (format::value(lang, &s.value, &def.ladder)) }
-                    " · " (format::source(lang, s.source)) " · " (lang.t("录入人 ", "by ")) (s.last_by)
+                    " · " (format::source(lang, s.source)) " · " (lang.t("录入人 ", "by ")) (people.show(s.last_by.as_str()))
                     " · " span #review-state { (review_label(lang, s.review.status)) }
                     @if let Some(c) = &s.review.comment { " — " (c) }
                 }
@@ -297,11 +377,12 @@ async fn render_item(
                 p #current-value { (lang.t("尚未评分", "Not scored yet")) }
             }
         }
-        (forms(session, &view, &def, entered))
+        // Nothing is entered into the past.
+        @if past.is_none() { (forms(session, &view, &def, entered)) }
         section {
             h2 { (lang.t("变更历史", "History")) }
             p { a.button #xlsx href={ "/periods/" (seg(period)) "/units/" (seg(unit)) "/items/" (seg(item)) "/history.xlsx" } { (lang.t("导出 Excel", "Export Excel")) } }
-            (timeline(lang, &history, &def))
+            (timeline(lang, &history, &def, &people))
         }
     };
     let mut response = layout::page(session, Nav::Sheet, &format!("{} {title}", view.item), body);
@@ -310,7 +391,12 @@ async fn render_item(
 }
 
 /// An item's history, oldest first.
-pub fn timeline(lang: Lang, history: &HistoryView, def: &RubricDefinition) -> Markup {
+pub fn timeline(
+    lang: Lang,
+    history: &HistoryView,
+    def: &RubricDefinition,
+    people: &super::names::Names,
+) -> Markup {
     html! {
         @if history.changes.is_empty() {
             p.empty { (lang.t("没有记录.", "Nothing recorded.")) }
@@ -321,7 +407,7 @@ pub fn timeline(lang: Lang, history: &HistoryView, def: &RubricDefinition) -> Ma
                         div.when { (format::time(&c.recorded_at)) " · #" (c.position) }
                         div.what {
                             strong { (lang.label(&c.kind_label)) }
-                            " · " span.actor { (c.actor) } " (" (super::i18n::role(lang, c.role)) ")"
+                            " · " span.actor { (people.show(c.actor.as_str())) } " (" (super::i18n::role(lang, c.role)) ")"
                         }
                         @let old = c.old_value.as_ref().map(|v| format::value(lang, v, &def.ladder)).or_else(|| c.old.as_ref().map(|t| lang.text(t)));
                         @let new = c.new_value.as_ref().map(|v| format::value(lang, v, &def.ladder)).or_else(|| c.new.as_ref().map(|t| lang.text(t)));
@@ -619,15 +705,14 @@ pub async fn submit(
                 errors,
                 general,
             };
-            render_item(
-                &session,
-                &period,
-                &unit,
-                &item,
-                Some(&entered),
-                failure.status,
-            )
-            .await
+            let now = ItemAt {
+                period: &period,
+                unit: &unit,
+                item: &item,
+                point: &Point::Now,
+                time: None,
+            };
+            render_item(&session, &now, Some(&entered), failure.status).await
         }
         Err(failure) => Err(failure),
     }

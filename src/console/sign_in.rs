@@ -41,8 +41,8 @@ fn local(next: &str) -> &str {
 fn render(lang: Lang, next: &str, message: Option<&str>, status: StatusCode) -> Response {
     let body = html! {
         p { (lang.t(
-            "请输入访问令牌. 令牌由管理员用 ledger token issue 签发, 只显示一次.",
-            "Enter your access token. An administrator issues it with `ledger token issue`; it is shown once."
+            "请输入访问令牌. 令牌由考核办管理员签发, 只显示一次.",
+            "Enter your access token. The assessment office's administrator issues it; it is shown once."
         )) }
         form #sign-in method="post" action="/sign-in" {
             input type="hidden" name="next" value=(next);
@@ -59,12 +59,31 @@ fn render(lang: Lang, next: &str, message: Option<&str>, status: StatusCode) -> 
     response
 }
 
+/// Why a token was refused, in office words (the API's `code` says which case it is; its detail
+/// speaks of the token's format, which nobody signing in needs to know).
+fn refusal(lang: Lang, code: &str) -> &'static str {
+    match code {
+        "malformed-token" => lang.t(
+            "令牌不完整或有误: 请完整复制管理员发给您的令牌.",
+            "The token is incomplete or mistyped: copy the whole token the administrator gave you.",
+        ),
+        "revoked-token" | "expired-token" | "role-revoked" => lang.t(
+            "令牌已失效或已被撤销: 请向考核办管理员申请新的令牌.",
+            "The token has expired or was revoked: ask the assessment office for a new one.",
+        ),
+        _ => lang.t(
+            "没有这个令牌: 请检查是否复制完整, 或向考核办管理员申请新的令牌.",
+            "There is no such token: check that it was copied whole, or ask the assessment office for a new one.",
+        ),
+    }
+}
+
 /// `GET /sign-in`.
 pub async fn form_page(headers: HeaderMap, Query(q): Query<SignInQuery>) -> Response {
     let lang = Lang::of(&headers);
     let expired = q.expired.is_some().then(|| {
         lang.t(
-            "令牌已失效或已被撤销, 请重新登录. (The token has expired or was revoked; sign in again.)",
+            "令牌已失效或已被撤销, 请重新登录.",
             "The token has expired or was revoked; sign in again.",
         )
     });
@@ -86,7 +105,7 @@ pub async fn submit(State(console): State<Console>, headers: HeaderMap, body: By
         return render(
             lang,
             &next,
-            Some(lang.t("请填写访问令牌 (enter a token)", "Enter a token")),
+            Some(lang.t("请填写访问令牌.", "Enter a token.")),
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
@@ -97,10 +116,15 @@ pub async fn submit(State(console): State<Console>, headers: HeaderMap, body: By
         }
     };
     if !answer.status.is_success() {
-        let message = serde_json::from_slice::<Problem>(&answer.body)
-            .map(|p| format!("{} — {}", p.title, p.detail))
-            .unwrap_or_else(|_| answer.status.to_string());
-        return render(lang, &next, Some(&message), StatusCode::UNAUTHORIZED);
+        let code = serde_json::from_slice::<Problem>(&answer.body)
+            .map(|p| p.code)
+            .unwrap_or_default();
+        return render(
+            lang,
+            &next,
+            Some(refusal(lang, &code)),
+            StatusCode::UNAUTHORIZED,
+        );
     }
     // The token is a bearer secret: printable ASCII only, so it fits a cookie as it is. Over HTTPS
     // `guard::layer` makes the cookie `Secure`.
@@ -110,10 +134,7 @@ pub async fn submit(State(console): State<Console>, headers: HeaderMap, body: By
         return render(
             lang,
             &next,
-            Some(lang.t(
-                "令牌含有非法字符 (the token has invalid characters)",
-                "The token has invalid characters",
-            )),
+            Some(refusal(lang, "malformed-token")),
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     };

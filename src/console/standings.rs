@@ -28,7 +28,7 @@ pub struct StandingsQuery {
     /// A log position (the slider).
     #[serde(default)]
     pub at: Option<String>,
-    /// A `datetime-local` value in Beijing time.
+    /// A time typed in the time control (Beijing time).
     #[serde(default)]
     pub time: Option<String>,
 }
@@ -41,7 +41,7 @@ pub(super) enum Point {
 }
 
 impl Point {
-    /// The point a page's `at` (a log position) and `time` (a `datetime-local` value, Beijing time)
+    /// The point a page's `at` (a log position) and `time` (a typed time, Beijing time)
     /// ask for; the time wins when both are given.
     pub(super) fn asked(
         lang: Lang,
@@ -53,7 +53,7 @@ impl Point {
                 Failure::bad_request(
                     lang,
                     "time",
-                    format!("“{time}”不是有效的时间, 例如 2026-10-01T08:30 (not a valid time such as 2026-10-01T08:30)"),
+                    format!("“{time}”不是有效的时间, 例如 2026-10-01 08:30 (not a valid time such as 2026-10-01 08:30)"),
                 )
             });
         }
@@ -63,7 +63,7 @@ impl Point {
                 Failure::bad_request(
                     lang,
                     "at",
-                    format!("位置须为正整数, 实际为“{at}” (the position must be a whole number, not {at:?})"),
+                    format!("记录序号须为正整数, 实际为“{at}” (the position must be a whole number, not {at:?})"),
                 )
             }),
         }
@@ -117,26 +117,40 @@ pub(super) fn time_control(
                     @for m in &life.milestones { option value=(m.position) label=(milestone_label(lang, m)) {} }
                 }
             }
-            output #at-label for="at" { (lang.t("位置", "position")) " " (slider_at) " / " (head) }
+            output #at-label for="at" { (lang.t("记录序号", "record")) " " (slider_at) " / " (head) }
             label for="time" { (lang.t("或时间 (北京时间)", "or time (Beijing)")) }
-            input #time type="datetime-local" step="1" name="time" value=[time_value];
+            (format::time_field(lang, "time", "time", time_value.as_deref()))
             button type="submit" #time-go { (lang.t("查看", "Show")) }
             @if let Some(back) = back {
                 a.now href=(back) { (lang.t("回到现在", "Back to now")) }
             }
         }
         @if let Some(life) = life {
-            nav.milestones #milestone-marks aria-label=(lang.t("里程碑", "Milestones")) {
-                @if let Some(p) = life.milestones.iter().rev().find(|m| m.kind == MilestoneKind::Published) {
-                    a.button #as-published href=(link(p.position)) data-position=(p.position) { (lang.t("按公示时", "As published")) }
-                    span.published-at #published-at { (lang.t("公示于 ", "published ")) (format::time(&p.recorded_at)) }
-                }
-                ol {
-                    @for m in &life.milestones {
-                        li class=[(m.position == slider_at).then_some("on")] {
-                            a href=(link(m.position)) data-position=(m.position) data-kind=(milestone_kind(m.kind)) title=(format::time(&m.recorded_at)) {
-                                (milestone_label(lang, m))
-                            }
+            (milestone_marks(lang, life, &|m| link(m.position), Some(slider_at)))
+        }
+    }
+}
+
+/// A period's milestones as marks, each a link (`link`) to the point it stands for, with
+/// 按公示时 and the publication's time first; the mark at `on` is highlighted. The standings, a
+/// sheet, an item and the change log share them.
+pub(super) fn milestone_marks(
+    lang: Lang,
+    life: &MilestonesView,
+    link: &dyn Fn(&MilestoneView) -> String,
+    on: Option<u64>,
+) -> Markup {
+    html! {
+        nav.milestones #milestone-marks aria-label=(lang.t("里程碑", "Milestones")) {
+            @if let Some(p) = life.milestones.iter().rev().find(|m| m.kind == MilestoneKind::Published) {
+                a.button #as-published href=(link(p)) data-position=(p.position) { (lang.t("按公示时", "As published")) }
+                span.published-at #published-at { (lang.t("公示于 ", "published ")) (format::time(&p.recorded_at)) }
+            }
+            ol {
+                @for m in &life.milestones {
+                    li class=[(Some(m.position) == on).then_some("on")] {
+                        a href=(link(m)) data-position=(m.position) data-kind=(milestone_kind(m.kind)) title=(format::time(&m.recorded_at)) {
+                            (milestone_label(lang, m))
                         }
                     }
                 }
@@ -293,13 +307,13 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
             p.as-of #not-yet { (lang.t("所选时点该考核周期尚未开启.", "The period had not been opened yet at the point chosen.")) }
         } @else if let Some(p) = &past {
             p.as-of #as-of data-position=(p.as_of) {
-                (lang.t("显示截至位置 ", "Showing the standings as of position ")) strong { (p.as_of) }
+                (lang.t("显示截至记录序号 ", "Showing the standings as of position ")) strong { (p.as_of) }
                 @if let Some(t) = &past_time { " (" (format::time(t)) ")" }
                 (lang.t(" 时的排名; 此后有变化的数值以高亮显示, 悬停可见现值.", "; values that have changed since are highlighted (hover for today's value)."))
                 " " span.count #changed-count { (changed_count(p, &now)) } (lang.t(" 处变化", " changed"))
             }
         } @else {
-            p.as-of #as-of data-position=(head) { (lang.t("当前排名, 截至位置 ", "Standings now, as of position ")) strong { (head) } }
+            p.as-of #as-of data-position=(head) { (lang.t("当前排名, 截至记录序号 ", "Standings now, as of position ")) strong { (head) } }
         }
         @if period.stage == ledger_schemas::values::Stage::Published {
             p.print-hide { a #notice-link href={ "/periods/" (seg(period.period.as_str())) "/notice" } { (lang.t("公示通知 (可打印)", "Publication notice (printable)")) } }
@@ -318,24 +332,23 @@ pub async fn page(session: Session, Query(q): Query<StandingsQuery>) -> Result<R
 fn figures(u: &UnitStandingView) -> Vec<String> {
     let (scored, items) = progress(u);
     let mut out = vec![u.rank.to_string(), format!("{scored}/{items}")];
-    out.extend(u.score.aspects.iter().map(|a| a.points.0.clone()));
-    out.push(u.score.base.0.clone());
-    out.push(u.score.bonus.0.clone());
-    out.push(u.score.deduction.0.clone());
-    out.push(u.score.party_score.0.clone());
+    let fixed = |f: &str| format::points(f);
+    out.extend(u.score.aspects.iter().map(|a| fixed(&a.points.0)));
+    out.push(fixed(&u.score.base.0));
+    out.push(fixed(&u.score.bonus.0));
+    out.push(fixed(&u.score.deduction.0));
+    out.push(fixed(&u.score.party_score.0));
     out.push(
         u.score
             .business_score
             .as_ref()
-            .map(|f| f.0.clone())
-            .unwrap_or_else(|| "—".into()),
+            .map_or_else(|| "—".into(), |f| fixed(&f.0)),
     );
     out.push(
         u.score
             .combined
             .as_ref()
-            .map(|f| f.0.clone())
-            .unwrap_or_else(|| "—".into()),
+            .map_or_else(|| "—".into(), |f| fixed(&f.0)),
     );
     out.push(u.grade_label.zh.clone());
     out
@@ -440,12 +453,12 @@ fn table(
                     th { (lang.t("单位", "Unit")) }
                     th.num { (lang.t("已评", "Scored")) }
                     @for a in &aspects { th.num title=(a) { (title_of(a)) } }
-                    th { (lang.t("基础分", "Base")) }
-                    th { (lang.t("加分", "Bonus")) }
-                    th { (lang.t("扣分", "Deduction")) }
-                    th { (lang.t("党建得分", "Party score")) }
-                    th { (lang.t("经营得分", "Business")) }
-                    th { (lang.t("综合得分", "Combined")) }
+                    th.num { (lang.t("基础分", "Base")) }
+                    th.num { (lang.t("加分", "Bonus")) }
+                    th.num { (lang.t("扣分", "Deduction")) }
+                    th.num { (lang.t("党建得分", "Party score")) }
+                    th.num { (lang.t("经营得分", "Business")) }
+                    th.num { (lang.t("综合得分", "Combined")) }
                     th { (lang.t("等级", "Grade")) }
                 } }
                 tbody {
@@ -480,6 +493,19 @@ fn table(
                             }
                         }
                     }
+                }
+                // The mean of each figure over the complete sheets (a partly scored sheet would
+                // pull it down); none while no sheet is complete.
+                @let complete_figures: Vec<Vec<String>> = shown.units.iter().filter(|u| u.score.complete).map(figures).collect();
+                @if !complete_figures.is_empty() {
+                    tfoot { tr #standings-mean {
+                        th colspan="3" { (lang.t("平均 (已评完单位)", "Mean (complete sheets)")) }
+                        @for i in 2..complete_figures[0].len() - 1 {
+                            @let column: Vec<&str> = complete_figures.iter().filter_map(|f| f.get(i).map(String::as_str)).collect();
+                            td.num data-col=(i) { (format::mean(&column).unwrap_or_else(|| "—".to_owned())) }
+                        }
+                        td {}
+                    } }
                 }
             } }
         }

@@ -35,7 +35,7 @@ pub async fn page(session: Session) -> Result<Response, Failure> {
     let body = html! {
         @if let Some(word) = sheet_word {
             @for p in &running {
-                h2 { (p.name) " · " (lang.label(p.stage.label())) }
+                h2 { (p.name) " · " (super::i18n::stage(lang, p.stage)) }
                 ul.sheets {
                     @for u in p.units.iter().filter(|u| session.me.units.as_ref().is_none_or(|m| m.contains(u))) {
                         li { a data-unit=(u) href={ "/periods/" (seg(p.period.as_str())) "/units/" (seg(u.as_str())) "/grid" } {

@@ -107,10 +107,11 @@ impl Caller {
             Ok(())
         } else {
             Err(ApiError::forbidden(format!(
-                "{} ({}) 只能查看其负责的单位, 不能查看单位 {unit} ({} may read only the units in their scope, not {unit})",
+                "{} ({}) 只能查看其负责的单位, 不能查看单位 {unit} ({} ({}) may read only the units in their scope, not {unit})",
                 self.person(),
-                self.role().label(),
-                self.person()
+                zh(self.role().label()),
+                self.person(),
+                self.role()
             )))
         }
     }
@@ -167,13 +168,18 @@ pub async fn gate<S: EventStore>(
             next.run(request).await
         }
         Ok(caller) => {
-            let allowed: Vec<&str> = roles.iter().map(|r| r.label()).collect();
+            let half = |en: bool| -> Vec<&str> {
+                roles
+                    .iter()
+                    .map(|r| if en { r.as_str() } else { zh(r.label()) })
+                    .collect()
+            };
             ApiError::forbidden(format!(
-                "{}角色不能调用此接口, 可调用的角色: {} (role {} may not call this operation; allowed: {})",
-                caller.role().label(),
-                allowed.join(", "),
+                "{}无权进行此操作, 可进行此操作的角色: {} (role {} may not call this operation; allowed: {})",
+                zh(caller.role().label()),
+                half(false).join("、"),
                 caller.role(),
-                allowed.join(", ")
+                half(true).join(", ")
             ))
             .into_response()
         }
@@ -232,4 +238,9 @@ async fn authenticate<S: EventStore>(
         }
     };
     Ok(Caller { actor, scope })
+}
+
+/// The Chinese half of a bilingual label "中文 English" (`Role::label`).
+fn zh(label: &'static str) -> &'static str {
+    label.split_once(' ').map_or(label, |(zh, _)| zh)
 }

@@ -107,6 +107,11 @@ async fn the_time_control_shows_the_value_before_a_correction() {
         (i, aspects[i]["points"].as_str().unwrap().to_owned())
     };
     let ((column, old), (_, new)) = (points(&then), points(&now));
+    // The page shows figures with the rubric's two decimals.
+    let (old, new) = (
+        ledger::console::format::points(&old),
+        ledger::console::format::points(&new),
+    );
     assert_ne!(old, new, "the correction changed the aspect's points");
 
     let mut b = Browser::open(&site, "time_control").await;
@@ -150,7 +155,7 @@ async fn the_time_control_shows_the_value_before_a_correction() {
     let recorded = chrono::DateTime::parse_from_rfc3339(then["as_of_time"].as_str().unwrap())
         .unwrap()
         .with_timezone(&ledger::console::format::beijing())
-        .format("%Y-%m-%dT%H:%M:%S")
+        .format("%Y-%m-%d %H:%M:%S")
         .to_string();
     assert_eq!(time, recorded);
     b.close().await;
@@ -188,8 +193,15 @@ async fn an_items_history_opens_as_a_timeline() {
         corrected.contains(correction["reason"].as_str().unwrap()),
         "{corrected}"
     );
+    // Who, by name (the id is on hover).
+    let actor = site
+        .api(
+            Role::Admin,
+            &format!("/api/v1/people/{}", correction["actor"].as_str().unwrap()),
+        )
+        .await;
     assert!(
-        corrected.contains(correction["actor"].as_str().unwrap()),
+        corrected.contains(actor["name"].as_str().unwrap()),
         "{corrected}"
     );
     assert!(corrected.contains('→'), "{corrected}");
@@ -303,7 +315,11 @@ async fn an_assessor_records_a_correction_and_sees_it() {
         )
         .await;
     assert_eq!(reply.status, 422, "{}", reply.text);
-    assert_eq!(refusal, reply.json["errors"][0]["reason"].as_str().unwrap());
+    // The API's own message, in the page's language (the API writes both).
+    assert_eq!(
+        refusal,
+        ledger::console::i18n::Lang::Zh.said(reply.json["errors"][0]["reason"].as_str().unwrap())
+    );
     b.shot("refused").await;
 
     let reason = "复核原始记录后更正 (corrected after checking the original records)";
@@ -314,7 +330,8 @@ async fn an_assessor_records_a_correction_and_sees_it() {
     assert!(shown.starts_with(&new.to_string()), "{shown} shows {new}");
     let last = b.text("#timeline li:last-child").await;
     assert!(last.contains(reason), "{last}");
-    assert!(last.contains("assessor-zhang"), "{last}");
+    // Who, by name (the id is on hover).
+    assert!(last.contains("张伟"), "{last}");
     assert_eq!(site.server.log_len().await, before + 1);
     b.shot("recorded").await;
     b.close().await;
@@ -483,7 +500,7 @@ async fn the_years_result_reads_on_a_phone() {
     let row = format!("#annual tr[data-unit='{}']", line["unit"].as_str().unwrap());
     assert_eq!(
         b.text(&format!("{row} td[data-col=year]")).await,
-        line["figure"].as_str().unwrap()
+        ledger::console::format::points(line["figure"].as_str().unwrap())
     );
     assert!(!b.text(&format!("{row} td.unit")).await.contains("SH-"));
     b.goto("/annual?year=2026&at=5").await;

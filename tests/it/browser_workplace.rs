@@ -112,11 +112,82 @@ async fn an_auditor_moves_the_time_control_to_publication() {
         ))
         .await;
     assert!(
-        combined.starts_with(first["score"]["combined"].as_str().unwrap()),
+        combined.starts_with(&ledger::console::format::points(
+            first["score"]["combined"].as_str().unwrap()
+        )),
         "{combined} vs {first}"
     );
     b.client.set_window_size(390, 844).await.expect("resize");
     b.shot("as-published-390").await;
+    b.close().await;
+}
+
+/// The time field shows and takes the office's format (`2026-10-01 08:30`, Beijing time) in
+/// Chromium whatever its locale (a `datetime-local` input drew `mm/dd/yyyy` in an American one): the
+/// value is the text shown, a US-style date is refused by the field before anything is sent, and a
+/// typed office time reads the standings as of then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_time_field_takes_the_offices_format() {
+    let site = DemoSite::start().await;
+    let life = site
+        .api(Role::Auditor, "/api/v1/periods/2026Q3/milestones")
+        .await;
+    let published = life["published_at"].as_str().unwrap();
+    let typed = chrono::DateTime::parse_from_rfc3339(published)
+        .unwrap()
+        .with_timezone(&ledger::console::format::beijing())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+
+    let mut b = Browser::open(&site, "time_field").await;
+    b.client.set_window_size(1440, 900).await.expect("resize");
+    b.sign_in(site.token(Role::Auditor)).await;
+    b.goto("/standings?period=2026Q3").await;
+    let field: Value = b
+        .client
+        .execute("return [document.getElementById('time').type];", vec![])
+        .await
+        .expect("field");
+    assert_eq!(field[0], "text", "a text field: its value is what is shown");
+
+    // A date as an American browser would write it is refused by the field itself.
+    b.fill("#time", "10/01/2026 08:30").await;
+    let valid = b
+        .client
+        .execute(
+            "return document.getElementById('time').checkValidity();",
+            vec![],
+        )
+        .await
+        .expect("validity");
+    assert_eq!(valid, false, "mm/dd/yyyy is not the office's format");
+
+    b.fill("#time", &typed).await;
+    b.click("#time-go").await;
+    b.wait_path("time=").await;
+    let at: u64 = b
+        .wait("#as-of")
+        .await
+        .attr("data-position")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let then = site
+        .api(
+            Role::Auditor,
+            &format!(
+                "/api/v1/periods/2026Q3/standings?{}",
+                ledger::console::format::query(&[("as_of", published)])
+            ),
+        )
+        .await;
+    assert!(at >= then["as_of"].as_u64().unwrap(), "{at} vs {then}");
+    // The field keeps the office's format after the round trip.
+    let shown = b.wait("#time").await.prop("value").await.unwrap().unwrap();
+    assert_eq!(shown, typed);
+    b.shot("time-field-1440").await;
     b.close().await;
 }
 

@@ -148,7 +148,7 @@ async fn bad_input_gets_a_page_that_says_what_is_wrong_and_records_nothing() {
     let site = DemoSite::start().await;
     let before = site.server.log_len().await;
     for (path, status, words) in [
-        ("/standings?at=abc", 400, "位置须为正整数"),
+        ("/standings?at=abc", 400, "记录序号须为正整数"),
         ("/standings?time=yesterday", 400, "不是有效的时间"),
         ("/standings?period=NOPE", 404, "NOPE"),
         ("/changes?from=2026-13-40T99:00", 400, "不是有效的时间"),
@@ -295,11 +295,11 @@ async fn a_review_and_an_appeal_decision_show_the_apis_messages_next_to_the_fiel
     .await;
     assert_eq!(blank.status, 422, "{}", blank.text);
     // The API refuses a blank decision while reading the request (a `Reason` cannot be blank): the
-    // message says so next to the field.
+    // message says so next to the field, in the page's language.
+    let said = field_error(&blank.text, "decision").unwrap();
     assert!(
-        field_error(&blank.text, "decision")
-            .unwrap()
-            .contains("must not be empty")
+        said.contains("不能为空") && !said.contains("must not"),
+        "{said}"
     );
     let decided = form(
         &site,
@@ -566,7 +566,7 @@ async fn an_assessor_records_first_scores_through_the_forms() {
     )
     .await;
     assert!(
-        sheet_page.text.contains("1.5 分"),
+        sheet_page.text.contains("1.50 分"),
         "the sheet shows the score"
     );
     // A reviewer gets no score form.
@@ -617,8 +617,9 @@ async fn a_sheet_can_be_read_as_it_stood_before_a_correction() {
     .await;
     assert_eq!(sheet.status, 200, "{}", sheet.text);
     assert!(sheet.text.contains(&format!("data-position=\"{before}\"")));
-    let old = correction["old_value"]["points"].as_str().unwrap();
-    let new = correction["new_value"]["points"].as_str().unwrap();
+    // Shown with the rubric's two decimals.
+    let old = ledger::console::format::points(correction["old_value"]["points"].as_str().unwrap());
+    let new = ledger::console::format::points(correction["new_value"]["points"].as_str().unwrap());
     let row_of = |html: &str| {
         let start = html.find(&format!("data-item=\"{item}\"")).unwrap();
         let end = html[start..].find("</tr>").unwrap() + start;

@@ -35,13 +35,13 @@ impl fmt::Display for SheetGap {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
     // ---- who may do it ----
-    #[error("{} 不能执行“{command}”, 可执行的角色: {} (role {role} may not {command}; allowed: {})", .role.label(), roles(.allowed), roles(.allowed))]
+    #[error("{} 不能执行“{command}”, 可执行的角色: {} (role {role} may not {command}; allowed: {})", zh(.role.label()), roles(.allowed, true), roles(.allowed, false))]
     RoleNotAllowed {
         role: Role,
         command: &'static str,
         allowed: &'static [Role],
     },
-    #[error("{person} 未被授予{}角色 ({person} does not hold the role {role})", .role.label())]
+    #[error("{person} 未被授予{}角色 ({person} does not hold the role {role})", zh(.role.label()))]
     RoleNotHeld { person: PersonId, role: Role },
     #[error(
         "考评员 {person} 未被分配考评单位 {unit} (assessor {person} is not assigned to unit {unit})"
@@ -106,13 +106,13 @@ pub enum Rejection {
         "系统角色不能授予, 也不能为其签发令牌 (the system role cannot be granted, nor a token issued for it)"
     )]
     SystemRoleReserved,
-    #[error("{}角色必须指定其覆盖的单位 (the role {role} must name the units it covers)", .role.label())]
+    #[error("{}角色必须指定其覆盖的单位 (the role {role} must name the units it covers)", zh(.role.label()))]
     UnitsRequired { role: Role },
-    #[error("{}角色不按单位划分, 不能指定单位 (the role {role} is not scoped by unit; name no units)", .role.label())]
+    #[error("{}角色不按单位划分, 不能指定单位 (the role {role} is not scoped by unit; name no units)", zh(.role.label()))]
     UnitsNotApplicable { role: Role },
-    #[error("{person} 已持有{}角色且覆盖单位相同 ({person} already holds the role {role} with these units)", .role.label())]
+    #[error("{person} 已持有{}角色且覆盖单位相同 ({person} already holds the role {role} with these units)", zh(.role.label()))]
     AlreadyGranted { person: PersonId, role: Role },
-    #[error("{person} 未持有{}角色 ({person} does not hold the role {role})", .role.label())]
+    #[error("{person} 未持有{}角色 ({person} does not hold the role {role})", zh(.role.label()))]
     NotGranted { person: PersonId, role: Role },
     #[error("令牌 {token} 已存在 (token {token} already exists)")]
     TokenExists { token: TokenId },
@@ -170,7 +170,7 @@ pub enum Rejection {
     },
     #[error("单位 {unit} 重复列出 (unit {unit} is listed twice)")]
     DuplicateUnit { unit: UnitId },
-    #[error("考核周期 {period} 当前为{}阶段, 只能进入下一阶段{}, 不能进入{} (period {period} is in stage {}; it can only move on to {}, not to {})", .current.label(), .next.label(), .requested.label(), .current.label(), .next.label(), .requested.label())]
+    #[error("考核周期 {period} 当前为{}阶段, 只能进入下一阶段{}, 不能进入{} (period {period} is in stage {}; it can only move on to {}, not to {})", zh(.current.label()), zh(.next.label()), zh(.requested.label()), en(.current.label()), en(.next.label()), en(.requested.label()))]
     StageNotNext {
         period: PeriodId,
         current: Stage,
@@ -181,9 +181,9 @@ pub enum Rejection {
         "考核周期 {period} 已公示, 已冻结: 只有支持申诉或明确说明理由的重新开启才能更改 (period {period} is published and frozen: only an upheld appeal or an explicit, reasoned reopening changes it)"
     )]
     PeriodFrozen { period: PeriodId },
-    #[error("只有已公示的考核周期才能重新开启, 考核周期 {period} 当前为{}阶段 (only a published period can be reopened; period {period} is in stage {})", .current.label(), .current.label())]
+    #[error("只有已公示的考核周期才能重新开启, 考核周期 {period} 当前为{}阶段 (only a published period can be reopened; period {period} is in stage {})", zh(.current.label()), en(.current.label()))]
     NotPublished { period: PeriodId, current: Stage },
-    #[error("重新开启只能回到考评或审核阶段, 不能回到{} (a reopened period goes back to scoring or review, not to {})", .requested.label(), .requested.label())]
+    #[error("重新开启只能回到评分或审核阶段, 不能回到{} (a reopened period goes back to scoring or review, not to {})", zh(.requested.label()), en(.requested.label()))]
     ReopenTarget { requested: Stage },
     #[error(
         "考核周期 {period} 使用第 {current} 版细则, 只能更换为更新的版本, 不能更换为第 {requested} 版 (period {period} uses version {current}; it can only move to a newer version, not to {requested})"
@@ -203,7 +203,7 @@ pub enum Rejection {
         period: PeriodId,
         gaps: Vec<SheetGap>,
     },
-    #[error("考核周期 {period} 当前为{}阶段, 此操作只能在{}阶段进行 (period {period} is in stage {}; this can only be done in {})", .current.label(), stages(.allowed), .current.label(), stages(.allowed))]
+    #[error("考核周期 {period} 当前为{}阶段, 此操作只能在{}阶段进行 (period {period} is in stage {}; this can only be done in {})", zh(.current.label()), stages(.allowed, true), en(.current.label()), stages(.allowed, false))]
     WrongStage {
         period: PeriodId,
         current: Stage,
@@ -217,17 +217,17 @@ pub enum Rejection {
     // ---- scores ----
     #[error(transparent)]
     Value(#[from] ValueRejection),
-    #[error("子项目 {item} 已有得分 {}; 如需更改请提交更正 (item {item} is already scored {}; change it with a correction)", show_value(.value), show_value(.value))]
+    #[error("子项目 {item} 已有得分 {}; 如需更改请提交更正 (item {item} is already scored {}; change it with a correction)", show_value(.value, true), show_value(.value, false))]
     AlreadyScored { item: ItemCode, value: ScoreValue },
     #[error("子项目 {item} 尚无得分 (item {item} has no score)")]
     NotScored { item: ItemCode },
-    #[error("更正须指明被替换的现值: 子项目 {item} 的现值为 {}, 而不是 {} (a correction names the value it replaces: item {item} is on record as {}, not {})", show_value(.on_record), show_value(.named), show_value(.on_record), show_value(.named))]
+    #[error("更正须指明被替换的现值: 子项目 {item} 的现值为 {}, 而不是 {} (a correction names the value it replaces: item {item} is on record as {}, not {})", show_value(.on_record, true), show_value(.named, true), show_value(.on_record, false), show_value(.named, false))]
     StaleValue {
         item: ItemCode,
         named: ScoreValue,
         on_record: ScoreValue,
     },
-    #[error("子项目 {item} 的现值已是 {}, 无需更正 (item {item} already has the value {}; nothing to correct)", show_value(.value), show_value(.value))]
+    #[error("子项目 {item} 的现值已是 {}, 无需更正 (item {item} already has the value {}; nothing to correct)", show_value(.value, true), show_value(.value, false))]
     NothingToCorrect { item: ItemCode, value: ScoreValue },
     #[error(
         "来源“申诉”只能由支持申诉产生 (the source appeal is recorded only by upholding an appeal)"
@@ -261,7 +261,7 @@ pub enum Rejection {
     UnknownAppeal { appeal: AppealId },
     #[error("同一内容已有未决申诉 {appeal} (appeal {appeal} on the same score is still pending)")]
     AppealPending { appeal: AppealId },
-    #[error("申诉 {appeal} 已有决定: {} (appeal {appeal} is already decided: {})", .outcome.label(), .outcome.label())]
+    #[error("申诉 {appeal} 已有决定: {} (appeal {appeal} is already decided: {})", zh(.outcome.label()), en(.outcome.label()))]
     AppealDecided {
         appeal: AppealId,
         outcome: AppealOutcome,
@@ -284,19 +284,19 @@ pub enum Rejection {
     RectificationExists { rectification: RectificationId },
     #[error("没有整改 {rectification} (there is no rectification {rectification})")]
     UnknownRectification { rectification: RectificationId },
-    #[error("子项目 {item} 没有{}, 不能据此下达整改 (item {item} has no {} to raise a rectification from)", finding(.origin), finding(.origin))]
+    #[error("子项目 {item} 没有{}, 不能据此下达整改 (item {item} has no {} to raise a rectification from)", finding(.origin, true), finding(.origin, false))]
     NoFinding {
         item: ItemCode,
         origin: RectificationOrigin,
     },
     #[error("整改期限 {due_on} 早于今天 {today} (the due date {due_on} is before today, {today})")]
     DueDateInPast { due_on: NaiveDate, today: NaiveDate },
-    #[error("整改 {rectification} 当前为{}, 不能提交 (rectification {rectification} is {}; it cannot be submitted)", .status.label(), .status.label())]
+    #[error("整改 {rectification} 当前为{}, 不能提交 (rectification {rectification} is {}; it cannot be submitted)", zh(.status.label()), en(.status.label()))]
     RectificationNotOpen {
         rectification: RectificationId,
         status: RectificationStatus,
     },
-    #[error("整改 {rectification} 当前为{}, 尚无待验证的提交 (rectification {rectification} is {}; there is no submission to verify)", .status.label(), .status.label())]
+    #[error("整改 {rectification} 当前为{}, 尚无待验证的提交 (rectification {rectification} is {}; there is no submission to verify)", zh(.status.label()), en(.status.label()))]
     RectificationNotSubmitted {
         rectification: RectificationId,
         status: RectificationStatus,
@@ -318,18 +318,32 @@ fn list<T: fmt::Display>(items: &[T]) -> String {
         .join("; ")
 }
 
-fn roles(roles: &[Role]) -> String {
+/// The Chinese half of a bilingual label "中文 English" (or the English half): each half of a
+/// message speaks one language.
+fn zh(label: &'static str) -> &'static str {
+    label.split_once(' ').map_or(label, |(zh, _)| zh)
+}
+
+fn en(label: &'static str) -> &'static str {
+    label.split_once(' ').map_or(label, |(_, en)| en)
+}
+
+fn half(label: &'static str, chinese: bool) -> &'static str {
+    if chinese { zh(label) } else { en(label) }
+}
+
+fn roles(roles: &[Role], chinese: bool) -> String {
     roles
         .iter()
-        .map(|r| r.label())
+        .map(|r| half(r.label(), chinese))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn stages(stages: &[Stage]) -> String {
+fn stages(stages: &[Stage], chinese: bool) -> String {
     stages
         .iter()
-        .map(|s| s.label())
+        .map(|s| half(s.label(), chinese))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -348,32 +362,32 @@ fn show_decision(decision: &ReviewDecision) -> &'static str {
     }
 }
 
-fn finding(origin: &RectificationOrigin) -> &'static str {
-    match origin {
-        RectificationOrigin::Deduction => "扣分 deduction",
-        RectificationOrigin::Review => "审核退回 rejected review",
-    }
+fn finding(origin: &RectificationOrigin, chinese: bool) -> &'static str {
+    half(
+        match origin {
+            RectificationOrigin::Deduction => "扣分 deduction",
+            RectificationOrigin::Review => "审核退回 rejected review",
+        },
+        chinese,
+    )
 }
 
-/// A score value as people read it: `2.5 分 points`, `等级 level good`, ...
-pub fn show_value(value: &ScoreValue) -> String {
+/// A score value as people read it, in one language: `2.5 分` or `2.5 points`, `等级 good` or
+/// `level good` (the level's code: the rubric's label is not at hand here), ...
+pub fn show_value(value: &ScoreValue, chinese: bool) -> String {
+    let t = |zh: &'static str, en: &'static str| if chinese { zh } else { en };
     match value {
-        ScoreValue::Points { points } => format!("{points} 分 points"),
-        ScoreValue::Level { level } => format!("等级 level {level}"),
+        ScoreValue::Points { points } => format!("{points} {}", t("分", "points")),
+        ScoreValue::Level { level } => format!("{} {level}", t("等级", "level")),
         ScoreValue::Awards { awards } => {
             let shown: Vec<String> = awards
                 .iter()
                 .map(|a| format!("{} +{}", a.title, a.points))
                 .collect();
-            format!("加分 awards [{}]", shown.join(", "))
+            format!("{} [{}]", t("加分", "awards"), shown.join(", "))
         }
-        ScoreValue::Cases { cases } => format!("{cases} 起 cases"),
-        ScoreValue::Veto { vetoed } => {
-            if *vetoed {
-                "否决 vetoed".to_owned()
-            } else {
-                "未否决 not vetoed".to_owned()
-            }
-        }
+        ScoreValue::Cases { cases } => format!("{cases} {}", t("起", "cases")),
+        ScoreValue::Veto { vetoed: true } => t("否决", "vetoed").to_owned(),
+        ScoreValue::Veto { vetoed: false } => t("未否决", "not vetoed").to_owned(),
     }
 }

@@ -271,8 +271,8 @@ pub enum AppealOutcome {
 impl AppealOutcome {
     pub const fn label(self) -> &'static str {
         match self {
-            AppealOutcome::Upheld => "已支持 upheld",
-            AppealOutcome::Dismissed => "已驳回 dismissed",
+            AppealOutcome::Upheld => "申诉成立 upheld",
+            AppealOutcome::Dismissed => "申诉驳回 dismissed",
         }
     }
 }
