@@ -43,7 +43,7 @@ async fn checkpoint(session: &Session, position: u64) -> Result<CheckpointMark, 
             })
             .ok_or_else(|| {
                 lang.t(
-                    "无 (读取位置之前没有已签名的检查点)",
+                    "无 (所读记录之前没有已签名的检查点)",
                     "none (no signed checkpoint at or before the point read)",
                 )
                 .to_owned()
@@ -205,7 +205,7 @@ pub async fn sheet(
                 lang,
                 "at",
                 format!(
-                    "位置须为正整数, 实际为“{at}” (the position must be a whole number, not {at:?})"
+                    "记录序号须为正整数, 实际为“{at}” (the record number must be a whole number, not {at:?})"
                 ),
             )
         })?;

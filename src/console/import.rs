@@ -145,7 +145,7 @@ pub async fn page(session: Session, Query(q): Query<ImportQuery>) -> Result<Resp
             ul.templates {
                 @for p in &periods.periods {
                     li { a.template href=(template_href(p.rubric.as_str(), p.rubric_version, None)) {
-                        (p.name) " · " (lang.t("评分细则 ", "rubric ")) (p.rubric) " v" (p.rubric_version) " (xlsx)"
+                        (p.name) " · " (lang.t("评分细则 ", "rubric ")) (p.rubric) " " (lang.t("第 ", "version ")) (p.rubric_version) (lang.t(" 版 (Excel)", " (Excel)"))
                     } }
                 }
             }

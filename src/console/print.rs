@@ -72,7 +72,7 @@ pub async fn title_block(session: &Session, heading: &str, printed: Printed<'_>)
                 }
                 @if let Some((position, time)) = printed.as_of {
                     span {
-                        (lang.t("截至: 位置 ", "As of: position ")) (position)
+                        (lang.t("截至: 记录序号 ", "As of: record ")) (position)
                         @if let Some(t) = time { " · " (format::time(&t)) }
                     }
                 }
@@ -80,7 +80,7 @@ pub async fn title_block(session: &Session, heading: &str, printed: Printed<'_>)
                 span #fingerprint {
                     (lang.t("检查点指纹: ", "Checkpoint fingerprint: "))
                     @match &check {
-                        Some((size, root)) => { code { (root.get(..16).unwrap_or(root)) } (lang.t(" (已签名, 覆盖位置 1–", " (signed, covering positions 1–")) (size) ")" }
+                        Some((size, root)) => { code { (root.get(..16).unwrap_or(root)) } (lang.t(" (已签名, 覆盖记录 1–", " (signed, covering records 1–")) (size) ")" }
                         None => { (lang.t("仅审计人员可核对 (请向审计人员索取)", "auditors only (ask an auditor)")) }
                     }
                 }

@@ -121,7 +121,7 @@ pub async fn sheet_page(
             p { a.button #to-grid href={ (sheet_uri(&period, &unit)) "/grid" } { (lang.t("整表录入", "Whole sheet")) } }
         }
         @if at.is_none() && session.role() == Role::Assessor {
-            p.print-hide { a #template-link href=(super::import::template_href(sheet.rubric.as_str(), sheet.rubric_version, Some(sheet.unit.as_str()))) { (lang.t("下载评分表模板 (xlsx)", "Download the score-sheet template (xlsx)")) }
+            p.print-hide { a #template-link href=(super::import::template_href(sheet.rubric.as_str(), sheet.rubric_version, Some(sheet.unit.as_str()))) { (lang.t("下载评分表模板 (Excel)", "Download the score-sheet template (Excel)")) }
                 " · " a #import-link href={ "/import?period=" (seg(sheet.period.as_str())) } { (lang.t("导入评分表", "Import a score sheet")) } }
         }
         (time_control(

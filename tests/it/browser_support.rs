@@ -25,6 +25,8 @@ pub struct DemoSite {
     pub server: Server,
     pub tokens: HashMap<Role, String>,
     pub head: u64,
+    /// What the demo printed: its milestones (dates), among others.
+    pub summary: ledger::demo::DemoSummary,
 }
 
 impl DemoSite {
@@ -39,6 +41,7 @@ impl DemoSite {
             head: summary.head,
             server,
             tokens,
+            summary,
         }
     }
 

@@ -191,6 +191,69 @@ async fn the_time_field_takes_the_offices_format() {
     b.close().await;
 }
 
+/// The demo lives through its quarters (issue #22): the 2026Q3 公示 date `ledger demo` prints,
+/// typed into the console's time field as printed, reads the standings as published: the point
+/// is the publication's record, and the figures are the API's as of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_printed_publication_date_shows_the_standings_as_published() {
+    let site = DemoSite::start().await;
+    let published = site
+        .summary
+        .milestones
+        .iter()
+        .find(|m| m.label.starts_with("2026Q3 公示"))
+        .expect("the demo prints the 2026Q3 publication");
+    let date = published.date.to_string();
+    assert_eq!(date.len(), 10, "a date a person recognises: {date}");
+    let then = site
+        .api(
+            Role::Auditor,
+            &format!(
+                "/api/v1/periods/2026Q3/standings?at_position={}",
+                published.position
+            ),
+        )
+        .await;
+
+    let mut b = Browser::open(&site, "demo_date").await;
+    b.client.set_window_size(1440, 900).await.expect("resize");
+    b.sign_in(site.token(Role::Auditor)).await;
+    b.goto("/standings?period=2026Q3").await;
+    b.fill("#time", &date).await;
+    b.click("#time-go").await;
+    b.wait_path("time=").await;
+    let at: u64 = b
+        .wait("#as-of")
+        .await
+        .attr("data-position")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        at, published.position,
+        "the end of {date} is the publication"
+    );
+    for unit in then["units"].as_array().unwrap() {
+        let id = unit["unit"].as_str().unwrap();
+        let combined = b
+            .text(&format!(
+                "#standings tr[data-unit='{id}'] td:nth-last-child(2)"
+            ))
+            .await;
+        let expected = ledger::console::format::points(unit["score"]["combined"].as_str().unwrap());
+        assert!(
+            combined.starts_with(&expected),
+            "{id}: {combined} vs {expected}"
+        );
+    }
+    b.shot("published-date-1440").await;
+    b.client.set_window_size(390, 844).await.expect("resize");
+    b.shot("published-date-390").await;
+    b.close().await;
+}
+
 /// Every page of every role at 390 px wide: the page never scrolls sideways (a wide table scrolls
 /// inside its own box).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

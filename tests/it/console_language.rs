@@ -23,6 +23,8 @@ const ZH_ALLOWED: &[(&str, &str)] = &[
     // File formats are named by their extension in the office too ("导出 CSV").
     ("CSV", "a file format"),
     ("XLSX", "a file format"),
+    // The spreadsheet program the office exports to by name ("导出 Excel"); it has no Chinese name.
+    ("Excel", "a program's name"),
     // The algorithm the auditors verify with; it has no Chinese name.
     ("SHA-256", "an algorithm's name"),
     ("Merkle", "an algorithm's name (Merkle 树)"),
