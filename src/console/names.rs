@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use maud::Markup;
 
 use super::client::{Failure, Session};
-use crate::http::views::{PersonList, UnitList};
+use crate::http::views::{PersonNames, UnitList};
 
 /// Names by id (persons or units).
 #[derive(Debug, Default, Clone)]
@@ -24,11 +24,11 @@ impl Names {
     }
 }
 
-/// Every person the reader may list, by id, and the reader by their own name (a role that may not
-/// list people still sees its own name).
+/// Every person by id, from the names directory every role may read, and the reader by their own
+/// name.
 pub async fn people(session: &Session) -> Names {
     let mut names: BTreeMap<String, String> = session
-        .get::<PersonList>("/api/v1/people")
+        .get::<PersonNames>("/api/v1/people/names")
         .await
         .map(|l| {
             l.people

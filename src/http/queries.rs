@@ -190,6 +190,28 @@ pub async fn list_people<S: EventStore>(State(api): Shared<S>, Query(q): Query<A
     Ok(answer(position, None, &body))
 }
 
+/// The names directory: every person's name and unit, without their roles.
+pub async fn list_person_names<S: EventStore>(
+    State(api): Shared<S>,
+    Query(q): Query<AtQuery>,
+) -> Answer {
+    let (position, body) = query(&api, q.at()?, |view| {
+        let people = view
+            .state()
+            .people
+            .iter()
+            .map(|(id, p)| PersonName {
+                person: id.clone(),
+                name: p.name.clone(),
+                unit: p.unit.clone(),
+            })
+            .collect();
+        Ok(PersonNames { people })
+    })
+    .await?;
+    Ok(answer(position, None, &body))
+}
+
 pub async fn get_person<S: EventStore>(
     State(api): Shared<S>,
     caller: Caller,

@@ -227,6 +227,17 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
         .query::<r::AtQuery>()
         .returns::<PersonList>(200),
         Op::new(
+            M::GET,
+            "/api/v1/people/names",
+            "listPersonNames",
+            "people",
+            "人员姓名 (通讯录, 不含角色) The names directory: every person's name and unit, without roles",
+            ANYONE,
+            r::list_person_names::<S>,
+        )
+        .query::<r::AtQuery>()
+        .returns::<PersonNames>(200),
+        Op::new(
             M::POST,
             "/api/v1/people",
             "registerPerson",

@@ -184,6 +184,21 @@ pub struct PersonList {
     pub people: Vec<PersonView>,
 }
 
+/// One entry of the names directory: who a person is, without the roles they hold.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PersonName {
+    pub person: PersonId,
+    pub name: String,
+    pub unit: Option<UnitId>,
+}
+
+/// The names directory (通讯录): every registered person's name, for every signed-in role, so that
+/// every page can show people by name. Who holds which role stays with the people list.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PersonNames {
+    pub people: Vec<PersonName>,
+}
+
 /// An issued token (never its secret).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct TokenView {

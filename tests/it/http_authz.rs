@@ -52,6 +52,7 @@ fn fixtures() -> BTreeMap<(&'static str, &'static str), (String, Option<Value>)>
         Some(json!({"name": "上海二支部(更名)", "reason": "更名"})),
     );
     add("GET", "/api/v1/people", "/api/v1/people", None);
+    add("GET", "/api/v1/people/names", "/api/v1/people/names", None);
     add(
         "POST",
         "/api/v1/people",
