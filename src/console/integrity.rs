@@ -54,6 +54,7 @@ pub async fn page(session: Session, Query(q): Query<PageQuery>) -> Result<Respon
                             dt { (lang.t("公钥", "Public key")) } dd { code { (list.public_key.clone().unwrap_or_default()) } }
                         }
                         details { summary { (lang.t("签名文本", "Signed note")) } pre { code { (c.note) } } }
+                        (witnesses(lang, &list.checkpoints))
                     } @else {
                         p.empty { (lang.t("尚无签名检查点. 用 ", "No signed checkpoint yet. Sign one with "))
                             code { "ledger audit checkpoint" } (lang.t(" 签发, 或以 ", ", or serve with "))
@@ -154,5 +155,61 @@ pub async fn proof(session: Session, Query(q): Query<ProofQuery>) -> Response {
             serde_json::to_string(&f.problem).unwrap_or_default(),
         )
             .into_response(),
+    }
+}
+
+/// Which witnesses cosigned which checkpoints: the newest checkpoints that carry a cosignature,
+/// newest first, each cosignature with its witness, time and whether it verifies under a witness
+/// key the server is configured with (see `ledger witness`, `ledger verify --witness-key`).
+fn witnesses(
+    lang: super::i18n::Lang,
+    checkpoints: &[crate::http::views::CheckpointView],
+) -> maud::Markup {
+    const SHOWN: usize = 10;
+    let cosigned: Vec<_> = checkpoints
+        .iter()
+        .rev()
+        .filter(|c| !c.cosignatures.is_empty())
+        .take(SHOWN)
+        .collect();
+    html! {
+        section #witnesses {
+            h3 { (lang.t("见证方联署", "Witness cosignatures")) }
+            @if cosigned.is_empty() {
+                p.empty {
+                    (lang.t("尚无见证方联署的检查点. 见证方 (如纪委) 运行 ", "No checkpoint is cosigned by a witness yet. A witness (such as the discipline committee) runs "))
+                    code { "ledger witness serve" }
+                    (lang.t(", 本服务以 ", "; this server names them with "))
+                    code { "--witness" }
+                    (lang.t(" 指定它们.", "."))
+                }
+            } @else {
+                div.table-box { table #cosignatures {
+                    thead { tr {
+                        th.num { (lang.t("检查点 (覆盖记录数)", "Checkpoint (records covered)")) }
+                        th { (lang.t("签名时间", "Signed at")) }
+                        th { (lang.t("见证方", "Witness")) }
+                        th { (lang.t("联署时间", "Cosigned at")) }
+                        th { (lang.t("验证", "Verified")) }
+                        th { (lang.t("达到法定数", "Quorum met")) }
+                    } }
+                    tbody {
+                        @for c in &cosigned {
+                            @for (i, w) in c.cosignatures.iter().enumerate() {
+                                tr data-size=(c.tree_size) {
+                                    td.num { @if i == 0 { (c.tree_size) } }
+                                    td { @if i == 0 { (format::time(&c.time)) } }
+                                    td { (w.witness) " " small title=(lang.t("密钥编号", "Key id")) { (w.key_id) } }
+                                    td { (format::time(&w.time)) }
+                                    td { @if w.valid { "✓" } @else { span.bad { (lang.t("✗ 无效", "✗ invalid")) } } }
+                                    td { @if i == 0 { @if c.witnessed { (lang.t("是", "yes")) } @else { (lang.t("否", "no")) } } }
+                                }
+                            }
+                        }
+                    }
+                } }
+                details { summary { (lang.t("联署后的签名文本", "The cosigned note")) } pre { code { (cosigned[0].cosigned_note) } } }
+            }
+        }
     }
 }

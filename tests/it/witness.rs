@@ -549,6 +549,23 @@ async fn ledger_serve_sends_its_checkpoints_and_shows_them_witnessed() {
     let note = latest["cosigned_note"].as_str().unwrap();
     let signed = ledger_schemas::cosignature::SignedNote::parse(note).unwrap();
     assert_eq!(signed.cosignatures().len(), 2);
+    // The console's integrity page shows who cosigned what.
+    let page = reqwest::Client::new()
+        .get(format!("http://{addr}/integrity"))
+        .header("cookie", format!("ledger_token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let row = format!("<tr data-size=\"{size}\">");
+    assert!(page.contains("id=\"cosignatures\""), "{page}");
+    assert_eq!(
+        page.matches(&row).count(),
+        2,
+        "both witnesses on {size}: {page}"
+    );
+    assert!(page.contains(">w1 <") && page.contains(">w2 <"), "{page}");
     writer.close().await;
     let _ = stop.send(());
     server.await.unwrap().unwrap();
