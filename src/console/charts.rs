@@ -154,6 +154,13 @@ fn trend(lang: Lang, unit: &UnitId, standings: &[StandingsView]) -> Markup {
 /// Grouped bars: for each weighted aspect, one bar per unit.
 fn aspects(lang: Lang, s: &StandingsView, name: &dyn Fn(&UnitId) -> String) -> Markup {
     let codes: Vec<_> = s.aspects.iter().map(|a| a.aspect.clone()).collect();
+    // The axis and the tooltips name each aspect by its title (组织建设), not its code (A).
+    let aspect_title = |code: &ledger_schemas::ids::AspectCode| {
+        s.aspects
+            .iter()
+            .find(|a| &a.aspect == code)
+            .map_or_else(|| code.to_string(), |a| lang.text(&a.title).to_string())
+    };
     // Bars stay readable for the first ranks only; the standings page lists every unit.
     let units = &s.units[..s.units.len().min(COMPARED_UNITS)];
     let (w, h, left, bottom, top) = (760.0, 300.0, 40.0, 70.0, 12.0);
@@ -175,11 +182,11 @@ fn aspects(lang: Lang, s: &StandingsView, name: &dyn Fn(&UnitId) -> String) -> M
                         @let share = if max > 0.0 { number(&a.points.0).unwrap_or(0.0) / max } else { 0.0 };
                         rect.bar x=(x0 + bar_w * i as f64) y=(y(share)) width=(bar_w.max(1.0) - 1.0) height=(y(0.0) - y(share))
                             fill=(PALETTE[i % PALETTE.len()]) data-unit=(u.unit) data-aspect=(code) {
-                            title { (name(&u.unit)) " " (code) ": " (a.points.0) " / " (a.max) }
+                            title { (name(&u.unit)) " · " (aspect_title(code)) ": " (a.points.0) " / " (a.max) }
                         }
                     }
                 }
-                text x=(x0 + group_w / 2.0 - 5.0) y=(h - bottom + 16.0) text-anchor="middle" font-size="12" { (code) }
+                text x=(x0 + group_w / 2.0 - 5.0) y=(h - bottom + 16.0) text-anchor="middle" font-size="12" data-aspect=(code) { (aspect_title(code)) }
             }
             @for (i, u) in units.iter().enumerate() {
                 @let lx = left + (i % 4) as f64 * 180.0;

@@ -440,6 +440,13 @@ async fn charts_and_the_closed_loop_draw_what_the_api_says() {
     let units = standings["units"].as_array().unwrap().len();
     let aspects = standings["aspects"].as_array().unwrap().len();
     assert_eq!(b.count("#aspect-chart rect.bar").await, units * aspects);
+    // The axis names each aspect by its title, as the standings' columns do, not by its code.
+    let first = &standings["aspects"][0];
+    let code = first["aspect"].as_str().unwrap();
+    let label = b
+        .text(&format!("#aspect-chart text[data-aspect='{code}']"))
+        .await;
+    assert_eq!(label, first["title"]["zh"].as_str().unwrap());
     b.shot("charts").await;
 
     b.goto("/rectifications").await;
