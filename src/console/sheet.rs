@@ -75,14 +75,6 @@ pub async fn sheet_page(
     let point = Point::asked(lang, q.at.as_deref(), q.time.as_deref())?;
     let base = format!("/api/v1/periods/{}/units/{}", seg(&period), seg(&unit));
     let (now, head): (SheetView, u64) = session.get_at(&base).await?;
-    let (sheet, read_at, at) = match point.api_query() {
-        None => (now, head, None),
-        Some(query) => {
-            let (then, read_at): (SheetView, u64) =
-                session.get_at(&format!("{base}?{query}")).await?;
-            (then, read_at, Some(read_at))
-        }
-    };
     let life: MilestonesView = session
         .get(&format!("/api/v1/periods/{}/milestones", seg(&period)))
         .await?;
@@ -91,6 +83,38 @@ pub async fn sheet_page(
         .as_deref()
         .filter(|t| !t.trim().is_empty())
         .map(str::to_owned);
+    let (sheet, read_at, at) = match point.api_query() {
+        None => (now, head, None),
+        Some(query) => match session
+            .get_at::<SheetView>(&format!("{base}?{query}"))
+            .await
+        {
+            Ok((then, read_at)) => (then, read_at, Some(read_at)),
+            // Before the period was opened there was no sheet: say so, as the standings do, and
+            // keep the time control so the reader can move on.
+            Err(f) if f.status == axum::http::StatusCode::NOT_FOUND => {
+                let title = format!("{} · {}", unit, lang.t("评分表", "score sheet"));
+                let body = html! {
+                    (time_control(
+                        lang,
+                        &sheet_uri(&period, &unit),
+                        &[],
+                        head,
+                        match point {
+                            Point::Position(at) => at,
+                            _ => 0,
+                        },
+                        time_value,
+                        Some(sheet_uri(&period, &unit)),
+                        Some(&life),
+                    ))
+                    p.as-of #not-yet { (lang.t("所选时点该考核周期尚未开启.", "The period had not been opened yet at the point chosen.")) }
+                };
+                return Ok(layout::page(&session, Nav::Sheet, &title, body));
+            }
+            Err(f) => return Err(f),
+        },
+    };
     let def = definition(&session, sheet.rubric.as_str(), sheet.rubric_version).await?;
     let people = super::names::people(&session).await;
     let names = super::standings::unit_names(&session).await?;

@@ -67,6 +67,15 @@ async fn a_sheet_travels_to_its_periods_milestones() {
         then.contains(&format!("id=\"party-score\">{party}<")),
         "the party score as published, {party}"
     );
+    // Before the period was opened there was no sheet: the page says so, as the standings do, and
+    // keeps the time control, rather than an error page.
+    let (status, before) = page(&site, &format!("{sheet}?at=3")).await;
+    assert_eq!(status, 200, "{before}");
+    assert!(before.contains("id=\"not-yet\""), "{before}");
+    assert!(
+        before.contains("id=\"as-published\""),
+        "the way back to the period's life"
+    );
     // An item likewise: its score and history as published, and no entry form into the past.
     let item = format!("{sheet}/items/C1");
     let (status, now) = page(&site, &item).await;
