@@ -37,8 +37,12 @@ pub enum AuditCommand {
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
     /// 服务器地址 The ledger server, `http://HOST:PORT`.
-    #[arg(long)]
-    pub url: String,
+    #[arg(long, required_unless_present = "bundle", conflicts_with = "bundle")]
+    pub url: Option<String>,
+    /// 审计包 Watch an audit bundle (`ledger export --audit DIR`) instead of a server: each round
+    /// reads it afresh, e.g. as the operators replace it with a newer export.
+    #[arg(long, value_name = "DIR")]
+    pub bundle: Option<std::path::PathBuf>,
     /// 审计员令牌 An auditor's bearer token.
     #[arg(long, env = "LEDGER_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -82,6 +86,11 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<()> {
 }
 
 fn watch(args: WatchArgs) -> anyhow::Result<()> {
+    if args.bundle.is_some() && !args.witness_key.is_empty() {
+        anyhow::bail!(
+            "审计包不含见证方联署, 不能与 --witness-key 同用; 见证请监视服务器 (--url) (a bundle carries no witness cosignatures: watch the server with --url to check witnessing)"
+        );
+    }
     let log_key = if Path::new(&args.log_key).is_file() {
         std::fs::read_to_string(&args.log_key)?
     } else {
@@ -101,7 +110,8 @@ fn watch(args: WatchArgs) -> anyhow::Result<()> {
         );
     }
     let options = crate::witness::watch::WatchOptions {
-        url: args.url,
+        url: args.url.unwrap_or_default(),
+        bundle: args.bundle,
         token: args.token,
         log_key,
         witness_keys,

@@ -1654,7 +1654,7 @@ impl CheckpointView {
 }
 
 /// The signed checkpoints, smallest first, and the key that signed them.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CheckpointList {
     /// The ledger's public key as a signed-note verifier string (`origin+keyid+base64`); none when
     /// the ledger has no key yet. An auditor should compare it with the key they were handed.

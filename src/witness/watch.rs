@@ -15,6 +15,10 @@
 //! place, and is named by position and id). Only
 //! a round that passes replaces the state (written tmp, fsync, rename).
 //!
+//! With `--bundle DIR` it watches an audit bundle (`ledger export --audit`) instead, read afresh
+//! each round: the bundle's checkpoints stand in for the server's list and the proofs are made
+//! here from its events, so the same checks hold (a bundle carries no witness cosignatures).
+//!
 //! On a failure it runs `--hook` (`sh -c`, with `LEDGER_WATCH_KIND`, `LEDGER_WATCH_AT_FAULT` and
 //! `LEDGER_WATCH_REASON` in its environment) and goes on watching, or without a hook exits
 //! non-zero. `--listen ADDR` serves the last result as JSON at `/status` for monitoring.
@@ -38,8 +42,11 @@ use ledger_schemas::integrity::HashInput;
 /// What the watcher trusts.
 #[derive(Debug, Clone)]
 pub struct WatchOptions {
-    /// The server's base URL, `http://host:port`.
+    /// The server's base URL, `http://host:port`; empty when watching a bundle.
     pub url: String,
+    /// An audit bundle (`ledger export --audit DIR`) to watch instead of a server: its
+    /// checkpoints, and proofs made here from its events, stand in for the server's audit API.
+    pub bundle: Option<PathBuf>,
     /// An auditor's bearer token (the audit API is for auditors).
     pub token: Option<String>,
     pub log_key: LogVerifyingKey,
@@ -118,7 +125,13 @@ fn save_state(path: &Path, trusted: &Trusted) -> anyhow::Result<()> {
 pub async fn check_once(client: &HttpClient, options: &WatchOptions) -> anyhow::Result<Outcome> {
     let kept = load_state(&options.state)?;
     let kept_size = kept.as_ref().map_or(0, |k| k.size);
-    let result = round(client, options, kept.as_ref()).await;
+    let result = match &options.bundle {
+        None => round(&Source::Server(client, options), options, kept.as_ref()).await,
+        Some(dir) => match LoadedBundle::read(dir) {
+            Ok(bundle) => round(&Source::Bundle(bundle), options, kept.as_ref()).await,
+            Err(f) => Err(f),
+        },
+    };
     let outcome = match result {
         Ok(Some(newest)) => {
             save_state(&options.state, &newest)?;
@@ -173,11 +186,11 @@ async fn get<T: serde::de::DeserializeOwned>(
 /// The round itself: `Ok(Some(newest trusted))`, `Ok(None)` when nothing is trusted yet, or the
 /// fault.
 async fn round(
-    client: &HttpClient,
+    source: &Source<'_>,
     options: &WatchOptions,
     kept: Option<&Trusted>,
 ) -> Result<Option<Trusted>, Fault> {
-    let list: CheckpointList = get(client, options, "/api/v1/audit/checkpoints").await?;
+    let list: CheckpointList = source.checkpoints().await?;
     let mut trusted: Vec<(Checkpoint, String)> = Vec::new();
     for view in &list.checkpoints {
         let at = Some(format!("checkpoint {}", view.tree_size));
@@ -256,11 +269,7 @@ async fn round(
             ));
         }
         if size > kept.size {
-            let path = format!(
-                "/api/v1/audit/proofs/consistency?old={}&new={size}",
-                kept.size
-            );
-            let proof: ConsistencyView = get(client, options, &path).await.map_err(|f| {
+            let proof = source.consistency(kept.size, size).await.map_err(|f| {
                 fault(
                     "rewrite",
                     Some(format!("checkpoint {}", kept.size)),
@@ -270,7 +279,7 @@ async fn round(
                     ),
                 )
             })?;
-            verify_consistency(kept.size, size, &kept.root, newest.root_hash(), &proof.path)
+            verify_consistency(kept.size, size, &kept.root, newest.root_hash(), &proof)
                 .map_err(|e| {
                     fault(
                         "rewrite",
@@ -292,12 +301,12 @@ async fn round(
         }
     }
     for position in positions.into_iter().filter(|p| *p > 0) {
-        let path = format!("/api/v1/audit/proofs/inclusion?position={position}&tree_size={size}");
         let at_event = Some(format!("event {position}"));
-        let proof: InclusionView = get(client, options, &path)
+        let (event_hash, path) = source
+            .inclusion(position, size)
             .await
             .map_err(|f| fault("inclusion", at_event.clone(), f.reason))?;
-        verify_inclusion(&proof.event_hash, position - 1, size, &proof.path, newest.root_hash())
+        verify_inclusion(&event_hash, position - 1, size, &path, newest.root_hash())
             .map_err(|e| {
                 fault(
                     "inclusion",
@@ -308,22 +317,22 @@ async fn round(
                 )
             })?;
         // The event as served must hash to the leaf the proof proved: else it was changed in place.
-        let path = format!("/api/v1/events?after={}&limit=1", position - 1);
-        let page: EventPage = get(client, options, &path)
+        let event = source
+            .event(position)
             .await
             .map_err(|f| fault("inclusion", at_event.clone(), f.reason))?;
-        let event = page.events.first().filter(|e| e.position == position);
+        let event = event.as_ref().filter(|e| e.position == position);
         let recomputed = event.map(|e| HashInput::of(e).hash());
-        if recomputed != Some(proof.event_hash) {
+        if recomputed != Some(event_hash) {
             return Err(fault(
                 "event",
                 at_event,
                 format!(
                     "第 {position} 号事件（{}）的内容与签名树中的哈希 {} 不符：它在签名后被改动 (the event at position {position}, id {}, does not hash to {} as the signed tree holds: it was changed after signing)",
                     event.map_or("?".to_owned(), |e| e.event_id.to_string()),
-                    proof.event_hash,
+                    event_hash,
                     event.map_or("?".to_owned(), |e| e.event_id.to_string()),
-                    proof.event_hash
+                    event_hash
                 ),
             ));
         }
@@ -333,6 +342,132 @@ async fn round(
         root: *newest.root_hash(),
         note,
     }))
+}
+
+/// Where a round reads the history: a server's audit API, or an audit bundle read whole.
+enum Source<'a> {
+    Server(&'a HttpClient, &'a WatchOptions),
+    Bundle(LoadedBundle),
+}
+
+impl Source<'_> {
+    async fn checkpoints(&self) -> Result<CheckpointList, Fault> {
+        match self {
+            Source::Server(client, options) => {
+                get(client, options, "/api/v1/audit/checkpoints").await
+            }
+            Source::Bundle(b) => Ok(b.checkpoints.clone()),
+        }
+    }
+
+    async fn consistency(&self, old: u64, new: u64) -> Result<Vec<Digest>, Fault> {
+        match self {
+            Source::Server(client, options) => {
+                let path = format!("/api/v1/audit/proofs/consistency?old={old}&new={new}");
+                let proof: ConsistencyView = get(client, options, &path).await?;
+                Ok(proof.path)
+            }
+            Source::Bundle(b) => b
+                .tree
+                .consistency_proof(old, new)
+                .map(|p| p.path)
+                .map_err(|e| fault("rewrite", None, e.to_string())),
+        }
+    }
+
+    /// The event's hash as the tree holds it, and its audit path to the root of `size`.
+    async fn inclusion(&self, position: u64, size: u64) -> Result<(Digest, Vec<Digest>), Fault> {
+        match self {
+            Source::Server(client, options) => {
+                let path =
+                    format!("/api/v1/audit/proofs/inclusion?position={position}&tree_size={size}");
+                let proof: InclusionView = get(client, options, &path).await?;
+                Ok((proof.event_hash, proof.path))
+            }
+            Source::Bundle(b) => {
+                let leaf = b.events.get(position as usize - 1).map(|e| e.hash);
+                let proof = b
+                    .tree
+                    .inclusion_proof(position - 1, size)
+                    .map_err(|e| fault("inclusion", None, e.to_string()))?;
+                leaf.map(|hash| (hash, proof.path)).ok_or_else(|| {
+                    fault(
+                        "inclusion",
+                        None,
+                        format!("no event at position {position}"),
+                    )
+                })
+            }
+        }
+    }
+
+    async fn event(&self, position: u64) -> Result<Option<ledger_schemas::Envelope>, Fault> {
+        match self {
+            Source::Server(client, options) => {
+                let path = format!("/api/v1/events?after={}&limit=1", position - 1);
+                let page: EventPage = get(client, options, &path).await?;
+                Ok(page.events.into_iter().next())
+            }
+            Source::Bundle(b) => Ok(b.events.get(position as usize - 1).cloned()),
+        }
+    }
+}
+
+/// An audit bundle as a round reads it: its events (the tree built from their stored hashes, as
+/// the ledger's is) and its checkpoints. A bundle carries no witness cosignatures.
+struct LoadedBundle {
+    events: Vec<ledger_schemas::Envelope>,
+    tree: ledger_schemas::merkle::MerkleTree,
+    checkpoints: CheckpointList,
+}
+
+impl LoadedBundle {
+    fn read(dir: &Path) -> Result<Self, Fault> {
+        let unreadable = |what: String| fault("unreachable", None, what);
+        let text = std::fs::read_to_string(dir.join("events.jsonl"))
+            .map_err(|e| unreadable(format!("{}/events.jsonl: {e}", dir.display())))?;
+        let mut events = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let event: ledger_schemas::Envelope = serde_json::from_str(line)
+                .map_err(|e| unreadable(format!("events.jsonl line {}: {e}", i + 1)))?;
+            events.push(event);
+        }
+        let tree =
+            ledger_schemas::merkle::MerkleTree::from_event_hashes(events.iter().map(|e| &e.hash));
+        let mut checkpoints = Vec::new();
+        let listing = std::fs::read_dir(dir.join("checkpoints"))
+            .map_err(|e| unreadable(format!("{}/checkpoints: {e}", dir.display())))?;
+        for entry in listing.flatten() {
+            let note = std::fs::read_to_string(entry.path())
+                .map_err(|e| unreadable(format!("{}: {e}", entry.path().display())))?;
+            let Ok(c) = Checkpoint::from_note(&note) else {
+                return Err(fault(
+                    "bad-signature",
+                    Some(entry.file_name().to_string_lossy().into_owned()),
+                    "不是签名检查点 (not a signed checkpoint note)",
+                ));
+            };
+            checkpoints.push(crate::http::views::CheckpointView {
+                tree_size: c.tree_size(),
+                root: *c.root_hash(),
+                time: c.timestamp(),
+                cosigned_note: note.clone(),
+                note,
+                cosignatures: Vec::new(),
+                witnessed: false,
+            });
+        }
+        checkpoints.sort_by_key(|c| c.tree_size);
+        Ok(Self {
+            checkpoints: CheckpointList {
+                public_key: None,
+                log_size: events.len() as u64,
+                checkpoints,
+            },
+            events,
+            tree,
+        })
+    }
 }
 
 /// How `ledger audit watch` runs.

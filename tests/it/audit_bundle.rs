@@ -217,3 +217,68 @@ async fn unknown_event_is_named() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains(&id), "{}", stderr(&out));
 }
+
+/// `ledger audit watch --bundle DIR`: an auditor watches the exports handed over instead of a
+/// server; a newer export that rolls the history back, or one whose newest event was edited, is
+/// named, and the state keeps what was trusted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_watches_bundles_and_names_a_rollback_and_an_edit() {
+    let (temp, dir) = exported().await;
+    let state = temp.dir.path().join("watch.json");
+    let watch = |dir: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ledger"))
+            .args(["audit", "watch", "--once", "--bundle"])
+            .arg(dir)
+            .arg("--log-key")
+            .arg(dir.join("public-key"))
+            .arg("--state")
+            .arg(&state)
+            .output()
+            .unwrap()
+    };
+    let out = watch(&dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(kept["size"], 25);
+
+    // The newest event edited in place (its stored hash left alone): named by position.
+    let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut last: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    last["reason"] = "改过的原因".into();
+    *lines.last_mut().unwrap() = last.to_string();
+    rewrite(&dir, "events.jsonl", &(lines.join("\n") + "\n"));
+    let out = watch(&dir);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("event 25"), "{}", stderr(&out));
+
+    // A later export that holds less than what was trusted: a rollback, naming the kept checkpoint.
+    let kept_lines: Vec<&str> = text.lines().take(20).collect();
+    rewrite(&dir, "events.jsonl", &(kept_lines.join("\n") + "\n"));
+    std::fs::remove_file(dir.join("checkpoints/25.note")).unwrap();
+    let out = watch(&dir);
+    assert!(!out.status.success());
+    let said = stderr(&out);
+    assert!(
+        said.contains("rollback") && said.contains("checkpoint 25"),
+        "{said}"
+    );
+    let still: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(still["size"], 25, "a failed round keeps the trusted state");
+
+    // Witness keys with a bundle are refused: a bundle carries no cosignatures.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ledger"))
+        .args(["audit", "watch", "--once", "--bundle"])
+        .arg(&dir)
+        .args([
+            "--log-key",
+            "x",
+            "--witness-key",
+            "w+00000000+AA==",
+            "--state",
+        ])
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}

@@ -259,6 +259,7 @@ async fn two_witnesses_cosign_growth_and_a_rewrite_is_refused_and_named() {
     assert!(cosigned(&store, head, 2).await, "both cosign the head");
 
     let options = WatchOptions {
+        bundle: None,
         url: server.url(""),
         token: Some(token.clone()),
         log_key: key.verifying_key(),
@@ -594,6 +595,7 @@ async fn the_watcher_names_an_event_edited_in_place() {
     let size = server.log_len().await;
     let dir = tempfile::tempdir().unwrap();
     let options = WatchOptions {
+        bundle: None,
         url: server.url(""),
         token: Some(token),
         log_key: key.verifying_key(),
