@@ -355,27 +355,39 @@ pub(crate) fn split_note_key<'a>(
 }
 
 fn decode_note_key_bytes(text: &str, format: &'static str) -> Result<[u8; 32], KeyError> {
+    decode_typed_key(text, format, ALG_ED25519, "0x01 (Ed25519)")
+}
+
+/// The 32 key bytes of a signed-note key text's last part, `base64(type byte || key)`, whose type
+/// byte must be `alg` (`alg_name` says which, for the message): 0x01 for the ledger's Ed25519
+/// keys, 0x04 for witnesses' cosignature keys (`crate::cosignature`).
+pub(crate) fn decode_typed_key(
+    text: &str,
+    format: &'static str,
+    alg: u8,
+    alg_name: &str,
+) -> Result<[u8; 32], KeyError> {
     let bytes = BASE64
         .decode(text)
         .map_err(|e| malformed(format, format!("密钥不是 base64 / key is not base64: {e}")))?;
     match bytes.split_first() {
-        Some((&ALG_ED25519, key)) => key.try_into().map_err(|_| {
+        Some((&found, key)) if found == alg => key.try_into().map_err(|_| {
             malformed(
                 format,
                 format!("密钥有 {0} 字节而非 32 / {0} key bytes, not 32", key.len()),
             )
         }),
-        Some((alg, _)) => Err(malformed(
+        Some((found, _)) => Err(malformed(
             format,
             format!(
-                "算法字节为 {alg:#04x} 而非 0x01 (Ed25519) / algorithm byte {alg:#04x}, not 0x01 (Ed25519)"
+                "类型字节为 {found:#04x} 而非 {alg_name} / type byte {found:#04x}, not {alg_name}"
             ),
         )),
         None => Err(malformed(format, "密钥为空 / empty key")),
     }
 }
 
-fn check_stated_id(stated: &str, derived: KeyId) -> Result<(), KeyError> {
+pub(crate) fn check_stated_id(stated: &str, derived: KeyId) -> Result<(), KeyError> {
     if KeyId::from_hex(stated) == Some(derived) {
         Ok(())
     } else {

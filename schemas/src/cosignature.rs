@@ -119,7 +119,7 @@ impl WitnessSigningKey {
         let (name, stated, key) = split_note_key(rest, FORMAT)?;
         let seed = decode_key(key, FORMAT)?;
         let signer = Self::from_seed(Origin::new(name)?, &seed);
-        check_id(stated, signer.key_id)?;
+        crate::checkpoint::check_stated_id(stated, signer.key_id)?;
         Ok(signer)
     }
 
@@ -139,35 +139,7 @@ impl WitnessSigningKey {
 }
 
 fn decode_key(text: &str, format: &'static str) -> Result<[u8; 32], KeyError> {
-    let bytes = BASE64
-        .decode(text)
-        .map_err(|e| malformed(format, format!("密钥不是 base64 / key is not base64: {e}")))?;
-    match bytes.split_first() {
-        Some((&ALG_COSIGNATURE_V1, key)) => key.try_into().map_err(|_| {
-            malformed(
-                format,
-                format!("密钥有 {0} 字节而非 32 / {0} key bytes, not 32", key.len()),
-            )
-        }),
-        Some((alg, _)) => Err(malformed(
-            format,
-            format!(
-                "类型字节为 {alg:#04x} 而非 0x04（见证人联署） / type byte {alg:#04x}, not 0x04 (cosignature/v1)"
-            ),
-        )),
-        None => Err(malformed(format, "密钥为空 / empty key")),
-    }
-}
-
-fn check_id(stated: &str, derived: KeyId) -> Result<(), KeyError> {
-    if KeyId::from_hex(stated) == Some(derived) {
-        Ok(())
-    } else {
-        Err(KeyError::KeyIdMismatch {
-            stated: stated.to_owned(),
-            derived,
-        })
-    }
+    crate::checkpoint::decode_typed_key(text, format, ALG_COSIGNATURE_V1, "0x04 (cosignature/v1)")
 }
 
 /// A witness's public key with its name: what an auditor checks cosignatures with.
@@ -196,7 +168,7 @@ impl WitnessVerifyingKey {
         let (name, stated, key) = split_note_key(text.trim(), FORMAT)?;
         let public_key = decode_key(key, FORMAT)?;
         let verifier = Self::from_bytes(Origin::new(name)?, &public_key)?;
-        check_id(stated, verifier.key_id)?;
+        crate::checkpoint::check_stated_id(stated, verifier.key_id)?;
         Ok(verifier)
     }
 
