@@ -42,16 +42,6 @@ fn lines(lang: Lang, units: &Names, class: &str, rows: &[&RectificationView]) ->
     }
 }
 
-/// Responsible persons by name where the role may list people (staff); by id otherwise, and the
-/// signed-in person always by their own name.
-pub(super) async fn people_named(session: &Session) -> BTreeMap<String, String> {
-    let mut names = super::exports::people(session).await;
-    if let Some(name) = &session.me.name {
-        names.insert(session.me.person.to_string(), name.clone());
-    }
-    names
-}
-
 /// `GET /rectifications`.
 pub async fn page(
     session: Session,

@@ -5,8 +5,6 @@
 //! The title block names the signed checkpoint the read is covered by when the person may read
 //! checkpoints (auditors, as in the API); for anyone else it says that only auditors can.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -20,8 +18,8 @@ use super::standings::{Point, StandingsQuery};
 use crate::csv_out::Cell;
 use crate::export_rows::Columns;
 use crate::http::views::{
-    CheckpointList, HistoryView, PeriodList, PersonList, RectificationList, RubricVersionView,
-    SheetView, StandingsView,
+    CheckpointList, HistoryView, PeriodList, RectificationList, RubricVersionView, SheetView,
+    StandingsView,
 };
 use crate::xlsx_out::{CheckpointMark, TitleBlock, Workbook};
 
@@ -55,20 +53,6 @@ async fn checkpoint(session: &Session, position: u64) -> Result<CheckpointMark, 
             )
             .to_owned()),
     }
-}
-
-/// The people's names this person may read (none for a role that may not list people).
-pub(super) async fn people(session: &Session) -> BTreeMap<String, String> {
-    session
-        .get::<PersonList>("/api/v1/people")
-        .await
-        .map(|l| {
-            l.people
-                .into_iter()
-                .map(|p| (p.person.to_string(), p.name))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// When the event at `position` was recorded, for the title block (the change log's newest row
@@ -221,8 +205,12 @@ pub async fn sheet(
         .await?;
     let units = super::standings::unit_names(&session).await?;
     let unit_name = units.get(&s.unit).cloned().unwrap_or_default();
-    let (columns, rows) =
-        crate::export_rows::sheet(&s, &version.definition, &people(&session).await, lang);
+    let (columns, rows) = crate::export_rows::sheet(
+        &s,
+        &version.definition,
+        &super::names::people(&session).await.0,
+        lang,
+    );
     let title = TitleBlock {
         title: format!(
             "{} {} {}",
@@ -272,7 +260,7 @@ pub async fn item_history(
         ))
         .await?;
     let names = crate::csv_out::Names {
-        people: people(&session).await,
+        people: super::names::people(&session).await.0,
         units: super::standings::unit_names(&session)
             .await?
             .into_iter()
@@ -349,7 +337,7 @@ pub async fn changes(session: Session, Query(f): Query<ChangesForm>) -> Result<R
 pub async fn closed_loop(session: Session) -> Result<Response, Failure> {
     let lang = session.lang;
     let (list, at): (RectificationList, u64) = session.get_at("/api/v1/rectifications").await?;
-    let names = super::closed_loop::people_named(&session).await;
+    let names = super::names::people(&session).await.0;
     let (columns, rows) = crate::export_rows::closed_loop(&list.rectifications, &names, lang);
     let title = TitleBlock {
         title: lang.t("整改闭环", "Closed loop").to_owned(),

@@ -24,7 +24,7 @@ use super::format::seg;
 use super::forms::{self, Form};
 use super::layout::{self, Nav};
 use crate::http::imports::ScoreImportView;
-use crate::http::views::{PeriodList, PersonList};
+use crate::http::views::PeriodList;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct TemplateQuery {
@@ -60,17 +60,12 @@ pub async fn template(
     let rubric_id = rubric
         .parse()
         .map_err(|e| Failure::bad_request(lang, "rubric", format!("{e}")))?;
-    // Names beside the responsible persons' ids where the reader may see people.
-    let people = session
-        .get::<PersonList>("/api/v1/people")
-        .await
-        .map(|l| l.people)
-        .unwrap_or_default();
-    let responsible =
-        |p: &ledger_schemas::ids::PersonId| match people.iter().find(|x| &x.person == p) {
-            Some(x) => format!("{} ({p})", x.name),
-            None => p.to_string(),
-        };
+    // Names beside the responsible persons' ids, from the names directory every role reads.
+    let people = super::names::people(&session).await;
+    let responsible = |p: &ledger_schemas::ids::PersonId| match people.0.get(p.as_str()) {
+        Some(name) => format!("{name} ({p})"),
+        None => p.to_string(),
+    };
     let bytes = crate::import::template::Template {
         rubric: &rubric_id,
         version,

@@ -602,6 +602,28 @@ async fn console_downloads_read_back_as_the_pages_show() {
         );
     }
 
+    // A unit secretary, who may not list people, reads the responsible persons of their sheet by
+    // name too (the names directory every role reads), beside their ids.
+    let secretary_sheet = XlsxSheet::of_bytes(
+        dir.path(),
+        &get(Role::Unit, "/periods/2026Q3/units/SH-CZ-B1/sheet.xlsx", false)
+            .await
+            .bytes,
+        "评分表",
+    );
+    let cells: Vec<String> = secretary_sheet
+        .rows
+        .iter()
+        .flatten()
+        .map(|c| c.to_string())
+        .collect();
+    for name in ["杨帆 (党支部书记)", "罗静 (组织委员)"] {
+        assert!(
+            cells.iter().any(|c| c == name),
+            "{name} not named in a secretary's sheet: {cells:?}"
+        );
+    }
+
     // Every page links its download.
     for (page, link) in [
         ("/standings?period=2026Q4", "/standings.xlsx?period=2026Q4"),
