@@ -136,7 +136,7 @@ impl<W: Write> CsvWriter<W> {
 /// language: a zh file carries no English words and an en file no Chinese ones (beyond what people
 /// typed and the ids).
 pub const CHANGE_COLUMNS: [(&str, &str); 19] = [
-    ("position", "位置"),
+    ("position", "记录序号"),
     ("recorded_at", "记录时间"),
     ("event_type", "事件类型"),
     ("actor", "操作人"),

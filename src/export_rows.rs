@@ -62,7 +62,7 @@ pub fn standings(
         ("grade_label", "等次"),
         ("capped_by_veto", "一票否决"),
         ("complete", "评分完成"),
-        ("as_of_position", "截至位置"),
+        ("as_of_position", "截至记录序号"),
     ]));
     let zh = lang == Lang::Zh;
     let rows = s

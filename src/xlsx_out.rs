@@ -62,7 +62,7 @@ impl TitleBlock {
                 format!(" · {} ({zone})", clock::business_time(t))
             });
             lines.push(match lang {
-                Lang::Zh => format!("截至位置 {position}{time}"),
+                Lang::Zh => format!("截至记录序号 {position}{time}"),
                 Lang::En => format!("As of position {position}{time}"),
             });
         }

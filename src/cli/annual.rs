@@ -117,7 +117,7 @@ fn print(found: &AnnualAt, year: Option<i32>, format: FormatArgs) -> anyhow::Res
                 .map(|p| (format!("period_{}", p.period), format!("{} 得分", p.period))),
         );
         header.extend(
-            [("complete", "评分完成"), ("as_of_position", "截至位置")]
+            [("complete", "评分完成"), ("as_of_position", "截至记录序号")]
                 .map(|(e, z)| (e.to_owned(), z.to_owned())),
         );
         w.header(header)?;

@@ -524,7 +524,7 @@ pub(super) fn checkpoint_at(
     else {
         return Ok(Err(lang
             .t(
-                "无 (读取位置之前没有已签名的检查点, 可先运行 ledger audit checkpoint)",
+                "无 (所读记录之前没有已签名的检查点, 可先运行 ledger audit checkpoint)",
                 "none (no signed checkpoint at or before the point read; run ledger audit checkpoint)",
             )
             .to_owned()));

@@ -218,7 +218,7 @@ fn changes_filter_and_export() {
         &demo.path,
         &["changes", "--unit", "SH-NY-B2", "--item", "F5", "--csv"],
     )));
-    assert!(excel.starts_with("\u{feff}位置,记录时间,"), "{excel}");
+    assert!(excel.starts_with("\u{feff}记录序号,记录时间,"), "{excel}");
     assert!(
         csv.contains("ScoreCorrected") && csv.contains("RectificationRaised"),
         "{csv}"
@@ -535,9 +535,10 @@ fn standings_xlsx_reads_back_as_numbers_with_the_as_of_line() {
     assert!(sheet.title[0].contains("考核排名"), "{:?}", sheet.title);
     assert!(sheet.line("考核周期: 2026Q3").contains("已公示"));
     assert!(sheet.line("评分细则").contains("default 第 1 版"));
-    let as_of = sheet.line("截至位置");
+    let as_of = sheet.line("截至记录序号");
     assert!(
-        as_of.starts_with(&format!("截至位置 {position} · 2026-")) && as_of.ends_with("(北京时间)"),
+        as_of.starts_with(&format!("截至记录序号 {position} · 2026-"))
+            && as_of.ends_with("(北京时间)"),
         "{as_of}"
     );
     // The demo signs only its head: nothing at or before the point read.

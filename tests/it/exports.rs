@@ -435,8 +435,8 @@ async fn console_downloads_read_back_as_the_pages_show() {
         .json;
     assert!(
         standings
-            .line("截至位置")
-            .starts_with(&format!("截至位置 {at} · ")),
+            .line("截至记录序号")
+            .starts_with(&format!("截至记录序号 {at} · ")),
         "{:?}",
         standings.title
     );
@@ -606,9 +606,13 @@ async fn console_downloads_read_back_as_the_pages_show() {
     // name too (the names directory every role reads), beside their ids.
     let secretary_sheet = XlsxSheet::of_bytes(
         dir.path(),
-        &get(Role::Unit, "/periods/2026Q3/units/SH-CZ-B1/sheet.xlsx", false)
-            .await
-            .bytes,
+        &get(
+            Role::Unit,
+            "/periods/2026Q3/units/SH-CZ-B1/sheet.xlsx",
+            false,
+        )
+        .await
+        .bytes,
         "评分表",
     );
     let cells: Vec<String> = secretary_sheet
