@@ -361,7 +361,7 @@ mod tests {
         assert!(out.starts_with(BOM));
         let text = String::from_utf8(out[3..].to_vec()).unwrap();
         assert!(
-            text.starts_with("位置,记录时间,事件类型,操作人,操作人姓名"),
+            text.starts_with("记录序号,记录时间,事件类型,操作人,操作人姓名"),
             "{text}"
         );
         let mut out = Vec::new();
