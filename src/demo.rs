@@ -648,6 +648,7 @@ impl<S: EventStore> Builder<'_, S> {
                     &secretary,
                     &format!("{period} {} {}", unit.id, item.code),
                     Command::RecordSelfAssessment {
+                        files: Vec::new(),
                         period: period.clone(),
                         unit: id(unit.id),
                         item: item.code.clone(),
@@ -687,6 +688,7 @@ impl<S: EventStore> Builder<'_, S> {
                         &assessor,
                         &format!("{period} {} {}", unit.id, item.code),
                         Command::RecordScore {
+                            files: Vec::new(),
                             period: period.clone(),
                             unit: id(unit.id),
                             item: item.code.clone(),
@@ -728,6 +730,7 @@ impl<S: EventStore> Builder<'_, S> {
             &actor(spec.assessor, Role::Assessor),
             &format!("{period} {unit} {item}"),
             Command::CorrectScore {
+                files: Vec::new(),
                 period: period.clone(),
                 unit: unit_id,
                 item: item_code,
@@ -941,6 +944,7 @@ impl<S: EventStore> Builder<'_, S> {
             &actor("sec-sh-cz-b1", Role::Unit),
             "AP-2026Q3-01",
             Command::FileAppeal {
+                files: Vec::new(),
                 appeal: id("AP-2026Q3-01"),
                 period: q3.clone(),
                 unit: id("SH-CZ-B1"),
@@ -958,6 +962,7 @@ impl<S: EventStore> Builder<'_, S> {
             &actor("sec-sh-ny-b1", Role::Unit),
             "AP-2026Q3-02",
             Command::FileAppeal {
+                files: Vec::new(),
                 appeal: id("AP-2026Q3-02"),
                 period: q3.clone(),
                 unit: id("SH-NY-B1"),
@@ -1043,6 +1048,7 @@ impl<S: EventStore> Builder<'_, S> {
             &actor("sec-sh-wl-b1", Role::Unit),
             "AP-2026Q3-03",
             Command::FileAppeal {
+                files: Vec::new(),
                 appeal: id("AP-2026Q3-03"),
                 period: q3.clone(),
                 unit: id("SH-WL-B1"),
@@ -1058,6 +1064,7 @@ impl<S: EventStore> Builder<'_, S> {
             &actor("sec-sh-ny-b2", Role::Unit),
             "ZG-2026Q3-01",
             Command::SubmitRectification {
+                files: Vec::new(),
                 rectification: id("ZG-2026Q3-01"),
                 note: "已补开支委会并建立「三会一课」提醒台账 (the meetings were held and a reminder ledger set up)".into(),
                 evidence: vec![

@@ -283,6 +283,7 @@ fn generate(target: usize) -> Vec<(Envelope, Event)> {
                     &sec,
                     None,
                     SelfAssessmentRecorded {
+                        files: Vec::new(),
                         period: period.clone(),
                         unit: unit.clone(),
                         item: id(ITEMS[i]),
@@ -334,6 +335,7 @@ fn generate(target: usize) -> Vec<(Envelope, Event)> {
                     &assessor,
                     None,
                     ScoreRecorded {
+                        files: Vec::new(),
                         period: period.clone(),
                         unit: unit.clone(),
                         item: id(code),
@@ -353,6 +355,7 @@ fn generate(target: usize) -> Vec<(Envelope, Event)> {
                     &assessor,
                     Some("更正 correction"),
                     ScoreCorrected {
+                        files: Vec::new(),
                         period: period.clone(),
                         unit: unit.clone(),
                         item: id(ITEMS[i]),
@@ -400,6 +403,7 @@ fn generate(target: usize) -> Vec<(Envelope, Event)> {
                 &assessor,
                 Some("按审核意见重评"),
                 ScoreCorrected {
+                    files: Vec::new(),
                     period: period.clone(),
                     unit: unit.clone(),
                     item: id("B3"),
@@ -434,6 +438,7 @@ fn generate(target: usize) -> Vec<(Envelope, Event)> {
                     &sec,
                     None,
                     AppealFiled {
+                        files: Vec::new(),
                         appeal: appeal.clone(),
                         period: period.clone(),
                         unit: unit.clone(),
@@ -474,6 +479,7 @@ fn generate(target: usize) -> Vec<(Envelope, Event)> {
                     &sec,
                     None,
                     RectificationSubmitted {
+                        files: Vec::new(),
                         rectification: r.clone(),
                         note: String::new(),
                         evidence: vec!["fix.pdf".into()],

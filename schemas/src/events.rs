@@ -209,7 +209,7 @@ pub struct PeriodRubricChanged {
 
 // ---- score sheets ----
 
-/// A unit's own assessment of an item (自评).
+/// A unit's own assessment of an item (自评). Version 2: it may cite evidence files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SelfAssessmentRecorded {
@@ -223,10 +223,45 @@ pub struct SelfAssessmentRecorded {
     #[serde(default)]
     #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
+    /// The evidence files it cites (佐证材料), each bound by its SHA-256.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub files: Vec<EvidenceFile>,
+}
+
+/// Version 1 of `SelfAssessmentRecorded`, before entries cited evidence files. [`decode`] upcasts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SelfAssessmentRecordedV1 {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub value: ScoreValue,
+    #[serde(default)]
+    #[schemars(with = "crate::text::Note")]
+    pub note: String,
+    #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
+    pub evidence: Vec<String>,
+}
+
+impl From<SelfAssessmentRecordedV1> for SelfAssessmentRecorded {
+    fn from(v: SelfAssessmentRecordedV1) -> Self {
+        SelfAssessmentRecorded {
+            period: v.period,
+            unit: v.unit,
+            item: v.item,
+            value: v.value,
+            note: v.note,
+            evidence: v.evidence,
+            files: Vec::new(),
+        }
+    }
 }
 
 /// The assessor's score of an item (考评). Version 2: `value` replaces v1's float `points`, and the
 /// `source` is recorded. Version 3: a score imported from a file carries the file's SHA-256.
+/// Version 4: it may cite evidence files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreRecorded {
@@ -246,6 +281,48 @@ pub struct ScoreRecorded {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
     pub file_sha256: Option<String>,
+    /// The evidence files it cites (佐证材料), each bound by its SHA-256.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub files: Vec<EvidenceFile>,
+}
+
+/// Version 3 of `ScoreRecorded`, before scores cited evidence files. [`decode`] upcasts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreRecordedV3 {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub value: ScoreValue,
+    #[serde(default)]
+    #[schemars(with = "crate::text::Note")]
+    pub note: String,
+    #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
+    pub evidence: Vec<String>,
+    pub source: ScoreSource,
+    /// The SHA-256 (lowercase hex) of the file the score was imported from; only with the source
+    /// `import`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
+    pub file_sha256: Option<String>,
+}
+
+impl From<ScoreRecordedV3> for ScoreRecorded {
+    fn from(v: ScoreRecordedV3) -> Self {
+        ScoreRecorded {
+            period: v.period,
+            unit: v.unit,
+            item: v.item,
+            value: v.value,
+            note: v.note,
+            evidence: v.evidence,
+            source: v.source,
+            file_sha256: v.file_sha256,
+            files: Vec::new(),
+        }
+    }
 }
 
 /// Version 2 of `ScoreRecorded`, before imported scores named their file. [`decode`] upcasts it.
@@ -276,6 +353,7 @@ impl From<ScoreRecordedV2> for ScoreRecorded {
             evidence: v.evidence,
             source: v.source,
             file_sha256: None,
+            files: Vec::new(),
         }
     }
 }
@@ -311,12 +389,14 @@ impl ScoreRecordedV1 {
             evidence: Vec::new(),
             source: ScoreSource::Manual,
             file_sha256: None,
+            files: Vec::new(),
         })
     }
 }
 
 /// A score is corrected. It names the value it replaces; the reason is on the envelope. Version 2:
-/// a correction imported from a file carries the file's SHA-256.
+/// a correction imported from a file carries the file's SHA-256. Version 3: it may cite evidence
+/// files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreCorrected {
@@ -339,6 +419,53 @@ pub struct ScoreCorrected {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
     pub file_sha256: Option<String>,
+    /// The evidence files it cites (佐证材料), each bound by its SHA-256.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub files: Vec<EvidenceFile>,
+}
+
+/// Version 2 of `ScoreCorrected`, before corrections cited evidence files. [`decode`] upcasts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreCorrectedV2 {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: ItemCode,
+    pub previous: ScoreValue,
+    pub value: ScoreValue,
+    #[serde(default)]
+    #[schemars(with = "crate::text::Note")]
+    pub note: String,
+    #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
+    pub evidence: Vec<String>,
+    pub source: ScoreSource,
+    /// The appeal that revised it, when `source` is `appeal`.
+    pub appeal: Option<AppealId>,
+    /// The SHA-256 (lowercase hex) of the file the correction was imported from; only with the
+    /// source `import`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
+    pub file_sha256: Option<String>,
+}
+
+impl From<ScoreCorrectedV2> for ScoreCorrected {
+    fn from(v: ScoreCorrectedV2) -> Self {
+        ScoreCorrected {
+            period: v.period,
+            unit: v.unit,
+            item: v.item,
+            previous: v.previous,
+            value: v.value,
+            note: v.note,
+            evidence: v.evidence,
+            source: v.source,
+            appeal: v.appeal,
+            file_sha256: v.file_sha256,
+            files: Vec::new(),
+        }
+    }
 }
 
 /// Version 1 of `ScoreCorrected`, before imported corrections named their file. [`decode`] upcasts it.
@@ -374,6 +501,7 @@ impl From<ScoreCorrectedV1> for ScoreCorrected {
             source: v.source,
             appeal: v.appeal,
             file_sha256: None,
+            files: Vec::new(),
         }
     }
 }
@@ -418,7 +546,8 @@ pub struct BusinessResultRecorded {
 
 // ---- appeals ----
 
-/// A unit appeals (申诉) against a score, or against its whole sheet.
+/// A unit appeals (申诉) against a score, or against its whole sheet. Version 2: it may cite
+/// evidence files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppealFiled {
@@ -431,6 +560,39 @@ pub struct AppealFiled {
     #[serde(default)]
     #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
+    /// The evidence files it cites (佐证材料), each bound by its SHA-256.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub files: Vec<EvidenceFile>,
+}
+
+/// Version 1 of `AppealFiled`, before appeals cited evidence files. [`decode`] upcasts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealFiledV1 {
+    pub appeal: AppealId,
+    pub period: PeriodId,
+    pub unit: UnitId,
+    pub item: Option<ItemCode>,
+    #[schemars(with = "crate::text::Reason")]
+    pub grounds: String,
+    #[serde(default)]
+    #[schemars(with = "crate::text::Evidence")]
+    pub evidence: Vec<String>,
+}
+
+impl From<AppealFiledV1> for AppealFiled {
+    fn from(v: AppealFiledV1) -> Self {
+        AppealFiled {
+            appeal: v.appeal,
+            period: v.period,
+            unit: v.unit,
+            item: v.item,
+            grounds: v.grounds,
+            evidence: v.evidence,
+            files: Vec::new(),
+        }
+    }
 }
 
 /// An appeal is upheld; the revised score follows as a `ScoreCorrected` with source `appeal`.
@@ -476,7 +638,8 @@ pub struct RectificationRaised {
     pub origin: RectificationOrigin,
 }
 
-/// The responsible side submits the rectification with evidence.
+/// The responsible side submits the rectification with evidence. Version 2: it may cite evidence
+/// files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RectificationSubmitted {
@@ -485,6 +648,33 @@ pub struct RectificationSubmitted {
     pub note: String,
     #[schemars(with = "crate::text::Evidence")]
     pub evidence: Vec<String>,
+    /// The evidence files it cites (佐证材料), each bound by its SHA-256.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub files: Vec<EvidenceFile>,
+}
+
+/// Version 1 of `RectificationSubmitted`, before submissions cited evidence files. [`decode`]
+/// upcasts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RectificationSubmittedV1 {
+    pub rectification: RectificationId,
+    #[schemars(with = "crate::text::Note")]
+    pub note: String,
+    #[schemars(with = "crate::text::Evidence")]
+    pub evidence: Vec<String>,
+}
+
+impl From<RectificationSubmittedV1> for RectificationSubmitted {
+    fn from(v: RectificationSubmittedV1) -> Self {
+        RectificationSubmitted {
+            rectification: v.rectification,
+            note: v.note,
+            evidence: v.evidence,
+            files: Vec::new(),
+        }
+    }
 }
 
 /// A reviewer verifies the rectification; the item is closed.
@@ -654,24 +844,29 @@ registry! {
         PeriodOpened = 1,
         PeriodStageChanged = 1,
         PeriodRubricChanged = 1,
-        SelfAssessmentRecorded = 1,
-        ScoreRecorded = 3,
-        ScoreCorrected = 2,
+        SelfAssessmentRecorded = 2,
+        ScoreRecorded = 4,
+        ScoreCorrected = 3,
         ItemReviewed = 1,
         SheetReviewed = 1,
         BusinessResultRecorded = 1,
-        AppealFiled = 1,
+        AppealFiled = 2,
         AppealUpheld = 1,
         AppealDismissed = 1,
         RectificationRaised = 1,
-        RectificationSubmitted = 1,
+        RectificationSubmitted = 2,
         RectificationVerified = 1,
         RectificationSentBack = 1,
     }
     legacy {
         ScoreRecordedV1: "ScoreRecorded" = 1 => |old| old.upcast().map(Event::ScoreRecorded),
         ScoreRecordedV2: "ScoreRecorded" = 2 => |old| Ok(Event::ScoreRecorded(old.into())),
+        ScoreRecordedV3: "ScoreRecorded" = 3 => |old| Ok(Event::ScoreRecorded(old.into())),
         ScoreCorrectedV1: "ScoreCorrected" = 1 => |old| Ok(Event::ScoreCorrected(old.into())),
+        ScoreCorrectedV2: "ScoreCorrected" = 2 => |old| Ok(Event::ScoreCorrected(old.into())),
+        SelfAssessmentRecordedV1: "SelfAssessmentRecorded" = 1 => |old| Ok(Event::SelfAssessmentRecorded(old.into())),
+        AppealFiledV1: "AppealFiled" = 1 => |old| Ok(Event::AppealFiled(old.into())),
+        RectificationSubmittedV1: "RectificationSubmitted" = 1 => |old| Ok(Event::RectificationSubmitted(old.into())),
         RubricDefinedV1: "RubricDefined" = 1 => |old| Ok(Event::RubricDefined(old.into())),
         RubricAdjustedV1: "RubricAdjusted" = 1 => |old| Ok(Event::RubricAdjusted(old.into())),
     }
@@ -734,23 +929,34 @@ impl Event {
                 .iter()
                 .enumerate()
                 .try_for_each(|(i, change)| change.check_text(&format!("changes[{i}]"))),
-            Event::SelfAssessmentRecorded(e) => entry_text(&e.value, &e.note, &e.evidence),
-            Event::ScoreRecorded(e) => entry_text(&e.value, &e.note, &e.evidence),
+            Event::SelfAssessmentRecorded(e) => {
+                entry_text(&e.value, &e.note, &e.evidence)?;
+                check_files("files", &e.files)
+            }
+            Event::ScoreRecorded(e) => {
+                entry_text(&e.value, &e.note, &e.evidence)?;
+                check_files("files", &e.files)
+            }
             // `previous` names the value on record, which may predate the rules.
-            Event::ScoreCorrected(e) => entry_text(&e.value, &e.note, &e.evidence),
+            Event::ScoreCorrected(e) => {
+                entry_text(&e.value, &e.note, &e.evidence)?;
+                check_files("files", &e.files)
+            }
             Event::ItemReviewed(e) => note.check_field("comment", &e.comment),
             Event::SheetReviewed(e) => note.check_field("comment", &e.comment),
             Event::BusinessResultRecorded(e) => name.check_field("source", &e.source),
             Event::AppealFiled(e) => {
                 reason.check_field("grounds", &e.grounds)?;
-                check_evidence("evidence", &e.evidence)
+                check_evidence("evidence", &e.evidence)?;
+                check_files("files", &e.files)
             }
             Event::AppealUpheld(e) => reason.check_field("decision", &e.decision),
             Event::AppealDismissed(e) => reason.check_field("decision", &e.decision),
             Event::RectificationRaised(e) => reason.check_field("finding", &e.finding),
             Event::RectificationSubmitted(e) => {
                 note.check_field("note", &e.note)?;
-                check_evidence("evidence", &e.evidence)
+                check_evidence("evidence", &e.evidence)?;
+                check_files("files", &e.files)
             }
             Event::RectificationVerified(e) => note.check_field("comment", &e.comment),
             Event::RectificationSentBack(e) => reason.check_field("comment", &e.comment),
@@ -762,6 +968,21 @@ impl Event {
             | Event::TokenRevoked(_)
             | Event::PeriodStageChanged(_)
             | Event::PeriodRubricChanged(_) => Ok(()),
+        }
+    }
+}
+
+impl Event {
+    /// The evidence files the event cites (none for most types): what `ledger verify` checks are
+    /// present and intact, and what an audit bundle carries.
+    pub fn files(&self) -> &[EvidenceFile] {
+        match self {
+            Event::SelfAssessmentRecorded(e) => &e.files,
+            Event::ScoreRecorded(e) => &e.files,
+            Event::ScoreCorrected(e) => &e.files,
+            Event::AppealFiled(e) => &e.files,
+            Event::RectificationSubmitted(e) => &e.files,
+            _ => &[],
         }
     }
 }
@@ -787,13 +1008,13 @@ mod tests {
             }
         );
         assert!(err.to_string().contains("ScoreErased"));
-        let err = decode("ScoreRecorded", 4, "{}").unwrap_err();
+        let err = decode("ScoreRecorded", 5, "{}").unwrap_err();
         assert_eq!(
             err,
             ContractError::UnknownVersion {
                 event_type: "ScoreRecorded".into(),
-                version: 4,
-                known: vec![3, 1, 2]
+                version: 5,
+                known: vec![4, 1, 2, 3]
             }
         );
     }
@@ -815,6 +1036,60 @@ mod tests {
         let with_hash = v2_with_hash(v2);
         assert!(decode("ScoreCorrected", 1, &with_hash).is_err());
         assert!(decode("ScoreCorrected", 2, &with_hash).is_ok());
+    }
+
+    #[test]
+    fn evidence_files_are_only_in_the_newest_versions_and_checked() {
+        let file = EvidenceFile {
+            sha256: Digest([7; 32]),
+            size: 1234,
+            media_type: "application/pdf".into(),
+            name: "会议记录.pdf".into(),
+            uploaded_by: PersonId::new("P-01").unwrap(),
+        };
+        let submitted = RectificationSubmitted {
+            rectification: RectificationId::new("R-1").unwrap(),
+            note: "已整改".into(),
+            evidence: vec![],
+            files: vec![file.clone()],
+        };
+        let json = serde_json::to_string(&submitted).unwrap();
+        assert!(json.contains(&"07".repeat(32)), "{json}");
+        // v1 has no files: a payload citing one is refused as v1, read as v2.
+        assert!(decode("RectificationSubmitted", 1, &json).is_err());
+        let Event::RectificationSubmitted(back) =
+            decode("RectificationSubmitted", 2, &json).unwrap()
+        else {
+            panic!("v2 decodes as RectificationSubmitted");
+        };
+        assert_eq!(back, submitted);
+        // A v1 payload reads as v2 with no files, and a v2 without files writes no `files` key, so
+        // an entry without files hashes as it always did.
+        let v1 = r#"{"rectification":"R-1","note":"n","evidence":["会议纪要"]}"#;
+        let Event::RectificationSubmitted(up) = decode("RectificationSubmitted", 1, v1).unwrap()
+        else {
+            panic!("v1 decodes as RectificationSubmitted");
+        };
+        assert!(up.files.is_empty());
+        assert!(!serde_json::to_string(&up).unwrap().contains("files"));
+        assert_eq!(
+            Event::RectificationSubmitted(back).files(),
+            std::slice::from_ref(&file)
+        );
+
+        // Names and media types are checked as every text is.
+        let mut bad = file.clone();
+        bad.media_type = "PDF".into();
+        let refusal = check_files("files", &[bad]).unwrap_err();
+        assert_eq!(refusal.field, "files[0].media_type");
+        let mut bad = file.clone();
+        bad.name = "a\u{202E}fdp.exe".into();
+        assert_eq!(
+            check_files("files", &[bad]).unwrap_err().field,
+            "files[0].name"
+        );
+        let many = vec![file; EVIDENCE_FILES_MAX + 1];
+        assert_eq!(check_files("files", &many).unwrap_err().field, "files");
     }
 
     fn v2_with_hash(mut v: ScoreCorrected) -> String {

@@ -82,6 +82,8 @@ pub enum TextError {
         entries: usize,
         max: usize,
     },
+    /// Not a media type of the shape `type/subtype` in lowercase (`application/pdf`).
+    NotMediaType,
 }
 
 impl TextError {
@@ -96,6 +98,7 @@ impl TextError {
             TextError::TooLong { chars, max } => format!("超过 {max} 个字符 (共 {chars} 个)"),
             TextError::Blank => "不能为空".to_owned(),
             TextError::TooMany { entries, max } => format!("最多 {max} 条 (共 {entries} 条)"),
+            TextError::NotMediaType => "不是“类型/子类型”形式的媒体类型".to_owned(),
         }
     }
 
@@ -114,6 +117,7 @@ impl TextError {
             TextError::TooMany { entries, max } => {
                 format!("has more than {max} entries ({entries})")
             }
+            TextError::NotMediaType => "is not a media type of the shape type/subtype".to_owned(),
         }
     }
 }

@@ -304,6 +304,75 @@ impl ScoreValue {
     }
 }
 
+/// The most evidence files one event may cite.
+pub const EVIDENCE_FILES_MAX: usize = 20;
+
+/// An evidence file (佐证材料) an event cites. The file itself is stored content-addressed by its
+/// SHA-256 (see the ledger's `evidence` module); the event carries the digest, so the hash chain over
+/// the event covers the file's bytes too, and an auditor can prove that the file shown today is the
+/// one the record was made on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceFile {
+    /// The SHA-256 of the file's bytes.
+    pub sha256: crate::integrity::Digest,
+    /// The file's size in bytes.
+    pub size: u64,
+    /// The media type read from the file's bytes when it was uploaded (not from its name), e.g.
+    /// `application/pdf`.
+    #[schemars(regex(pattern = r"^[a-z]+/[a-z0-9.+-]+$"), length(max = 100))]
+    pub media_type: String,
+    /// The file's name as it was uploaded, sanitised for display (no path, no control characters).
+    #[schemars(with = "crate::text::Name")]
+    pub name: String,
+    /// The person who uploaded it.
+    pub uploaded_by: crate::ids::PersonId,
+}
+
+impl EvidenceFile {
+    /// Whether `media_type` has the shape `type/subtype` in lowercase.
+    pub fn media_type_is_valid(media_type: &str) -> bool {
+        let Some((kind, sub)) = media_type.split_once('/') else {
+            return false;
+        };
+        media_type.len() <= 100
+            && !kind.is_empty()
+            && kind.bytes().all(|b| b.is_ascii_lowercase())
+            && !sub.is_empty()
+            && sub
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b".+-".contains(&b))
+    }
+}
+
+/// Checks the files an event cites: their names as [`crate::text::Name`]s, their media types' shape
+/// and their number; `field` is the list's path.
+pub fn check_files(field: &str, files: &[EvidenceFile]) -> Result<(), TextRefusal> {
+    use crate::text::TextError;
+    if files.len() > EVIDENCE_FILES_MAX {
+        return Err(TextRefusal {
+            field: field.to_owned(),
+            error: TextError::TooMany {
+                entries: files.len(),
+                max: EVIDENCE_FILES_MAX,
+            },
+        });
+    }
+    for (i, file) in files.iter().enumerate() {
+        TextRule::NAME.check_field(format_args!("{field}[{i}].name"), &file.name)?;
+        // A media type is one line of lowercase ASCII: as a label it refuses what a name refuses,
+        // and its shape is checked here so that a crafted one is refused by name.
+        TextRule::LABEL.check_field(format_args!("{field}[{i}].media_type"), &file.media_type)?;
+        if !EvidenceFile::media_type_is_valid(&file.media_type) {
+            return Err(TextRefusal {
+                field: format!("{field}[{i}].media_type"),
+                error: TextError::NotMediaType,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// A reviewer's decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -391,11 +391,11 @@ fn unknown_types_and_versions_are_refused_by_name() {
     );
     assert!(err.to_string().contains("ScoreErased"), "{err}");
 
-    for version in [0, 4, u32::MAX] {
+    for version in [0, 5, u32::MAX] {
         let err = decode("ScoreRecorded", version, &payload).unwrap_err();
         assert!(
             matches!(&err, ContractError::UnknownVersion { event_type, version: v, known }
-                if event_type == "ScoreRecorded" && *v == version && { let mut k = known.clone(); k.sort(); k == [1, 2, 3] }),
+                if event_type == "ScoreRecorded" && *v == version && { let mut k = known.clone(); k.sort(); k == [1, 2, 3, 4] }),
             "{err:?}"
         );
         let message = err.to_string();
@@ -413,7 +413,7 @@ fn unknown_types_and_versions_are_refused_by_name() {
     // And no schema file pretends otherwise.
     assert!(
         !dir()
-            .join(generate::schema_path("ScoreRecorded", 4))
+            .join(generate::schema_path("ScoreRecorded", 5))
             .exists()
     );
 }
@@ -859,6 +859,26 @@ fn digest() -> impl Strategy<Value = Digest> {
     any::<[u8; 32]>().prop_map(Digest)
 }
 
+fn files() -> impl Strategy<Value = Vec<EvidenceFile>> {
+    let file = (
+        digest(),
+        any::<u64>(),
+        "[a-z]{1,11}/[a-z0-9][a-z0-9.+-]{0,15}",
+        string(),
+        id(),
+    )
+        .prop_map(
+            |(sha256, size, media_type, name, uploaded_by)| EvidenceFile {
+                sha256,
+                size,
+                media_type,
+                name,
+                uploaded_by,
+            },
+        );
+    prop::collection::vec(file, 0..3)
+}
+
 fn uuid() -> impl Strategy<Value = Uuid> {
     any::<u128>().prop_map(Uuid::from_u128)
 }
@@ -1190,8 +1210,16 @@ fn event() -> impl Strategy<Value = Event> {
                 .into()
             })
             .boxed(),
-        (id(), id(), id(), score_value(), string(), strings())
-            .prop_map(|(period, unit, item, value, note, evidence)| {
+        (
+            id(),
+            id(),
+            id(),
+            score_value(),
+            string(),
+            strings(),
+            files(),
+        )
+            .prop_map(|(period, unit, item, value, note, evidence, files)| {
                 SelfAssessmentRecorded {
                     period,
                     unit,
@@ -1199,27 +1227,31 @@ fn event() -> impl Strategy<Value = Event> {
                     value,
                     note,
                     evidence,
+                    files,
                 }
                 .into()
             })
             .boxed(),
         (
             (id(), id(), id(), score_value()),
-            (string(), strings(), score_source()),
+            (string(), strings(), score_source(), files()),
         )
-            .prop_map(|((period, unit, item, value), (note, evidence, source))| {
-                ScoreRecorded {
-                    period,
-                    unit,
-                    item,
-                    value,
-                    note,
-                    evidence,
-                    source,
-                    file_sha256: None,
-                }
-                .into()
-            })
+            .prop_map(
+                |((period, unit, item, value), (note, evidence, source, files))| {
+                    ScoreRecorded {
+                        period,
+                        unit,
+                        item,
+                        value,
+                        note,
+                        evidence,
+                        source,
+                        file_sha256: None,
+                        files,
+                    }
+                    .into()
+                },
+            )
             .boxed(),
         (
             (id(), id(), id(), score_value(), score_value()),
@@ -1228,10 +1260,14 @@ fn event() -> impl Strategy<Value = Event> {
                 strings(),
                 score_source(),
                 proptest::option::of(id()),
+                files(),
             ),
         )
             .prop_map(
-                |((period, unit, item, previous, value), (note, evidence, source, appeal))| {
+                |(
+                    (period, unit, item, previous, value),
+                    (note, evidence, source, appeal, files),
+                )| {
                     ScoreCorrected {
                         period,
                         unit,
@@ -1243,6 +1279,7 @@ fn event() -> impl Strategy<Value = Event> {
                         source,
                         appeal,
                         file_sha256: None,
+                        files,
                     }
                     .into()
                 },
@@ -1290,8 +1327,9 @@ fn event() -> impl Strategy<Value = Event> {
             proptest::option::of(id()),
             string(),
             strings(),
+            files(),
         )
-            .prop_map(|(appeal, period, unit, item, grounds, evidence)| {
+            .prop_map(|(appeal, period, unit, item, grounds, evidence, files)| {
                 AppealFiled {
                     appeal,
                     period,
@@ -1299,6 +1337,7 @@ fn event() -> impl Strategy<Value = Event> {
                     item,
                     grounds,
                     evidence,
+                    files,
                 }
                 .into()
             })
@@ -1326,12 +1365,13 @@ fn event() -> impl Strategy<Value = Event> {
                 },
             )
             .boxed(),
-        (id(), string(), strings())
-            .prop_map(|(rectification, note, evidence)| {
+        (id(), string(), strings(), files())
+            .prop_map(|(rectification, note, evidence, files)| {
                 RectificationSubmitted {
                     rectification,
                     note,
                     evidence,
+                    files,
                 }
                 .into()
             })

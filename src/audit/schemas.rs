@@ -26,16 +26,20 @@ pub const SCHEMAS: &[(&str, &str)] = &[
         include_str!("../../schemas/events/AppealFiled.v1.schema.json"),
     ),
     (
+        "events/AppealFiled.v2.schema.json",
+        include_str!("../../schemas/events/AppealFiled.v2.schema.json"),
+    ),
+    (
         "events/AppealUpheld.v1.schema.json",
         include_str!("../../schemas/events/AppealUpheld.v1.schema.json"),
     ),
     (
-        "events/BusinessZoneSet.v1.schema.json",
-        include_str!("../../schemas/events/BusinessZoneSet.v1.schema.json"),
-    ),
-    (
         "events/BusinessResultRecorded.v1.schema.json",
         include_str!("../../schemas/events/BusinessResultRecorded.v1.schema.json"),
+    ),
+    (
+        "events/BusinessZoneSet.v1.schema.json",
+        include_str!("../../schemas/events/BusinessZoneSet.v1.schema.json"),
     ),
     (
         "events/ItemReviewed.v1.schema.json",
@@ -70,6 +74,10 @@ pub const SCHEMAS: &[(&str, &str)] = &[
         include_str!("../../schemas/events/RectificationSubmitted.v1.schema.json"),
     ),
     (
+        "events/RectificationSubmitted.v2.schema.json",
+        include_str!("../../schemas/events/RectificationSubmitted.v2.schema.json"),
+    ),
+    (
         "events/RectificationVerified.v1.schema.json",
         include_str!("../../schemas/events/RectificationVerified.v1.schema.json"),
     ),
@@ -98,6 +106,10 @@ pub const SCHEMAS: &[(&str, &str)] = &[
         include_str!("../../schemas/events/ScoreCorrected.v2.schema.json"),
     ),
     (
+        "events/ScoreCorrected.v3.schema.json",
+        include_str!("../../schemas/events/ScoreCorrected.v3.schema.json"),
+    ),
+    (
         "events/ScoreRecorded.v1.schema.json",
         include_str!("../../schemas/events/ScoreRecorded.v1.schema.json"),
     ),
@@ -110,8 +122,16 @@ pub const SCHEMAS: &[(&str, &str)] = &[
         include_str!("../../schemas/events/ScoreRecorded.v3.schema.json"),
     ),
     (
+        "events/ScoreRecorded.v4.schema.json",
+        include_str!("../../schemas/events/ScoreRecorded.v4.schema.json"),
+    ),
+    (
         "events/SelfAssessmentRecorded.v1.schema.json",
         include_str!("../../schemas/events/SelfAssessmentRecorded.v1.schema.json"),
+    ),
+    (
+        "events/SelfAssessmentRecorded.v2.schema.json",
+        include_str!("../../schemas/events/SelfAssessmentRecorded.v2.schema.json"),
     ),
     (
         "events/SheetReviewed.v1.schema.json",

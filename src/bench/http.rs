@@ -344,6 +344,7 @@ async fn direct(
                         break;
                     };
                     let command = Command::RecordScore {
+                        files: Vec::new(),
                         period: period.clone(),
                         unit: slot.unit.clone(),
                         item: slot.item.clone(),

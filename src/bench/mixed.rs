@@ -300,6 +300,7 @@ async fn prepare(path: &Path, units: u64) -> anyhow::Result<(String, String, u64
                 .execute(
                     actor.clone(),
                     Command::RecordScore {
+                        files: Vec::new(),
                         period: base.clone(),
                         unit: unit_id(n),
                         item: item.clone(),

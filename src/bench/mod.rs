@@ -32,6 +32,7 @@ pub fn score_event(n: u64, unit: u64, actor: Actor, correlation_id: Uuid) -> Pro
     let unit = UnitId::new(format!("SH-{unit:02}")).expect("valid unit id");
     let item = ITEMS[(n % ITEMS.len() as u64) as usize];
     let event = ScoreRecorded {
+        files: Vec::new(),
         period: PeriodId::new("2026Q1").expect("valid period id"),
         unit: unit.clone(),
         item: ItemCode::new(item).expect("valid item code"),

@@ -753,6 +753,7 @@ pub(crate) async fn build<S: EventStore>(store: &S, target: u64) -> anyhow::Resu
                     &sec,
                     None,
                     SelfAssessmentRecorded {
+                        files: Vec::new(),
                         period: period.clone(),
                         unit: unit.clone(),
                         item: id(ITEMS[i]),
@@ -800,6 +801,7 @@ pub(crate) async fn build<S: EventStore>(store: &S, target: u64) -> anyhow::Resu
                     &assessor,
                     None,
                     ScoreRecorded {
+                        files: Vec::new(),
                         period: period.clone(),
                         unit: unit.clone(),
                         item: id(code),
@@ -818,6 +820,7 @@ pub(crate) async fn build<S: EventStore>(store: &S, target: u64) -> anyhow::Resu
                     &assessor,
                     Some("更正 correction"),
                     ScoreCorrected {
+                        files: Vec::new(),
                         period: period.clone(),
                         unit: unit.clone(),
                         item: id(ITEMS[i]),
@@ -862,6 +865,7 @@ pub(crate) async fn build<S: EventStore>(store: &S, target: u64) -> anyhow::Resu
                 &assessor,
                 Some("按审核意见重评"),
                 ScoreCorrected {
+                    files: Vec::new(),
                     period: period.clone(),
                     unit: unit.clone(),
                     item: id("B3"),
@@ -895,6 +899,7 @@ pub(crate) async fn build<S: EventStore>(store: &S, target: u64) -> anyhow::Resu
                     &sec,
                     None,
                     AppealFiled {
+                        files: Vec::new(),
                         appeal: appeal.clone(),
                         period: period.clone(),
                         unit: unit.clone(),
@@ -932,6 +937,7 @@ pub(crate) async fn build<S: EventStore>(store: &S, target: u64) -> anyhow::Resu
                     &sec,
                     None,
                     RectificationSubmitted {
+                        files: Vec::new(),
                         rectification: r.clone(),
                         note: String::new(),
                         evidence: vec!["fix.pdf".into()],

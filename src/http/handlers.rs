@@ -413,6 +413,7 @@ pub async fn submit_rectification<S: EventStore>(
     JsonBody(body): JsonBody<SubmitRectificationRequest>,
 ) -> Answer {
     let command = Command::SubmitRectification {
+        files: Vec::new(),
         rectification: params.get::<RectificationId>("rectification")?,
         note: body.note.into(),
         evidence: body.evidence.into_strings(),

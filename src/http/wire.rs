@@ -574,6 +574,7 @@ impl SelfAssessmentRequest {
         expected: Option<u64>,
     ) -> Result<Command, ApiError> {
         Ok(Command::RecordSelfAssessment {
+            files: Vec::new(),
             period: at.period,
             unit: at.unit,
             item,
@@ -605,6 +606,7 @@ impl ScoreRequest {
         expected: Option<u64>,
     ) -> Result<Command, ApiError> {
         Ok(Command::RecordScore {
+            files: Vec::new(),
             period: at.period,
             unit: at.unit,
             item,
@@ -641,6 +643,7 @@ impl CorrectionRequest {
         expected: Option<u64>,
     ) -> Result<Command, ApiError> {
         Ok(Command::CorrectScore {
+            files: Vec::new(),
             period: at.period,
             unit: at.unit,
             item,
@@ -752,6 +755,7 @@ pub struct FileAppealRequest {
 impl From<FileAppealRequest> for Command {
     fn from(r: FileAppealRequest) -> Command {
         Command::FileAppeal {
+            files: Vec::new(),
             appeal: r.appeal,
             period: r.period,
             unit: r.unit,

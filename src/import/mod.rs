@@ -799,6 +799,7 @@ fn decide_all(
                     continue;
                 }
                 Command::CorrectScore {
+                    files: Vec::new(),
                     period: period.clone(),
                     unit: r.unit.clone(),
                     item: r.item.clone(),
@@ -812,6 +813,7 @@ fn decide_all(
                 }
             }
             None => Command::RecordScore {
+                files: Vec::new(),
                 period: period.clone(),
                 unit: r.unit.clone(),
                 item: r.item.clone(),

@@ -102,6 +102,7 @@ fn assessor() -> Actor {
 
 fn score(unit: &str, item: &str, cents: i64) -> Command {
     Command::RecordScore {
+        files: Vec::new(),
         period: id::<PeriodId>("P"),
         unit: id::<UnitId>(unit),
         item: id::<ItemCode>(item),
@@ -156,6 +157,7 @@ async fn racing_corrections_record_exactly_one() {
         .await
         .unwrap();
     let correction = |cents| Command::CorrectScore {
+        files: Vec::new(),
         period: id("P"),
         unit: id("U1"),
         item: id("A2"),
@@ -227,6 +229,7 @@ async fn scores_after_the_stage_moved_on_are_refused() {
                 app.execute(
                     assessor(),
                     Command::RecordScore {
+                        files: Vec::new(),
                         period: id("P"),
                         unit: id(unit),
                         item: item.code.clone(),

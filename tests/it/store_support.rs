@@ -46,6 +46,7 @@ pub fn assessor() -> Actor {
 /// causation id on every fifth, so every envelope field is exercised.
 pub fn score(n: u64) -> ProposedEvent {
     let event = ScoreRecorded {
+        files: Vec::new(),
         period: PeriodId::new("2026Q1").unwrap(),
         unit: UnitId::new(format!("SH-{:02}", n % 7)).unwrap(),
         item: ItemCode::new(format!("A{}", n % 4 + 1)).unwrap(),

@@ -14,7 +14,7 @@ use ledger_schemas::ids::{
 use ledger_schemas::integrity::Digest;
 use ledger_schemas::rubric::{RubricChange, RubricDefinition};
 use ledger_schemas::values::{
-    Cadence, Points, ReviewDecision, ScoreSource, ScoreValue, Stage, UnitKind,
+    Cadence, EvidenceFile, Points, ReviewDecision, ScoreSource, ScoreValue, Stage, UnitKind,
 };
 
 /// Who asks, and when. Nothing inside `decide` reads a clock.
@@ -144,6 +144,8 @@ pub enum Command {
         value: ScoreValue,
         note: String,
         evidence: Vec<String>,
+        /// Evidence files cited, already stored and described by the upload (see `EvidenceFile`).
+        files: Vec<EvidenceFile>,
         expected_revision: Option<u64>,
     },
     RecordScore {
@@ -153,6 +155,8 @@ pub enum Command {
         value: ScoreValue,
         note: String,
         evidence: Vec<String>,
+        /// Evidence files cited, already stored and described by the upload (see `EvidenceFile`).
+        files: Vec<EvidenceFile>,
         source: ScoreSource,
         expected_revision: Option<u64>,
     },
@@ -165,6 +169,8 @@ pub enum Command {
         value: ScoreValue,
         note: String,
         evidence: Vec<String>,
+        /// Evidence files cited, already stored and described by the upload (see `EvidenceFile`).
+        files: Vec<EvidenceFile>,
         source: ScoreSource,
         reason: String,
         expected_revision: Option<u64>,
@@ -203,6 +209,8 @@ pub enum Command {
         item: Option<ItemCode>,
         grounds: String,
         evidence: Vec<String>,
+        /// Evidence files cited, already stored and described by the upload (see `EvidenceFile`).
+        files: Vec<EvidenceFile>,
     },
     UpholdAppeal {
         appeal: AppealId,
@@ -230,6 +238,8 @@ pub enum Command {
         rectification: RectificationId,
         note: String,
         evidence: Vec<String>,
+        /// Evidence files cited, already stored and described by the upload (see `EvidenceFile`).
+        files: Vec<EvidenceFile>,
     },
     VerifyRectification {
         rectification: RectificationId,

@@ -12,6 +12,7 @@ use crate::dsl::*;
 
 fn file(id: &str, u: &str, i: Option<&str>) -> Command {
     Command::FileAppeal {
+        files: Vec::new(),
         appeal: appeal_id(id),
         period: period_id(),
         unit: unit(u),
@@ -51,6 +52,7 @@ fn a_unit_appeals_a_published_score() {
     published()
         .when(&sec1(), file("AP-1", SH01, Some("A1")))
         .then([AppealFiled {
+            files: Vec::new(),
             appeal: appeal_id("AP-1"),
             period: period_id(),
             unit: unit(SH01),
@@ -114,6 +116,7 @@ fn an_upheld_appeal_revises_the_score() {
                 decision: "经复核, 申诉成立 upheld on review".into(),
             }),
             Event::from(ScoreCorrected {
+                files: Vec::new(),
                 period: period_id(),
                 unit: unit(SH01),
                 item: item("A1"),

@@ -431,6 +431,7 @@ pub fn stage_changed(from: Stage, to: Stage) -> Event {
 
 pub fn score_recorded(u: &str, i: &str, value: ScoreValue) -> Event {
     ScoreRecorded {
+        files: Vec::new(),
         period: period_id(),
         unit: unit(u),
         item: item(i),
@@ -445,6 +446,7 @@ pub fn score_recorded(u: &str, i: &str, value: ScoreValue) -> Event {
 
 pub fn score_corrected(u: &str, i: &str, previous: ScoreValue, value: ScoreValue) -> Event {
     ScoreCorrected {
+        files: Vec::new(),
         period: period_id(),
         unit: unit(u),
         item: item(i),
@@ -494,6 +496,7 @@ pub fn full_sheet(u: &str) -> Vec<Event> {
 
 pub fn record(u: &str, i: &str, value: ScoreValue) -> Command {
     Command::RecordScore {
+        files: Vec::new(),
         period: period_id(),
         unit: unit(u),
         item: item(i),
@@ -507,6 +510,7 @@ pub fn record(u: &str, i: &str, value: ScoreValue) -> Command {
 
 pub fn correct(u: &str, i: &str, previous: ScoreValue, value: ScoreValue, reason: &str) -> Command {
     Command::CorrectScore {
+        files: Vec::new(),
         period: period_id(),
         unit: unit(u),
         item: item(i),

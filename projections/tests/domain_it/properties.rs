@@ -366,6 +366,7 @@ impl Run {
             } => (
                 who(actor),
                 Command::RecordSelfAssessment {
+                    files: Vec::new(),
                     period: period_id(),
                     unit: unit(UNITS[*u]),
                     item: item(ITEMS[*i]),
@@ -488,6 +489,7 @@ impl Run {
             } => (
                 who(actor),
                 Command::FileAppeal {
+                    files: Vec::new(),
                     appeal: appeal_id(&format!("AP-{id}")),
                     period: period_id(),
                     unit: unit(UNITS[*u]),
@@ -556,6 +558,7 @@ impl Run {
             Op::Submit { actor, id } => (
                 who(actor),
                 Command::SubmitRectification {
+                    files: Vec::new(),
                     rectification: rect_id(&format!("RC-{id}")),
                     note: String::new(),
                     evidence: vec!["evidence.pdf".into()],
@@ -634,6 +637,7 @@ impl Run {
                 Some((
                     sec1(),
                     Command::FileAppeal {
+                        files: Vec::new(),
                         appeal: appeal_id(&format!("AP-{}", state.appeals.len() % 4)),
                         period: period_id(),
                         unit: unit(SH01),

@@ -21,6 +21,7 @@ fn raise(id: &str, i: &str, origin: RectificationOrigin, due_on: chrono::NaiveDa
 
 fn submit(id: &str) -> Command {
     Command::SubmitRectification {
+        files: Vec::new(),
         rectification: rect_id(id),
         note: "已补开 held".into(),
         evidence: vec!["minutes-2026-04.pdf".into()],
@@ -192,6 +193,7 @@ fn the_unit_or_the_responsible_person_submits() {
     let decision = raised()
         .when(&sec1(), submit("RC-1"))
         .then([RectificationSubmitted {
+            files: Vec::new(),
             rectification: rect_id("RC-1"),
             note: "已补开 held".into(),
             evidence: vec!["minutes-2026-04.pdf".into()],
@@ -220,6 +222,7 @@ fn submission_refusals() {
         Rejection::NotYourRectification { responsible, .. } if responsible.as_str() == "resp-a"
     );
     let no_evidence = Command::SubmitRectification {
+        files: Vec::new(),
         rectification: rect_id("RC-1"),
         note: "n".into(),
         evidence: vec![" ".into()],

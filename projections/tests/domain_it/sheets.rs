@@ -11,6 +11,7 @@ use crate::dsl::*;
 
 fn self_assess(u: &str, i: &str, value: ScoreValue) -> Command {
     Command::RecordSelfAssessment {
+        files: Vec::new(),
         period: period_id(),
         unit: unit(u),
         item: item(i),
@@ -50,6 +51,7 @@ fn a_unit_assesses_itself() {
     assert_eq!(
         decision.events,
         vec![Event::from(SelfAssessmentRecorded {
+            files: Vec::new(),
             period: period_id(),
             unit: unit(SH01),
             item: item("A2"),
@@ -161,6 +163,7 @@ fn score_refusals() {
 fn sheet_commands_check_the_expected_revision() {
     let scored = scoring().by(&as1(), [score_recorded(SH01, "A1", pts(25))]);
     let with_expected = |expected| Command::RecordScore {
+        files: Vec::new(),
         period: period_id(),
         unit: unit(SH01),
         item: item("B1"),

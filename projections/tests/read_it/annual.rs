@@ -158,6 +158,7 @@ impl Log {
                     &as1(),
                     None,
                     ScoreRecorded {
+                        files: Vec::new(),
                         period: q(n),
                         unit: unit(s.unit),
                         item: item(code),

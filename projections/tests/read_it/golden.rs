@@ -48,6 +48,7 @@ pub fn reference_log() -> Vec<Stored> {
         sec1(),
         None,
         SelfAssessmentRecorded {
+            files: Vec::new(),
             period: period_id(),
             unit: unit(SH01),
             item: item("A1"),
@@ -221,6 +222,7 @@ pub fn reference_log() -> Vec<Stored> {
         sec1(),
         None,
         AppealFiled {
+            files: Vec::new(),
             appeal: appeal_id("AP-1"),
             period: period_id(),
             unit: unit(SH01),
@@ -243,6 +245,7 @@ pub fn reference_log() -> Vec<Stored> {
         rv2(),
         Some("申诉成立"),
         ScoreCorrected {
+            files: Vec::new(),
             period: period_id(),
             unit: unit(SH01),
             item: item("B2"),
@@ -260,6 +263,7 @@ pub fn reference_log() -> Vec<Stored> {
         sec2(),
         None,
         AppealFiled {
+            files: Vec::new(),
             appeal: appeal_id("AP-2"),
             period: period_id(),
             unit: unit(SH02),
@@ -297,6 +301,7 @@ pub fn reference_log() -> Vec<Stored> {
     }
     let submit = || -> Event {
         RectificationSubmitted {
+            files: Vec::new(),
             rectification: rect_id("RC-1"),
             note: "已整改".into(),
             evidence: vec!["fix.pdf".into()],

@@ -391,6 +391,7 @@ impl Ledger {
                 (
                     actor,
                     Command::CorrectScore {
+                        files: Vec::new(),
                         period: p,
                         unit: u,
                         item: i,
@@ -462,6 +463,7 @@ impl Ledger {
                 (
                     secretary(UNITS[*u]),
                     Command::RecordSelfAssessment {
+                        files: Vec::new(),
                         period: p,
                         unit: unit(UNITS[*u]),
                         value: value_for(&def, &i, *n),
@@ -523,6 +525,7 @@ impl Ledger {
             Op::FileAppeal { p, u, i, id } => (
                 secretary(UNITS[*u]),
                 Command::FileAppeal {
+                    files: Vec::new(),
                     appeal: appeal(*id),
                     period: period(*p),
                     unit: unit(UNITS[*u]),
@@ -577,6 +580,7 @@ impl Ledger {
                 (
                     secretary(r.unit.as_str()),
                     Command::SubmitRectification {
+                        files: Vec::new(),
                         rectification: rect(*id),
                         note: "已整改 fixed".into(),
                         evidence: vec!["fix.pdf".into()],
@@ -661,6 +665,7 @@ impl Ledger {
                         Some(on_record) => (
                             if u.as_str() == SH03 { as2() } else { as1() },
                             Command::CorrectScore {
+                                files: Vec::new(),
                                 period: p.clone(),
                                 unit: u.clone(),
                                 item: i,
@@ -715,6 +720,7 @@ impl Ledger {
 
 fn record_in(p: &PeriodId, u: &UnitId, i: &ItemCode, value: ScoreValue) -> Command {
     Command::RecordScore {
+        files: Vec::new(),
         period: p.clone(),
         unit: u.clone(),
         item: i.clone(),

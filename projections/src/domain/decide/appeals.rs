@@ -29,6 +29,7 @@ pub(super) fn decide(
             item,
             grounds,
             evidence,
+            files,
         } => {
             if state.appeals.contains_key(&appeal) {
                 return Err(Rejection::AppealExists { appeal });
@@ -60,6 +61,7 @@ pub(super) fn decide(
                     item,
                     grounds,
                     evidence,
+                    files,
                 },
                 None,
             ))
@@ -123,6 +125,8 @@ pub(super) fn decide(
                             source: ScoreSource::Appeal,
                             appeal: Some(appeal),
                             file_sha256: None,
+                            // The files the revision rests on are cited by the appeal itself.
+                            files: Vec::new(),
                         }
                         .into(),
                     );

@@ -87,6 +87,7 @@ pub(super) fn decide(
             rectification,
             note,
             evidence,
+            files,
         } => {
             let r = existing(state, &rectification)?;
             let person = &ctx.actor.person;
@@ -107,7 +108,8 @@ pub(super) fn decide(
                     status: r.status,
                 });
             }
-            if evidence.iter().all(|e| e.trim().is_empty()) {
+            // Evidence is a reference written down or a file uploaded: one of them is required.
+            if files.is_empty() && evidence.iter().all(|e| e.trim().is_empty()) {
                 return Err(Rejection::Missing {
                     field: "整改佐证材料 evidence",
                 });
@@ -118,6 +120,7 @@ pub(super) fn decide(
                     rectification,
                     note,
                     evidence,
+                    files,
                 },
                 None,
             ))

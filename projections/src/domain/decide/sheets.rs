@@ -71,6 +71,7 @@ pub(super) fn decide(
             value,
             note,
             evidence,
+            files,
             expected_revision,
         } => {
             let (p, _) = target(state, &id, &unit, expected_revision)?;
@@ -86,6 +87,7 @@ pub(super) fn decide(
                     value,
                     note,
                     evidence,
+                    files,
                 },
                 None,
             ))
@@ -97,6 +99,7 @@ pub(super) fn decide(
             value,
             note,
             evidence,
+            files,
             source,
             expected_revision,
         } => {
@@ -120,6 +123,7 @@ pub(super) fn decide(
                     value,
                     note,
                     evidence,
+                    files,
                     source,
                     file_sha256: imported_from(ctx, source),
                 },
@@ -134,6 +138,7 @@ pub(super) fn decide(
             value,
             note,
             evidence,
+            files,
             source,
             reason,
             expected_revision,
@@ -180,6 +185,7 @@ pub(super) fn decide(
                     value,
                     note,
                     evidence,
+                    files,
                     source,
                     appeal: None,
                     file_sha256: imported_from(ctx, source),
