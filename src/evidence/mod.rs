@@ -19,12 +19,14 @@
 //! - **checkable**: [`EvidenceStore::check`] reads a file back and says whether it is present, intact
 //!   or altered, which is what `ledger verify` asks of every cited file.
 
+pub mod config;
 pub mod folder;
 pub mod s3;
 
 use ledger_schemas::integrity::Digest;
 use sha2::{Digest as _, Sha256};
 
+pub use config::EvidenceArgs;
 pub use folder::FolderStore;
 pub use s3::{S3Config, S3Store};
 
