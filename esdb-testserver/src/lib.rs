@@ -192,6 +192,10 @@ fn serve(
     let (shutdown, signal) = oneshot::channel::<()>();
     let mut builder = tonic::transport::Server::builder();
     if let Some(tls) = &shared.tls {
+        // tonic's TLS takes the process's default rustls provider. With two providers in the tree
+        // (aws-lc-rs here, ring through other crates) rustls cannot pick one by itself, and a
+        // server started before any client had installed one panicked; an installed one is kept.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let identity = tonic::transport::Identity::from_pem(&tls.cert_pem, &tls.key_pem);
         builder = builder
             .tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))
