@@ -1279,6 +1279,7 @@ fn event() -> impl Strategy<Value = Event> {
                     score,
                     vetoed,
                     source,
+                    file_sha256: None,
                 }
                 .into()
             })
