@@ -1,6 +1,7 @@
-//! `POST /api/v1/periods/{period}/score-imports`: a score sheet file (CSV or `.xlsx`, base64 in
-//! JSON) checked all or nothing by `crate::import`, previewed (`dry_run`) or recorded as the caller
-//! with source `import` and the file's SHA-256.
+//! `POST /api/v1/periods/{period}/score-imports` and `.../business-result-imports`: a score sheet
+//! or a business-results file (CSV or `.xlsx`, base64 in JSON) checked all or nothing by
+//! `crate::import`, previewed (`dry_run`) or recorded as the caller with the file's SHA-256 (scores
+//! with source `import`).
 //!
 //! A preview answers every row as it would be recorded and every error at its row and column, and
 //! the plan's fingerprint (`plan`). A recording that names `expected_plan` records only if the
@@ -16,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use ledger_projections::domain::Context;
 use ledger_schemas::ids::{ItemCode, PeriodId, UnitId};
-use ledger_schemas::values::ScoreValue;
+use ledger_schemas::values::{Points, ScoreValue};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -25,13 +26,14 @@ use super::Api;
 use super::auth::Caller;
 use super::error::{ApiError, FieldError};
 use super::extract::{JsonBody, Params};
+use crate::import::business::{self, BusinessPlan};
 use crate::import::{self, Action, RowsRefused};
 use crate::store::EventStore;
 
-/// A score sheet file to check, and record unless `dry_run`.
+/// A file to import (a score sheet, business results) to check, and record unless `dry_run`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ScoreImportRequest {
+pub struct ImportRequest {
     /// The file's name as uploaded; a name ending in `.xlsx` is read as a workbook.
     #[schemars(length(max = 255))]
     pub file_name: String,
@@ -111,13 +113,52 @@ fn rows(plan: &import::Plan) -> Vec<ImportRowView> {
         .collect()
 }
 
-pub async fn import_scores<S: EventStore>(
-    State(api): State<Arc<Api<S>>>,
-    caller: Caller,
-    params: Params,
-    JsonBody(body): JsonBody<ScoreImportRequest>,
-) -> Result<Response, ApiError> {
-    let period = params.get::<PeriodId>("period")?;
+/// One business-results row as it will be (or was) recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct BusinessImportRowView {
+    /// The spreadsheet's row number (the header is row 1).
+    pub row: u64,
+    pub unit: UnitId,
+    /// The business score, 0–100.
+    pub score: Points,
+    pub vetoed: bool,
+    /// Where the figure comes from.
+    pub source: String,
+    /// Why a recorded result is replaced (empty for a new one).
+    pub reason: String,
+    /// `record`, `replace` or `unchanged`.
+    pub action: String,
+}
+
+/// The answer of a business-results import: the plan, or every problem; what was recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct BusinessImportView {
+    pub period: PeriodId,
+    pub file_name: String,
+    pub file_sha256: String,
+    /// The plan's fingerprint; none when the file has problems.
+    pub plan: Option<String>,
+    pub rows: Vec<BusinessImportRowView>,
+    pub errors: Vec<ImportErrorView>,
+    /// Whether the rows were recorded (never on a dry run or with problems).
+    pub recorded: bool,
+    /// The correlation id of the recorded events.
+    pub correlation_id: Option<Uuid>,
+}
+
+/// A request's file, checked: its bytes, their SHA-256 and the context it is checked and recorded
+/// in (the caller, now, the file).
+struct Upload {
+    bytes: Vec<u8>,
+    file_sha256: String,
+    ctx: Context,
+}
+
+fn upload<S: EventStore>(
+    api: &Api<S>,
+    caller: &Caller,
+    body: &ImportRequest,
+) -> Result<Upload, ApiError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(body.content.trim())
         .map_err(|e| {
@@ -134,6 +175,89 @@ pub async fn import_scores<S: EventStore>(
         today: crate::app::clock::business_date(now),
         file_sha256: Some(file_sha256.clone()),
     };
+    Ok(Upload {
+        bytes,
+        file_sha256,
+        ctx,
+    })
+}
+
+/// A file the check refused: its row errors for a preview (`Ok`), else the refusal: 422
+/// `import_refused` with every row error, or `import_unreadable` for a file refused as a whole.
+fn refused(err: anyhow::Error, dry_run: bool) -> Result<Vec<ImportErrorView>, ApiError> {
+    match err.downcast::<RowsRefused>() {
+        Ok(RowsRefused(errors)) => {
+            if dry_run {
+                return Ok(errors
+                    .iter()
+                    .map(|e| ImportErrorView {
+                        row: e.row,
+                        column: e.column.as_ref().map(|c| c.0.clone()),
+                        header: e.column.as_ref().map(|c| c.1.clone()),
+                        message: e.message.clone(),
+                    })
+                    .collect());
+            }
+            let summary = RowsRefused(errors.clone()).to_string();
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "import_refused",
+                "导入被拒绝 Import refused",
+                summary,
+            )
+            .with_errors(
+                errors
+                    .iter()
+                    .map(|e| FieldError {
+                        field: format!("content.row[{}]", e.row),
+                        reason: e.to_string(),
+                    })
+                    .collect(),
+            ))
+        }
+        Err(err) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "import_unreadable",
+            "文件无法导入 The file cannot be imported",
+            format!("{err:#}"),
+        )),
+    }
+}
+
+/// 409 `import_changed` unless the plan to record is the one the preview answered.
+fn same_plan(expected: Option<&String>, digest: &str) -> Result<(), ApiError> {
+    match expected {
+        Some(expected) if expected != digest => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "import_changed",
+            "预览后已有变化 Changed since the preview",
+            "文件或账本在预览后已有变化, 将记录的内容与预览不同, 未记录任何内容; 请重新预览 (the file or the ledger changed since the preview, so what would be recorded differs from what was previewed; nothing was recorded: preview again)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn interrupted(e: anyhow::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "import_interrupted",
+        "导入中断 Import interrupted",
+        format!("{e:#}"),
+    )
+}
+
+pub async fn import_scores<S: EventStore>(
+    State(api): State<Arc<Api<S>>>,
+    caller: Caller,
+    params: Params,
+    JsonBody(body): JsonBody<ImportRequest>,
+) -> Result<Response, ApiError> {
+    let period = params.get::<PeriodId>("period")?;
+    let Upload {
+        bytes,
+        file_sha256,
+        ctx,
+    } = upload(&api, &caller, &body)?;
     // A copy of the state (cheap: shared maps), so no guard is held across the awaits below.
     let state = api.ledger.folded().state.clone();
     let mut view = ScoreImportView {
@@ -148,46 +272,10 @@ pub async fn import_scores<S: EventStore>(
     };
     let plan = match import::check_scores(&state, &ctx, &period, &body.file_name, &bytes) {
         Ok(plan) => plan,
-        Err(err) => match err.downcast::<RowsRefused>() {
-            Ok(RowsRefused(errors)) => {
-                view.errors = errors
-                    .iter()
-                    .map(|e| ImportErrorView {
-                        row: e.row,
-                        column: e.column.as_ref().map(|c| c.0.clone()),
-                        header: e.column.as_ref().map(|c| c.1.clone()),
-                        message: e.message.clone(),
-                    })
-                    .collect();
-                if body.dry_run {
-                    return Ok(Json(view).into_response());
-                }
-                let summary = RowsRefused(errors.clone()).to_string();
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "import_refused",
-                    "导入被拒绝 Import refused",
-                    summary,
-                )
-                .with_errors(
-                    errors
-                        .iter()
-                        .map(|e| FieldError {
-                            field: format!("content.row[{}]", e.row),
-                            reason: e.to_string(),
-                        })
-                        .collect(),
-                ));
-            }
-            Err(err) => {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "import_unreadable",
-                    "文件无法导入 The file cannot be imported",
-                    format!("{err:#}"),
-                ));
-            }
-        },
+        Err(err) => {
+            view.errors = refused(err, body.dry_run)?;
+            return Ok(Json(view).into_response());
+        }
     };
     let digest = plan.digest(&file_sha256);
     view.rows = rows(&plan);
@@ -195,26 +283,70 @@ pub async fn import_scores<S: EventStore>(
     if body.dry_run {
         return Ok(Json(view).into_response());
     }
-    if let Some(expected) = &body.expected_plan
-        && *expected != digest
-    {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "import_changed",
-            "预览后已有变化 Changed since the preview",
-            "文件或账本在预览后已有变化, 将记录的内容与预览不同, 未记录任何内容; 请重新预览 (the file or the ledger changed since the preview, so what would be recorded differs from what was previewed; nothing was recorded: preview again)",
-        ));
-    }
+    same_plan(body.expected_plan.as_ref(), &digest)?;
     let correlation = import::execute(&api.ledger, &caller.actor, &file_sha256, &plan, || {})
         .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "import_interrupted",
-                "导入中断 Import interrupted",
-                format!("{e:#}"),
-            )
-        })?;
+        .map_err(interrupted)?;
+    view.recorded = true;
+    view.correlation_id = Some(correlation);
+    Ok(Json(view).into_response())
+}
+
+fn business_rows(plan: &BusinessPlan) -> Vec<BusinessImportRowView> {
+    plan.rows
+        .iter()
+        .map(|r| BusinessImportRowView {
+            row: r.row,
+            unit: r.unit.clone(),
+            score: r.score,
+            vetoed: r.vetoed,
+            source: r.source.clone(),
+            reason: r.reason.clone(),
+            action: r.action.code().to_owned(),
+        })
+        .collect()
+}
+
+pub async fn import_business<S: EventStore>(
+    State(api): State<Arc<Api<S>>>,
+    caller: Caller,
+    params: Params,
+    JsonBody(body): JsonBody<ImportRequest>,
+) -> Result<Response, ApiError> {
+    let period = params.get::<PeriodId>("period")?;
+    let Upload {
+        bytes,
+        file_sha256,
+        ctx,
+    } = upload(&api, &caller, &body)?;
+    let state = api.ledger.folded().state.clone();
+    let mut view = BusinessImportView {
+        period: period.clone(),
+        file_name: body.file_name.clone(),
+        file_sha256: file_sha256.clone(),
+        plan: None,
+        rows: Vec::new(),
+        errors: Vec::new(),
+        recorded: false,
+        correlation_id: None,
+    };
+    let plan = match business::check_business(&state, &ctx, &period, &body.file_name, &bytes) {
+        Ok(plan) => plan,
+        Err(err) => {
+            view.errors = refused(err, body.dry_run)?;
+            return Ok(Json(view).into_response());
+        }
+    };
+    let digest = plan.digest(&file_sha256);
+    view.rows = business_rows(&plan);
+    view.plan = Some(digest.clone());
+    if body.dry_run {
+        return Ok(Json(view).into_response());
+    }
+    same_plan(body.expected_plan.as_ref(), &digest)?;
+    let correlation = business::execute(&api.ledger, &caller.actor, &file_sha256, &plan, || {})
+        .await
+        .map_err(interrupted)?;
     view.recorded = true;
     view.correlation_id = Some(correlation);
     Ok(Json(view).into_response())

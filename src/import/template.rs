@@ -1,7 +1,11 @@
-//! The score-sheet template: an `.xlsx` workbook per rubric version with one row per item (code,
-//! aspect, title, content, maximum, responsible person) and empty value, note, evidence and reason
-//! columns, which imports back as it is once filled in (`ledger rubric template --xlsx FILE`, and
-//! the console's download link).
+//! The import templates, `.xlsx` workbooks that import back as they are once filled in.
+//!
+//! - The score-sheet template ([`Template`]): one per rubric version with one row per item (code,
+//!   aspect, title, content, maximum, responsible person) and empty value, note, evidence and
+//!   reason columns (`ledger rubric template --xlsx FILE`, and the console's download link).
+//! - The business-results template ([`BusinessTemplate`]): one per period with one row per unit
+//!   assessed in it (code and name) and empty score, veto, source and reason columns (`ledger
+//!   import business-template`, and the console's business-results import page).
 //!
 //! The sheet is named `评分表` and its header is its first row, which is what `xlsx_in.rs` reads;
 //! the unit and item columns are formatted as text so Excel keeps codes as typed. A second sheet,
@@ -12,8 +16,8 @@ use ledger_schemas::ids::{PersonId, RubricId, UnitId};
 use ledger_schemas::rubric::{ItemKind, RubricDefinition};
 use rust_xlsxwriter::{Format, FormatBorder, Workbook, XlsxError};
 
-use super::Field;
-use super::xlsx_in::SHEET_NAMES;
+use super::business::BusinessField;
+use super::{Column, Field};
 
 /// The template's columns, in order, with their widths.
 const COLUMNS: [(Field, f64); 11] = [
@@ -75,7 +79,7 @@ impl Template<'_> {
             .set_num_format("@");
 
         let sheet = book.add_worksheet();
-        sheet.set_name(SHEET_NAMES[0])?;
+        sheet.set_name(Field::SHEETS[0])?;
         for (col, (field, width)) in COLUMNS.iter().enumerate() {
             let col = col as u16;
             sheet.set_column_width(col, *width)?;
@@ -127,6 +131,73 @@ impl Template<'_> {
             "一票否决: 是 / 否".to_owned(),
             "得分、说明、佐证材料、更正原因都空着的行不导入; 更正已记录的得分须填写更正原因。"
                 .to_owned(),
+            "请勿合并单元格、使用公式或改动首行列名; 导入时全部行无误才记录。".to_owned(),
+        ];
+        for (i, line) in lines.iter().enumerate() {
+            help.write_string(i as u32, 0, line)?;
+        }
+        book.save_to_buffer()
+    }
+}
+
+/// What the business-results template is made for: a period and the units assessed in it.
+pub struct BusinessTemplate<'a> {
+    pub period: &'a str,
+    pub period_name: &'a str,
+    /// (id, name) of every unit assessed in the period, in the period's order.
+    pub units: &'a [(String, String)],
+}
+
+/// The business template's columns, in order, with their widths.
+const BUSINESS_COLUMNS: [(BusinessField, f64); 6] = [
+    (BusinessField::Unit, 14.0),
+    (BusinessField::Name, 24.0),
+    (BusinessField::Score, 10.0),
+    (BusinessField::Vetoed, 8.0),
+    (BusinessField::Source, 40.0),
+    (BusinessField::Reason, 30.0),
+];
+
+impl BusinessTemplate<'_> {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, XlsxError> {
+        let mut book = Workbook::new();
+        let header = Format::new()
+            .set_bold()
+            .set_background_color("#E8EEF4")
+            .set_border(FormatBorder::Thin);
+        let text = Format::new().set_num_format("@");
+        let fill = Format::new()
+            .set_background_color("#FFF8DC")
+            .set_num_format("@");
+        let sheet = book.add_worksheet();
+        sheet.set_name(BusinessField::SHEETS[0])?;
+        for (col, (field, width)) in BUSINESS_COLUMNS.iter().enumerate() {
+            let col = col as u16;
+            sheet.set_column_width(col, *width)?;
+            sheet.write_string_with_format(0, col, field.zh(), &header)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        for (row, (id, name)) in self.units.iter().enumerate() {
+            let row = row as u32 + 1;
+            sheet.write_string_with_format(row, 0, id, &text)?;
+            sheet.write_string(row, 1, name)?;
+            // The columns the office fills, as text so that `86.50` stays as typed.
+            for col in 2..BUSINESS_COLUMNS.len() as u16 {
+                sheet.write_blank(row, col, &fill)?;
+            }
+        }
+        let help = book.add_worksheet();
+        help.set_name("填写说明")?;
+        help.set_column_width(0, 100)?;
+        let lines = [
+            format!("考核周期 {} · {} · 经营业绩", self.period, self.period_name),
+            "在 “经营业绩” 中每行填写一个单位的经营业绩; 单位列填单位编码 (或唯一的单位名称):"
+                .to_owned(),
+            "得分: 0–100, 最多两位小数, 如 86.5".to_owned(),
+            "否决: 经营业绩考核一票否决时填 是, 否则填 否 或留空".to_owned(),
+            "依据: 数据来源, 如 经营目标责任书 第三条".to_owned(),
+            "原因: 修改已记录的经营业绩时必填".to_owned(),
+            "得分、否决、依据、原因都空着的行不导入; 与已记录结果相同的行不重复记录。".to_owned(),
             "请勿合并单元格、使用公式或改动首行列名; 导入时全部行无误才记录。".to_owned(),
         ];
         for (i, line) in lines.iter().enumerate() {
