@@ -219,7 +219,7 @@ pub async fn preview(session: Session, multipart: Multipart) -> Result<Response,
     let count = |a: &str| view.rows.iter().filter(|r| r.action == a).count();
     let body = html! {
         p.meta #import-file data-sha256=(view.file_sha256) {
-            (lang.t("文件 ", "File ")) strong { (view.file_name) } " · SHA-256 " code { (view.file_sha256) }
+            (lang.t("文件 ", "File ")) strong translate="no" { (view.file_name) } " · SHA-256 " code { (view.file_sha256) }
             " · " (lang.t("考核周期 ", "period ")) (view.period)
         }
         @if !view.errors.is_empty() {
@@ -240,7 +240,7 @@ pub async fn preview(session: Session, multipart: Multipart) -> Result<Response,
                         @for r in &view.rows {
                             tr data-row=(r.row) data-action=(r.action) {
                                 td { (r.row) } td { (r.unit) } td { (r.item) } td.value { (r.value_text) }
-                                td.text { (r.note) } td.text { (r.evidence.join("; ")) } td.text { (r.reason) }
+                                td.text translate="no" { (r.note) } td.text translate="no" { (r.evidence.join("; ")) } td.text translate="no" { (r.reason) }
                                 td { (action_label(lang, &r.action)) }
                             }
                         }
@@ -296,7 +296,7 @@ fn errors_list(lang: super::i18n::Lang, errors: &[ImportErrorView], again: &str)
                 @for e in errors {
                     li data-row=(e.row) data-column=[e.column.as_deref()] {
                         (lang.t("第 ", "Row ")) (e.row) (lang.t(" 行", ""))
-                        @if let Some(c) = &e.column { " · " (c) (lang.t(" 列 ", " column ")) (e.header.as_deref().unwrap_or_default()) }
+                        @if let Some(c) = &e.column { " · " (c) (lang.t(" 列 ", " column ")) span translate="no" { (e.header.as_deref().unwrap_or_default()) } }
                         ": " (lang.said(&e.message))
                     }
                 }
@@ -456,8 +456,8 @@ pub async fn business_page(
     let action = business_import_href(&period);
     let body = html! {
         p.hint { (lang.t(
-            "上传 CSV (UTF-8、GBK 均可) 或 Excel (.xlsx, 工作表名 “经营业绩”) 文件, 每行一个单位: 单位、得分 (0–100)、否决 (是/否)、依据; 修改已记录的结果须填写原因. 先预览: 显示将记录的每一行和每处错误, 不记录任何内容; 确认后才记录, 记录人是您.",
-            "Upload a CSV (UTF-8 or GBK) or Excel (.xlsx, sheet named 经营业绩) file, one row a unit: unit, score (0–100), vetoed (yes/no), source; replacing a recorded result needs a reason. The preview shows every row as it would be recorded and every error, and records nothing; only the confirmation records, as you."
+            "上传 CSV 文件 (Excel 另存的中文 CSV 也可) 或 Excel 工作簿 (工作表名 “经营业绩”, 可用下方模板), 每行一个单位: 单位、得分 (0–100)、否决 (是/否)、依据; 修改已记录的结果须填写原因. 先预览: 显示将记录的每一行和每处错误, 不记录任何内容; 确认后才记录, 记录人是您.",
+            "Upload a CSV file (as Excel saves it, in any of its encodings) or an Excel workbook (the sheet named as in the template below), one row a unit: unit, score (0–100), vetoed (yes/no), source; replacing a recorded result needs a reason. The preview shows every row as it would be recorded and every error, and records nothing; only the confirmation records, as you."
         )) }
         form.entry #import-form method="post" action=(action) enctype="multipart/form-data" data-ops="importBusinessResults" {
             input type="hidden" name="period" value=(period);
@@ -502,7 +502,7 @@ pub async fn business_preview(
     let count = |a: &str| view.rows.iter().filter(|r| r.action == a).count();
     let body = html! {
         p.meta #import-file data-sha256=(view.file_sha256) {
-            (lang.t("文件 ", "File ")) strong { (view.file_name) } " · SHA-256 " code { (view.file_sha256) }
+            (lang.t("文件 ", "File ")) strong translate="no" { (view.file_name) } " · SHA-256 " code { (view.file_sha256) }
             " · " (lang.t("考核周期 ", "period ")) (view.period)
         }
         @if !view.errors.is_empty() {
@@ -526,7 +526,7 @@ pub async fn business_preview(
                                 td title=(r.unit) { (names.get(&r.unit).cloned().unwrap_or_else(|| r.unit.to_string())) }
                                 td.num { (super::format::points(&r.score.to_string())) }
                                 td { (if r.vetoed { lang.t("是", "yes") } else { lang.t("否", "no") }) }
-                                td.text { (r.source) } td.text { (r.reason) }
+                                td.text translate="no" { (r.source) } td.text translate="no" { (r.reason) }
                                 td { (business_action_label(lang, &r.action)) }
                             }
                         }

@@ -1014,8 +1014,7 @@ async fn execute_rows<S: EventStore>(
     mut done: impl FnMut(),
 ) -> anyhow::Result<Uuid> {
     let correlation = Uuid::now_v7();
-    let mut recorded = 0usize;
-    for (row, command) in rows {
+    for (recorded, (row, command)) in rows.into_iter().enumerate() {
         if let Err(err) = app
             .execute_imported(actor.clone(), command.clone(), correlation, file_sha256)
             .await
@@ -1024,7 +1023,6 @@ async fn execute_rows<S: EventStore>(
                 "第 {row} 行记录失败 (row {row} was not recorded): {err}; 此前 {recorded} 行已记录, 关联标识 {correlation}, 其后各行未记录 (the {recorded} rows before it were recorded under correlation id {correlation}, the rest were not)"
             );
         }
-        recorded += 1;
         done();
     }
     Ok(correlation)

@@ -16,7 +16,7 @@ use crate::store_support::{TempLedger, temp_ledger};
 
 /// A ledger with the default rubric, units SH-A and SH-B in period 2026Q1 (in scoring) and SH-C
 /// outside it, built through the application service.
-fn scoring_ledger() -> TempLedger {
+pub(crate) fn scoring_ledger() -> TempLedger {
     let temp = temp_ledger();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -101,7 +101,7 @@ fn write(temp: &TempLedger, name: &str, text: &str) -> std::path::PathBuf {
 }
 
 /// The assessor every import in these tests is recorded as.
-const IMPORTER: &str = "assessor-wang";
+pub(crate) const IMPORTER: &str = "assessor-wang";
 
 fn import_scores(ledger_path: &Path, file: &Path) -> std::process::Output {
     import_as(ledger_path, file, IMPORTER)
@@ -470,7 +470,7 @@ fn an_import_names_the_importing_person_and_the_files_hash() {
 
 /// The events an import recorded after `before`, as (type, payload without the file's hash): what
 /// the sheet said, whatever bytes carried it.
-fn recorded_after(path: &Path, before: u64) -> Vec<(String, serde_json::Value)> {
+pub(crate) fn recorded_after(path: &Path, before: u64) -> Vec<(String, serde_json::Value)> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -597,7 +597,7 @@ fn the_same_sheet_in_every_encoding_records_the_same_events() {
 /// `csv` (plain, comma-separated, no quoted commas) as an .xlsx workbook with one sheet named
 /// `sheet`: a cell that reads as a decimal becomes a number cell, the rest text; `touch(row, col)`
 /// may write a cell its own way instead (0-based, the header is row 0) and return `Some(())`.
-fn csv_as_workbook(
+pub(crate) fn csv_as_workbook(
     csv: &str,
     sheet: &str,
     mut touch: impl FnMut(&mut rust_xlsxwriter::Worksheet, (u32, u16)) -> Option<()>,
