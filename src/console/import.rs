@@ -218,10 +218,7 @@ pub async fn preview(session: Session, multipart: Multipart) -> Result<Response,
     let view: ScoreImportView = dry_run(&session, &uri, &upload.file_name, &content).await?;
     let count = |a: &str| view.rows.iter().filter(|r| r.action == a).count();
     let body = html! {
-        p.meta #import-file data-sha256=(view.file_sha256) {
-            (lang.t("文件 ", "File ")) strong translate="no" { (view.file_name) } " · SHA-256 " code { (view.file_sha256) }
-            " · " (lang.t("考核周期 ", "period ")) (view.period)
-        }
+        (file_line(lang, &view.file_name, &view.file_sha256, view.period.as_str()))
         @if !view.errors.is_empty() {
             (errors_list(lang, &view.errors, &format!("/import?period={}", seg(view.period.as_str()))))
         } @else {
@@ -411,13 +408,7 @@ pub async fn business_template(
 ) -> Result<Response, Failure> {
     forms::only(&session, BUSINESS_ROLES)?;
     let lang = session.lang;
-    let periods: PeriodList = session.get("/api/v1/periods").await?;
-    let Some(p) = periods.periods.iter().find(|p| p.period.as_str() == period) else {
-        return Err(Failure::not_found(
-            lang,
-            format!("没有考核周期 {period} (there is no period {period})"),
-        ));
-    };
+    let p = super::print::period_view(&session, &period).await?;
     let list: BusinessResultList = session
         .get(&format!(
             "/api/v1/periods/{}/business-results",
@@ -501,10 +492,7 @@ pub async fn business_preview(
     let names = super::standings::unit_names(&session).await?;
     let count = |a: &str| view.rows.iter().filter(|r| r.action == a).count();
     let body = html! {
-        p.meta #import-file data-sha256=(view.file_sha256) {
-            (lang.t("文件 ", "File ")) strong translate="no" { (view.file_name) } " · SHA-256 " code { (view.file_sha256) }
-            " · " (lang.t("考核周期 ", "period ")) (view.period)
-        }
+        (file_line(lang, &view.file_name, &view.file_sha256, view.period.as_str()))
         @if !view.errors.is_empty() {
             (errors_list(lang, &view.errors, &business_import_href(&period)))
         } @else {
@@ -567,4 +555,14 @@ pub async fn business_confirm(
         lang.t("经营业绩已导入", "business results imported")
     );
     Ok(layout::page(&session, Nav::Work, &title, body))
+}
+
+/// The uploaded file a preview is of: its name, SHA-256 and period.
+fn file_line(lang: super::i18n::Lang, file_name: &str, sha256: &str, period: &str) -> Markup {
+    html! {
+        p.meta #import-file data-sha256=(sha256) {
+            (lang.t("文件 ", "File ")) strong translate="no" { (file_name) } " · SHA-256 " code { (sha256) }
+            " · " (lang.t("考核周期 ", "period ")) (period)
+        }
+    }
 }

@@ -18,7 +18,8 @@ use super::format::{self, seg};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
 use crate::http::views::{
-    CoveringCheckpoints, MilestonesView, PeriodList, StandingsView, UnitList, UnitStandingView,
+    CoveringCheckpoints, MilestonesView, PeriodList, PeriodView, StandingsView, UnitList,
+    UnitStandingView,
 };
 
 /// What the title block says about the figures printed.
@@ -128,16 +129,25 @@ fn zh_date(d: NaiveDate) -> String {
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
+/// The period `period` as the API lists it to the reader; a 404 page when there is none.
+pub(super) async fn period_view(session: &Session, period: &str) -> Result<PeriodView, Failure> {
+    let periods: PeriodList = session.get("/api/v1/periods").await?;
+    periods
+        .periods
+        .into_iter()
+        .find(|p| p.period.as_str() == period)
+        .ok_or_else(|| {
+            Failure::not_found(
+                session.lang,
+                format!("没有考核周期 {period} (there is no period {period})"),
+            )
+        })
+}
+
 /// `GET /periods/{period}/notice`: the 公示 notice of a published period, a page of its own.
 pub async fn notice(session: Session, Path(period): Path<String>) -> Result<Response, Failure> {
     let lang = session.lang;
-    let periods: PeriodList = session.get("/api/v1/periods").await?;
-    let Some(p) = periods.periods.iter().find(|p| p.period.as_str() == period) else {
-        return Err(Failure::not_found(
-            lang,
-            format!("没有考核周期 {period} (there is no period {period})"),
-        ));
-    };
+    let p = &period_view(&session, &period).await?;
     let life: MilestonesView = session
         .get(&format!("/api/v1/periods/{}/milestones", seg(&period)))
         .await?;

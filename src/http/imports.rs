@@ -27,7 +27,7 @@ use super::auth::Caller;
 use super::error::{ApiError, FieldError};
 use super::extract::{JsonBody, Params};
 use crate::import::business::{self, BusinessPlan};
-use crate::import::{self, Action, RowsRefused};
+use crate::import::{self, Action, ImportPlan, RowsRefused};
 use crate::store::EventStore;
 
 /// A file to import (a score sheet, business results) to check, and record unless `dry_run`.
@@ -146,19 +146,25 @@ pub struct BusinessImportView {
     pub correlation_id: Option<Uuid>,
 }
 
-/// A request's file, checked: its bytes, their SHA-256 and the context it is checked and recorded
-/// in (the caller, now, the file).
-struct Upload {
-    bytes: Vec<u8>,
+/// What an import request came to, of either import: the file's hash, the plan and its
+/// fingerprint (none when the file has problems), the problems of a previewed file, and the
+/// correlation id of what was recorded.
+struct Outcome<P> {
     file_sha256: String,
-    ctx: Context,
+    plan: Option<(P, String)>,
+    errors: Vec<ImportErrorView>,
+    correlation_id: Option<Uuid>,
 }
 
-fn upload<S: EventStore>(
+/// The one flow of both imports: decode the file, check it against the ledger as it is now
+/// (`check`), answer a preview, or record the plan (only the previewed one, when the request names
+/// it) as the caller with the file's SHA-256.
+async fn run<S: EventStore, P: ImportPlan>(
     api: &Api<S>,
     caller: &Caller,
     body: &ImportRequest,
-) -> Result<Upload, ApiError> {
+    check: impl FnOnce(&ledger_projections::domain::State, &Context, &[u8]) -> anyhow::Result<P>,
+) -> Result<Outcome<P>, ApiError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(body.content.trim())
         .map_err(|e| {
@@ -175,11 +181,37 @@ fn upload<S: EventStore>(
         today: crate::app::clock::business_date(now),
         file_sha256: Some(file_sha256.clone()),
     };
-    Ok(Upload {
-        bytes,
+    // A copy of the state (cheap: shared maps), so no guard is held across the awaits below.
+    let state = api.ledger.folded().state.clone();
+    let mut outcome = Outcome {
         file_sha256,
-        ctx,
-    })
+        plan: None,
+        errors: Vec::new(),
+        correlation_id: None,
+    };
+    let plan = match check(&state, &ctx, &bytes) {
+        Ok(plan) => plan,
+        Err(err) => {
+            outcome.errors = refused(err, body.dry_run)?;
+            return Ok(outcome);
+        }
+    };
+    let digest = plan.digest(&outcome.file_sha256);
+    if !body.dry_run {
+        same_plan(body.expected_plan.as_ref(), &digest)?;
+        let correlation = import::execute(
+            &api.ledger,
+            &caller.actor,
+            &outcome.file_sha256,
+            &plan,
+            || {},
+        )
+        .await
+        .map_err(interrupted)?;
+        outcome.correlation_id = Some(correlation);
+    }
+    outcome.plan = Some((plan, digest));
+    Ok(outcome)
 }
 
 /// A file the check refused: its row errors for a preview (`Ok`), else the refusal: 422
@@ -253,43 +285,21 @@ pub async fn import_scores<S: EventStore>(
     JsonBody(body): JsonBody<ImportRequest>,
 ) -> Result<Response, ApiError> {
     let period = params.get::<PeriodId>("period")?;
-    let Upload {
-        bytes,
-        file_sha256,
-        ctx,
-    } = upload(&api, &caller, &body)?;
-    // A copy of the state (cheap: shared maps), so no guard is held across the awaits below.
-    let state = api.ledger.folded().state.clone();
-    let mut view = ScoreImportView {
-        period: period.clone(),
-        file_name: body.file_name.clone(),
-        file_sha256: file_sha256.clone(),
-        plan: None,
-        rows: Vec::new(),
-        errors: Vec::new(),
-        recorded: false,
-        correlation_id: None,
-    };
-    let plan = match import::check_scores(&state, &ctx, &period, &body.file_name, &bytes) {
-        Ok(plan) => plan,
-        Err(err) => {
-            view.errors = refused(err, body.dry_run)?;
-            return Ok(Json(view).into_response());
-        }
-    };
-    let digest = plan.digest(&file_sha256);
-    view.rows = rows(&plan);
-    view.plan = Some(digest.clone());
-    if body.dry_run {
-        return Ok(Json(view).into_response());
-    }
-    same_plan(body.expected_plan.as_ref(), &digest)?;
-    let correlation = import::execute(&api.ledger, &caller.actor, &file_sha256, &plan, || {})
-        .await
-        .map_err(interrupted)?;
-    view.recorded = true;
-    view.correlation_id = Some(correlation);
-    Ok(Json(view).into_response())
+    let o = run(&api, &caller, &body, |state, ctx, bytes| {
+        import::check_scores(state, ctx, &period, &body.file_name, bytes)
+    })
+    .await?;
+    Ok(Json(ScoreImportView {
+        period,
+        file_name: body.file_name,
+        file_sha256: o.file_sha256,
+        rows: o.plan.as_ref().map(|(p, _)| rows(p)).unwrap_or_default(),
+        plan: o.plan.map(|(_, digest)| digest),
+        errors: o.errors,
+        recorded: o.correlation_id.is_some(),
+        correlation_id: o.correlation_id,
+    })
+    .into_response())
 }
 
 fn business_rows(plan: &BusinessPlan) -> Vec<BusinessImportRowView> {
@@ -314,40 +324,23 @@ pub async fn import_business<S: EventStore>(
     JsonBody(body): JsonBody<ImportRequest>,
 ) -> Result<Response, ApiError> {
     let period = params.get::<PeriodId>("period")?;
-    let Upload {
-        bytes,
-        file_sha256,
-        ctx,
-    } = upload(&api, &caller, &body)?;
-    let state = api.ledger.folded().state.clone();
-    let mut view = BusinessImportView {
-        period: period.clone(),
-        file_name: body.file_name.clone(),
-        file_sha256: file_sha256.clone(),
-        plan: None,
-        rows: Vec::new(),
-        errors: Vec::new(),
-        recorded: false,
-        correlation_id: None,
-    };
-    let plan = match business::check_business(&state, &ctx, &period, &body.file_name, &bytes) {
-        Ok(plan) => plan,
-        Err(err) => {
-            view.errors = refused(err, body.dry_run)?;
-            return Ok(Json(view).into_response());
-        }
-    };
-    let digest = plan.digest(&file_sha256);
-    view.rows = business_rows(&plan);
-    view.plan = Some(digest.clone());
-    if body.dry_run {
-        return Ok(Json(view).into_response());
-    }
-    same_plan(body.expected_plan.as_ref(), &digest)?;
-    let correlation = business::execute(&api.ledger, &caller.actor, &file_sha256, &plan, || {})
-        .await
-        .map_err(interrupted)?;
-    view.recorded = true;
-    view.correlation_id = Some(correlation);
-    Ok(Json(view).into_response())
+    let o = run(&api, &caller, &body, |state, ctx, bytes| {
+        business::check_business(state, ctx, &period, &body.file_name, bytes)
+    })
+    .await?;
+    Ok(Json(BusinessImportView {
+        period,
+        file_name: body.file_name,
+        file_sha256: o.file_sha256,
+        rows: o
+            .plan
+            .as_ref()
+            .map(|(p, _)| business_rows(p))
+            .unwrap_or_default(),
+        plan: o.plan.map(|(_, digest)| digest),
+        errors: o.errors,
+        recorded: o.correlation_id.is_some(),
+        correlation_id: o.correlation_id,
+    })
+    .into_response())
 }

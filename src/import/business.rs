@@ -26,14 +26,11 @@ use ledger_projections::domain::{Command, Context, Rejection, State};
 use ledger_schemas::envelope::{Actor, Role};
 use ledger_schemas::ids::{PeriodId, PersonId, UnitId, stream};
 use ledger_schemas::values::{Points, Stage};
-use uuid::Uuid;
 
 use super::{
-    Column, Header, Row, RowError, digest, execute_rows, importer_in, parse_yes_no, period_of,
+    Column, Header, ImportPlan, Row, RowError, digest, importer_in, parse_yes_no, period_of,
     read_table, resolve_unit, simulate,
 };
-use crate::app::Ledger;
-use crate::store::EventStore;
 
 /// A column of a business-results file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,10 +133,8 @@ pub struct BusinessPlan {
     pub rows: Vec<BusinessRow>,
 }
 
-impl BusinessPlan {
-    /// The plan's fingerprint (as `Plan::digest`): a confirmation records only a plan with the
-    /// fingerprint its preview answered.
-    pub fn digest(&self, file_sha256: &str) -> String {
+impl ImportPlan for BusinessPlan {
+    fn digest(&self, file_sha256: &str) -> String {
         digest(
             file_sha256,
             self.rows.iter().map(|r| {
@@ -156,8 +151,18 @@ impl BusinessPlan {
         )
     }
 
+    fn commands(&self) -> Vec<(u64, &Command)> {
+        self.rows
+            .iter()
+            .filter_map(|r| match &r.action {
+                BusinessAction::Record(c) | BusinessAction::Replace(c) => Some((r.row, c)),
+                BusinessAction::Unchanged => None,
+            })
+            .collect()
+    }
+
     /// (new results, replacements, unchanged).
-    pub fn counts(&self) -> (usize, usize, usize) {
+    fn counts(&self) -> (usize, usize, usize) {
         self.rows.iter().fold((0, 0, 0), |acc, r| match r.action {
             BusinessAction::Record(_) => (acc.0 + 1, acc.1, acc.2),
             BusinessAction::Replace(_) => (acc.0, acc.1 + 1, acc.2),
@@ -392,26 +397,6 @@ fn row_of(r: Parsed, action: BusinessAction) -> BusinessRow {
         reason: r.reason,
         action,
     }
-}
-
-/// Records a checked plan's new and replaced results in file order under one correlation id, as
-/// `actor`, with the file's SHA-256; `done` is called after each (the CLI's progress bar).
-pub async fn execute<S: EventStore>(
-    app: &Ledger<S>,
-    actor: &Actor,
-    file_sha256: &str,
-    plan: &BusinessPlan,
-    done: impl FnMut(),
-) -> anyhow::Result<Uuid> {
-    let rows = plan
-        .rows
-        .iter()
-        .filter_map(|r| match &r.action {
-            BusinessAction::Record(c) | BusinessAction::Replace(c) => Some((r.row, c)),
-            BusinessAction::Unchanged => None,
-        })
-        .collect();
-    execute_rows(app, actor, file_sha256, rows, done).await
 }
 
 #[cfg(test)]

@@ -502,12 +502,8 @@ pub struct Plan {
     pub rows: Vec<PlannedRow>,
 }
 
-impl Plan {
-    /// A fingerprint of what the plan will record from the file whose SHA-256 is `file_sha256`:
-    /// each row's number, unit, item, action and the values it records. A preview answers it, and
-    /// a confirmation that names it records only a plan with the same fingerprint, so what is
-    /// recorded is what was previewed, even if the ledger changed in between.
-    pub fn digest(&self, file_sha256: &str) -> String {
+impl ImportPlan for Plan {
+    fn digest(&self, file_sha256: &str) -> String {
         digest(
             file_sha256,
             self.rows.iter().map(|p| {
@@ -523,8 +519,18 @@ impl Plan {
         )
     }
 
+    fn commands(&self) -> Vec<(u64, &Command)> {
+        self.rows
+            .iter()
+            .filter_map(|p| match &p.action {
+                Action::Record(command) | Action::Correct(command) => Some((p.row, command)),
+                Action::Unchanged => None,
+            })
+            .collect()
+    }
+
     /// (new scores, corrections, unchanged).
-    pub fn counts(&self) -> (usize, usize, usize) {
+    fn counts(&self) -> (usize, usize, usize) {
         self.rows.iter().fold((0, 0, 0), |acc, p| match p.action {
             Action::Record(_) => (acc.0 + 1, acc.1, acc.2),
             Action::Correct(_) => (acc.0, acc.1 + 1, acc.2),
@@ -1003,18 +1009,33 @@ fn parse_yes_no(text: &str) -> Option<bool> {
     }
 }
 
-/// Executes a checked plan's commands (each with its row number) in file order under one
-/// correlation id, calling `done` after each recorded row (the CLI's progress bar). Returns the
-/// correlation id.
-async fn execute_rows<S: EventStore>(
+/// A checked file's plan, of either import: what a preview shows and a confirmation records.
+pub trait ImportPlan {
+    /// A fingerprint of what the plan will record from the file whose SHA-256 is `file_sha256`:
+    /// a preview answers it, and a confirmation that names it records only a plan with the same
+    /// fingerprint, so what is recorded is what was previewed, even if the ledger changed between.
+    fn digest(&self, file_sha256: &str) -> String;
+
+    /// The commands to execute, each with its row number, in file order (unchanged rows left out).
+    fn commands(&self) -> Vec<(u64, &Command)>;
+
+    /// (new, changed, unchanged) rows.
+    fn counts(&self) -> (usize, usize, usize);
+}
+
+/// Executes a checked plan's commands in file order under one correlation id, as `actor`, with the
+/// file's SHA-256, calling `done` after each recorded row (the CLI's progress bar). Returns the
+/// correlation id. A row refused here (another writer changed its record since the check) stops
+/// the import there, and the message says how many rows were recorded and under which id.
+pub async fn execute<S: EventStore>(
     app: &Ledger<S>,
     actor: &Actor,
     file_sha256: &str,
-    rows: Vec<(u64, &Command)>,
+    plan: &impl ImportPlan,
     mut done: impl FnMut(),
 ) -> anyhow::Result<Uuid> {
     let correlation = Uuid::now_v7();
-    for (recorded, (row, command)) in rows.into_iter().enumerate() {
+    for (recorded, (row, command)) in plan.commands().into_iter().enumerate() {
         if let Err(err) = app
             .execute_imported(actor.clone(), command.clone(), correlation, file_sha256)
             .await
@@ -1026,25 +1047,6 @@ async fn execute_rows<S: EventStore>(
         done();
     }
     Ok(correlation)
-}
-
-/// Executes a checked score plan (see [`execute_rows`]).
-pub async fn execute<S: EventStore>(
-    app: &Ledger<S>,
-    actor: &Actor,
-    file_sha256: &str,
-    plan: &Plan,
-    done: impl FnMut(),
-) -> anyhow::Result<Uuid> {
-    let rows = plan
-        .rows
-        .iter()
-        .filter_map(|p| match &p.action {
-            Action::Record(command) | Action::Correct(command) => Some((p.row, command)),
-            Action::Unchanged => None,
-        })
-        .collect();
-    execute_rows(app, actor, file_sha256, rows, done).await
 }
 
 #[cfg(test)]

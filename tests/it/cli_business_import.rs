@@ -6,7 +6,9 @@ use std::path::Path;
 use ledger::store::SqliteStore;
 use ledger_schemas::{Envelope, Role};
 
-use crate::cli_import::{IMPORTER, csv_as_workbook, recorded_after, scoring_ledger};
+use crate::cli_import::{
+    IMPORTER, assert_row_errors, csv_as_workbook, filled_in, recorded_after, scoring_ledger,
+};
 use crate::cli_support::{events, fails_with_one_line, ledger, ok, stderr, stdout};
 use crate::store_support::TempLedger;
 
@@ -152,21 +154,19 @@ SH-B,80,否,责任书,多余
     assert!(reason.contains("nothing was recorded"), "{reason}");
     assert!(reason.contains("7 bad rows"), "{reason}");
     let err = stderr(&out);
-    for (at, what) in [
-        ("第 3 行 A 列 unit", "SH-X"),
-        ("第 4 行 B 列 score", "not between 0 and 100"),
-        ("第 5 行 C 列 vetoed", "maybe"),
-        ("第 6 行 A 列 unit", "duplicates row 2"),
-        ("第 7 行 A 列 unit", "not assessed in period 2026Q1"),
-        ("第 8 行 B 列 score", "abc"),
-        ("第 8 行 D 列 source", "source is empty"),
-        ("第 9 行 (row 9)", "has 5 columns, the header has 4"),
-    ] {
-        assert!(
-            err.lines().any(|l| l.starts_with(at) && l.contains(what)),
-            "missing {at:?} … {what:?} in:\n{err}"
-        );
-    }
+    assert_row_errors(
+        &err,
+        &[
+            ("第 3 行 A 列 unit", "SH-X"),
+            ("第 4 行 B 列 score", "not between 0 and 100"),
+            ("第 5 行 C 列 vetoed", "maybe"),
+            ("第 6 行 A 列 unit", "duplicates row 2"),
+            ("第 7 行 A 列 unit", "not assessed in period 2026Q1"),
+            ("第 8 行 B 列 score", "abc"),
+            ("第 8 行 D 列 source", "source is empty"),
+            ("第 9 行 (row 9)", "has 5 columns, the header has 4"),
+        ],
+    );
     assert!(!err.lines().any(|l| l.starts_with("第 2 行")), "{err}");
 
     let extra = write(
@@ -200,16 +200,14 @@ fn bad_business_workbooks_are_refused_cell_by_cell() {
     let out = import_as(&temp.path, &file, IMPORTER);
     fails_with_one_line(&out);
     let err = stderr(&out);
-    for (at, what) in [
-        ("第 2 行 B 列 score", "formula =40*2"),
-        ("第 2 行 D 列 source", "merged cells D2:D3"),
-        ("第 2 行 F 列", "header has no column"),
-    ] {
-        assert!(
-            err.lines().any(|l| l.starts_with(at) && l.contains(what)),
-            "missing {at:?} … {what:?} in:\n{err}"
-        );
-    }
+    assert_row_errors(
+        &err,
+        &[
+            ("第 2 行 B 列 score", "formula =40*2"),
+            ("第 2 行 D 列 source", "merged cells D2:D3"),
+            ("第 2 行 F 列", "header has no column"),
+        ],
+    );
     let wrong_sheet = write(
         &temp,
         "sheet1.xlsx",
@@ -357,20 +355,12 @@ fn the_business_template_lists_the_units_and_imports_back() {
         ]
     );
 
-    let mut filled = rust_xlsxwriter::Workbook::new();
-    let ws = filled.add_worksheet();
-    ws.set_name("经营业绩").unwrap();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            if let Data::String(s) = cell {
-                ws.write_string(r as u32, c as u16, s).unwrap();
-            }
-        }
-    }
-    ws.write_number(1, 2, 91.25).unwrap();
-    ws.write_string(1, 3, "否").unwrap();
-    ws.write_string(1, 4, "经营目标责任书 第二条").unwrap();
-    let filled_path = write(&temp, "filled.xlsx", &filled.save_to_buffer().unwrap());
+    let filled = filled_in("经营业绩", &rows, |ws| {
+        ws.write_number(1, 2, 91.25).unwrap();
+        ws.write_string(1, 3, "否").unwrap();
+        ws.write_string(1, 4, "经营目标责任书 第二条").unwrap();
+    });
+    let filled_path = write(&temp, "filled.xlsx", &filled);
     let before = events(&temp.path);
     let out = import_as(&temp.path, &filled_path, IMPORTER);
     assert!(

@@ -673,18 +673,16 @@ SH-B,A1,1.5,,
     let reason = fails_with_one_line(&out);
     assert!(reason.contains("nothing was recorded"), "{reason}");
     let err = stderr(&out);
-    for (at, what) in [
-        ("第 2 行 C 列 value", "formula"),
-        ("第 3 行 C 列 value", "date"),
-        ("第 4 行 B 列 item", "number"),
-        ("第 5 行 D 列 note", "merged cells D5:D6"),
-        ("第 5 行 G 列", "header has no column"),
-    ] {
-        assert!(
-            err.lines().any(|l| l.starts_with(at) && l.contains(what)),
-            "missing {at:?} … {what:?} in:\n{err}"
-        );
-    }
+    assert_row_errors(
+        &err,
+        &[
+            ("第 2 行 C 列 value", "formula"),
+            ("第 3 行 C 列 value", "date"),
+            ("第 4 行 B 列 item", "number"),
+            ("第 5 行 D 列 note", "merged cells D5:D6"),
+            ("第 5 行 G 列", "header has no column"),
+        ],
+    );
     assert!(
         !err.lines().any(|l| l.starts_with("第 6 行")),
         "row 6 is good:\n{err}"
@@ -763,25 +761,16 @@ fn the_xlsx_template_fills_in_and_imports_back() {
             Some((cells.next()?.to_owned(), cells.next()?.to_owned()))
         })
         .collect();
-    let mut filled = rust_xlsxwriter::Workbook::new();
-    let ws = filled.add_worksheet();
-    ws.set_name("评分表").unwrap();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            let (r32, c16) = (r as u32, c as u16);
-            match cell {
-                Data::String(s) => ws.write_string(r32, c16, s).map(|_| ()).unwrap(),
-                Data::Float(n) => ws.write_number(r32, c16, *n).map(|_| ()).unwrap(),
-                _ => {}
+    let filled = filled_in("评分表", &rows, |ws| {
+        for (r, row) in rows.iter().enumerate().skip(1) {
+            let item = row[1].to_string();
+            if !["G2", "G3", "G4"].contains(&item.as_str()) {
+                ws.write_string(r as u32, 7, &values[&item]).unwrap();
             }
         }
-        let item = row[1].to_string();
-        if r > 0 && !["G2", "G3", "G4"].contains(&item.as_str()) {
-            ws.write_string(r as u32, 7, &values[&item]).unwrap();
-        }
-    }
+    });
     let filled_path = temp.dir.path().join("filled.xlsx");
-    std::fs::write(&filled_path, filled.save_to_buffer().unwrap()).unwrap();
+    std::fs::write(&filled_path, filled).unwrap();
     let before = events(&temp.path);
     let out = ok(&import_scores(&temp.path, &filled_path)).clone();
     assert!(stdout(&out).contains("30 new scores"), "{}", stdout(&out));
@@ -803,4 +792,40 @@ fn the_xlsx_template_fills_in_and_imports_back() {
         let reason = fails_with_one_line(&ledger(&temp.path, &all));
         assert!(reason.contains(expected), "{expected:?} in {reason}");
     }
+}
+
+/// Every `(row and column, words)` is on some line of a refused import's standard error: a line
+/// that starts with the place and contains the words.
+pub(crate) fn assert_row_errors(err: &str, expected: &[(&str, &str)]) {
+    for (at, what) in expected {
+        assert!(
+            err.lines().any(|l| l.starts_with(at) && l.contains(what)),
+            "missing {at:?} … {what:?} in:\n{err}"
+        );
+    }
+}
+
+/// A template's cells as read back (`rows`, text and numbers) written into a new workbook with one
+/// sheet named `sheet`, then `fill` types into it what a person would: the template filled in.
+pub(crate) fn filled_in(
+    sheet: &str,
+    rows: &[Vec<calamine::Data>],
+    fill: impl FnOnce(&mut rust_xlsxwriter::Worksheet),
+) -> Vec<u8> {
+    use calamine::Data;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name(sheet).unwrap();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match cell {
+                Data::String(s) => ws.write_string(r, c, s).map(|_| ()).unwrap(),
+                Data::Float(n) => ws.write_number(r, c, *n).map(|_| ()).unwrap(),
+                _ => {}
+            }
+        }
+    }
+    fill(ws);
+    book.save_to_buffer().unwrap()
 }

@@ -386,21 +386,12 @@ async fn business_results_upload_is_previewed_then_confirmed_as_the_signed_in_pe
         .collect();
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows[1][0], Data::String(unit.clone()));
-    let mut filled = rust_xlsxwriter::Workbook::new();
-    let ws = filled.add_worksheet();
-    ws.set_name("经营业绩").unwrap();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            if let Data::String(s) = cell {
-                ws.write_string(r as u32, c as u16, s).unwrap();
-            }
-        }
-    }
-    ws.write_number(1, 2, 88.5).unwrap();
-    ws.write_string(1, 3, "否").unwrap();
-    ws.write_string(1, 4, "2027年经营目标责任书 第三条")
-        .unwrap();
-    let xlsx = filled.save_to_buffer().unwrap();
+    let xlsx = crate::cli_import::filled_in("经营业绩", &rows, |ws| {
+        ws.write_number(1, 2, 88.5).unwrap();
+        ws.write_string(1, 3, "否").unwrap();
+        ws.write_string(1, 4, "2027年经营目标责任书 第三条")
+            .unwrap();
+    });
     let (ct, body) = multipart("2027Q1", "business.xlsx", &xlsx);
     let preview = post(&site, Role::Admin, path, &ct, &body).await;
     assert_eq!(preview.status, 200, "{}", preview.text);
