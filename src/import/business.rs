@@ -28,8 +28,8 @@ use ledger_schemas::ids::{PeriodId, PersonId, UnitId, stream};
 use ledger_schemas::values::{Points, Stage};
 
 use super::{
-    Column, Header, ImportPlan, Row, RowError, digest, importer_in, parse_yes_no, period_of,
-    read_table, resolve_unit, simulate,
+    Column, Header, ImportPlan, Row, RowError, digest, importer_in, not_yes_no, parse_yes_no,
+    period_of, read_table, resolve_unit, simulate,
 };
 
 /// A column of a business-results file.
@@ -244,12 +244,7 @@ fn parse_row(
     } else {
         let parsed = parse_yes_no(&veto_text);
         if parsed.is_none() {
-            fail(
-                F::Vetoed,
-                format!(
-                    "“{veto_text}”不是是/否 (“{veto_text}” is not yes or no: 是/否, yes/no, 1/0)"
-                ),
-            );
+            fail(F::Vetoed, not_yes_no(&veto_text));
         }
         parsed
     };

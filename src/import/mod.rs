@@ -1,6 +1,15 @@
-//! Importing score sheets from the files assessment offices keep: CSV as Excel saves it, or an
-//! `.xlsx` workbook (such as the template `template.rs` writes). Used by `ledger import scores`
-//! (`cli/import.rs`) and by the console's import page (`console/import.rs`).
+//! Importing score sheets and business results from the files assessment offices keep: CSV as
+//! Excel saves it, or an `.xlsx` workbook (such as the templates `template.rs` writes). Used by
+//! `ledger import scores|business` (`cli/import.rs`), the import API (`http/imports.rs`) and the
+//! console's import pages (`console/import.rs`).
+//!
+//! Both imports read files the same way: each names its columns by a type implementing [`Column`]
+//! (score sheets: [`Field`], below; business results: `business::BusinessField`, whose columns
+//! `business.rs` lists), and share the header, the readers, blank and short rows, the unit lookup
+//! (a unit's code, or its name when no other unit has it), the decision of every row against a
+//! copy of the state, the row/column report, the plan's fingerprint and its execution
+//! ([`ImportPlan`], [`execute`]). What follows describes score sheets; business results differ only
+//! in their columns and in what a row records.
 //!
 //! # The file
 //!
@@ -15,7 +24,7 @@
 //!
 //! | column | also | required | what |
 //! |---|---|---|---|
-//! | `unit` | 单位, 单位编码, 考核单位 | yes | the unit's id, e.g. `SH-CZ-B1` |
+//! | `unit` | 单位, 单位编码, 考核单位 | yes | the unit's id, e.g. `SH-CZ-B1` (or its name, when unique) |
 //! | `item` | 子项目, 子项目编码, 项目 | yes | the item's code, e.g. `B2` |
 //! | `value` | 得分, 分值, 评价, 考评结果 | yes | see below |
 //! | `note` | 说明, 备注, 评分说明 | no | the assessor's note |
@@ -777,9 +786,7 @@ fn parse_value(def: &RubricDefinition, kind: &ItemKind, text: &str) -> Result<Sc
         }
         ItemKind::Veto => parse_yes_no(text)
             .map(|vetoed| ScoreValue::Veto { vetoed })
-            .ok_or_else(|| {
-                format!("“{text}”不是是/否 (“{text}” is not yes or no: 是/否, yes/no, 1/0)")
-            }),
+            .ok_or_else(|| not_yes_no(text)),
     }
 }
 
@@ -1021,6 +1028,12 @@ pub trait ImportPlan {
 
     /// (new, changed, unchanged) rows.
     fn counts(&self) -> (usize, usize, usize);
+}
+
+/// The refusal of a cell that is not yes or no (each half in one language, so a page in either
+/// shows one).
+fn not_yes_no(text: &str) -> String {
+    format!("“{text}”不是“是”或“否” (“{text}” is not yes or no: write yes/no, true/false or 1/0)")
 }
 
 /// Executes a checked plan's commands in file order under one correlation id, as `actor`, with the
