@@ -969,18 +969,21 @@ fn period_of<'s>(state: &'s State, period: &PeriodId) -> anyhow::Result<&'s Peri
     })
 }
 
-/// A unit cell: the unit's id, or its name as registered (when exactly one unit of the ledger has
-/// it), which must be assessed in `period` (whose units are `units`).
+/// A unit cell (`text`, already made half-width): the unit's id, or its name as registered (when
+/// exactly one unit of the ledger has it), which must be assessed in `period` (whose units are
+/// `units`).
 fn resolve_unit(
     state: &State,
     units: &[UnitId],
     period: &PeriodId,
     text: &str,
 ) -> Result<UnitId, String> {
+    // Names compared as the cell is read (full-width forms made half-width), so 一支部（东） in the
+    // file finds 一支部（东） on record.
     let by_name: Vec<&UnitId> = state
         .units
         .iter()
-        .filter(|(_, u)| u.name == text)
+        .filter(|(_, u)| narrow(&u.name) == text)
         .map(|(id, _)| id)
         .collect();
     let unit = match text.parse::<UnitId>() {
@@ -1065,6 +1068,48 @@ pub async fn execute<S: EventStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A unit is found by its code or by its name, full-width forms in either read half-width; a
+    /// name two units share, an unknown code and a unit outside the period are refused by name.
+    #[test]
+    fn units_are_found_by_code_or_unique_name() {
+        use ledger_schemas::values::UnitKind;
+        let mut state = State::default();
+        let meta = Meta {
+            position: 0,
+            actor: Actor::system(),
+            recorded_at: chrono::Utc::now(),
+        };
+        for (id, name) in [
+            ("SH-A", "一支部（东）"),
+            ("SH-B", "二支部"),
+            ("SH-C", "二支部"),
+        ] {
+            state.position += 1;
+            state.evolve(
+                &meta,
+                &ledger_schemas::events::UnitRegistered {
+                    unit: id.parse().unwrap(),
+                    name: name.into(),
+                    kind: UnitKind::Branch,
+                    parent: None,
+                }
+                .into(),
+            );
+        }
+        let units: Vec<UnitId> = ["SH-A", "SH-B"].map(|u| u.parse().unwrap()).to_vec();
+        let period: PeriodId = "2026Q1".parse().unwrap();
+        let find = |text: &str| resolve_unit(&state, &units, &period, &narrow(text));
+        assert_eq!(find("ＳＨ－Ａ").unwrap().as_str(), "SH-A");
+        assert_eq!(find("一支部（东）").unwrap().as_str(), "SH-A");
+        assert!(find("二支部").unwrap_err().contains("SH-B, SH-C"));
+        assert!(find("SH-X").unwrap_err().contains("no unit SH-X"));
+        assert!(
+            find("SH-C")
+                .unwrap_err()
+                .contains("not assessed in period 2026Q1")
+        );
+    }
 
     /// Column letters follow the spreadsheet: A…Z, then AA.
     #[test]
