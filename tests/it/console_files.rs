@@ -335,7 +335,8 @@ fn span_text(html: &str, id: &str) -> String {
 /// period's template (its units listed), filled in and uploaded, is previewed and then recorded as
 /// the signed-in admin with the workbook's SHA-256; a GBK CSV that replaces the result with a
 /// 原因 is previewed as a replacement and recorded with that reason; a confirmation whose file was
-/// altered after its preview is refused and records nothing.
+/// altered after its preview is refused and records nothing. Through the API itself, a bad file
+/// sent for recording is 422 with every row error, and a recording naming another plan is 409.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn business_results_upload_is_previewed_then_confirmed_as_the_signed_in_person() {
     let site = DemoSite::start().await;
@@ -468,6 +469,37 @@ async fn business_results_upload_is_previewed_then_confirmed_as_the_signed_in_pe
     }
     let sha = ledger::audit::bundle::sha256_hex;
     assert_eq!(payload(&recorded[0])["file_sha256"], sha(&xlsx).as_str());
+
+    // The API's own contract: a bad file recorded outright is 422 with every row error; a
+    // recording that names another plan than the file makes now is 409; neither records.
+    let api = "/api/v1/periods/2027Q1/business-result-imports";
+    let b64 = |text: &str| {
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text.as_bytes())
+    };
+    let admin_token = site.token(Role::Admin);
+    let refused = site
+        .server
+        .post(
+            api,
+            admin_token,
+            serde_json::json!({"file_name": "bad.csv", "content": b64(&bad)}),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("import_refused"), "{}", refused.text);
+    assert!(refused.text.contains("content.row[3]"), "{}", refused.text);
+    // Exactly what is on record now: a plan of one unchanged row, not the plan named.
+    let good = format!("unit,score,source\n{unit},90,责任书复核\n");
+    let stale = site
+        .server
+        .post(
+            api,
+            admin_token,
+            serde_json::json!({"file_name": "good.csv", "content": b64(&good), "expected_plan": "0".repeat(64)}),
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.text);
+    assert_eq!(site.server.log_len().await, before + 2);
     assert_eq!(payload(&recorded[0])["score"], "88.5");
     assert_eq!(payload(&recorded[1])["file_sha256"], sha(&gbk).as_str());
     assert_eq!(recorded[1]["reason"], "年度审计后调整");
