@@ -1397,7 +1397,7 @@ pub async fn checkpoint_covering<S: EventStore>(
     if q.position == 0 {
         return Err(ApiError::bad_request(
             "invalid-query",
-            "position",
+            "query.position",
             "记录序号从 1 起 (positions start at 1)",
         ));
     }
