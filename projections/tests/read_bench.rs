@@ -379,6 +379,7 @@ fn generate(target: usize) -> Vec<(Envelope, Event)> {
                     score: Points::from_cents(6_000 + ((u * 137 + k * 11) % 4_000) as i64),
                     vetoed: false,
                     source: "责任书".into(),
+                    file_sha256: None,
                 }
                 .into(),
             );

@@ -529,7 +529,8 @@ pub struct SheetReviewed {
     pub comment: String,
 }
 
-/// A unit's business result for a period (经营业绩), from its responsibility letter.
+/// A unit's business result for a period (经营业绩), from its responsibility letter. Version 2: a
+/// result imported from a file carries the file's SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessResultRecorded {
@@ -542,6 +543,39 @@ pub struct BusinessResultRecorded {
     /// Where the figure comes from, e.g. the 经营目标责任书 and its clause.
     #[schemars(with = "crate::text::Name")]
     pub source: String,
+    /// The SHA-256 (lowercase hex) of the file the result was imported from; only on imports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
+    pub file_sha256: Option<String>,
+}
+
+/// Version 1 of `BusinessResultRecorded`, before imported results named their file. [`decode`]
+/// upcasts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessResultRecordedV1 {
+    pub period: PeriodId,
+    pub unit: UnitId,
+    /// The business score, 0–100.
+    pub score: Points,
+    /// Whether a veto item of the business assessment applies.
+    pub vetoed: bool,
+    /// Where the figure comes from, e.g. the 经营目标责任书 and its clause.
+    #[schemars(with = "crate::text::Name")]
+    pub source: String,
+}
+
+impl From<BusinessResultRecordedV1> for BusinessResultRecorded {
+    fn from(v: BusinessResultRecordedV1) -> Self {
+        BusinessResultRecorded {
+            period: v.period,
+            unit: v.unit,
+            score: v.score,
+            vetoed: v.vetoed,
+            source: v.source,
+            file_sha256: None,
+        }
+    }
 }
 
 // ---- appeals ----
@@ -849,7 +883,7 @@ registry! {
         ScoreCorrected = 3,
         ItemReviewed = 1,
         SheetReviewed = 1,
-        BusinessResultRecorded = 1,
+        BusinessResultRecorded = 2,
         AppealFiled = 2,
         AppealUpheld = 1,
         AppealDismissed = 1,
@@ -867,6 +901,7 @@ registry! {
         SelfAssessmentRecordedV1: "SelfAssessmentRecorded" = 1 => |old| Ok(Event::SelfAssessmentRecorded(old.into())),
         AppealFiledV1: "AppealFiled" = 1 => |old| Ok(Event::AppealFiled(old.into())),
         RectificationSubmittedV1: "RectificationSubmitted" = 1 => |old| Ok(Event::RectificationSubmitted(old.into())),
+        BusinessResultRecordedV1: "BusinessResultRecorded" = 1 => |old| Ok(Event::BusinessResultRecorded(old.into())),
         RubricDefinedV1: "RubricDefined" = 1 => |old| Ok(Event::RubricDefined(old.into())),
         RubricAdjustedV1: "RubricAdjusted" = 1 => |old| Ok(Event::RubricAdjusted(old.into())),
     }
@@ -1090,6 +1125,29 @@ mod tests {
         );
         let many = vec![file; EVIDENCE_FILES_MAX + 1];
         assert_eq!(check_files("files", &many).unwrap_err().field, "files");
+    }
+
+    /// A business result recorded before imports named their file decodes with no file; the file
+    /// hash is not part of version 1.
+    #[test]
+    fn business_results_before_file_hashes_are_upcast() {
+        let v1 = r#"{"period":"2026Q1","unit":"SH-01","score":"88.5","vetoed":false,"source":"经营目标责任书第3条"}"#;
+        let Event::BusinessResultRecorded(v2) = decode("BusinessResultRecorded", 1, v1).unwrap()
+        else {
+            panic!("v1 must decode as BusinessResultRecorded");
+        };
+        assert_eq!(
+            (v2.source.as_str(), v2.file_sha256.as_deref()),
+            ("经营目标责任书第3条", None)
+        );
+        let mut hashed = v2;
+        hashed.file_sha256 = Some("cd".repeat(32));
+        let with_hash = serde_json::to_string(&hashed).unwrap();
+        assert!(decode("BusinessResultRecorded", 1, &with_hash).is_err());
+        assert_eq!(
+            decode("BusinessResultRecorded", 2, &with_hash).unwrap(),
+            Event::BusinessResultRecorded(hashed)
+        );
     }
 
     fn v2_with_hash(mut v: ScoreCorrected) -> String {

@@ -1308,14 +1308,22 @@ fn event() -> impl Strategy<Value = Event> {
                 .into()
             })
             .boxed(),
-        (id(), id(), points(), any::<bool>(), string())
-            .prop_map(|(period, unit, score, vetoed, source)| {
+        (
+            id(),
+            id(),
+            points(),
+            any::<bool>(),
+            string(),
+            proptest::option::of("[0-9a-f]{64}"),
+        )
+            .prop_map(|(period, unit, score, vetoed, source, file_sha256)| {
                 BusinessResultRecorded {
                     period,
                     unit,
                     score,
                     vetoed,
                     source,
+                    file_sha256,
                 }
                 .into()
             })

@@ -38,6 +38,10 @@ pub const SCHEMAS: &[(&str, &str)] = &[
         include_str!("../../schemas/events/BusinessResultRecorded.v1.schema.json"),
     ),
     (
+        "events/BusinessResultRecorded.v2.schema.json",
+        include_str!("../../schemas/events/BusinessResultRecorded.v2.schema.json"),
+    ),
+    (
         "events/BusinessZoneSet.v1.schema.json",
         include_str!("../../schemas/events/BusinessZoneSet.v1.schema.json"),
     ),

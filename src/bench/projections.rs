@@ -843,6 +843,7 @@ pub(crate) async fn build<S: EventStore>(store: &S, target: u64) -> anyhow::Resu
                     score: Points::from_cents(6_000 + ((u * 137 + k * 11) % 4_000) as i64),
                     vetoed: false,
                     source: "责任书".into(),
+                    file_sha256: None,
                 },
             );
         }

@@ -129,7 +129,8 @@ pub enum Command {
     /// 令牌 Bearer tokens: issue (prints the token alone), revoke, list.
     #[command(subcommand)]
     Token(token::TokenCommand),
-    /// 导入 Import a rubric file, or score sheets from CSV (all rows or none).
+    /// 导入 Import a rubric file, score sheets or business results from CSV or .xlsx (all rows or
+    /// none), or write the business-results template.
     Import(import::ImportArgs),
     /// 排名 A period's standings, now or as of a past time or position.
     Standings(read::StandingsArgs),

@@ -371,6 +371,7 @@ async fn business_render(
             }
         }
         p.hint { (lang.t("经营业绩 0–100 分. 修改已录结果须写理由. 只提交有改动的行.", "Business results are 0–100. Changing a recorded result needs a reason. Only changed rows are sent.")) }
+        p { a #business-import-link href=(super::import::business_import_href(period)) { (lang.t("从 Excel 或 CSV 文件导入", "Import from an Excel or CSV file")) } }
         form.grid #business-grid method="post" action={ "/periods/" (seg(period)) "/business" } data-ops="recordBusinessResult" novalidate {
             div.scroll {
                 table.grid {

@@ -2,8 +2,8 @@
 //! and the closed loop as .xlsx, each as its page shows it (the same point read, the same filters,
 //! the same language), through the API with the signed-in person's token like every page.
 //!
-//! The title block names the signed checkpoint the read is covered by when the person may read
-//! checkpoints (auditors, as in the API); for anyone else it says that only auditors can.
+//! The title block names the signed checkpoint the read is covered by, for every role (the API's
+//! `GET /api/v1/checkpoints/covering`, which every role reads).
 
 use axum::extract::{Path, Query};
 use axum::http::header;
@@ -18,41 +18,37 @@ use super::standings::{Point, StandingsQuery};
 use crate::csv_out::Cell;
 use crate::export_rows::Columns;
 use crate::http::views::{
-    CheckpointList, HistoryView, PeriodList, RectificationList, RubricVersionView, SheetView,
+    CoveringCheckpoints, HistoryView, PeriodList, RectificationList, RubricVersionView, SheetView,
     StandingsView,
 };
 use crate::xlsx_out::{CheckpointMark, TitleBlock, Workbook};
 
-/// The latest signed checkpoint at or before `position`, if this person may read checkpoints.
+/// The latest signed checkpoint at or before `position` (the signed prefix of what was read).
 async fn checkpoint(session: &Session, position: u64) -> Result<CheckpointMark, String> {
     let lang = session.lang;
-    match session
-        .get::<CheckpointList>("/api/v1/audit/checkpoints")
+    let found: CoveringCheckpoints = session
+        .get(&format!("/api/v1/checkpoints/covering?position={position}"))
         .await
-    {
-        Ok(list) => list
-            .checkpoints
-            .iter()
-            .rev()
-            .find(|c| c.tree_size <= position)
-            .map(|c| CheckpointMark {
-                tree_size: c.tree_size,
-                root_hex: c.root.to_string(),
-            })
-            .ok_or_else(|| {
-                lang.t(
-                    "无 (所读记录之前没有已签名的检查点)",
-                    "none (no signed checkpoint at or before the point read)",
-                )
-                .to_owned()
-            }),
-        Err(_) => Err(lang
-            .t(
-                "仅纪检审计人员可读取检查点",
-                "only auditors may read the signed checkpoints",
+        .map_err(|_| {
+            lang.t(
+                "无 (此账本不保存已签名的检查点)",
+                "none (this ledger keeps no signed checkpoints)",
             )
-            .to_owned()),
-    }
+            .to_owned()
+        })?;
+    found
+        .at_or_before
+        .map(|c| CheckpointMark {
+            tree_size: c.tree_size,
+            root_hex: c.root.to_string(),
+        })
+        .ok_or_else(|| {
+            lang.t(
+                "无 (所读记录之前没有已签名的检查点)",
+                "none (no signed checkpoint at or before the point read)",
+            )
+            .to_owned()
+        })
 }
 
 /// When the event at `position` was recorded, for the title block (the change log's newest row

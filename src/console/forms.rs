@@ -201,6 +201,7 @@ pub const PLACES: &[(&str, &str)] = &[
     ("movePeriodRubric", "/admin/periods"),
     ("recordBusinessResult", "/periods/{period}/business"),
     ("importScores", "/import"),
+    ("importBusinessResults", "/periods/{period}/business/import"),
     (
         "recordSelfAssessment",
         "/periods/{period}/units/{unit}/grid",

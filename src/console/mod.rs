@@ -21,7 +21,8 @@
 //!   roles, tokens, rubric adjustments), and [`forms`] (what the forms share, and where each API
 //!   write has its form).
 //! - paper and files (issue 16): [`print`] (the printed title block and signature lines, the 公示
-//!   notice), [`import`] (the score-sheet template as `.xlsx`; upload → preview → confirm).
+//!   notice), [`import`] (the score-sheet and business-results templates as `.xlsx`; upload →
+//!   preview → confirm of either).
 
 pub mod admin;
 pub mod annual;
@@ -153,6 +154,18 @@ pub fn router(api: Router, settings: Settings) -> Router {
         .route("/periods/{period}/notice", get(print::notice))
         .route("/import", get(import::page).post(import::preview))
         .route("/import/confirm", post(import::confirm))
+        .route(
+            "/periods/{period}/business/import",
+            get(import::business_page).post(import::business_preview),
+        )
+        .route(
+            "/periods/{period}/business/import/confirm",
+            post(import::business_confirm),
+        )
+        .route(
+            "/periods/{period}/business/template.xlsx",
+            get(import::business_template),
+        )
         .route("/rectifications", get(closed_loop::page))
         .route("/appeals", get(appeals::page))
         .route("/appeals/{appeal}/decision", post(appeals::decide))

@@ -5,7 +5,8 @@
 //! every control and shows it. The title block names the organisation (the units at the top of the
 //! tree), the period, the point the figures were read at, the rubric version, when the page was
 //! printed (the business clock) and the fingerprint of the signed checkpoint that covers the point,
-//! when the reader may see checkpoints (auditors; the API keeps them to that role).
+//! for every role (`GET /api/v1/checkpoints/covering`, which every role reads), so an auditor can
+//! match any reader's paper to the log.
 
 use axum::extract::Path;
 use axum::response::Response;
@@ -17,7 +18,8 @@ use super::format::{self, seg};
 use super::i18n::Lang;
 use super::layout::{self, Nav};
 use crate::http::views::{
-    CheckpointList, MilestonesView, PeriodList, StandingsView, UnitList, UnitStandingView,
+    CoveringCheckpoints, MilestonesView, PeriodList, PeriodView, StandingsView, UnitList,
+    UnitStandingView,
 };
 
 /// What the title block says about the figures printed.
@@ -40,15 +42,14 @@ async fn organisation(session: &Session) -> Option<String> {
     (!roots.is_empty()).then(|| roots.join("、"))
 }
 
-/// The smallest signed checkpoint covering `position`: its size and root, when the reader may read
-/// checkpoints.
+/// The first signed checkpoint covering `position` (the same for every reader and every later
+/// printing): its size and root.
 async fn checkpoint(session: &Session, position: u64) -> Option<(u64, String)> {
-    let list: CheckpointList = session.get("/api/v1/audit/checkpoints").await.ok()?;
-    list.checkpoints
-        .iter()
-        .filter(|c| c.tree_size >= position)
-        .min_by_key(|c| c.tree_size)
-        .map(|c| (c.tree_size, c.root.to_string()))
+    let found: CoveringCheckpoints = session
+        .get(&format!("/api/v1/checkpoints/covering?position={position}"))
+        .await
+        .ok()?;
+    found.covering.map(|c| (c.tree_size, c.root.to_string()))
 }
 
 /// The block above printed figures.
@@ -81,7 +82,7 @@ pub async fn title_block(session: &Session, heading: &str, printed: Printed<'_>)
                     (lang.t("检查点指纹: ", "Checkpoint fingerprint: "))
                     @match &check {
                         Some((size, root)) => { code { (root.get(..16).unwrap_or(root)) } (lang.t(" (已签名, 覆盖记录 1–", " (signed, covering records 1–")) (size) ")" }
-                        None => { (lang.t("仅审计人员可核对 (请向审计人员索取)", "auditors only (ask an auditor)")) }
+                        None => { (lang.t("尚无已签名检查点覆盖此记录", "no signed checkpoint covers this record yet")) }
                     }
                 }
             }
@@ -128,16 +129,25 @@ fn zh_date(d: NaiveDate) -> String {
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
+/// The period `period` as the API lists it to the reader; a 404 page when there is none.
+pub(super) async fn period_view(session: &Session, period: &str) -> Result<PeriodView, Failure> {
+    let periods: PeriodList = session.get("/api/v1/periods").await?;
+    periods
+        .periods
+        .into_iter()
+        .find(|p| p.period.as_str() == period)
+        .ok_or_else(|| {
+            Failure::not_found(
+                session.lang,
+                format!("没有考核周期 {period} (there is no period {period})"),
+            )
+        })
+}
+
 /// `GET /periods/{period}/notice`: the 公示 notice of a published period, a page of its own.
 pub async fn notice(session: Session, Path(period): Path<String>) -> Result<Response, Failure> {
     let lang = session.lang;
-    let periods: PeriodList = session.get("/api/v1/periods").await?;
-    let Some(p) = periods.periods.iter().find(|p| p.period.as_str() == period) else {
-        return Err(Failure::not_found(
-            lang,
-            format!("没有考核周期 {period} (there is no period {period})"),
-        ));
-    };
+    let p = &period_view(&session, &period).await?;
     let life: MilestonesView = session
         .get(&format!("/api/v1/periods/{}/milestones", seg(&period)))
         .await?;

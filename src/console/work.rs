@@ -51,7 +51,10 @@ pub async fn page(session: Session) -> Result<Response, Failure> {
             @if matches!(role, Role::Assessor | Role::Reviewer) { li { a href="/rectifications/new" { (lang.t("下达整改", "Raise a rectification")) } } }
             @if role != Role::Auditor { li { a href="/rectifications" { (lang.t("整改事项 (提交、验证、退回)", "Rectifications (submit, verify, send back)")) } } }
             @if matches!(role, Role::Admin | Role::Assessor) {
-                @for p in &running { li { a href={ "/periods/" (seg(p.period.as_str())) "/business" } { (lang.t("经营业绩: ", "Business results: ")) (p.name) } } }
+                @for p in &running {
+                    li { a href={ "/periods/" (seg(p.period.as_str())) "/business" } { (lang.t("经营业绩: ", "Business results: ")) (p.name) } }
+                    li { a href=(super::import::business_import_href(p.period.as_str())) { (lang.t("从文件导入经营业绩: ", "Import business results from a file: ")) (p.name) } }
+                }
             }
             @if role == Role::Admin {
                 li { a href="/admin/periods" { (lang.t("考核周期管理 (开启、推进、公示、重开)", "Periods (open, move on, publish, reopen)")) } }

@@ -1376,6 +1376,70 @@ pub async fn audit_checkpoints<S: EventStore>(State(api): Shared<S>) -> Answer {
     ))
 }
 
+/// Which point of the log a printout or a file read at.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoveringQuery {
+    /// The global position read at, from 1.
+    #[schemars(range(min = 1))]
+    pub position: u64,
+}
+
+/// `GET /api/v1/checkpoints/covering?position=N`, for every role: the signed checkpoints that vouch
+/// for a point read, without the notes, signatures or proofs (which stay with auditors): the
+/// first one whose tree includes the position, and the last one at or before it. A root hash
+/// reveals nothing of the records, and naming it on paper lets an auditor check the paper
+/// against the log. Nulls when no checkpoint answers; 501 on a store that keeps none.
+pub async fn checkpoint_covering<S: EventStore>(
+    State(api): Shared<S>,
+    Query(q): Query<CoveringQuery>,
+) -> Answer {
+    if q.position == 0 {
+        return Err(ApiError::bad_request(
+            "invalid-query",
+            "query.position",
+            "记录序号从 1 起 (positions start at 1)",
+        ));
+    }
+    let (marks, log_size) = with_audit_log(&api, |log, _| {
+        let mark = |found: Option<&(u64, String)>| {
+            found
+                .map(|(size, note)| {
+                    crate::audit::proofs::parse(*size, note).map(CheckpointFingerprint::from)
+                })
+                .transpose()
+        };
+        let covering = mark(
+            log.checkpoints
+                .iter()
+                .filter(|(size, _)| *size >= q.position)
+                .min_by_key(|(size, _)| *size),
+        );
+        let at_or_before = mark(
+            log.checkpoints
+                .iter()
+                .filter(|(size, _)| *size <= q.position)
+                .max_by_key(|(size, _)| *size),
+        );
+        (
+            covering.and_then(|c| at_or_before.map(|b| (c, b))),
+            log.event_hashes.len() as u64,
+        )
+    })
+    .await?;
+    let (covering, at_or_before) = marks.map_err(proof_error)?;
+    Ok(answer(
+        log_size,
+        None,
+        &CoveringCheckpoints {
+            position: q.position,
+            log_size,
+            covering,
+            at_or_before,
+        },
+    ))
+}
+
 pub async fn audit_inclusion<S: EventStore>(
     State(api): Shared<S>,
     Query(q): Query<InclusionQuery>,

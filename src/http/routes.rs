@@ -590,8 +590,19 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
             ASSESSOR,
             super::imports::import_scores::<S>,
         )
-        .body::<super::imports::ScoreImportRequest>()
+        .body::<super::imports::ImportRequest>()
         .returns::<super::imports::ScoreImportView>(200),
+        Op::new(
+            M::POST,
+            "/api/v1/periods/{period}/business-result-imports",
+            "importBusinessResults",
+            "sheets",
+            "导入经营业绩文件 (CSV 或 xlsx): 预览或记录 Import a business-results file (CSV or xlsx): preview or record",
+            BUSINESS,
+            super::imports::import_business::<S>,
+        )
+        .body::<super::imports::ImportRequest>()
+        .returns::<super::imports::BusinessImportView>(200),
         Op::new(
             M::GET,
             ITEM,
@@ -790,6 +801,19 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
         )
         .query::<r::EventsQuery>()
         .returns::<EventPage>(200),
+        // The fingerprint of the signed checkpoints vouching for a point read: every role, for
+        // the title blocks of what it prints and exports (a root hash reveals nothing).
+        Op::new(
+            M::GET,
+            "/api/v1/checkpoints/covering",
+            "checkpointCovering",
+            "audit",
+            "覆盖某记录序号的已签名检查点 (指纹) The signed checkpoints covering a position (fingerprints)",
+            ANYONE,
+            r::checkpoint_covering::<S>,
+        )
+        .query::<r::CoveringQuery>()
+        .returns::<CoveringCheckpoints>(200),
         // Signed checkpoints and proofs: auditors only (issue 7). Admins run the ledger and hold its
         // key file; the proofs are for the people who must not have to trust them.
         Op::new(

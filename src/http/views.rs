@@ -1601,6 +1601,42 @@ pub struct CheckpointView {
     pub witnessed: bool,
 }
 
+/// A signed checkpoint as every role may read it: how far it reaches, its root hash (the
+/// fingerprint printouts and files name) and when it was signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CheckpointFingerprint {
+    /// How many events (positions 1..=tree_size) the checkpoint covers.
+    pub tree_size: u64,
+    /// The RFC 9162 Merkle root of those events, hex.
+    pub root: ledger_schemas::integrity::Digest,
+    /// When it was signed.
+    pub time: DateTime<Utc>,
+}
+
+impl From<crate::audit::proofs::SignedCheckpoint> for CheckpointFingerprint {
+    fn from(c: crate::audit::proofs::SignedCheckpoint) -> Self {
+        CheckpointFingerprint {
+            tree_size: c.tree_size,
+            root: c.root,
+            time: c.time,
+        }
+    }
+}
+
+/// The signed checkpoints that vouch for one point of the log: what a printout or an exported
+/// file names so that an auditor can match it to the log.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CoveringCheckpoints {
+    /// The position asked about.
+    pub position: u64,
+    /// The log's length when the checkpoints were read.
+    pub log_size: u64,
+    /// The first signed checkpoint whose tree includes the position (none yet: not signed so far).
+    pub covering: Option<CheckpointFingerprint>,
+    /// The last signed checkpoint at or before the position (the signed prefix of what was read).
+    pub at_or_before: Option<CheckpointFingerprint>,
+}
+
 /// One witness's cosignature on a checkpoint.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CosignatureView {

@@ -3,7 +3,7 @@
 
 use anyhow::{Context as _, bail};
 
-use super::{Header, Row, RowError, Table, column_letter};
+use super::{Column, Header, Row, RowError, Table, column_letter};
 
 /// The file's text: UTF-8 (with or without a byte-order mark), UTF-16 with one (Excel's "Unicode
 /// text"), or else GB18030, which includes GBK (what Excel's "CSV (逗号分隔)" writes on Chinese
@@ -44,13 +44,13 @@ fn decode_text(bytes: &[u8]) -> anyhow::Result<String> {
 }
 
 /// Reads the file's rows under its header row.
-pub(super) fn read(bytes: &[u8]) -> anyhow::Result<Table> {
+pub(super) fn read<C: Column>(bytes: &[u8]) -> anyhow::Result<Table<C>> {
     let text = decode_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
         .from_reader(text.as_bytes());
-    let header = Header::parse(
+    let header = Header::<C>::parse(
         reader
             .headers()
             .context("无法读取首行 (cannot read the header row)")?

@@ -1,6 +1,15 @@
-//! Importing score sheets from the files assessment offices keep: CSV as Excel saves it, or an
-//! `.xlsx` workbook (such as the template `template.rs` writes). Used by `ledger import scores`
-//! (`cli/import.rs`) and by the console's import page (`console/import.rs`).
+//! Importing score sheets and business results from the files assessment offices keep: CSV as
+//! Excel saves it, or an `.xlsx` workbook (such as the templates `template.rs` writes). Used by
+//! `ledger import scores|business` (`cli/import.rs`), the import API (`http/imports.rs`) and the
+//! console's import pages (`console/import.rs`).
+//!
+//! Both imports read files the same way: each names its columns by a type implementing [`Column`]
+//! (score sheets: [`Field`], below; business results: `business::BusinessField`, whose columns
+//! `business.rs` lists), and share the header, the readers, blank and short rows, the unit lookup
+//! (a unit's code, or its name when no other unit has it), the decision of every row against a
+//! copy of the state, the row/column report, the plan's fingerprint and its execution
+//! ([`ImportPlan`], [`execute`]). What follows describes score sheets; business results differ only
+//! in their columns and in what a row records.
 //!
 //! # The file
 //!
@@ -15,7 +24,7 @@
 //!
 //! | column | also | required | what |
 //! |---|---|---|---|
-//! | `unit` | 单位, 单位编码, 考核单位 | yes | the unit's id, e.g. `SH-CZ-B1` |
+//! | `unit` | 单位, 单位编码, 考核单位 | yes | the unit's id, e.g. `SH-CZ-B1` (or its name, when unique) |
 //! | `item` | 子项目, 子项目编码, 项目 | yes | the item's code, e.g. `B2` |
 //! | `value` | 得分, 分值, 评价, 考评结果 | yes | see below |
 //! | `note` | 说明, 备注, 评分说明 | no | the assessor's note |
@@ -55,6 +64,7 @@
 //! role covers the rows' units), with the source `import` and the file's SHA-256 (`file_sha256`),
 //! so an auditor can match the paper file to the record.
 
+pub mod business;
 mod csv_in;
 pub mod template;
 mod xlsx_in;
@@ -62,6 +72,7 @@ mod xlsx_in;
 use std::collections::HashMap;
 
 use anyhow::{Context as _, bail};
+use ledger_projections::domain::state::PeriodState;
 use ledger_projections::domain::{self, Command, Context, Meta, Rejection, State};
 use ledger_projections::rubric::find_item;
 use ledger_projections::scoring::check_value;
@@ -91,8 +102,46 @@ enum Field {
     Responsible,
 }
 
-impl Field {
-    const ALL: [Field; 11] = [
+/// The columns of one kind of import file (score sheets: [`Field`]; business results:
+/// `business::BusinessField`): what the header, the CSV and workbook readers and the row checks
+/// need to know of them, so that both imports read files the same way.
+pub(crate) trait Column: Copy + Eq + std::hash::Hash + 'static {
+    /// Every column, in the order the template writes them.
+    const ALL: &'static [Self];
+    /// The names the workbook's sheet may have (the template writes the first).
+    const SHEETS: &'static [&'static str];
+
+    /// The column's English name, as the API and the error messages name it.
+    fn name(self) -> &'static str;
+
+    /// The headers it may have, the English name first, then the Chinese ones.
+    fn aliases(self) -> &'static [&'static str];
+
+    fn required(self) -> bool;
+
+    /// Whether a cell of this column is a code (unit, item), which a workbook must hold as text.
+    fn is_code(self) -> bool;
+
+    /// Whether a filled cell of this column makes a row one to import: a template row with only
+    /// its read-only columns (codes, names, titles) filled in is left out.
+    fn is_entry(self) -> bool;
+
+    /// The header the template writes, the first Chinese alias.
+    fn zh(self) -> &'static str {
+        self.aliases()[1]
+    }
+
+    fn from_header(header: &str) -> Option<Self> {
+        let header = header.trim().trim_start_matches('\u{feff}').to_lowercase();
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|f| f.aliases().iter().any(|a| *a == header))
+    }
+}
+
+impl Column for Field {
+    const ALL: &'static [Field] = &[
         Field::Unit,
         Field::Item,
         Field::Value,
@@ -105,6 +154,7 @@ impl Field {
         Field::Max,
         Field::Responsible,
     ];
+    const SHEETS: &'static [&'static str] = &["评分表", "scores"];
 
     fn name(self) -> &'static str {
         match self {
@@ -120,11 +170,6 @@ impl Field {
             Field::Max => "max",
             Field::Responsible => "responsible",
         }
-    }
-
-    /// The header the template writes (`template.rs`), the first Chinese alias.
-    fn zh(self) -> &'static str {
-        self.aliases()[1]
     }
 
     fn aliases(self) -> &'static [&'static str] {
@@ -147,16 +192,15 @@ impl Field {
         matches!(self, Field::Unit | Field::Item | Field::Value)
     }
 
-    /// Whether a cell of this column is a code (unit, item), which a workbook must hold as text.
     fn is_code(self) -> bool {
         matches!(self, Field::Unit | Field::Item)
     }
 
-    fn from_header(header: &str) -> Option<Field> {
-        let header = header.trim().trim_start_matches('\u{feff}').to_lowercase();
-        Field::ALL
-            .into_iter()
-            .find(|f| f.aliases().iter().any(|a| *a == header))
+    fn is_entry(self) -> bool {
+        matches!(
+            self,
+            Field::Value | Field::Note | Field::Evidence | Field::Reason
+        )
     }
 }
 
@@ -214,12 +258,12 @@ impl std::fmt::Display for RowsRefused {
 impl std::error::Error for RowsRefused {}
 
 /// The header: which field is in which column.
-struct Header {
+struct Header<C: Column = Field> {
     names: Vec<String>,
-    fields: HashMap<Field, usize>,
+    fields: HashMap<C, usize>,
 }
 
-impl Header {
+impl<C: Column> Header<C> {
     fn parse<'a>(cells: impl IntoIterator<Item = &'a str>) -> anyhow::Result<Self> {
         let mut fields = HashMap::new();
         let mut unknown = Vec::new();
@@ -228,7 +272,7 @@ impl Header {
             .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
             .collect();
         for (i, name) in names.iter().enumerate() {
-            match Field::from_header(name) {
+            match C::from_header(name) {
                 Some(field) => {
                     if let Some(first) = fields.insert(field, i) {
                         bail!(
@@ -245,43 +289,51 @@ impl Header {
                 None => unknown.push(format!("{} “{name}”", column_letter(i))),
             }
         }
+        // The columns a file is written with (the template's read-only columns aside).
+        let known: Vec<&str> = C::ALL
+            .iter()
+            .filter(|f| f.required() || f.is_entry())
+            .map(|f| f.name())
+            .collect();
         if !unknown.is_empty() {
             bail!(
-                "第 1 行有无法识别的列 {} (row 1 names unknown columns {}); 可用列 (known columns): unit, item, value, note, evidence, reason",
+                "第 1 行有无法识别的列 {} (row 1 names unknown columns {}); 可用列 (known columns): {}",
                 unknown.join(", "),
-                unknown.join(", ")
+                unknown.join(", "),
+                known.join(", ")
             );
         }
-        let missing: Vec<&str> = Field::ALL
-            .into_iter()
+        let missing: Vec<&str> = C::ALL
+            .iter()
             .filter(|f| f.required() && !fields.contains_key(f))
-            .map(Field::name)
+            .map(|f| f.name())
             .collect();
         if !missing.is_empty() {
             bail!(
-                "第 1 行缺少必需的列 {} (row 1 lacks the required columns {}); 首行须为列名, 例如 unit,item,value,note,evidence (the first row names the columns)",
+                "第 1 行缺少必需的列 {} (row 1 lacks the required columns {}); 首行须为列名, 例如 {} (the first row names the columns)",
                 missing.join(", "),
-                missing.join(", ")
+                missing.join(", "),
+                known.join(",")
             );
         }
         Ok(Self { names, fields })
     }
 
-    fn column(&self, field: Field) -> Option<(String, String)> {
+    fn column(&self, field: C) -> Option<(String, String)> {
         self.fields
             .get(&field)
             .map(|i| (column_letter(*i), self.names[*i].clone()))
     }
 
     /// The field of the 0-based column `index`.
-    fn field_at(&self, index: usize) -> Option<Field> {
+    fn field_at(&self, index: usize) -> Option<C> {
         self.fields
             .iter()
             .find(|(_, i)| **i == index)
             .map(|(f, _)| *f)
     }
 
-    fn get<'r>(&self, record: &'r [String], field: Field) -> &'r str {
+    fn get<'r>(&self, record: &'r [String], field: C) -> &'r str {
         self.fields
             .get(&field)
             .and_then(|i| record.get(*i))
@@ -290,15 +342,26 @@ impl Header {
 
     /// A unit, item or value cell with full-width forms made half-width (`２．５`, `ＳＨ－Ａ`, as a
     /// Chinese IME types them, read as `2.5`, `SH-A`).
-    fn get_narrow(&self, record: &[String], field: Field) -> String {
+    fn get_narrow(&self, record: &[String], field: C) -> String {
         narrow(self.get(record, field))
     }
 
-    /// Whether the cells the import reads are all empty: a template row not scored yet.
+    /// Whether the cells the import reads are all empty: a template row not filled in yet.
     fn is_blank(&self, record: &[String]) -> bool {
-        [Field::Value, Field::Note, Field::Evidence, Field::Reason]
-            .into_iter()
-            .all(|f| self.get(record, f).is_empty())
+        C::ALL
+            .iter()
+            .filter(|f| f.is_entry())
+            .all(|f| self.get(record, *f).is_empty())
+    }
+
+    /// The column a domain refusal of a text rule names (`Rejection::Text`'s field, e.g.
+    /// `note` or `evidence[2]`), when the file has it.
+    fn text_column(&self, refusal_field: &str) -> Option<(String, String)> {
+        let name = refusal_field.split(['.', '[']).next().unwrap_or_default();
+        C::ALL
+            .iter()
+            .find(|f| f.name() == name)
+            .and_then(|f| self.column(*f))
     }
 }
 
@@ -323,15 +386,59 @@ struct Row {
 
 /// A file read into rows, before any row is checked: its header, its rows, and the problems met
 /// while reading (cells a workbook holds in a form the import does not take, unreadable lines).
-struct Table {
-    header: Header,
+struct Table<C: Column = Field> {
+    header: Header<C>,
     rows: Vec<Row>,
     errors: Vec<RowError>,
 }
 
+impl<C: Column> Table<C> {
+    /// The rows to check, in file order: rows of empty cells (which spreadsheets leave at the end)
+    /// and rows whose entry columns are all empty (template rows not filled in) left out; a row
+    /// with more or fewer cells than the header is put in `errors`. A file with no data row at all
+    /// is refused as a whole.
+    fn data_rows(self) -> anyhow::Result<(Header<C>, Vec<Row>, Vec<RowError>)> {
+        let Table {
+            header,
+            rows,
+            mut errors,
+        } = self;
+        let mut data = Vec::new();
+        let mut count = 0usize;
+        for Row { row, cells } in rows {
+            if cells.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            count += 1;
+            if cells.len() != header.names.len() {
+                errors.push(RowError {
+                    row,
+                    column: None,
+                    message: format!(
+                        "有 {} 列, 首行有 {} 列 (has {} columns, the header has {})",
+                        cells.len(),
+                        header.names.len(),
+                        cells.len(),
+                        header.names.len()
+                    ),
+                });
+                continue;
+            }
+            if header.is_blank(&cells) {
+                continue;
+            }
+            data.push(Row { row, cells });
+        }
+        if count == 0 && errors.is_empty() {
+            bail!("文件没有数据行 (the file has no data rows)");
+        }
+        Ok((header, data, errors))
+    }
+}
+
 /// Reads a file as CSV or as an `.xlsx` workbook: a workbook by its content (a ZIP archive) or by
 /// its name; a name ending in `.xlsx` whose content is not a workbook is refused, not read as CSV.
-fn read_table(file_name: &str, bytes: &[u8]) -> anyhow::Result<Table> {
+fn read_table<C: Column>(file_name: &str, bytes: &[u8]) -> anyhow::Result<Table<C>> {
     let lower = file_name.to_lowercase();
     if bytes.starts_with(b"PK\x03\x04") || lower.ends_with(".xlsx") {
         return xlsx_in::read(bytes);
@@ -404,30 +511,35 @@ pub struct Plan {
     pub rows: Vec<PlannedRow>,
 }
 
-impl Plan {
-    /// A fingerprint of what the plan will record from the file whose SHA-256 is `file_sha256`:
-    /// each row's number, unit, item, action and the values it records. A preview answers it, and
-    /// a confirmation that names it records only a plan with the same fingerprint, so what is
-    /// recorded is what was previewed, even if the ledger changed in between.
-    pub fn digest(&self, file_sha256: &str) -> String {
-        let mut text = format!("{file_sha256}\n");
-        for p in &self.rows {
-            let action = match &p.action {
-                Action::Record(_) => "record",
-                Action::Correct(_) => "correct",
-                Action::Unchanged => "unchanged",
-            };
-            let line = serde_json::json!([
-                p.row, p.unit, p.item, action, p.value, p.note, p.evidence, p.reason
-            ]);
-            text.push_str(&line.to_string());
-            text.push('\n');
-        }
-        crate::audit::bundle::sha256_hex(text.as_bytes())
+impl ImportPlan for Plan {
+    fn digest(&self, file_sha256: &str) -> String {
+        digest(
+            file_sha256,
+            self.rows.iter().map(|p| {
+                let action = match &p.action {
+                    Action::Record(_) => "record",
+                    Action::Correct(_) => "correct",
+                    Action::Unchanged => "unchanged",
+                };
+                serde_json::json!([
+                    p.row, p.unit, p.item, action, p.value, p.note, p.evidence, p.reason
+                ])
+            }),
+        )
+    }
+
+    fn commands(&self) -> Vec<(u64, &Command)> {
+        self.rows
+            .iter()
+            .filter_map(|p| match &p.action {
+                Action::Record(command) | Action::Correct(command) => Some((p.row, command)),
+                Action::Unchanged => None,
+            })
+            .collect()
     }
 
     /// (new scores, corrections, unchanged).
-    pub fn counts(&self) -> (usize, usize, usize) {
+    fn counts(&self) -> (usize, usize, usize) {
         self.rows.iter().fold((0, 0, 0), |acc, p| match p.action {
             Action::Record(_) => (acc.0 + 1, acc.1, acc.2),
             Action::Correct(_) => (acc.0, acc.1 + 1, acc.2),
@@ -436,27 +548,44 @@ impl Plan {
     }
 }
 
-/// The actor an import records as: `person`, who must be registered and hold the role that records
-/// scores (the domain then checks, row by row, that the role covers each row's unit).
-pub fn importer(state: &State, person: &PersonId) -> anyhow::Result<Actor> {
+/// The actor an import records as: `person`, who must be registered and hold one of `roles` (the
+/// first held is taken; the domain then checks, row by row, that the role covers each row's unit).
+/// `what` names what is imported, for the refusal.
+fn importer_in(
+    state: &State,
+    person: &PersonId,
+    roles: &[Role],
+    what: (&str, &str),
+) -> anyhow::Result<Actor> {
     let Some(p) = state.people.get(person) else {
         bail!(
-            "没有人员 {person}, 请用 --as 指定已登记的考评人 (there is no person {person}; name a registered assessor with --as)"
+            "没有人员 {person}, 请用 --as 指定已登记的人员 (there is no person {person}; name a registered person with --as)"
         );
     };
-    if !p.roles.contains_key(&Role::Assessor) {
-        let held: Vec<String> = p.roles.keys().map(|r| r.to_string()).collect();
-        bail!(
-            "{person} ({}) 不是考评人, 不能导入得分 ({person} does not hold the assessor role that records scores; holds: {})",
-            p.name,
-            if held.is_empty() {
-                "无 none".to_owned()
-            } else {
-                held.join(", ")
-            }
-        );
+    match roles.iter().find(|r| p.roles.contains_key(r)) {
+        Some(role) => Ok(Actor::new(person.clone(), *role)),
+        None => {
+            let held: Vec<String> = p.roles.keys().map(|r| r.to_string()).collect();
+            let may: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+            bail!(
+                "{person} ({}) 不能导入{} ({person} holds no role that records {}: {} may; holds: {})",
+                p.name,
+                what.0,
+                what.1,
+                may.join(", "),
+                if held.is_empty() {
+                    "无 none".to_owned()
+                } else {
+                    held.join(", ")
+                }
+            )
+        }
     }
-    Ok(Actor::new(person.clone(), Role::Assessor))
+}
+
+/// The actor a score import records as: `person`, holding the assessor role that records scores.
+pub fn importer(state: &State, person: &PersonId) -> anyhow::Result<Actor> {
+    importer_in(state, person, &[Role::Assessor], ("得分", "scores"))
 }
 
 /// Checks the whole file against `state` (see the module docs) and returns what each row will
@@ -469,17 +598,7 @@ pub fn check_scores(
     file_name: &str,
     bytes: &[u8],
 ) -> anyhow::Result<Plan> {
-    let Some(p) = state.periods.get(period) else {
-        let known: Vec<&str> = state.periods.keys().map(PeriodId::as_str).collect();
-        bail!(
-            "没有考核周期 {period} (there is no period {period}); 已有 (known): {}",
-            if known.is_empty() {
-                "无 none".to_owned()
-            } else {
-                known.join(", ")
-            }
-        );
-    };
+    let p = period_of(state, period)?;
     if !matches!(p.stage, Stage::Scoring | Stage::Review) {
         bail!(
             "考核周期 {period} 处于“{}”阶段, 只能在考评或审核阶段导入得分 (period {period} is in stage {}; scores are imported in scoring or review)",
@@ -492,37 +611,10 @@ pub fn check_scores(
         .with_context(|| format!("考核周期 {period} 的评分细则版本缺失 (the rubric version of period {period} is missing)"))?
         .clone();
 
-    let Table {
-        header,
-        rows: table_rows,
-        mut errors,
-    } = read_table(file_name, bytes)?;
+    let (header, table_rows, mut errors) = read_table::<Field>(file_name, bytes)?.data_rows()?;
     let mut parsed: Vec<ParsedRow> = Vec::new();
     let mut seen: HashMap<(UnitId, ItemCode), u64> = HashMap::new();
-    let mut rows = 0usize;
     for Row { row, cells } in table_rows {
-        // Spreadsheets leave rows of empty cells at the end; they say nothing.
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        rows += 1;
-        if cells.len() != header.names.len() {
-            errors.push(RowError {
-                row,
-                column: None,
-                message: format!(
-                    "有 {} 列, 首行有 {} 列 (has {} columns, the header has {})",
-                    cells.len(),
-                    header.names.len(),
-                    cells.len(),
-                    header.names.len()
-                ),
-            });
-            continue;
-        }
-        if header.is_blank(&cells) {
-            continue;
-        }
         match parse_row(
             state,
             p.units.as_slice(),
@@ -548,9 +640,6 @@ pub fn check_scores(
             }
             Err(mut row_errors) => errors.append(&mut row_errors),
         }
-    }
-    if rows == 0 && errors.is_empty() {
-        bail!("文件没有数据行 (the file has no data rows)");
     }
 
     let plan = decide_all(state, ctx, period, &header, parsed, &mut errors);
@@ -583,30 +672,14 @@ fn parse_row(
         });
     };
 
-    let unit_text = header.get_narrow(record, Field::Unit);
-    let unit = match unit_text.parse::<UnitId>() {
-        Err(e) => {
-            fail(Field::Unit, e.to_string());
-            None
-        }
-        Ok(unit) if !state.units.contains_key(&unit) => {
-            fail(
-                Field::Unit,
-                format!("没有单位 {unit} (there is no unit {unit})"),
-            );
-            None
-        }
-        Ok(unit) if !units.contains(&unit) => {
-            fail(
-                Field::Unit,
-                format!(
-                    "单位 {unit} 不在考核周期 {period} 中 (unit {unit} is not assessed in period {period})"
-                ),
-            );
-            None
-        }
-        Ok(unit) => Some(unit),
-    };
+    let unit = resolve_unit(
+        state,
+        units,
+        period,
+        &header.get_narrow(record, Field::Unit),
+    )
+    .map_err(|message| fail(Field::Unit, message))
+    .ok();
 
     let item_text = header.get_narrow(record, Field::Item);
     let item = match item_text.parse::<ItemCode>() {
@@ -711,15 +784,9 @@ fn parse_value(def: &RubricDefinition, kind: &ItemKind, text: &str) -> Result<Sc
                     format!("“{text}”不是扣分起数 (“{text}” is not a number of cases, e.g. 2)")
                 })
         }
-        ItemKind::Veto => match text.to_lowercase().as_str() {
-            "是" | "否决" | "yes" | "y" | "true" | "1" => Ok(ScoreValue::Veto { vetoed: true }),
-            "否" | "不否决" | "no" | "n" | "false" | "0" => {
-                Ok(ScoreValue::Veto { vetoed: false })
-            }
-            _ => Err(format!(
-                "“{text}”不是是/否 (“{text}” is not yes or no: 是/否, yes/no, 1/0)"
-            )),
-        },
+        ItemKind::Veto => parse_yes_no(text)
+            .map(|vetoed| ScoreValue::Veto { vetoed })
+            .ok_or_else(|| not_yes_no(text)),
     }
 }
 
@@ -824,16 +891,8 @@ fn decide_all(
                 expected_revision,
             },
         };
-        match domain::decide(&sim, ctx, command.clone()) {
-            Ok(decision) => {
-                for event in &decision.events {
-                    let meta = Meta {
-                        position: sim.position + 1,
-                        actor: ctx.actor.clone(),
-                        recorded_at: ctx.now,
-                    };
-                    sim.evolve(&meta, event);
-                }
+        match simulate(&mut sim, ctx, command.clone()) {
+            Ok(()) => {
                 let action = match command {
                     Command::CorrectScore { .. } => Action::Correct(command),
                     _ => Action::Record(command),
@@ -853,16 +912,16 @@ fn decide_all(
                     | Rejection::NothingToCorrect { .. }
                     | Rejection::ItemApproved { .. }
                     | Rejection::NeedsRescoring { .. } => Some(Field::Value),
-                    // A text rule (control or bidirectional characters, lengths): its column.
-                    Rejection::Text(refusal) => {
-                        let name = refusal.field.split(['.', '[']).next().unwrap_or_default();
-                        Field::ALL.into_iter().find(|f| f.name() == name)
-                    }
                     _ => None,
+                };
+                let column = match &rejection {
+                    // A text rule (control or bidirectional characters, lengths): its column.
+                    Rejection::Text(refusal) => header.text_column(&refusal.field),
+                    _ => field.and_then(|f| header.column(f)),
                 };
                 errors.push(RowError {
                     row: r.row,
-                    column: field.and_then(|f| header.column(f)),
+                    column,
                     message: rejection.to_string(),
                 });
             }
@@ -871,31 +930,138 @@ fn decide_all(
     plan
 }
 
-/// Executes a checked plan's rows in file order under one correlation id, calling `done` after
-/// each recorded row (the CLI's progress bar). Returns the correlation id.
+/// Decides `command` against the copy of the state an import checks its rows on, and folds its
+/// events onto it, so the rows below see this one (a repeated row, a later change of the same
+/// record).
+fn simulate(sim: &mut State, ctx: &Context, command: Command) -> Result<(), Rejection> {
+    let decision = domain::decide(sim, ctx, command)?;
+    for event in &decision.events {
+        let meta = Meta {
+            position: sim.position + 1,
+            actor: ctx.actor.clone(),
+            recorded_at: ctx.now,
+        };
+        sim.evolve(&meta, event);
+    }
+    Ok(())
+}
+
+/// A plan's fingerprint: the file's SHA-256, then one JSON line per row saying what it records.
+fn digest(file_sha256: &str, lines: impl IntoIterator<Item = serde_json::Value>) -> String {
+    let mut text = format!("{file_sha256}\n");
+    for line in lines {
+        text.push_str(&line.to_string());
+        text.push('\n');
+    }
+    crate::audit::bundle::sha256_hex(text.as_bytes())
+}
+
+/// The period a file is imported into; refused by name, with the periods there are.
+fn period_of<'s>(state: &'s State, period: &PeriodId) -> anyhow::Result<&'s PeriodState> {
+    state.periods.get(period).with_context(|| {
+        let known: Vec<&str> = state.periods.keys().map(PeriodId::as_str).collect();
+        format!(
+            "没有考核周期 {period} (there is no period {period}); 已有 (known): {}",
+            if known.is_empty() {
+                "无 none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )
+    })
+}
+
+/// A unit cell (`text`, already made half-width): the unit's id, or its name as registered (when
+/// exactly one unit of the ledger has it), which must be assessed in `period` (whose units are
+/// `units`).
+fn resolve_unit(
+    state: &State,
+    units: &[UnitId],
+    period: &PeriodId,
+    text: &str,
+) -> Result<UnitId, String> {
+    // Names compared as the cell is read (full-width forms made half-width), so 一支部（东） in the
+    // file finds 一支部（东） on record.
+    let by_name: Vec<&UnitId> = state
+        .units
+        .iter()
+        .filter(|(_, u)| narrow(&u.name) == text)
+        .map(|(id, _)| id)
+        .collect();
+    let unit = match text.parse::<UnitId>() {
+        Ok(unit) if state.units.contains_key(&unit) => unit,
+        _ if by_name.len() == 1 => by_name[0].clone(),
+        _ if by_name.len() > 1 => {
+            let ids: Vec<&str> = by_name.iter().map(|u| u.as_str()).collect();
+            return Err(format!(
+                "有 {} 个单位名为“{text}”, 请填写单位编码 ({} units are named {text:?}; write the unit's code: {})",
+                by_name.len(),
+                by_name.len(),
+                ids.join(", ")
+            ));
+        }
+        Ok(unit) => return Err(format!("没有单位 {unit} (there is no unit {unit})")),
+        Err(e) => return Err(e.to_string()),
+    };
+    if !units.contains(&unit) {
+        return Err(format!(
+            "单位 {unit} 不在考核周期 {period} 中 (unit {unit} is not assessed in period {period})"
+        ));
+    }
+    Ok(unit)
+}
+
+/// A yes/no cell: 是/否, 否决/不否决, yes/no, y/n, true/false, 1/0 (TRUE/FALSE as a workbook holds
+/// a boolean).
+fn parse_yes_no(text: &str) -> Option<bool> {
+    match text.trim().to_lowercase().as_str() {
+        "是" | "否决" | "yes" | "y" | "true" | "1" => Some(true),
+        "否" | "不否决" | "no" | "n" | "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// A checked file's plan, of either import: what a preview shows and a confirmation records.
+pub trait ImportPlan {
+    /// A fingerprint of what the plan will record from the file whose SHA-256 is `file_sha256`:
+    /// a preview answers it, and a confirmation that names it records only a plan with the same
+    /// fingerprint, so what is recorded is what was previewed, even if the ledger changed between.
+    fn digest(&self, file_sha256: &str) -> String;
+
+    /// The commands to execute, each with its row number, in file order (unchanged rows left out).
+    fn commands(&self) -> Vec<(u64, &Command)>;
+
+    /// (new, changed, unchanged) rows.
+    fn counts(&self) -> (usize, usize, usize);
+}
+
+/// The refusal of a cell that is not yes or no (each half in one language, so a page in either
+/// shows one).
+fn not_yes_no(text: &str) -> String {
+    format!("“{text}”不是“是”或“否” (“{text}” is not yes or no: write yes/no, true/false or 1/0)")
+}
+
+/// Executes a checked plan's commands in file order under one correlation id, as `actor`, with the
+/// file's SHA-256, calling `done` after each recorded row (the CLI's progress bar). Returns the
+/// correlation id. A row refused here (another writer changed its record since the check) stops
+/// the import there, and the message says how many rows were recorded and under which id.
 pub async fn execute<S: EventStore>(
     app: &Ledger<S>,
     actor: &Actor,
     file_sha256: &str,
-    plan: &Plan,
+    plan: &impl ImportPlan,
     mut done: impl FnMut(),
 ) -> anyhow::Result<Uuid> {
     let correlation = Uuid::now_v7();
-    let mut recorded = 0usize;
-    for p in &plan.rows {
-        let (Action::Record(command) | Action::Correct(command)) = &p.action else {
-            continue;
-        };
+    for (recorded, (row, command)) in plan.commands().into_iter().enumerate() {
         if let Err(err) = app
             .execute_imported(actor.clone(), command.clone(), correlation, file_sha256)
             .await
         {
-            let row = p.row;
             bail!(
                 "第 {row} 行记录失败 (row {row} was not recorded): {err}; 此前 {recorded} 行已记录, 关联标识 {correlation}, 其后各行未记录 (the {recorded} rows before it were recorded under correlation id {correlation}, the rest were not)"
             );
         }
-        recorded += 1;
         done();
     }
     Ok(correlation)
@@ -904,6 +1070,48 @@ pub async fn execute<S: EventStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A unit is found by its code or by its name, full-width forms in either read half-width; a
+    /// name two units share, an unknown code and a unit outside the period are refused by name.
+    #[test]
+    fn units_are_found_by_code_or_unique_name() {
+        use ledger_schemas::values::UnitKind;
+        let mut state = State::default();
+        let meta = Meta {
+            position: 0,
+            actor: Actor::system(),
+            recorded_at: chrono::Utc::now(),
+        };
+        for (id, name) in [
+            ("SH-A", "一支部（东）"),
+            ("SH-B", "二支部"),
+            ("SH-C", "二支部"),
+        ] {
+            state.position += 1;
+            state.evolve(
+                &meta,
+                &ledger_schemas::events::UnitRegistered {
+                    unit: id.parse().unwrap(),
+                    name: name.into(),
+                    kind: UnitKind::Branch,
+                    parent: None,
+                }
+                .into(),
+            );
+        }
+        let units: Vec<UnitId> = ["SH-A", "SH-B"].map(|u| u.parse().unwrap()).to_vec();
+        let period: PeriodId = "2026Q1".parse().unwrap();
+        let find = |text: &str| resolve_unit(&state, &units, &period, &narrow(text));
+        assert_eq!(find("ＳＨ－Ａ").unwrap().as_str(), "SH-A");
+        assert_eq!(find("一支部（东）").unwrap().as_str(), "SH-A");
+        assert!(find("二支部").unwrap_err().contains("SH-B, SH-C"));
+        assert!(find("SH-X").unwrap_err().contains("no unit SH-X"));
+        assert!(
+            find("SH-C")
+                .unwrap_err()
+                .contains("not assessed in period 2026Q1")
+        );
+    }
 
     /// Column letters follow the spreadsheet: A…Z, then AA.
     #[test]

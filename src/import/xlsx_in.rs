@@ -1,4 +1,5 @@
-//! `.xlsx` workbooks, read with `calamine` from the sheet named `评分表` (or `scores`).
+//! `.xlsx` workbooks, read with `calamine` from the sheet the import names (`Column::SHEETS`: a
+//! score sheet's `评分表` or `scores`, business results' `经营业绩` or `business`).
 //!
 //! A workbook carries more than text, so what each column takes is stated here, and every cell
 //! that breaks it is reported at its row and column rather than read in some guessed way:
@@ -7,8 +8,9 @@
 //!   whatever the last program to save the file computed, if anything); no date or time (a code
 //!   such as `1-2` that Excel turned into a date would be read as a serial number); no error
 //!   value (`#N/A`);
-//! - unit and item: text only (a code typed as a number has lost its form, e.g. a leading zero);
-//! - value, note, evidence, reason: text, a number, or TRUE/FALSE;
+//! - codes (a unit, an item): text only (a code typed as a number has lost its form, e.g. a
+//!   leading zero);
+//! - every other column: text, a number, or TRUE/FALSE;
 //! - no merged cell anywhere in the sheet (a merged range holds its value in its first cell only,
 //!   so the other rows would silently read as empty);
 //! - no cell right of the header's last column.
@@ -20,10 +22,7 @@ use std::io::Cursor;
 use anyhow::{anyhow, bail};
 use calamine::{Data, Reader, Xlsx};
 
-use super::{Field, Header, Row, RowError, Table, column_letter};
-
-/// The names the score sheet may have, in the workbook's tab.
-pub(super) const SHEET_NAMES: [&str; 2] = ["评分表", "scores"];
+use super::{Column, Header, Row, RowError, Table, column_letter};
 
 /// A number as a spreadsheet shows it: `2.5`, `3` (not `3.0`).
 fn number_text(n: f64) -> String {
@@ -34,7 +33,7 @@ fn number_text(n: f64) -> String {
     }
 }
 
-pub(super) fn read(bytes: &[u8]) -> anyhow::Result<Table> {
+pub(super) fn read<C: Column>(bytes: &[u8]) -> anyhow::Result<Table<C>> {
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
         anyhow!(
             "文件不是有效的 .xlsx 工作簿 ({e}); 请在 Excel 中另存为 “Excel 工作簿 (*.xlsx)” 或 CSV UTF-8 (the file is not a valid .xlsx workbook; save it again as an Excel workbook or as CSV UTF-8)"
@@ -43,12 +42,14 @@ pub(super) fn read(bytes: &[u8]) -> anyhow::Result<Table> {
     let sheets = book.sheet_names();
     let Some(name) = sheets
         .iter()
-        .find(|n| SHEET_NAMES.iter().any(|s| n.trim().eq_ignore_ascii_case(s)))
+        .find(|n| C::SHEETS.iter().any(|s| n.trim().eq_ignore_ascii_case(s)))
         .cloned()
     else {
         bail!(
-            "工作簿中没有名为 “评分表” 的工作表, 现有: {} (the workbook has no sheet named 评分表 or scores; it has: {}); 请使用下载的模板或重命名工作表 (use the downloaded template, or rename the sheet)",
+            "工作簿中没有名为 “{}” 的工作表, 现有: {} (the workbook has no sheet named {}; it has: {}); 请使用下载的模板或重命名工作表 (use the downloaded template, or rename the sheet)",
+            C::SHEETS[0],
             sheets.join(", "),
+            C::SHEETS.join(" or "),
             sheets.join(", ")
         );
     };
@@ -74,7 +75,7 @@ pub(super) fn read(bytes: &[u8]) -> anyhow::Result<Table> {
         .find(|c| !matches!(cell(0, *c), Data::Empty))
         .map_or(0, |c| c + 1);
     let names: Vec<String> = (0..width).map(|c| cell(0, c).to_string()).collect();
-    let header = Header::parse(names.iter().map(String::as_str))?;
+    let header = Header::<C>::parse(names.iter().map(String::as_str))?;
 
     let mut errors = Vec::new();
     let mut at = |row: u32, col: u32, message: String| {
@@ -161,9 +162,7 @@ pub(super) fn read(bytes: &[u8]) -> anyhow::Result<Table> {
                     );
                     String::new()
                 }
-                Data::Int(_) | Data::Float(_) | Data::Bool(_)
-                    if field.is_some_and(Field::is_code) =>
-                {
+                Data::Int(_) | Data::Float(_) | Data::Bool(_) if field.is_some_and(C::is_code) => {
                     at(
                         r,
                         c,

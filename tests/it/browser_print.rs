@@ -207,3 +207,80 @@ async fn the_standings_print_on_one_landscape_page_without_navigation() {
     b.wait("#problem[data-status='404']").await;
     b.close().await;
 }
+
+/// The page's width against the window's: a page that scrolls sideways is wider than its window.
+async fn widths(b: &Browser) -> (u64, u64) {
+    let w = b
+        .client
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .expect("widths");
+    (w[0].as_u64().unwrap(), w[1].as_u64().unwrap())
+}
+
+/// The business-results import in Chromium, as an admin: the page linked from the business
+/// results, a CSV chosen in the file field and previewed row by row (a new result and a
+/// replacement with its reason), and a bad file previewed with its errors; at 1440 and at 390 px
+/// (no page wider than the phone), with screenshots of each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_business_import_previews_in_the_browser_at_desk_and_phone_widths() {
+    let site = DemoSite::start().await;
+    let mut b = Browser::open(&site, "business-import").await;
+    b.sign_in(site.token(Role::Admin)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("经营业绩.csv");
+    std::fs::write(
+        &good,
+        encoding_rs::GBK
+            .encode(
+                "单位,得分,否决,依据,原因\n\
+                 SH-NY-B2,88.5,否,2026年经营目标责任书 第三条,年度审计后调整\n\
+                 SH-WL-B1,91,否,2026年经营目标责任书 第三条,年度审计后调整\n",
+            )
+            .0,
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "unit,score,vetoed,source\nSH-NY-B2,101,maybe,\nSH-NOPE,80,否,责任书\n",
+    )
+    .unwrap();
+    for (width, height) in [(1440, 900), (390, 844)] {
+        b.client
+            .set_window_size(width, height)
+            .await
+            .expect("resize");
+        b.goto("/periods/2026Q4/business").await;
+        b.click("#business-import-link").await;
+        b.wait("#import-form").await;
+        b.shot(&format!("form-{width}")).await;
+        assert!(widths(&b).await.0 <= width as u64);
+
+        for (file, what) in [(&good, "preview"), (&bad, "errors")] {
+            b.goto("/periods/2026Q4/business/import").await;
+            let input = b.wait("#file").await;
+            input
+                .send_keys(file.to_str().unwrap())
+                .await
+                .expect("choose the file");
+            b.click("#import-form button[type=submit]").await;
+            if what == "preview" {
+                b.wait("#preview").await;
+                assert_eq!(b.count("#preview tbody tr").await, 2);
+                assert!(b.text("#import-counts").await.contains("将新录入"));
+                b.wait("#confirm-form").await;
+            } else {
+                b.wait("#import-errors").await;
+                assert_eq!(b.count("#import-errors li").await, 4);
+            }
+            b.shot(&format!("{what}-{width}")).await;
+            let (page, window) = widths(&b).await;
+            assert!(page <= window, "{what} at {width}: {page} > {window}");
+        }
+    }
+    b.close().await;
+}

@@ -16,7 +16,7 @@ use crate::store_support::{TempLedger, temp_ledger};
 
 /// A ledger with the default rubric, units SH-A and SH-B in period 2026Q1 (in scoring) and SH-C
 /// outside it, built through the application service.
-fn scoring_ledger() -> TempLedger {
+pub(crate) fn scoring_ledger() -> TempLedger {
     let temp = temp_ledger();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -101,7 +101,7 @@ fn write(temp: &TempLedger, name: &str, text: &str) -> std::path::PathBuf {
 }
 
 /// The assessor every import in these tests is recorded as.
-const IMPORTER: &str = "assessor-wang";
+pub(crate) const IMPORTER: &str = "assessor-wang";
 
 fn import_scores(ledger_path: &Path, file: &Path) -> std::process::Output {
     import_as(ledger_path, file, IMPORTER)
@@ -470,7 +470,7 @@ fn an_import_names_the_importing_person_and_the_files_hash() {
 
 /// The events an import recorded after `before`, as (type, payload without the file's hash): what
 /// the sheet said, whatever bytes carried it.
-fn recorded_after(path: &Path, before: u64) -> Vec<(String, serde_json::Value)> {
+pub(crate) fn recorded_after(path: &Path, before: u64) -> Vec<(String, serde_json::Value)> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -597,7 +597,7 @@ fn the_same_sheet_in_every_encoding_records_the_same_events() {
 /// `csv` (plain, comma-separated, no quoted commas) as an .xlsx workbook with one sheet named
 /// `sheet`: a cell that reads as a decimal becomes a number cell, the rest text; `touch(row, col)`
 /// may write a cell its own way instead (0-based, the header is row 0) and return `Some(())`.
-fn csv_as_workbook(
+pub(crate) fn csv_as_workbook(
     csv: &str,
     sheet: &str,
     mut touch: impl FnMut(&mut rust_xlsxwriter::Worksheet, (u32, u16)) -> Option<()>,
@@ -673,18 +673,16 @@ SH-B,A1,1.5,,
     let reason = fails_with_one_line(&out);
     assert!(reason.contains("nothing was recorded"), "{reason}");
     let err = stderr(&out);
-    for (at, what) in [
-        ("第 2 行 C 列 value", "formula"),
-        ("第 3 行 C 列 value", "date"),
-        ("第 4 行 B 列 item", "number"),
-        ("第 5 行 D 列 note", "merged cells D5:D6"),
-        ("第 5 行 G 列", "header has no column"),
-    ] {
-        assert!(
-            err.lines().any(|l| l.starts_with(at) && l.contains(what)),
-            "missing {at:?} … {what:?} in:\n{err}"
-        );
-    }
+    assert_row_errors(
+        &err,
+        &[
+            ("第 2 行 C 列 value", "formula"),
+            ("第 3 行 C 列 value", "date"),
+            ("第 4 行 B 列 item", "number"),
+            ("第 5 行 D 列 note", "merged cells D5:D6"),
+            ("第 5 行 G 列", "header has no column"),
+        ],
+    );
     assert!(
         !err.lines().any(|l| l.starts_with("第 6 行")),
         "row 6 is good:\n{err}"
@@ -763,25 +761,16 @@ fn the_xlsx_template_fills_in_and_imports_back() {
             Some((cells.next()?.to_owned(), cells.next()?.to_owned()))
         })
         .collect();
-    let mut filled = rust_xlsxwriter::Workbook::new();
-    let ws = filled.add_worksheet();
-    ws.set_name("评分表").unwrap();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            let (r32, c16) = (r as u32, c as u16);
-            match cell {
-                Data::String(s) => ws.write_string(r32, c16, s).map(|_| ()).unwrap(),
-                Data::Float(n) => ws.write_number(r32, c16, *n).map(|_| ()).unwrap(),
-                _ => {}
+    let filled = filled_in("评分表", &rows, |ws| {
+        for (r, row) in rows.iter().enumerate().skip(1) {
+            let item = row[1].to_string();
+            if !["G2", "G3", "G4"].contains(&item.as_str()) {
+                ws.write_string(r as u32, 7, &values[&item]).unwrap();
             }
         }
-        let item = row[1].to_string();
-        if r > 0 && !["G2", "G3", "G4"].contains(&item.as_str()) {
-            ws.write_string(r as u32, 7, &values[&item]).unwrap();
-        }
-    }
+    });
     let filled_path = temp.dir.path().join("filled.xlsx");
-    std::fs::write(&filled_path, filled.save_to_buffer().unwrap()).unwrap();
+    std::fs::write(&filled_path, filled).unwrap();
     let before = events(&temp.path);
     let out = ok(&import_scores(&temp.path, &filled_path)).clone();
     assert!(stdout(&out).contains("30 new scores"), "{}", stdout(&out));
@@ -803,4 +792,40 @@ fn the_xlsx_template_fills_in_and_imports_back() {
         let reason = fails_with_one_line(&ledger(&temp.path, &all));
         assert!(reason.contains(expected), "{expected:?} in {reason}");
     }
+}
+
+/// Every `(row and column, words)` is on some line of a refused import's standard error: a line
+/// that starts with the place and contains the words.
+pub(crate) fn assert_row_errors(err: &str, expected: &[(&str, &str)]) {
+    for (at, what) in expected {
+        assert!(
+            err.lines().any(|l| l.starts_with(at) && l.contains(what)),
+            "missing {at:?} … {what:?} in:\n{err}"
+        );
+    }
+}
+
+/// A template's cells as read back (`rows`, text and numbers) written into a new workbook with one
+/// sheet named `sheet`, then `fill` types into it what a person would: the template filled in.
+pub(crate) fn filled_in(
+    sheet: &str,
+    rows: &[Vec<calamine::Data>],
+    fill: impl FnOnce(&mut rust_xlsxwriter::Worksheet),
+) -> Vec<u8> {
+    use calamine::Data;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name(sheet).unwrap();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match cell {
+                Data::String(s) => ws.write_string(r, c, s).map(|_| ()).unwrap(),
+                Data::Float(n) => ws.write_number(r, c, *n).map(|_| ()).unwrap(),
+                _ => {}
+            }
+        }
+    }
+    fill(ws);
+    book.save_to_buffer().unwrap()
 }

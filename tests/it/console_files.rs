@@ -146,7 +146,7 @@ async fn an_assessor_downloads_the_template_and_it_imports_back() {
 }
 
 /// A `multipart/form-data` body as a browser sends the import form: the period and the file.
-fn multipart(period: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(period: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----ledger-test-boundary-7d3";
     let mut body = Vec::new();
     body.extend_from_slice(
@@ -309,4 +309,248 @@ async fn an_upload_is_previewed_then_confirmed_as_the_signed_in_assessor() {
     let replay = confirm(&content).await;
     assert_eq!(replay.status, 409, "{}", replay.text);
     assert_eq!(site.server.log_len().await, before + 2);
+}
+
+/// The text of the element with `id` up to its closing `</span>`, tags removed.
+fn span_text(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no #{id}"));
+    let end = start + html[start..].find("</span>").unwrap();
+    let mut text = String::new();
+    let mut in_tag = true;
+    for c in html[start..end].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// Business results as a file in the console, for the roles that record them: the business-results
+/// page links the import page, where a unit secretary is refused; a file with an unknown unit and a
+/// score over 100 is previewed with both errors at their row and column and records nothing; the
+/// period's template (its units listed), filled in and uploaded, is previewed and then recorded as
+/// the signed-in admin with the workbook's SHA-256; a GBK CSV that replaces the result with a
+/// 原因 is previewed as a replacement and recorded with that reason; a confirmation whose file was
+/// altered after its preview is refused and records nothing. Through the API itself, a bad file
+/// sent for recording is 422 with every row error, and a recording naming another plan is 409.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn business_results_upload_is_previewed_then_confirmed_as_the_signed_in_person() {
+    let site = DemoSite::start().await;
+    let assessor = site.api(Role::Assessor, "/api/v1/me").await;
+    let unit = assessor["units"][0].as_str().unwrap().to_owned();
+    site.open_scoring_period(&[&unit]).await;
+    let admin = site.api(Role::Admin, "/api/v1/me").await;
+
+    let business = get(&site, Role::Admin, "/periods/2027Q1/business").await;
+    assert!(
+        business
+            .text
+            .contains("id=\"business-import-link\" href=\"/periods/2027Q1/business/import\""),
+        "{}",
+        business.text
+    );
+    for role in [Role::Admin, Role::Assessor] {
+        let page = get(&site, role, "/periods/2027Q1/business/import").await;
+        assert_eq!(page.status, 200, "{role}: {}", page.text);
+        assert!(page.text.contains("data-ops=\"importBusinessResults\""));
+        assert!(page.text.contains("/periods/2027Q1/business/template.xlsx"));
+    }
+    let refused = get(&site, Role::Unit, "/periods/2027Q1/business/import").await;
+    assert_eq!(refused.status, 403);
+
+    let path = "/periods/2027Q1/business/import";
+    let before = site.server.log_len().await;
+    let bad = format!("unit,score,vetoed,source\nSH-NOPE,80,否,责任书\n{unit},101,否,责任书\n");
+    let (ct, body) = multipart("2027Q1", "bad.csv", bad.as_bytes());
+    let preview = post(&site, Role::Admin, path, &ct, &body).await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert!(preview.text.contains("data-row=\"2\" data-column=\"A\""));
+    assert!(preview.text.contains("data-row=\"3\" data-column=\"B\""));
+    assert!(preview.text.contains("不在 0–100 之间"), "{}", preview.text);
+    assert!(!preview.text.contains("confirm-form"));
+    assert_eq!(site.server.log_len().await, before);
+
+    // The template, filled in as the office would: a number, 否, the source.
+    let template = get(&site, Role::Admin, "/periods/2027Q1/business/template.xlsx").await;
+    assert_eq!(template.status, 200);
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(template.bytes.to_vec())).unwrap();
+    let rows: Vec<Vec<Data>> = book
+        .worksheet_range("经营业绩")
+        .unwrap()
+        .rows()
+        .map(<[Data]>::to_vec)
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][0], Data::String(unit.clone()));
+    let xlsx = crate::cli_import::filled_in("经营业绩", &rows, |ws| {
+        ws.write_number(1, 2, 88.5).unwrap();
+        ws.write_string(1, 3, "否").unwrap();
+        ws.write_string(1, 4, "2027年经营目标责任书 第三条")
+            .unwrap();
+    });
+    let (ct, body) = multipart("2027Q1", "business.xlsx", &xlsx);
+    let preview = post(&site, Role::Admin, path, &ct, &body).await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert!(
+        preview
+            .text
+            .contains("data-row=\"2\" data-action=\"record\""),
+        "{}",
+        preview.text
+    );
+    assert_eq!(
+        site.server.log_len().await,
+        before,
+        "a preview records nothing"
+    );
+    let confirm = async |preview: &str, content: &str| {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        s.append_pair("period", &hidden(preview, "period"));
+        s.append_pair("file_name", &hidden(preview, "file_name"));
+        s.append_pair("content", content);
+        s.append_pair("plan", &hidden(preview, "plan"));
+        post(
+            &site,
+            Role::Admin,
+            "/periods/2027Q1/business/import/confirm",
+            "application/x-www-form-urlencoded",
+            s.finish().as_bytes(),
+        )
+        .await
+    };
+    let done = confirm(&preview.text, &hidden(&preview.text, "content")).await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert!(done.text.contains("data-recorded=\"1\""), "{}", done.text);
+    assert_eq!(site.server.log_len().await, before + 1);
+
+    // A replacement from a GBK CSV, with its reason in 原因.
+    let replace = format!("单位,得分,否决,依据,原因\n{unit},90,否,责任书复核,年度审计后调整\n");
+    let gbk = encoding_rs::GBK.encode(&replace).0.into_owned();
+    let (ct, body) = multipart("2027Q1", "replace.csv", &gbk);
+    let preview = post(&site, Role::Admin, path, &ct, &body).await;
+    assert!(
+        preview
+            .text
+            .contains("data-row=\"2\" data-action=\"replace\""),
+        "{}",
+        preview.text
+    );
+    let altered = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        encoding_rs::GBK.encode(&replace.replace(",90,", ",91,")).0,
+    );
+    assert_eq!(confirm(&preview.text, &altered).await.status, 409);
+    assert_eq!(site.server.log_len().await, before + 1);
+    let done = confirm(&preview.text, &hidden(&preview.text, "content")).await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(site.server.log_len().await, before + 2);
+
+    let events = site
+        .api(Role::Auditor, &format!("/api/v1/events?after={before}"))
+        .await;
+    let recorded = events["events"].as_array().unwrap();
+    assert_eq!(recorded.len(), 2, "{events}");
+    let payload = |e: &serde_json::Value| -> serde_json::Value {
+        if e["payload"].is_string() {
+            serde_json::from_str(e["payload"].as_str().unwrap()).unwrap()
+        } else {
+            e["payload"].clone()
+        }
+    };
+    for e in recorded {
+        assert_eq!(e["event_type"], "BusinessResultRecorded");
+        assert_eq!(e["schema_version"], 2);
+        assert_eq!(e["actor"]["person"], admin["person"]);
+    }
+    let sha = ledger::audit::bundle::sha256_hex;
+    assert_eq!(payload(&recorded[0])["file_sha256"], sha(&xlsx).as_str());
+
+    // The API's own contract: a bad file recorded outright is 422 with every row error; a
+    // recording that names another plan than the file makes now is 409; neither records.
+    let api = "/api/v1/periods/2027Q1/business-result-imports";
+    let b64 = |text: &str| {
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text.as_bytes())
+    };
+    let admin_token = site.token(Role::Admin);
+    let refused = site
+        .server
+        .post(
+            api,
+            admin_token,
+            serde_json::json!({"file_name": "bad.csv", "content": b64(&bad)}),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("import_refused"), "{}", refused.text);
+    assert!(refused.text.contains("content.row[3]"), "{}", refused.text);
+    // Exactly what is on record now: a plan of one unchanged row, not the plan named.
+    let good = format!("unit,score,source\n{unit},90,责任书复核\n");
+    let stale = site
+        .server
+        .post(
+            api,
+            admin_token,
+            serde_json::json!({"file_name": "good.csv", "content": b64(&good), "expected_plan": "0".repeat(64)}),
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.text);
+    assert_eq!(site.server.log_len().await, before + 2);
+    assert_eq!(payload(&recorded[0])["score"], "88.5");
+    assert_eq!(payload(&recorded[1])["file_sha256"], sha(&gbk).as_str());
+    assert_eq!(recorded[1]["reason"], "年度审计后调整");
+}
+
+/// Every role's printout names the checkpoint an auditor's does: a unit secretary's printed
+/// standings and sheet, read at the same point as an auditor's, carry the same fingerprint, that
+/// of the first signed checkpoint covering the point (from the auditors' own list), and no page
+/// says the fingerprint is for auditors only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_prints_the_same_checkpoint_fingerprint() {
+    let site = DemoSite::start().await;
+    let at = site.head - 40;
+    let checkpoints = site.api(Role::Auditor, "/api/v1/audit/checkpoints").await;
+    let covering = checkpoints["checkpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["tree_size"].as_u64().unwrap() >= at)
+        .min_by_key(|c| c["tree_size"].as_u64().unwrap())
+        .expect("the demo signs checkpoints");
+    let root = covering["root"].as_str().unwrap();
+    let expected = format!(
+        "检查点指纹: {} (已签名, 覆盖记录 1–{})",
+        &root[..16],
+        covering["tree_size"]
+    );
+    let own = site.api(Role::Unit, "/api/v1/me").await;
+    let own_unit = own["units"][0].as_str().unwrap().to_owned();
+    for path in [
+        format!("/standings?period=2026Q4&at={at}"),
+        format!("/periods/2026Q4/units/{own_unit}?at={at}"),
+    ] {
+        for role in [Role::Auditor, Role::Unit] {
+            let page = get(&site, role, &path).await;
+            assert_eq!(page.status, 200, "{role} {path}");
+            assert_eq!(
+                span_text(&page.text, "fingerprint"),
+                expected,
+                "{role} {path}"
+            );
+            assert!(!page.text.contains("仅审计人员"), "{role} {path}");
+        }
+    }
+    // The API every role reads for it, in the OpenAPI document's shape.
+    let reply = site
+        .api(
+            Role::Unit,
+            &format!("/api/v1/checkpoints/covering?position={at}"),
+        )
+        .await;
+    assert_eq!(reply["covering"]["root"], root);
+    assert!(reply["at_or_before"]["tree_size"].as_u64().unwrap() <= at);
 }

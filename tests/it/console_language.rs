@@ -64,6 +64,7 @@ const PAGES: &[&str] = &[
     "/admin/tokens",
     "/admin/rubric",
     "/periods/2026Q4/business",
+    "/periods/2026Q4/business/import",
     "/periods/2026Q4/units/SH-NY-B2",
     "/periods/2026Q4/units/SH-NY-B2/grid",
     "/periods/2026Q4/units/SH-NY-B2/items/F5",
@@ -205,7 +206,12 @@ fn text_of(html: &str, glance: bool) -> String {
         }
         let attrs = attributes(tag);
         let get = |n: &str| attrs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
-        if glance && (name == "small" || get("data-id").is_some()) && !tag.ends_with('/') {
+        // Text quoted as a person wrote it in a file not yet recorded (an upload's preview: its
+        // name, its headers and cells) is marked `translate="no"`, as HTML says such text is.
+        let as_written = get("translate") == Some("no");
+        if (as_written || glance && (name == "small" || get("data-id").is_some()))
+            && !tag.ends_with('/')
+        {
             let close = format!("</{name}");
             rest = rest.find(&close).map_or("", |i| &rest[i..]);
             rest = rest.find('>').map_or("", |i| &rest[i + 1..]);
@@ -459,6 +465,46 @@ async fn every_page_speaks_one_language() {
                 "A1/points=99&A2/points=abc&ZZ9/points=1",
             ),
         ];
+        // A business-results file previewed with row errors (an unknown unit, a score over 100),
+        // and a good one previewed row by row.
+        let cookie = format!(
+            "ledger_lang={lang}; ledger_token={}",
+            site.token(Role::Admin)
+        );
+        for (name, file) in [
+            (
+                "bad",
+                "unit,score,vetoed,source\nSH-NY-B2,101,否,责任书\nSH-NY-B1,80,否,\n",
+            ),
+            (
+                "good",
+                "unit,score,vetoed,source,reason\nSH-NY-B2,80,否,责任书,复核\n",
+            ),
+        ] {
+            let (content_type, body) =
+                crate::console_files::multipart("2026Q4", "business.csv", file.as_bytes());
+            let reply = site
+                .server
+                .raw(
+                    Method::POST,
+                    "/periods/2026Q4/business/import",
+                    &[
+                        ("cookie", &cookie),
+                        ("content-type", &content_type),
+                        ("origin", &site.server.url("")),
+                    ],
+                    &body,
+                )
+                .await;
+            assert!(reply.status < 500, "{name}: {}", reply.status);
+            check(
+                lang,
+                &format!("business import preview ({name})"),
+                &reply,
+                &recorded,
+                &mut wrong,
+            );
+        }
         for (role, path, form) in refusals {
             let reply = post(&site, Some(role), lang, path, form).await;
             assert!(

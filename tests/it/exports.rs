@@ -383,7 +383,7 @@ pub fn date_cell(cell: &calamine::Data) -> String {
 }
 
 /// The console's Excel downloads, read back: the standings (with the page's point read, the signed
-/// checkpoint at or before it for an auditor, "auditors only" for a unit), the change log with the
+/// checkpoint at or before it, the same for an auditor and a unit secretary), the change log with the
 /// page's filters (times as date cells equal to the CSV's Beijing times), a unit's sheet (points as
 /// numbers with two decimals), an item's history and the closed loop (due dates as date cells); in
 /// English when English is chosen; every page links its download.
@@ -466,15 +466,21 @@ async fn console_downloads_read_back_as_the_pages_show() {
     assert_eq!(standings.number_format(0, party), "0.00");
     assert_eq!(standings.number_format(0, 1), "0");
     assert_eq!(standings.formulas, 0);
+    // A unit secretary's workbook of the same point names the same signed checkpoint.
     let unit = XlsxSheet::of_bytes(
         dir.path(),
-        &get(Role::Unit, "/standings.xlsx?period=2026Q4", false)
-            .await
-            .bytes,
+        &get(
+            Role::Unit,
+            &format!("/standings.xlsx?period=2026Q4&at={at}"),
+            false,
+        )
+        .await
+        .bytes,
         "排名",
     );
-    assert!(
-        unit.line("已签名检查点").contains("仅纪检审计"),
+    assert_eq!(
+        unit.line("已签名检查点"),
+        standings.line("已签名检查点"),
         "{:?}",
         unit.title
     );

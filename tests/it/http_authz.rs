@@ -36,6 +36,22 @@ fn fixtures() -> BTreeMap<(&'static str, &'static str), (String, Option<Value>)>
             json!({"file_name": "sheet.csv", "content": "dW5pdCxpdGVtLHZhbHVlClNILTAxLEExLDEK", "dry_run": true}),
         ),
     );
+    // Business results as a file: the same, refused by stage for an admitted admin or assessor.
+    add(
+        "POST",
+        "/api/v1/periods/{period}/business-result-imports",
+        "/api/v1/periods/2026Q1/business-result-imports",
+        Some(
+            json!({"file_name": "business.csv", "content": "dW5pdCxzY29yZSxzb3VyY2UKU0gtMDEsODAs6LSj5Lu75LmmCg==", "dry_run": true}),
+        ),
+    );
+    // The checkpoint fingerprints printouts name: every role.
+    add(
+        "GET",
+        "/api/v1/checkpoints/covering",
+        "/api/v1/checkpoints/covering?position=1",
+        None,
+    );
     add("GET", "/api/v1/me", "/api/v1/me", None);
     add("GET", "/api/v1/units", "/api/v1/units", None);
     add(

@@ -12,6 +12,7 @@ mod browser_print;
 mod browser_support;
 mod browser_work;
 mod browser_workplace;
+mod cli_business_import;
 mod cli_demo;
 mod cli_import;
 mod cli_read;

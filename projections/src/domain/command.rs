@@ -25,7 +25,8 @@ pub struct Context {
     /// The ledger's calendar day (for due dates and overdue rectifications).
     pub today: NaiveDate,
     /// The SHA-256 (lowercase hex) of the file the command was read from (`ledger import`): how it
-    /// arrived, like the actor. Score events with the source `import` record it.
+    /// arrived, like the actor. Score events with the source `import`, and business results,
+    /// record it.
     pub file_sha256: Option<String>,
 }
 

@@ -467,6 +467,7 @@ fn business_results_are_recorded() {
             score: Points::from_cents(8650),
             vetoed: false,
             source: "经营目标责任书 第3条".into(),
+            file_sha256: None,
         })]
     );
     rejects!(
@@ -523,6 +524,7 @@ fn the_sheet_total_combines_the_business_result() {
         score: Points::from_int(80),
         vetoed: false,
         source: "s".into(),
+        file_sha256: None,
     }
     .into()]);
     let totals = given.state.score_sheet(&period_id(), &unit(SH01)).unwrap();

@@ -181,6 +181,7 @@ impl Log {
                         score: score.parse().unwrap(),
                         vetoed: false,
                         source: "经营目标责任书".into(),
+                        file_sha256: None,
                     }
                     .into(),
                 );

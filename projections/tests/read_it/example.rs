@@ -235,6 +235,7 @@ pub fn example() -> Example {
                 score: business.parse().unwrap(),
                 vetoed: false,
                 source: "经营目标责任书 business target letter".into(),
+                file_sha256: None,
             }
             .into(),
         );

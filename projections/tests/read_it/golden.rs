@@ -100,6 +100,7 @@ pub fn reference_log() -> Vec<Stored> {
             score: Points::from_cents(8550),
             vetoed: false,
             source: "责任书".into(),
+            file_sha256: None,
         }
         .into(),
     );

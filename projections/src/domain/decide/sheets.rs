@@ -324,6 +324,9 @@ pub(super) fn decide(
                     score,
                     vetoed,
                     source,
+                    // Set only when the result came from a file (`ledger import business`, the
+                    // import API): how it arrived, like the actor.
+                    file_sha256: ctx.file_sha256.clone(),
                 },
                 reason,
             ))
