@@ -23,7 +23,11 @@
 //!   database file on the writer's path, so this one is done only once the writer has worked
 //!   [`INLINE_COST_FACTOR`] times the last inline checkpoint's duration since it;
 //! - past the limit ([`WAL_LIMIT_PAGES`] by default, `SqliteOptions::wal_limit_pages`) it
-//!   checkpoints inline regardless, which bounds the `-wal` file.
+//!   checkpoints inline regardless, which bounds the `-wal` file. Only one checkpoint runs at a
+//!   time (SQLite refuses a second as busy), so at the limit the writer waits for a background
+//!   checkpoint under way and then runs its own: on a loaded machine a background checkpoint can
+//!   take long enough for many commits to pass the limit, and skipping the inline one as busy let
+//!   the file grow past its bound.
 //!
 //! A checkpoint changes nothing a reader can see and never loses a committed frame (an interrupted
 //! one is redone from the WAL at the next open), so neither path can fail an append: the hook
@@ -33,6 +37,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
@@ -74,11 +79,13 @@ impl WalCheckpointer {
         let (wake, woken) = sync_channel::<()>(1);
         let done = Arc::new(AtomicBool::new(false));
         let busy = Arc::new(AtomicBool::new(false));
+        let running = Arc::new(Mutex::new(()));
         let step = i64::from(BACKGROUND_AT.min(limit / 2).max(1));
         let mut hook = Hook {
             wake,
             done: done.clone(),
             busy: busy.clone(),
+            running: running.clone(),
             limit: i64::from(limit.max(1)),
             step,
             next_wake: step,
@@ -88,7 +95,7 @@ impl WalCheckpointer {
         };
         let thread = std::thread::Builder::new()
             .name("ledger-checkpoint".into())
-            .spawn(move || run(conn, woken, done))
+            .spawn(move || run(conn, woken, done, running))
             .map_err(|e| StoreError::Io {
                 path: path.to_owned(),
                 detail: format!("无法启动检查点线程 (cannot start the checkpoint thread): {e}"),
@@ -127,6 +134,8 @@ struct Hook {
     /// Set by the background thread when a checkpoint of it finished.
     done: Arc<AtomicBool>,
     busy: Arc<AtomicBool>,
+    /// Held by whichever checkpoint runs, the background thread's or an inline one.
+    running: Arc<Mutex<()>>,
     limit: i64,
     step: i64,
     /// WAL pages from which the next checkpoint is started.
@@ -145,24 +154,40 @@ impl Hook {
         }
         self.last = pages;
         let affordable = self.last_inline.elapsed() >= self.inline_cost * INLINE_COST_FACTOR;
-        if pages >= self.limit || (affordable && self.done.swap(false, Ordering::AcqRel)) {
-            self.inline(wal, pages);
+        if pages >= self.limit {
+            self.inline(wal, pages, true);
+        } else if affordable && self.done.swap(false, Ordering::AcqRel) {
+            self.inline(wal, pages, false);
         } else if pages >= self.next_wake {
             self.next_wake = pages + self.step;
             if !self.busy.load(Ordering::Relaxed) {
                 // Nobody is waiting behind this commit: checkpoint here, as SQLite would. A
                 // background checkpoint's fsync would only contend with the next commit's.
-                self.inline(wal, pages);
+                self.inline(wal, pages, false);
                 return;
             }
             match self.wake.try_send(()) {
                 Ok(()) | Err(TrySendError::Full(())) => {}
-                Err(TrySendError::Disconnected(())) => self.inline(wal, pages),
+                Err(TrySendError::Disconnected(())) => self.inline(wal, pages, false),
             }
         }
     }
 
-    fn inline(&mut self, wal: &mut Wal, pages: i64) {
+    /// Checkpoints on the writer's connection. `wait`: at the limit, wait for a background
+    /// checkpoint under way instead of skipping this one.
+    fn inline(&mut self, wal: &mut Wal, pages: i64, wait: bool) {
+        let running = self.running.clone();
+        let _running = if wait {
+            running
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        } else {
+            match running.try_lock() {
+                Ok(guard) => guard,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return,
+            }
+        };
         let started = Instant::now();
         if let Err(err) = wal.checkpoint_v2(CheckpointMode::PASSIVE) {
             tracing::debug!(error = %err, pages, "inline WAL checkpoint skipped");
@@ -172,8 +197,11 @@ impl Hook {
     }
 }
 
-fn run(conn: Connection, woken: Receiver<()>, done: Arc<AtomicBool>) {
+fn run(conn: Connection, woken: Receiver<()>, done: Arc<AtomicBool>, running: Arc<Mutex<()>>) {
     while woken.recv().is_ok() {
+        let _running = running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
             Ok(_) => done.store(true, Ordering::Release),
             Err(err) => tracing::debug!(error = %err, "background WAL checkpoint skipped"),
