@@ -105,6 +105,9 @@ pub enum Command {
         /// 见证法定数 How many of the --witness-key witnesses must have cosigned [default: all].
         #[arg(long, value_name = "N", requires = "witness_key")]
         quorum: Option<usize>,
+        /// Where the cited evidence files are checked (default: FILE.evidence/ beside the ledger).
+        #[command(flatten)]
+        evidence: crate::evidence::EvidenceArgs,
     },
     /// 导出 Export the audit bundle (`--audit DIR`).
     Export(export::ExportArgs),
@@ -220,6 +223,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             bundle: None,
             witness_key,
             quorum,
+            evidence,
             ..
         } => {
             let keys = witness_key
@@ -232,6 +236,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     "--quorum 须在 1 与 --witness-key 个数之间 (--quorum must be between 1 and the number of --witness-key)"
                 );
             }
+            let evidence = evidence.open(&ledger.path)?;
             status::verify(
                 &ledger.path,
                 json,
@@ -241,6 +246,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     checkpoint_every,
                     refold,
                     witnesses: (!keys.is_empty()).then_some((keys.as_slice(), quorum)),
+                    evidence: Some(&evidence),
                 },
             )
         }
