@@ -64,8 +64,9 @@ pub enum Command {
         json: bool,
     },
     /// 校验账本 Walk the hash chain and the Merkle tree, report the first event that does not match,
-    /// every stored checkpoint that does not agree with the log or the key, every deleted one, and
-    /// every read-model snapshot whose seal or log does not hold.
+    /// every stored checkpoint that does not agree with the log or the key, every deleted one,
+    /// every read-model snapshot whose seal or log does not hold, and every cited evidence file that
+    /// is missing or altered, with the event that cites it.
     Verify {
         #[command(flatten)]
         ledger: LedgerArg,
@@ -109,7 +110,7 @@ pub enum Command {
         #[command(flatten)]
         evidence: crate::evidence::EvidenceArgs,
     },
-    /// 导出 Export the audit bundle (`--audit DIR`).
+    /// 导出 Export the audit bundle (`--audit DIR`), with the cited evidence files or their list.
     Export(export::ExportArgs),
     /// 审计 The signing key and signed checkpoints: export the public key, sign checkpoints.
     #[command(subcommand)]
