@@ -61,8 +61,9 @@ fn rewrite(dir: &Path, name: &str, bytes: &[u8]) {
     std::fs::write(&manifest_path, manifest.to_string()).unwrap();
 }
 
-/// The demo's five cited files verify (count and bytes reported, in JSON and in words), and a
-/// ledger that cites no file verifies with zero files checked.
+/// The demo's five cited files verify (count and bytes reported, in JSON and in words), are all
+/// missing from another `--evidence-dir`, and a ledger that cites no file verifies with zero files
+/// checked.
 #[test]
 fn verify_checks_the_demo_files_and_a_ledger_without_any() {
     let demo = shared_demo();
@@ -87,7 +88,27 @@ fn verify_checks_the_demo_files_and_a_ledger_without_any() {
         "{text}"
     );
 
+    // `--evidence-dir` names another folder: there, every cited file is missing.
     let empty = temp_ledger();
+    let elsewhere = empty.dir.path().join("elsewhere");
+    let out = ledger(
+        &demo.path,
+        &[
+            "verify",
+            "--json",
+            "--evidence-dir",
+            elsewhere.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let faults = report["evidence"]["faults"].as_array().unwrap();
+    assert_eq!(faults.len(), 5);
+    assert!(
+        faults.iter().all(|f| f["problem"] == "missing"),
+        "{faults:?}"
+    );
+
     ok(&ledger(&empty.path, &["init"]));
     let report = json(&ledger(&empty.path, &["verify", "--json"]));
     assert_eq!(report["passed"], true);
@@ -210,7 +231,8 @@ fn an_altered_and_a_missing_file_are_named_with_their_events() {
 
 /// A bundle with the files verifies with neither the ledger, nor its key, nor its evidence folder;
 /// a file in it altered (its manifest line rewritten to match) or deleted is named with the event
-/// that cites it. `ledger audit watch --bundle` reads such a bundle like any other.
+/// that cites it, and so is a bundle stripped of its evidence list. `ledger audit watch --bundle`
+/// reads such a bundle like any other.
 #[test]
 fn a_bundle_with_evidence_verifies_offline_and_names_a_bad_file() {
     let (dir, path) = demo_copy();
@@ -268,6 +290,24 @@ fn a_bundle_with_evidence_verifies_offline_and_names_a_bad_file() {
         faults.iter().any(|f| f.contains("RectificationSubmitted")
             && f.contains(MAKE_UP_MINUTES)
             && f.contains("is missing")),
+        "{faults:?}"
+    );
+
+    // The list itself removed with its manifest line: the events still say files are cited.
+    std::fs::remove_file(bundle.join("evidence.json")).unwrap();
+    let manifest_path = bundle.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest["files"]
+        .as_object_mut()
+        .unwrap()
+        .remove("evidence.json");
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let faults = bundle_faults(&verify_bundle(&bundle));
+    assert!(
+        faults
+            .iter()
+            .any(|f| f.contains("cite 5 evidence files") && f.contains("no evidence.json")),
         "{faults:?}"
     );
 }
