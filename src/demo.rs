@@ -18,6 +18,12 @@
 //!   scored; business results (one replaced with a reason); reviews that approve four sheets, reject an
 //!   item that is re-scored (and raise a rectification from the finding), and leave one rejection open.
 //!
+//! Three of its records cite **evidence files** ([`evidence`]): SH-CZ-B1's 2026Q3 self-assessment
+//! of A2 (branch committee minutes as a PDF and the meeting's sign-in sheet as a PNG), its appeal
+//! AP-2026Q3-01 (a PDF statement of study hours), and SH-NY-B2's submission of rectification
+//! ZG-2026Q3-01 (the make-up meeting's minutes and sign-in sheet). The files are stored through the
+//! evidence store (the folder beside the ledger, by default) before the records cite them.
+//!
 //! Values are pseudo-random but plausible and **deterministic**: each comes from a SplitMix64 of an
 //! FNV-1a hash of (period, unit, item), shaped by a per-unit strength, so two demo ledgers differ only
 //! in event ids, token secrets and times. Separation of duties holds throughout: reviewers never score,
@@ -42,6 +48,8 @@
 //! working day: the next phase starts on a later day, so the milestone's **date** (`--as-of
 //! 2026-10-22`, the console's date picker) reads the state at that milestone.
 
+pub mod evidence;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -54,7 +62,7 @@ use ledger_schemas::events::RectificationOrigin;
 use ledger_schemas::ids::{ItemCode, LevelCode, PeriodId, PersonId, UnitId};
 use ledger_schemas::rubric::{Item, ItemKind, RubricChange, RubricDefinition};
 use ledger_schemas::values::{
-    Award, Cadence, Points, ReviewDecision, ScoreSource, ScoreValue, Stage, UnitKind,
+    Award, Cadence, EvidenceFile, Points, ReviewDecision, ScoreSource, ScoreValue, Stage, UnitKind,
 };
 
 use crate::app::clock::{business_date, business_offset};
@@ -128,6 +136,9 @@ pub struct DemoSummary {
     pub milestones: Vec<Milestone>,
     /// One token per role that signs in (admin, assessor, reviewer, auditor, unit).
     pub tokens: Vec<DemoToken>,
+    /// The evidence files the demo stored and cited, and where they are.
+    pub evidence: Vec<EvidenceFile>,
+    pub evidence_store: String,
 }
 
 /// One assessed unit of the demo and the people who act for it.
@@ -255,15 +266,45 @@ const TOKEN_HOLDERS: &[(Role, &str)] = &[
 /// Creates the demo ledger at `path`, which must be a new or empty ledger file: builds its history
 /// on the demo's [`HistoryClock`] ending now, then signs a checkpoint of every 1000 events and of
 /// its head (the ledger's signing key is made beside the file if absent), as for any ledger.
-/// `progress` advances once per command; give it [`PLANNED_COMMANDS`] as its length.
+/// `progress` advances once per command; give it [`PLANNED_COMMANDS`] as its length. The evidence
+/// files go to the folder beside the ledger (`FILE.evidence/`).
 pub async fn create(path: &Path, progress: &ProgressBar) -> anyhow::Result<DemoSummary> {
+    let evidence =
+        crate::evidence::EvidenceStore::Folder(crate::evidence::FolderStore::beside(path));
+    create_with_evidence(path, &evidence, progress).await
+}
+
+/// [`create`], with the evidence files stored in `evidence`.
+pub async fn create_with_evidence(
+    path: &Path,
+    evidence: &crate::evidence::EvidenceStore,
+    progress: &ProgressBar,
+) -> anyhow::Result<DemoSummary> {
     let now = Utc::now();
     let today = business_date(now);
     let clock = HistoryClock::new(now);
+    // The ledger first: it refuses a file that holds events, before any evidence is stored beside it.
     let store = Arc::new(SqliteStore::create_for_history(path, &clock)?);
     let result = async {
+        // Then the files: a record may cite only what is stored.
+        let mut files = Vec::new();
+        for doc in evidence::documents() {
+            let stored = evidence.put(&doc.bytes).await?;
+            files.push((
+                doc.cited_by,
+                EvidenceFile {
+                    sha256: stored.digest,
+                    size: stored.size,
+                    media_type: doc.media_type.to_owned(),
+                    name: doc.name.to_owned(),
+                    uploaded_by: id(doc.uploaded_by),
+                },
+            ));
+        }
         let ledger = Ledger::open(store.clone(), Clock::History(clock.clone())).await?;
-        let summary = build(&ledger, &clock, today, progress).await?;
+        let mut summary = build(&ledger, &clock, today, progress, files.clone()).await?;
+        summary.evidence = files.into_iter().map(|(_, file)| file).collect();
+        summary.evidence_store = evidence.describe();
         let key = crate::audit::ensure_key(path)?;
         crate::audit::make_checkpoints(&store, &key, 1000).await?;
         anyhow::Ok(summary)
@@ -280,6 +321,7 @@ async fn build<S: EventStore>(
     clock: &HistoryClock,
     today: NaiveDate,
     progress: &ProgressBar,
+    files: Vec<(evidence::CitedBy, EvidenceFile)>,
 ) -> Result<DemoSummary, DemoError> {
     let mut b = Builder {
         ledger,
@@ -288,6 +330,7 @@ async fn build<S: EventStore>(
         progress,
         commands: 0,
         milestones: Vec::new(),
+        files,
     };
     b.on(HISTORY_WORKDAYS, 9, 0);
     b.setup().await?;
@@ -306,6 +349,8 @@ async fn build<S: EventStore>(
         periods: vec![id(PUBLISHED_PERIOD), id(REVIEW_PERIOD)],
         milestones: b.milestones,
         tokens,
+        evidence: Vec::new(),
+        evidence_store: String::new(),
     })
 }
 
@@ -317,6 +362,8 @@ struct Builder<'a, S: EventStore> {
     progress: &'a ProgressBar,
     commands: u64,
     milestones: Vec<Milestone>,
+    /// The stored evidence files and the record that cites each.
+    files: Vec<(evidence::CitedBy, EvidenceFile)>,
 }
 
 /// The working day `back` working days before `today`: Monday to Friday, except the public
@@ -402,6 +449,15 @@ impl<S: EventStore> Builder<'_, S> {
         }
         self.progress.set_message(label);
         Ok(())
+    }
+
+    /// The evidence files the record `by` cites.
+    fn files(&self, by: evidence::CitedBy) -> Vec<EvidenceFile> {
+        self.files
+            .iter()
+            .filter(|(cited_by, _)| *cited_by == by)
+            .map(|(_, file)| file.clone())
+            .collect()
     }
 
     /// The period's current rubric version (the template, or its adjustment).
@@ -644,11 +700,19 @@ impl<S: EventStore> Builder<'_, S> {
             let secretary = actor(unit.secretary.0, Role::Unit);
             for item in items(&def) {
                 let value = generate(&def, item, period, unit, Salt::SelfAssessment);
+                let files = if period.as_str() == PUBLISHED_PERIOD
+                    && unit.id == "SH-CZ-B1"
+                    && item.code.as_str() == "A2"
+                {
+                    self.files(evidence::CitedBy::SelfAssessment)
+                } else {
+                    Vec::new()
+                };
                 self.exec(
                     &secretary,
                     &format!("{period} {} {}", unit.id, item.code),
                     Command::RecordSelfAssessment {
-                        files: Vec::new(),
+                        files,
                         period: period.clone(),
                         unit: id(unit.id),
                         item: item.code.clone(),
@@ -944,7 +1008,7 @@ impl<S: EventStore> Builder<'_, S> {
             &actor("sec-sh-cz-b1", Role::Unit),
             "AP-2026Q3-01",
             Command::FileAppeal {
-                files: Vec::new(),
+                files: self.files(evidence::CitedBy::Appeal),
                 appeal: id("AP-2026Q3-01"),
                 period: q3.clone(),
                 unit: id("SH-CZ-B1"),
@@ -1064,7 +1128,7 @@ impl<S: EventStore> Builder<'_, S> {
             &actor("sec-sh-ny-b2", Role::Unit),
             "ZG-2026Q3-01",
             Command::SubmitRectification {
-                files: Vec::new(),
+                files: self.files(evidence::CitedBy::Rectification),
                 rectification: id("ZG-2026Q3-01"),
                 note: "已补开支委会并建立「三会一课」提醒台账 (the meetings were held and a reminder ledger set up)".into(),
                 evidence: vec![

@@ -8,8 +8,17 @@
 //! checkpoints/<size>.note      every signed checkpoint, as a C2SP signed note
 //! public-key                   the ledger's public key: PEM, then the signed-note verifier string
 //! schemas/...                  the envelope's and every event type's JSON Schema
+//! evidence.json                every evidence file the events cite (one row per citing event:
+//!                              position, stream, type, time, and the file's SHA-256, size, media
+//!                              type, name, uploader), and whether the files are included
+//! evidence/<sha256>            each cited file, named by its digest (absent with `--evidence list`)
 //! manifest.json                counts, head hash, Merkle root, and the SHA-256 of every other file
 //! ```
+//!
+//! The evidence rows are derived from the events, so `verify` recomputes them and compares; the files
+//! themselves are checked against the digests the events recorded, which the chain covers. Bundles
+//! written before evidence existed have no `evidence.json`; they verify as before as long as their
+//! events cite no file. The manifest's shape did not change, so the format stays `/1`.
 //!
 //! The manifest is a table of contents, not a trust anchor: it is not signed, so checking it only
 //! shows that the files are the ones exported together. Trust comes from the checkpoints' signatures
@@ -29,6 +38,7 @@ use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 use super::check_checkpoints;
+use super::evidence::{Citation, Citations, EvidenceReport};
 
 /// The bundle format's name and version, in the manifest.
 pub const FORMAT: &str = "ledger-audit-bundle/1";
@@ -55,14 +65,47 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// `evidence.json`: the evidence files the bundle's events cite, and whether they are included.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceList {
+    /// Whether every cited file is in `evidence/<sha256>` (`false`: `--evidence list`).
+    pub included: bool,
+    /// Distinct files cited, and their bytes.
+    pub files: u64,
+    pub bytes: u64,
+    /// One row per (citing event, file), in log order.
+    pub citations: Vec<Citation>,
+}
+
+/// The name of a cited file in a bundle.
+pub fn evidence_path(digest: &Digest) -> String {
+    format!("evidence/{}", digest.to_hex())
+}
+
+/// What a bundle carries of the evidence its events cite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum EvidenceMode {
+    /// The files themselves, in `evidence/<sha256>`, and their list.
+    #[default]
+    Files,
+    /// Only their list (`evidence.json`): SHA-256, size, media type, name, citing event.
+    List,
+}
+
 /// Writes a bundle into `dir`, which must be absent or empty. `events` must be the whole log in
-/// order and `checkpoints` the stored notes; returns the manifest written.
+/// order and `checkpoints` the stored notes; with [`EvidenceMode::Files`], `fetch` gives each cited
+/// file's bytes by digest (`None`: not in the store). A cited file missing or altered refuses the
+/// export, naming the event and the file, and leaves `dir` as it was. Returns the manifest written
+/// and the evidence list.
 pub fn write(
     dir: &Path,
     events: &[Envelope],
     checkpoints: &[(u64, String)],
     key: &LogVerifyingKey,
-) -> anyhow::Result<Manifest> {
+    evidence: EvidenceMode,
+    fetch: impl FnMut(&Digest) -> anyhow::Result<Option<Vec<u8>>>,
+) -> anyhow::Result<(Manifest, EvidenceList)> {
     if dir.exists()
         && std::fs::read_dir(dir)
             .with_context(|| {
@@ -79,7 +122,79 @@ pub fn write(
             dir.display()
         );
     }
+    let existed = dir.exists();
+    let written = write_into(dir, events, checkpoints, key, evidence, fetch);
+    if written.is_err() {
+        // Nothing half-written: the directory was absent or empty, so it goes back to that.
+        let _ = std::fs::remove_dir_all(dir);
+        if existed {
+            let _ = std::fs::create_dir(dir);
+        }
+    }
+    written
+}
+
+fn write_into(
+    dir: &Path,
+    events: &[Envelope],
+    checkpoints: &[(u64, String)],
+    key: &LogVerifyingKey,
+    mode: EvidenceMode,
+    mut fetch: impl FnMut(&Digest) -> anyhow::Result<Option<Vec<u8>>>,
+) -> anyhow::Result<(Manifest, EvidenceList)> {
+    let mut citations = Citations::default();
+    events.iter().for_each(|e| citations.add(e));
+    if let Some(why) = citations.undecodable.first() {
+        anyhow::bail!("{why}");
+    }
+    let distinct = citations.distinct();
+    let mut hashes: Vec<(String, String)> = Vec::new();
+    if mode == EvidenceMode::Files {
+        for digest in distinct.keys() {
+            let bytes = fetch(digest)?;
+            let problem = match &bytes {
+                None => Some("缺失 is missing".to_owned()),
+                Some(bytes) if crate::evidence::digest(bytes) != *digest => Some(format!(
+                    "已被改动 was altered (now {})",
+                    crate::evidence::digest(bytes)
+                )),
+                Some(_) => None,
+            };
+            if let Some(problem) = problem {
+                let cited = citations
+                    .list
+                    .iter()
+                    .find(|c| c.file.sha256 == *digest)
+                    .expect("a distinct digest is cited");
+                anyhow::bail!(
+                    "{} 引用的佐证材料 “{}” (sha256 {digest}) {problem}; 未导出 (nothing exported): 用 `ledger verify` 查看全部问题, 或用 --evidence list 只导出清单 (run `ledger verify` to see every problem, or export only the list with --evidence list)",
+                    cited.event(),
+                    cited.file.name
+                );
+            }
+            let bytes = bytes.expect("checked above");
+            let name = evidence_path(digest);
+            let path = dir.join(&name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).with_context(|| {
+                    format!("无法创建 {0} (cannot create {0})", parent.display())
+                })?;
+            }
+            std::fs::write(&path, &bytes)
+                .with_context(|| format!("无法写入 {0} (cannot write {0})", path.display()))?;
+            hashes.push((name, digest.to_hex()));
+        }
+    }
+    let list = EvidenceList {
+        included: mode == EvidenceMode::Files,
+        files: distinct.len() as u64,
+        bytes: distinct.values().sum(),
+        citations: citations.list,
+    };
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut text = serde_json::to_vec_pretty(&list)?;
+    text.push(b'\n');
+    files.push(("evidence.json".into(), text));
     let mut jsonl = Vec::with_capacity(events.len() * 600);
     for event in events {
         serde_json::to_writer(&mut jsonl, event)?;
@@ -110,6 +225,7 @@ pub fn write(
         files: files
             .iter()
             .map(|(name, bytes)| (name.clone(), sha256_hex(bytes)))
+            .chain(hashes)
             .collect(),
     };
     for (name, bytes) in &files {
@@ -125,7 +241,7 @@ pub fn write(
     text.push('\n');
     std::fs::write(dir.join("manifest.json"), text)
         .with_context(|| format!("无法写入 {0}/manifest.json (cannot write)", dir.display()))?;
-    Ok(manifest)
+    Ok((manifest, list))
 }
 
 /// What verifying a bundle found.
@@ -141,6 +257,21 @@ pub struct BundleReport {
     /// What no signature covers, not a fault: checkpoints of the schedule never signed, events
     /// past the last checkpoint.
     pub warnings: Vec<String>,
+    /// The evidence files the verified events cite, and what the bundle holds of them.
+    pub evidence: BundleEvidence,
+}
+
+/// What a bundle holds of the evidence its events cite.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BundleEvidence {
+    /// `None`: no `evidence.json` (a bundle from before evidence); else whether the files are in it.
+    pub included: Option<bool>,
+    /// Citations and distinct files the verified events make, and the bytes those files hold.
+    pub citations: u64,
+    pub files: u64,
+    pub bytes: u64,
+    /// With the files included: each one checked against the digest its events recorded.
+    pub check: Option<EvidenceReport>,
 }
 
 /// One event's inclusion, proven from the bundle alone.
@@ -317,6 +448,8 @@ pub fn verify(
         schedule.warnings(tree.len())
     };
 
+    let evidence = check_evidence(dir, &events, chain_broken, &mut faults);
+
     let inclusion = match event {
         None => None,
         Some(id) => match prove(id, &events, &tree, &notes, key) {
@@ -334,8 +467,86 @@ pub fn verify(
         checkpoints: notes.len() as u64,
         faults,
         warnings,
+        evidence,
     };
     Ok((report, inclusion))
+}
+
+/// The evidence part of [`verify`]: `evidence.json` must list exactly what the verified events cite
+/// (unless the chain broke, when the events after the break are unknown), and every listed file
+/// must be in `evidence/` and hash to its recorded digest when the list says they are included.
+fn check_evidence(
+    dir: &Path,
+    events: &[Envelope],
+    chain_broken: bool,
+    faults: &mut Vec<String>,
+) -> BundleEvidence {
+    let mut citations = Citations::default();
+    events.iter().for_each(|e| citations.add(e));
+    faults.append(&mut citations.undecodable);
+    let distinct = citations.distinct();
+    let mut out = BundleEvidence {
+        included: None,
+        citations: citations.list.len() as u64,
+        files: distinct.len() as u64,
+        bytes: distinct.values().sum(),
+        check: None,
+    };
+    let list: EvidenceList = match std::fs::read(dir.join("evidence.json")) {
+        Err(_) => {
+            if !citations.list.is_empty() {
+                faults.push(format!(
+                    "事件引用了 {0} 个佐证材料, 审计包却没有 evidence.json, 既无文件也无清单 (the events cite {0} evidence files, but the bundle has no evidence.json: neither the files nor their list)",
+                    distinct.len()
+                ));
+            }
+            return out;
+        }
+        Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(list) => list,
+            Err(e) => {
+                faults.push(format!(
+                    "evidence.json 不是佐证材料清单 (evidence.json is not an evidence list): {e}"
+                ));
+                return out;
+            }
+        },
+    };
+    out.included = Some(list.included);
+    if !chain_broken {
+        let listed: std::collections::HashSet<&Citation> = list.citations.iter().collect();
+        let cited: std::collections::HashSet<&Citation> = citations.list.iter().collect();
+        for c in citations.list.iter().filter(|c| !listed.contains(c)) {
+            faults.push(format!(
+                "evidence.json 漏列了 {} 引用的佐证材料 “{}” (sha256 {}) (evidence.json leaves out this file cited by the event)",
+                c.event(),
+                c.file.name,
+                c.file.sha256
+            ));
+        }
+        for c in list.citations.iter().filter(|c| !cited.contains(c)) {
+            faults.push(format!(
+                "evidence.json 所列 {} 引用 “{}” (sha256 {}), 事件中并无此引用 (evidence.json lists a citation the events do not make)",
+                c.event(),
+                c.file.name,
+                c.file.sha256
+            ));
+        }
+    }
+    if list.included {
+        let report = super::evidence::check_bytes(
+            format!("{}/evidence", dir.display()),
+            citations,
+            |digest| match std::fs::read(dir.join(evidence_path(digest))) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e.to_string()),
+            },
+        );
+        faults.extend(report.failures());
+        out.check = Some(report);
+    }
+    out
 }
 
 /// The inclusion proof of event `id` against the largest valid checkpoint that covers it, verified.

@@ -1,7 +1,7 @@
 //! Checking a ledger file the way `ledger verify` does, as a function: the chain walked, the
 //! Merkle tree recomputed, every checkpoint checked against it and the key, the schedule of
-//! checkpoints that should be there, `--against` a kept checkpoint, and the sealed read-model
-//! snapshots. `ledger verify` prints what [`check`] finds; `ledger backup` and `ledger restore`
+//! checkpoints that should be there, `--against` a kept checkpoint, the sealed read-model
+//! snapshots, and (when given the evidence store) every evidence file the log cites. `ledger verify` prints what [`check`] finds; `ledger backup` and `ledger restore`
 //! refuse a copy for which [`FileCheck::failures`] is not empty.
 
 use std::path::Path;
@@ -26,6 +26,8 @@ pub struct AuditOutcome {
     pub warnings: Vec<String>,
     /// With `--witness-key`: how far trusted witnesses cosigned the log (issue 21).
     pub witnesses: Option<crate::witness::verify::WitnessReport>,
+    /// The cited evidence files, when an evidence store was given to check them in.
+    pub evidence: Option<crate::audit::evidence::EvidenceReport>,
 }
 
 /// How `ledger verify` checks a ledger file beyond its chain.
@@ -44,6 +46,8 @@ pub struct VerifyOptions<'a> {
         &'a [ledger_schemas::cosignature::WitnessVerifyingKey],
         usize,
     )>,
+    /// Check that every evidence file the log cites is in this store and hashes to its digest.
+    pub evidence: Option<&'a crate::evidence::EvidenceStore>,
 }
 
 /// What [`check`] found: the chain walk, the log's length, how long it took, and the rest.
@@ -93,6 +97,9 @@ impl FileCheck {
             failures.extend(witnesses.rewrites.iter().cloned());
             failures.extend(witnesses.invalid.iter().cloned());
         }
+        if let Some(evidence) = &audit.evidence {
+            failures.extend(evidence.failures());
+        }
         failures
     }
 }
@@ -128,19 +135,10 @@ pub async fn check(
         let store = SqliteStore::open_existing(path)?;
         let total = store.state().await?.head_position;
         let counter = Progress::new();
-        let bar = ProgressBar::with_draw_target(
-            Some(total),
-            if progress {
-                ProgressDrawTarget::stderr()
-            } else {
-                ProgressDrawTarget::hidden()
-            },
-        );
-        bar.set_style(
-            ProgressStyle::with_template(
-                "校验 verifying {bar:40} {pos}/{len} ({per_sec}, 剩余 eta {eta})",
-            )
-            .expect("valid template"),
+        let bar = bar(
+            total,
+            progress,
+            "校验 verifying {bar:40} {pos}/{len} ({per_sec}, 剩余 eta {eta})",
         );
         let ticker = {
             let (bar, progress) = (bar.clone(), counter.clone());
@@ -165,6 +163,16 @@ pub async fn check(
                 store.close().await;
                 return Err(e.into());
             }
+        };
+        let evidence = match options.evidence {
+            Some(evidence) => match check_evidence(&store, evidence, progress).await {
+                Ok(report) => Some(report),
+                Err(e) => {
+                    store.close().await;
+                    return Err(e);
+                }
+            },
+            None => None,
         };
         let mut snapshots = seals::check(&entries, &snapshot.event_hashes, key);
         if options.refold {
@@ -229,6 +237,7 @@ pub async fn check(
             )
         });
         let audit = AuditOutcome {
+            evidence,
             witnesses,
             root: tree.current_root(),
             key: trusted.as_ref().map(|(_, described)| described.clone()),
@@ -251,6 +260,45 @@ pub async fn check(
         checkpoints,
         key: trusted.map(|(key, _)| key),
     })
+}
+
+/// A progress bar of `len` on standard error when `progress`, else hidden.
+fn bar(len: u64, progress: bool, template: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(
+        Some(len),
+        if progress {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
+    bar
+}
+
+/// Reads the log once more for the files its events cite, and checks each in `evidence`, with a
+/// bar of bytes read when `progress`. The chain walk does not decode payloads (it hashes their
+/// bytes), so this is a pass of its own, and decodes only the event types that cite files.
+async fn check_evidence(
+    store: &SqliteStore,
+    evidence: &crate::evidence::EvidenceStore,
+    progress: bool,
+) -> anyhow::Result<crate::audit::evidence::EvidenceReport> {
+    use futures_util::TryStreamExt as _;
+    let mut citations = crate::audit::evidence::Citations::default();
+    let mut pages = std::pin::pin!(store.stream_pages(0, 4096));
+    while let Some(page) = pages.try_next().await? {
+        page.iter().for_each(|envelope| citations.add(envelope));
+    }
+    let bytes: u64 = citations.distinct().values().sum();
+    let bar = bar(
+        bytes,
+        progress,
+        "佐证材料 evidence {bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, 剩余 eta {eta})",
+    );
+    let report = crate::audit::evidence::check_store(citations, evidence, &bar).await;
+    bar.finish_and_clear();
+    Ok(report)
 }
 
 /// The position of the first event that does not fit the chain.

@@ -30,10 +30,12 @@
 //! [`bundle`] writes and verifies the audit bundle; [`schemas`] holds the JSON Schemas it carries;
 //! [`proofs`] answers the HTTP API's checkpoint and proof reads from a store snapshot; [`seals`]
 //! checks the read-model snapshots kept beside the log, sealed with the same key; [`schedule`]
-//! finds the checkpoints that should be there and are not, and describes the key an audit trusted.
+//! finds the checkpoints that should be there and are not, and describes the key an audit trusted;
+//! [`evidence`] checks the evidence files the log cites, in the evidence store or in a bundle.
 
 pub mod auto;
 pub mod bundle;
+pub mod evidence;
 pub mod file;
 pub mod proofs;
 pub mod schedule;

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod console;
+pub mod evidence;
 pub mod http;
 pub mod kurrent;
 pub mod mixed;

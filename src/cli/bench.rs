@@ -31,6 +31,9 @@ pub enum BenchTarget {
     /// 见证 Witnessing: checkpoint-to-cosigned latency with two witnesses, and the append rate
     /// with witnessing on beside off.
     Witness(bench::witness::WitnessBenchArgs),
+    /// 佐证材料 Evidence files: storing 1 MiB and 20 MiB files, and verify's rate over the files a
+    /// ledger cites, beside raw SHA-256 of the same bytes.
+    Evidence(bench::evidence::EvidenceBenchArgs),
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -43,5 +46,6 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchTarget::Console(args) => bench::console::run(args),
         BenchTarget::Mixed(args) => bench::mixed::run(args),
         BenchTarget::Witness(args) => bench::witness::run(args),
+        BenchTarget::Evidence(args) => bench::evidence::run(args),
     }
 }

@@ -32,6 +32,9 @@ pub struct DemoArgs {
     /// 输出 JSON Print the summary (milestones, tokens) as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Where the demo's evidence files are stored (default: FILE.evidence/ beside the ledger).
+    #[command(flatten)]
+    pub evidence: crate::evidence::EvidenceArgs,
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -59,7 +62,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
                 .progress_chars("=> "),
         );
         bar.set_message("构建演示账本 building the demo");
-        let summary = demo::create(&path, &bar).await;
+        let evidence = args.evidence.open(&path)?;
+        let summary = demo::create_with_evidence(&path, &evidence, &bar).await;
         bar.finish_and_clear();
         summary
     })?;
@@ -148,6 +152,13 @@ fn print_summary(
     }
     println!(
         "年度考核 the year's result (2026Q4 counts once published): ledger annual --ledger {file} --year 2026"
+    );
+    println!(
+        "佐证材料 evidence: {} 个文件存于 {} ({} files stored in {}), 被自评、申诉与整改引用 (cited by a self-assessment, an appeal and a rectification); 校验 check them: ledger verify --ledger {file}",
+        summary.evidence.len(),
+        summary.evidence_store,
+        summary.evidence.len(),
+        summary.evidence_store
     );
     println!();
     println!("每个角色一个令牌, 只显示这一次 (one token per role, shown this once):");

@@ -64,8 +64,9 @@ pub enum Command {
         json: bool,
     },
     /// 校验账本 Walk the hash chain and the Merkle tree, report the first event that does not match,
-    /// every stored checkpoint that does not agree with the log or the key, every deleted one, and
-    /// every read-model snapshot whose seal or log does not hold.
+    /// every stored checkpoint that does not agree with the log or the key, every deleted one,
+    /// every read-model snapshot whose seal or log does not hold, and every cited evidence file that
+    /// is missing or altered, with the event that cites it.
     Verify {
         #[command(flatten)]
         ledger: LedgerArg,
@@ -105,8 +106,11 @@ pub enum Command {
         /// 见证法定数 How many of the --witness-key witnesses must have cosigned [default: all].
         #[arg(long, value_name = "N", requires = "witness_key")]
         quorum: Option<usize>,
+        /// Where the cited evidence files are checked (default: FILE.evidence/ beside the ledger).
+        #[command(flatten)]
+        evidence: crate::evidence::EvidenceArgs,
     },
-    /// 导出 Export the audit bundle (`--audit DIR`).
+    /// 导出 Export the audit bundle (`--audit DIR`), with the cited evidence files or their list.
     Export(export::ExportArgs),
     /// 审计 The signing key and signed checkpoints: export the public key, sign checkpoints.
     #[command(subcommand)]
@@ -221,6 +225,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             bundle: None,
             witness_key,
             quorum,
+            evidence,
             ..
         } => {
             let keys = witness_key
@@ -233,6 +238,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     "--quorum 须在 1 与 --witness-key 个数之间 (--quorum must be between 1 and the number of --witness-key)"
                 );
             }
+            let evidence = evidence.open(&ledger.path)?;
             status::verify(
                 &ledger.path,
                 json,
@@ -242,6 +248,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     checkpoint_every,
                     refold,
                     witnesses: (!keys.is_empty()).then_some((keys.as_slice(), quorum)),
+                    evidence: Some(&evidence),
                 },
             )
         }

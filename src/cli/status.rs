@@ -178,6 +178,9 @@ struct VerifyOutput {
     snapshots: SnapshotsReport,
     /// What deserves a look without proving anything wrong, one line each.
     warnings: Vec<String>,
+    /// The evidence files the log cites: how many, how many bytes were hashed, and each one missing
+    /// or altered with the event that cites it.
+    evidence: Option<crate::audit::evidence::EvidenceReport>,
 }
 
 /// `ledger verify`: walks the whole chain, recomputes the Merkle tree, checks every stored checkpoint
@@ -225,6 +228,7 @@ fn report_verify(path: &Path, checked: &FileCheck, json: bool) -> anyhow::Result
             snapshots: audit.snapshots.clone(),
             warnings: audit.warnings.clone(),
             witnesses: audit.witnesses.clone(),
+            evidence: audit.evidence.clone(),
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -323,6 +327,9 @@ fn print_verify(
     for fault in snapshots.faults() {
         writeln!(out, "读模型快照有问题 snapshot FAULT: {fault}")?;
     }
+    if let Some(evidence) = &audit.evidence {
+        print_evidence(&mut out, evidence)?;
+    }
     for warning in &audit.warnings {
         writeln!(out, "警告 WARNING: {warning}")?;
     }
@@ -361,6 +368,33 @@ fn print_verify(
     Ok(())
 }
 
+/// The evidence lines of `ledger verify`: the count, then every fault naming its event and file.
+fn print_evidence(
+    out: &mut impl Write,
+    evidence: &crate::audit::evidence::EvidenceReport,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "佐证材料 evidence files: {} 个文件被 {} 处引用, 已校验 {} 字节, {} 个有问题 ({} files cited {} times, {} bytes hashed in {:.2} s, {:.0} MiB/s, {:.0} files/s; {} at fault) in {}",
+        evidence.files,
+        evidence.citations,
+        evidence.bytes,
+        evidence.faults.len() + evidence.undecodable.len(),
+        evidence.files,
+        evidence.citations,
+        evidence.bytes,
+        evidence.seconds,
+        evidence.mib_per_second(),
+        evidence.files_per_second(),
+        evidence.faults.len() + evidence.undecodable.len(),
+        evidence.source
+    )?;
+    for fault in evidence.failures() {
+        writeln!(out, "佐证材料有问题 evidence FAULT: {fault}")?;
+    }
+    Ok(())
+}
+
 /// `ledger verify --bundle DIR [--event ID]`: verifies an audit bundle without the ledger file (see
 /// `crate::audit::bundle`); with `--event`, prints the event's inclusion proof. Exits non-zero on any
 /// fault, naming the file, event or checkpoint.
@@ -388,6 +422,33 @@ pub fn verify_bundle(
             report.checkpoints,
             report.tree_root
         );
+        let evidence = &report.evidence;
+        match (evidence.included, &evidence.check) {
+            (Some(true), Some(check)) => println!(
+                "佐证材料 evidence files: 包内 {} 个文件被 {} 处引用, 已校验 {} 字节 ({} files in the bundle cited {} times, {} bytes hashed), {} 个有问题 ({} at fault)",
+                check.files,
+                check.citations,
+                check.bytes,
+                check.files,
+                check.citations,
+                check.bytes,
+                check.faults.len(),
+                check.faults.len()
+            ),
+            (Some(_), _) => println!(
+                "佐证材料 evidence files: 未包含在审计包中, 只有清单 (NOT included in the bundle, only their list): {} 个文件 {} 字节被 {} 处引用, 清单与事件核对 ({} files, {} bytes, cited {} times; the list was checked against the events)",
+                evidence.files,
+                evidence.bytes,
+                evidence.citations,
+                evidence.files,
+                evidence.bytes,
+                evidence.citations
+            ),
+            (None, _) => println!(
+                "佐证材料 evidence files: 事件引用 {} 个文件, 审计包没有佐证材料清单 (the events cite {} files; the bundle has no evidence list)",
+                evidence.files, evidence.files
+            ),
+        }
         for fault in &report.faults {
             println!("问题 FAULT: {fault}");
         }

@@ -81,15 +81,24 @@ pub fn shared_demo() -> &'static SharedDemo {
     })
 }
 
-/// A private copy of the shared demo ledger (its directory: the file and its key), for a test that
-/// writes to it (`ledger rebuild` keeps snapshots in it).
+/// A private copy of the shared demo ledger (its directory: the file, its key and its evidence
+/// folder), for a test that writes to it (`ledger rebuild` keeps snapshots in it).
 pub fn demo_copy() -> (tempfile::TempDir, PathBuf) {
+    fn copy_dir(from: &Path, to: &Path) {
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                std::fs::create_dir(&target).unwrap();
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
     let demo = shared_demo();
     let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(demo.path.parent().unwrap()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
+    copy_dir(demo.path.parent().unwrap(), dir.path());
     let path = dir.path().join(demo.path.file_name().unwrap());
     (dir, path)
 }

@@ -139,6 +139,12 @@ async fn no_request_or_command_sets_a_recorded_time() {
         "{why}"
     );
     assert_eq!(server.log_len().await, held, "nothing was added");
+    assert!(
+        !ledger::evidence::FolderStore::beside(server.path())
+            .root()
+            .exists(),
+        "no demo evidence is stored beside a ledger the demo refused"
+    );
     server.stop().await;
 
     // Only the store's clock module, the embedded store, the application's clock and the demo

@@ -4,6 +4,7 @@
 
 mod app;
 mod audit_bundle;
+mod audit_evidence;
 mod audit_http;
 mod audit_snapshots;
 mod audit_tamper;
