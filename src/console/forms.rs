@@ -38,6 +38,11 @@ impl Form {
         Ok(Form { pairs })
     }
 
+    /// A form of these pairs (the text fields of a multipart post).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Form {
+        Form { pairs }
+    }
+
     /// The first value of `name`, trimmed ("" when absent).
     pub fn get(&self, name: &str) -> String {
         self.pairs

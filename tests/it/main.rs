@@ -32,6 +32,7 @@ mod http_authz;
 mod http_bad_input;
 mod http_bench;
 mod http_concurrency;
+mod http_evidence;
 mod http_lifecycle;
 mod http_limits;
 mod http_openapi;
