@@ -222,7 +222,7 @@ pub fn field(lang: Lang, entered: Option<&Entered>, key: &str, id: &str) -> Mark
         div.dropzone data-dropzone {
             label for=(id) { (lang.t("佐证文件 (可多选, 也可拖放到此处)", "Evidence files (choose several, or drop them here)")) }
             input #(id) type="file" name="files" multiple accept=(ACCEPT);
-            p.hint { (lang.t("PDF、图片 (PNG/JPEG/GIF/WebP)、Word、Excel 或文本文件; 按文件内容识别类型.", "PDF, images (PNG/JPEG/GIF/WebP), Word, Excel or text files; the type is read from the content.")) }
+            p.hint { (lang.t("接受 PDF、图片、Word 与 Excel 文档、纯文本; 按文件内容识别类型.", "PDF, images (PNG, JPEG, GIF, WebP), Word and Excel documents, plain text; the type is read from the content.")) }
             ul.dropped {}
             @if !kept.is_empty() {
                 input type="hidden" name=(KEPT) value=(kept_json);

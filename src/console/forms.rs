@@ -232,6 +232,12 @@ pub const API_ONLY: &[(&str, &str)] = &[
         "defineRubric",
         "a whole rubric is a file, loaded by the CLI or a program",
     ),
+    // A file is uploaded with the form that cites it (self-assessment, score, correction, appeal,
+    // rectification): the console calls this operation from those forms' handlers, never alone.
+    (
+        "uploadEvidence",
+        "files are uploaded by the forms that cite them",
+    ),
 ];
 
 #[cfg(test)]

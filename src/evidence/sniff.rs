@@ -81,9 +81,11 @@ impl Kind {
     }
 }
 
-/// The accepted kinds, for messages: "PDF, PNG, JPEG, GIF, WebP, Word (.docx), Excel (.xlsx), 纯文本 text".
-pub const ACCEPTED: &str =
-    "PDF, PNG, JPEG, GIF, WebP, Word (.docx), Excel (.xlsx), UTF-8 纯文本 (plain text)";
+/// The accepted kinds, for messages, in Chinese and in English (no parentheses: messages are
+/// "中文 (English)").
+pub const ACCEPTED_ZH: &str = "PDF、PNG、JPEG、GIF、WebP 图片, Word 与 Excel 文档, UTF-8 纯文本";
+pub const ACCEPTED_EN: &str =
+    "PDF, PNG, JPEG, GIF, WebP, Word .docx, Excel .xlsx, UTF-8 plain text";
 
 /// What the bytes of a file are, or `None` when they are none of the accepted kinds.
 pub fn sniff(bytes: &[u8]) -> Option<Kind> {

@@ -111,6 +111,25 @@ fn mib(bytes: u64) -> String {
     }
 }
 
+/// How the English half of a message names a file: by its name when that has no Chinese (a page
+/// in English shows only that half, which must hold no Chinese), else by its place in the request.
+fn en_name(field: &str, name: &str) -> String {
+    let chinese = name
+        .chars()
+        .any(|c| ('\u{2e80}'..='\u{9fff}').contains(&c) || ('\u{f900}'..='\u{ffef}').contains(&c));
+    if !chinese {
+        return format!("{name:?}");
+    }
+    let place = field
+        .strip_prefix("files[")
+        .and_then(|r| r.split(']').next())
+        .and_then(|n| n.parse::<usize>().ok());
+    match place {
+        Some(n) => format!("file {}", n + 1),
+        None => "the file".to_owned(),
+    }
+}
+
 fn file_field(field: &str, reason: String) -> FieldError {
     FieldError {
         field: field.to_owned(),
@@ -120,8 +139,9 @@ fn file_field(field: &str, reason: String) -> FieldError {
 
 /// A file larger than the limit for one file.
 fn file_too_large(field: &str, name: &str, limit: u64) -> ApiError {
+    let en = en_name(field, name);
     let reason = format!(
-        "文件“{name}”超过单个文件上限 {} (the file {name:?} is larger than the limit of {} per file)",
+        "文件“{name}”超过单个文件上限 {} ({en} is larger than the limit of {} per file)",
         mib(limit),
         mib(limit)
     );
@@ -136,8 +156,9 @@ fn file_too_large(field: &str, name: &str, limit: u64) -> ApiError {
 
 /// Files together larger than the limit for one request or event.
 fn request_too_large(field: &str, name: &str, limit: u64) -> ApiError {
+    let en = en_name(field, name);
     let reason = format!(
-        "加上文件“{name}”, 本次的文件合计超过上限 {} (with {name:?}, the files together exceed the limit of {} per upload or record)",
+        "加上文件“{name}”, 本次的文件合计超过上限 {} (with {en}, the files together exceed the limit of {} per upload or record)",
         mib(limit),
         mib(limit)
     );
@@ -152,20 +173,21 @@ fn request_too_large(field: &str, name: &str, limit: u64) -> ApiError {
 
 /// A file refused for what it is.
 fn refused(field: &str, name: &str, refusal: Refusal) -> ApiError {
-    let accepted = sniff::ACCEPTED;
+    let (zh, en) = (sniff::ACCEPTED_ZH, sniff::ACCEPTED_EN);
+    let file = en_name(field, name);
     let (status, code, title, reason) = match refusal {
         Refusal::Empty => (
             StatusCode::UNPROCESSABLE_ENTITY,
             "evidence-empty",
             "佐证材料为空 The evidence file is empty",
-            format!("文件“{name}”为空 (the file {name:?} is empty)"),
+            format!("文件“{name}”为空 ({file} is empty)"),
         ),
         Refusal::UnknownType => (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "evidence-type-not-allowed",
             "不接受此类文件 This type of file is not accepted",
             format!(
-                "文件“{name}”的内容不是可接受的类型, 只接受 {accepted} (the content of {name:?} is not of an accepted type; accepted: {accepted})"
+                "文件“{name}”的内容不是可接受的类型, 只接受 {zh} (the content of {file} is not of an accepted type, which are {en})"
             ),
         ),
         Refusal::UnknownExtension { ext } => (
@@ -173,7 +195,7 @@ fn refused(field: &str, name: &str, refusal: Refusal) -> ApiError {
             "evidence-type-not-allowed",
             "不接受此类文件 This type of file is not accepted",
             format!(
-                "文件“{name}”的扩展名 .{ext} 不属于可接受的类型, 只接受 {accepted} (the extension .{ext} of {name:?} is not of an accepted type; accepted: {accepted})"
+                "文件“{name}”的扩展名 .{ext} 不属于可接受的类型, 只接受 {zh} (the extension .{ext} of {file} is not of an accepted type, which are {en})"
             ),
         ),
         Refusal::Disguised { claimed, actual } => (
@@ -181,7 +203,7 @@ fn refused(field: &str, name: &str, refusal: Refusal) -> ApiError {
             "evidence-type-mismatch",
             "文件名与内容类型不符 The file's name and content disagree",
             format!(
-                "文件“{name}”的名称表明是 {}, 内容却是 {}; 请按内容改正扩展名 (the name of {name:?} says {}, its content is {}: correct the extension)",
+                "文件“{name}”的名称表明是 {}, 内容却是 {}, 请按内容改正扩展名 (the name of {file} says {}, its content is {}: correct the extension)",
                 claimed.media_type(),
                 actual.media_type(),
                 claimed.media_type(),
@@ -350,7 +372,10 @@ pub async fn resolve<S: EventStore>(
         if files.iter().any(|f| f.sha256 == r.sha256) {
             return Err(ApiError::invalid_field(
                 format!("{at}.sha256"),
-                format!("文件“{name}”重复引用 (the file {name:?} is cited twice: {hex})"),
+                format!(
+                    "文件“{name}”重复引用 ({} is cited twice: {hex})",
+                    en_name(&at, &name)
+                ),
             ));
         }
         let Some(bytes) = store.get(&r.sha256).await.map_err(store_failed)? else {
@@ -359,12 +384,16 @@ pub async fn resolve<S: EventStore>(
                 "evidence-not-found",
                 "未找到佐证材料 The evidence file is not stored",
                 format!(
-                    "没有 SHA-256 为 {hex} 的文件“{name}”, 请先上传 (POST /api/v1/evidence) (no file {name:?} with SHA-256 {hex} is stored: upload it first with POST /api/v1/evidence)"
+                    "没有 SHA-256 为 {hex} 的文件“{name}”, 请先上传 ({} with SHA-256 {hex} is not stored: upload it first with POST /api/v1/evidence)",
+                    en_name(&at, &name)
                 ),
             )
             .with_errors(vec![file_field(
                 &format!("{at}.sha256"),
-                format!("未上传 (not uploaded): {hex}"),
+                format!(
+                    "文件“{name}”尚未上传 ({} has not been uploaded)",
+                    en_name(&at, &name)
+                ),
             )]));
         };
         if crate::evidence::digest(&bytes) != r.sha256 {

@@ -25,6 +25,9 @@ const ZH_ALLOWED: &[(&str, &str)] = &[
     ("XLSX", "a file format"),
     // The spreadsheet program the office exports to by name ("导出 Excel"); it has no Chinese name.
     ("Excel", "a program's name"),
+    // Evidence files' formats and the word processor, as the office names them ("PDF 文件", "Word 文档").
+    ("PDF", "a file format"),
+    ("Word", "a program's name"),
     // The algorithm the auditors verify with; it has no Chinese name.
     ("SHA-256", "an algorithm's name"),
     ("Merkle", "an algorithm's name (Merkle 树)"),
@@ -457,6 +460,13 @@ async fn every_page_speaks_one_language() {
                 Role::Assessor,
                 grid.as_str(),
                 "A1/points=99&A2/points=abc&ZZ9/points=1",
+            ),
+            // An appeal citing a file never uploaded: the refusal at the file field (what was typed
+            // is neutral: it comes back on the page in either language).
+            (
+                Role::Unit,
+                "/appeals/new",
+                "period=2026Q3&unit=SH-CZ-B1&grounds=2026-1&kept_files=%5B%7B%22sha256%22%3A%22abababababababababababababababababababababababababababababababab%22%2C%22name%22%3A%222026-1.pdf%22%7D%5D",
             ),
         ];
         for (role, path, form) in refusals {

@@ -409,3 +409,145 @@ async fn the_document_describes_upload_and_download() {
     );
     server.stop().await;
 }
+
+/// A console form as a browser posts it: multipart, with a cookie.
+async fn console_post(
+    server: &Server,
+    token: &str,
+    path: &str,
+    text: &[(&str, &str)],
+    files: &[(&str, &[u8])],
+) -> Reply {
+    let boundary = "console-form-boundary-Qx81";
+    let mut body = Vec::new();
+    for (name, value) in text {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, bytes) in files {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let cookie = format!("ledger_token={token}");
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    server
+        .raw(
+            Method::POST,
+            path,
+            &[
+                ("cookie", &cookie),
+                ("content-type", &content_type),
+                ("origin", &server.url("")),
+            ],
+            &body,
+        )
+        .await
+}
+
+/// The console's forms upload through the API: a refused file is shown at the file field, naming
+/// the file, and nothing is recorded or stored; a file uploaded with a form refused for another
+/// field is kept (its digest in the form), so the next post cites it without uploading again.
+#[tokio::test]
+async fn console_forms_upload_and_show_refusals_at_the_field() {
+    let server = Server::start().await;
+    let cast = with_rectification(&server).await;
+    let before = server.log_len().await;
+    let path = "/rectifications/RC-1/submission";
+    let disguised = console_post(
+        &server,
+        &cast.unit,
+        path,
+        &[("note", "已补齐")],
+        &[("纪要.pdf", samples::PNG)],
+    )
+    .await;
+    assert_eq!(disguised.status, 415, "{}", disguised.text);
+    let at_field = disguised
+        .text
+        .split("data-field=\"files\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap_or_default();
+    assert!(
+        at_field.contains("纪要.pdf") && at_field.contains("image/png"),
+        "{}",
+        disguised.text
+    );
+    assert!(
+        !at_field.contains("the name of"),
+        "one language on the page: {at_field}"
+    );
+    assert_eq!((server.log_len().await, stored(&server)), (before, 0));
+
+    // A correction without its reason: refused, but the uploaded file is kept for the next post.
+    let correction = "/periods/2026Q1/units/SH-01/items/A1/correction";
+    let previous = json!({"kind": "points", "points": "1.5"}).to_string();
+    let no_reason = [
+        ("previous", previous.as_str()),
+        ("points", "2"),
+        ("reason", ""),
+    ];
+    let refused = console_post(
+        &server,
+        &cast.assessor,
+        correction,
+        &no_reason,
+        &[("签到表.png", samples::PNG)],
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert_eq!((server.log_len().await, stored(&server)), (before, 1));
+    let digest = ledger::evidence::digest(samples::PNG).to_hex();
+    assert!(
+        refused.text.contains("name=\"kept_files\"") && refused.text.contains(&digest),
+        "{}",
+        refused.text
+    );
+    let kept = json!([{"sha256": digest, "name": "签到表.png"}]).to_string();
+    let done = console_post(
+        &server,
+        &cast.assessor,
+        correction,
+        &[
+            ("previous", &previous),
+            ("points", "2"),
+            ("reason", "复核后更正"),
+            ("kept_files", &kept),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(done.status, 303, "{}", done.text);
+    let item = server
+        .get("/api/v1/periods/2026Q1/units/SH-01/items/A1", &cast.unit)
+        .await;
+    assert_eq!(
+        item.json["score"]["files"][0]["sha256"], digest,
+        "{}",
+        item.text
+    );
+    assert_eq!(item.json["score"]["files"][0]["uploaded_by"], "assessor-1");
+    // The console serves the cited file to the signed-in secretary, with the API's headers.
+    let cookie = format!("ledger_token={}", cast.unit);
+    let file = server
+        .raw(
+            Method::GET,
+            &format!("/evidence/{digest}"),
+            &[("cookie", &cookie)],
+            b"",
+        )
+        .await;
+    assert_eq!(file.status, 200, "{}", file.text);
+    assert_eq!(&file.bytes[..], samples::PNG);
+    assert!(
+        file.header("content-security-policy")
+            .is_some_and(|c| c.starts_with("sandbox"))
+    );
+    server.stop().await;
+}

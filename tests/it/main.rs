@@ -8,6 +8,7 @@ mod audit_http;
 mod audit_snapshots;
 mod audit_tamper;
 mod browser;
+mod browser_evidence;
 mod browser_print;
 mod browser_support;
 mod browser_work;
