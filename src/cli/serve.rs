@@ -438,3 +438,40 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::http::evidence::{DEFAULT_MAX_FILE, DEFAULT_MAX_REQUEST};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: super::ServeArgs,
+    }
+
+    fn limits(args: &[&str]) -> anyhow::Result<crate::http::evidence::EvidenceLimits> {
+        let cli = Cli::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))?;
+        cli.serve.evidence_limits()
+    }
+
+    #[test]
+    fn evidence_limits_default_to_20_and_50_mib_and_are_checked() {
+        let default = limits(&[]).unwrap();
+        assert_eq!(
+            (default.max_file, default.max_request),
+            (DEFAULT_MAX_FILE, DEFAULT_MAX_REQUEST)
+        );
+        assert_eq!(DEFAULT_MAX_FILE, 20 * 1024 * 1024);
+        let set = limits(&["--evidence-max-file", "5", "--evidence-max-request", "8"]).unwrap();
+        assert_eq!((set.max_file, set.max_request), (5 << 20, 8 << 20));
+        for bad in [
+            &["--evidence-max-file", "0"][..],
+            &["--evidence-max-file", "60"],
+            &["--evidence-max-request", "5000", "--evidence-max-file", "1"],
+        ] {
+            assert!(limits(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
+}

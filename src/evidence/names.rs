@@ -33,13 +33,14 @@ pub fn sanitise(raw: &str) -> String {
     // The last path segment: browsers on some systems send `C:\Users\...\名单.xlsx`.
     let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
     let mut name = String::with_capacity(base.len());
-    for c in base.chars().filter(|c| !dropped(*c)) {
-        // Runs of blanks of any kind become one space.
+    for c in base.chars() {
+        // Runs of blanks of any kind (tabs and line breaks included) become one space; other
+        // controls and the formatting characters go.
         if c.is_whitespace() {
             if !name.ends_with(' ') {
                 name.push(' ');
             }
-        } else {
+        } else if !dropped(c) {
             name.push(c);
         }
     }
@@ -124,6 +125,7 @@ mod tests {
         assert_eq!(sanitise("../../etc/passwd"), "passwd");
         assert_eq!(sanitise("签到表\u{202E}gpj.exe"), "签到表gpj.exe");
         assert_eq!(sanitise("a\u{0}b\r\nc\t d.png"), "ab c d.png");
+        assert_eq!(sanitise("纪要\u{2028}第二行.pdf"), "纪要 第二行.pdf");
         assert_eq!(sanitise("..hidden.txt"), "hidden.txt");
         assert_eq!(sanitise("  名单  .xlsx "), "名单 .xlsx");
         assert_eq!(sanitise("zero\u{200B}width\u{FEFF}.pdf"), "zerowidth.pdf");
