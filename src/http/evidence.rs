@@ -440,17 +440,17 @@ pub async fn download<S: EventStore>(
             format!("须为 64 位十六进制 SHA-256 (must be a SHA-256 in 64 hex digits): {raw:?}"),
         )
     })?;
-    // Who may read it, and what the ledger recorded of it (name and media type as cited).
+    // Who may read it, and the name it was first cited under.
     let described = api
         .reads
         .query(crate::app::reads::ReadAt::Head, |view| {
             let state = view.state();
-            let Some(units) = state.cited_files.get(&digest) else {
+            let Some(cited) = state.cited_files.get(&digest) else {
                 return Ok(None);
             };
             let by_unit = match &caller.scope {
                 Scope::All => true,
-                Scope::Units(mine) => units.iter().any(|u| mine.contains(u)),
+                Scope::Units(mine) => cited.units.iter().any(|u| mine.contains(u)),
                 Scope::Writes => false,
             };
             let answering = state.rectifications.values().filter(|r| {
@@ -460,11 +460,11 @@ pub async fn download<S: EventStore>(
                         .is_some_and(|c| c.files.iter().any(|f| f.sha256 == digest))
             });
             let allowed = by_unit || answering.count() > 0;
-            Ok(Some((allowed, first_citation(state, &digest))))
+            Ok(Some((allowed, cited.name.clone())))
         })
         .await?
         .map_err(|e: ApiError| e)?;
-    let Some((allowed, cited)) = described else {
+    let Some((allowed, name)) = described else {
         return Err(not_found());
     };
     if !allowed {
@@ -490,44 +490,7 @@ pub async fn download<S: EventStore>(
             )
         })?;
     let kind = sniff::sniff(&bytes);
-    let name = cited
-        .as_ref()
-        .map(|f| f.name.clone())
-        .unwrap_or_else(|| raw.clone());
     Ok(served(&bytes, kind, &name))
-}
-
-/// The first citation of `digest` in the current records (for the name to serve it under).
-fn first_citation(
-    state: &ledger_projections::domain::State,
-    digest: &Digest,
-) -> Option<EvidenceFile> {
-    let find = |c: Option<&ledger_projections::domain::Cited>| {
-        c.and_then(|c| c.files.iter().find(|f| f.sha256 == *digest).cloned())
-    };
-    state
-        .sheets
-        .values()
-        .flat_map(|s| {
-            s.self_assessments
-                .values()
-                .filter_map(|a| find(a.files.as_deref()))
-                .chain(s.scores.values().filter_map(|a| find(a.files.as_deref())))
-                .collect::<Vec<_>>()
-        })
-        .chain(
-            state
-                .appeals
-                .values()
-                .filter_map(|a| find(a.files.as_deref())),
-        )
-        .chain(
-            state
-                .rectifications
-                .values()
-                .filter_map(|r| find(r.files.as_deref())),
-        )
-        .next()
 }
 
 /// The response serving a file's bytes: its media type from the bytes, inline only for images and

@@ -463,7 +463,15 @@ pub struct State {
     /// a file is who may read one of those records (files cited by superseded records included,
     /// since histories show them).
     #[serde(default)]
-    pub cited_files: SharedMap<Digest, Vec<UnitId>>,
+    pub cited_files: SharedMap<Digest, CitedFile>,
+}
+
+/// A file some record cites: its name as first cited (to serve it under), and the units whose
+/// records cite it (who may read it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CitedFile {
+    pub name: String,
+    pub units: Vec<UnitId>,
 }
 
 /// Where `value` stands on `item` of `def` (of version `version`).
@@ -624,9 +632,14 @@ impl State {
         };
         let Some(unit) = unit else { return };
         for file in event.files() {
-            let units = self.cited_files.get_or_insert_with(file.sha256, Vec::new);
-            if let Err(at) = units.binary_search(&unit) {
-                units.insert(at, unit.clone());
+            let cited = self
+                .cited_files
+                .get_or_insert_with(file.sha256, || CitedFile {
+                    name: file.name.clone(),
+                    units: Vec::new(),
+                });
+            if let Err(at) = cited.units.binary_search(&unit) {
+                cited.units.insert(at, unit.clone());
             }
         }
     }
