@@ -37,7 +37,7 @@ pub const SNAPSHOT_FINGERPRINTS: &[(u32, u64)] = &[
     (3, 0x3e9c_388e_869f_95ba),
     (4, 0x33ec_bc63_0d03_a413),
     // 5: records keep the evidence files they cite, and the state indexes every cited file.
-    (5, 0xd905_3fad_f176_5bee),
+    (5, 0x53bc_8422_3c5f_b79d),
 ];
 
 /// How many positions apart the in-memory checkpoints are by default: an as-of query folds at most
