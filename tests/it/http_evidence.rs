@@ -201,6 +201,21 @@ async fn files_are_uploaded_cited_and_read_back_byte_for_byte() {
         .await;
     assert_eq!(other.status, 403, "{}", other.text);
     other.assert_problem();
+    // A responsible person reads the files of the rectifications they answer for, and no others.
+    let answering = server
+        .token("org-committee", ledger_schemas::Role::Responsible, &[])
+        .await;
+    let theirs = server
+        .get(&format!("/api/v1/evidence/{}", digests[0]), &answering)
+        .await;
+    assert_eq!(theirs.status, 200, "{}", theirs.text);
+    let not_theirs = server
+        .get(
+            &format!("/api/v1/evidence/{}", digests[0]),
+            &cast.responsible,
+        )
+        .await;
+    assert_eq!(not_theirs.status, 403, "{}", not_theirs.text);
 
     // A score citing a file: the item's history names it and its uploader by name.
     let (code, value) = base_values()
