@@ -233,12 +233,13 @@ pub fn field(lang: Lang, entered: Option<&Entered>, key: &str, id: &str) -> Mark
     }
 }
 
-/// A file size for people.
+/// A file size for people, the unit joined to the figure as Chinese pages write it (`1.5KB`), so
+/// that no unit stands alone as a Latin word on a Chinese page.
 fn size(bytes: u64) -> String {
     match bytes {
-        b if b < 1024 => format!("{b} B"),
-        b if b < 1024 * 1024 => format!("{:.1} KB", b as f64 / 1024.0),
-        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+        b if b < 1024 => format!("{b}B"),
+        b if b < 1024 * 1024 => format!("{:.1}KB", b as f64 / 1024.0),
+        b => format!("{:.1}MB", b as f64 / (1024.0 * 1024.0)),
     }
 }
 
@@ -309,8 +310,8 @@ mod tests {
 
     #[test]
     fn sizes_read_in_units() {
-        assert_eq!(size(12), "12 B");
-        assert_eq!(size(1536), "1.5 KB");
-        assert_eq!(size(20 * 1024 * 1024), "20.0 MB");
+        assert_eq!(size(12), "12B");
+        assert_eq!(size(1536), "1.5KB");
+        assert_eq!(size(20 * 1024 * 1024), "20.0MB");
     }
 }

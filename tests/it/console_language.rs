@@ -404,18 +404,69 @@ fn check(lang: &str, what: &str, reply: &Reply, recorded: &Recorded, wrong: &mut
     }
 }
 
+/// A rectification submitted with evidence files (a picture, a PDF, a text), for its page.
+async fn rectification_with_files(site: &DemoSite) -> String {
+    let me = site.api(Role::Unit, "/api/v1/me").await;
+    let unit = me["units"][0].as_str().unwrap().to_owned();
+    crate::console_work::raise(site, "RECT-FILES", &unit, "F5").await;
+    let pdf = ledger::evidence::sniff::samples::pdf();
+    // Over a kilobyte, so that its size reads in KB.
+    let text = "整改说明".repeat(100);
+    let token = site.token(Role::Unit);
+    let up = crate::http_evidence::upload(
+        &site.server,
+        token,
+        &[
+            ("签到表.png", ledger::evidence::sniff::samples::PNG),
+            ("会议纪要.pdf", &pdf),
+            ("整改说明.txt", text.as_bytes()),
+        ],
+    )
+    .await;
+    assert_eq!(up.status, 201, "{}", up.text);
+    let files: Vec<Value> = up.json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| serde_json::json!({"sha256": f["sha256"], "name": f["name"]}))
+        .collect();
+    let submitted = site
+        .server
+        .post(
+            "/api/v1/rectifications/RECT-FILES/submission",
+            token,
+            serde_json::json!({"note": "已补齐", "files": files}),
+        )
+        .await;
+    assert_eq!(submitted.status, 200, "{}", submitted.text);
+    let page = get(
+        site,
+        Some(Role::Reviewer),
+        "zh",
+        "/rectifications/RECT-FILES",
+    )
+    .await;
+    assert!(
+        page.text.contains("id=\"rect-files\""),
+        "the page shows the files: {}",
+        page.text
+    );
+    "/rectifications/RECT-FILES".to_owned()
+}
+
 /// Every page for every role in zh and in en, the sign-in page and its refusal, an error page and
 /// a form's refusal: each speaks one language (the allow-lists above aside).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_speaks_one_language() {
     let site = DemoSite::start().await;
+    let with_files = rectification_with_files(&site).await;
     let recorded = Recorded::of(&site).await;
     let me = site.api(Role::Assessor, "/api/v1/me").await;
     let assessed = me["units"][0].as_str().unwrap().to_owned();
     let mut wrong = Vec::new();
     for lang in ["zh", "en"] {
         for role in ROLES {
-            for path in PAGES {
+            for path in PAGES.iter().chain([&with_files.as_str()]) {
                 let reply = get(&site, Some(role), lang, path).await;
                 assert!(reply.status < 500, "{role} {path}: {}", reply.status);
                 check(
