@@ -425,9 +425,10 @@ async fn the_document_describes_upload_and_download() {
     server.stop().await;
 }
 
-/// A console form as a browser posts it: multipart, with a cookie.
+/// A console form as a browser posts it: multipart, with the cookies of a person reading `lang`.
 async fn console_post(
     server: &Server,
+    lang: &str,
     token: &str,
     path: &str,
     text: &[(&str, &str)],
@@ -449,7 +450,7 @@ async fn console_post(
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let cookie = format!("ledger_token={token}");
+    let cookie = format!("ledger_lang={lang}; ledger_token={token}");
     let content_type = format!("multipart/form-data; boundary={boundary}");
     server
         .raw(
@@ -476,6 +477,7 @@ async fn console_forms_upload_and_show_refusals_at_the_field() {
     let path = "/rectifications/RC-1/submission";
     let disguised = console_post(
         &server,
+        "zh",
         &cast.unit,
         path,
         &[("note", "已补齐")],
@@ -498,6 +500,29 @@ async fn console_forms_upload_and_show_refusals_at_the_field() {
         !at_field.contains("the name of"),
         "one language on the page: {at_field}"
     );
+    let english = console_post(
+        &server,
+        "en",
+        &cast.unit,
+        path,
+        &[("note", "done")],
+        &[("纪要.pdf", samples::PNG)],
+    )
+    .await;
+    let at_field = english
+        .text
+        .split("data-field=\"files\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap_or_default();
+    assert!(
+        at_field.contains("the name of file 1 says application/pdf"),
+        "{at_field}"
+    );
+    assert!(
+        !at_field.contains("文件"),
+        "one language on the page: {at_field}"
+    );
     assert_eq!((server.log_len().await, stored(&server)), (before, 0));
 
     // A correction without its reason: refused, but the uploaded file is kept for the next post.
@@ -510,6 +535,7 @@ async fn console_forms_upload_and_show_refusals_at_the_field() {
     ];
     let refused = console_post(
         &server,
+        "zh",
         &cast.assessor,
         correction,
         &no_reason,
@@ -527,6 +553,7 @@ async fn console_forms_upload_and_show_refusals_at_the_field() {
     let kept = json!([{"sha256": digest, "name": "签到表.png"}]).to_string();
     let done = console_post(
         &server,
+        "zh",
         &cast.assessor,
         correction,
         &[
