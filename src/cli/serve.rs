@@ -91,6 +91,25 @@ pub struct ServeArgs {
     /// witnessed [default: all of them].
     #[arg(long, value_name = "N")]
     pub witness_quorum: Option<usize>,
+    #[command(flatten)]
+    pub evidence: crate::evidence::EvidenceArgs,
+    /// 单个佐证材料上限 The largest evidence file accepted, in MiB.
+    #[arg(
+        long,
+        value_name = "MIB",
+        env = "LEDGER_EVIDENCE_MAX_FILE_MIB",
+        default_value_t = 20
+    )]
+    pub evidence_max_file: u64,
+    /// 每次上传或每条记录的佐证材料合计上限 The most evidence bytes one upload or one record may
+    /// carry together, in MiB.
+    #[arg(
+        long,
+        value_name = "MIB",
+        env = "LEDGER_EVIDENCE_MAX_REQUEST_MIB",
+        default_value_t = 50
+    )]
+    pub evidence_max_request: u64,
 }
 
 impl ServeArgs {
@@ -148,9 +167,27 @@ pub struct Effective {
     pub log_format: Resolved<LogFormat>,
     /// The witnesses and quorum: the flags', else the file's (not shown by --print-config).
     pub witnessing: crate::witness::Witnessing,
+    /// Where the evidence files are, and their limits (flags and environment only).
+    pub evidence: crate::evidence::EvidenceArgs,
+    pub evidence_limits: crate::http::evidence::EvidenceLimits,
 }
 
 impl ServeArgs {
+    /// The evidence limits the flags give, checked.
+    fn evidence_limits(&self) -> anyhow::Result<crate::http::evidence::EvidenceLimits> {
+        const MIB: u64 = 1024 * 1024;
+        let (file, request) = (self.evidence_max_file, self.evidence_max_request);
+        if file == 0 || request < file || request > 4096 {
+            anyhow::bail!(
+                "--evidence-max-file {file} 须至少为 1, 且不大于 --evidence-max-request {request} (至多 4096) (--evidence-max-file must be at least 1 MiB and at most --evidence-max-request, which is at most 4096 MiB)"
+            );
+        }
+        Ok(crate::http::evidence::EvidenceLimits {
+            max_file: file * MIB,
+            max_request: request * MIB,
+        })
+    }
+
     /// Resolves every setting from the flags, `env` (a variable lookup) and the configuration file.
     pub fn effective(&self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Effective> {
         let file = match &self.config {
@@ -256,6 +293,8 @@ impl ServeArgs {
             )?,
             ledger,
             witnessing: self.witnessing(file.witness, file.witness_quorum, path)?,
+            evidence: self.evidence.clone(),
+            evidence_limits: self.evidence_limits()?,
         })
     }
 }
@@ -300,7 +339,13 @@ impl Effective {
                     ..Limits::default()
                 },
                 https: self.https.value,
+                evidence: self.evidence_limits,
             },
+            evidence: Some(
+                self.evidence
+                    .open(&self.ledger.value)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            ),
             tls,
             metrics_listen: (!self.metrics_listen.value.is_empty())
                 .then(|| self.metrics_listen.value.clone()),
@@ -392,4 +437,41 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         })
         .await
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::http::evidence::{DEFAULT_MAX_FILE, DEFAULT_MAX_REQUEST};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: super::ServeArgs,
+    }
+
+    fn limits(args: &[&str]) -> anyhow::Result<crate::http::evidence::EvidenceLimits> {
+        let cli = Cli::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))?;
+        cli.serve.evidence_limits()
+    }
+
+    #[test]
+    fn evidence_limits_default_to_20_and_50_mib_and_are_checked() {
+        let default = limits(&[]).unwrap();
+        assert_eq!(
+            (default.max_file, default.max_request),
+            (DEFAULT_MAX_FILE, DEFAULT_MAX_REQUEST)
+        );
+        assert_eq!(DEFAULT_MAX_FILE, 20 * 1024 * 1024);
+        let set = limits(&["--evidence-max-file", "5", "--evidence-max-request", "8"]).unwrap();
+        assert_eq!((set.max_file, set.max_request), (5 << 20, 8 << 20));
+        for bad in [
+            &["--evidence-max-file", "0"][..],
+            &["--evidence-max-file", "60"],
+            &["--evidence-max-request", "5000", "--evidence-max-file", "1"],
+        ] {
+            assert!(limits(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
 }

@@ -64,6 +64,7 @@ async fn render(
             section.appeal data-appeal=(id) {
                 h2 { (units.show(a.unit.as_str())) @if let Some(i) = &a.item { " · " (i) } " · " (a.period) " · " span.status { (status(lang, a.status)) } small { " " (id) } }
                 p { (lang.t("申诉人 ", "Filed by ")) (people.show(a.filed_by.as_str())) ": " (a.grounds) }
+                (super::evidence::cited(lang, &a.files, &people))
                 @if let Some(d) = &a.decision { p.decision { (lang.t("决定: ", "Decision: ")) (d) } }
                 @if session.role() == Role::Reviewer && matches!(a.status, AppealStatusView::Pending) {
                     form.entry method="post" action={ "/appeals/" (seg(id)) "/decision" } data-ops="decideAppeal" novalidate {

@@ -9,13 +9,14 @@
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use ledger_schemas::envelope::Role;
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
+use super::Console;
 use super::client::{Failure, Session};
 use super::format::seg;
 use super::forms::{self, Form, field_error, general, kept};
@@ -150,7 +151,7 @@ async fn appeal_render(
             None => { p.empty { (lang.t("还没有考核周期.", "There is no assessment period yet.")) } }
             Some(c) => {
                 (period_chooser(lang, "/appeals/new", c))
-                form.entry #appeal-form method="post" action="/appeals/new" data-ops="fileAppeal" novalidate {
+                form.entry #appeal-form method="post" action="/appeals/new" enctype="multipart/form-data" data-ops="fileAppeal" novalidate {
                     h2 { (lang.t("提出申诉", "File an appeal")) }
                     input type="hidden" name="period" value=(c.period.period);
                     (general(entered, key))
@@ -166,6 +167,7 @@ async fn appeal_render(
                     label for="appeal-evidence" { (lang.t("佐证材料 (每行一项, 如文件编号或存放处)", "Evidence (one reference a line, e.g. a file number or where it is kept)")) }
                     textarea #appeal-evidence name="evidence" rows="2" { (kept(entered, key, "evidence")) }
                     (field_error(entered, key, "evidence"))
+                    (super::evidence::field(lang, entered, key, "appeal-files"))
                     button type="submit" { (lang.t("提交申诉", "File the appeal")) }
                 }
             }
@@ -182,9 +184,15 @@ async fn appeal_render(
 }
 
 /// `POST /appeals/new`.
-pub async fn file_appeal(session: Session, body: Bytes) -> Result<Response, Failure> {
-    let form = Form::parse(session.lang, &body)?;
+pub async fn file_appeal(
+    State(console): State<Console>,
+    session: Session,
+    request: Request,
+) -> Result<Response, Failure> {
+    let mut posted = super::evidence::read(&session, console.evidence, request).await?;
+    let form = posted.form.clone();
     let request = json!({
+        "files": posted.files(),
         "appeal": forms::new_id("AP", &form.get("period"), &form.get("unit")),
         "period": form.get("period"),
         "unit": form.get("unit"),
@@ -192,12 +200,14 @@ pub async fn file_appeal(session: Session, body: Bytes) -> Result<Response, Fail
         "grounds": form.get("grounds"),
         "evidence": form.lines("evidence"),
     });
-    match forms::send::<Recorded>(&session, Method::POST, "/api/v1/appeals", &request, None).await?
+    match posted
+        .send::<Recorded>(&session, Method::POST, "/api/v1/appeals", &request, None)
+        .await?
     {
         Ok(_) => Ok(Redirect::to("/appeals?done=filed").into_response()),
         Err(failure) => {
-            let known = ["unit", "item", "grounds", "evidence", "period"];
-            let entered = forms::refused(&failure, "appeal", form.map(), &known);
+            let known = ["unit", "item", "grounds", "evidence", "period", "files"];
+            let entered = forms::refused(&failure, "appeal", posted.fields(), &known);
             let period = form.get("period");
             appeal_render(&session, Some(&period), Some(&entered), failure.status).await
         }
@@ -356,9 +366,12 @@ async fn rectification_render(
             @if !r.evidence.is_empty() {
                 dt { (lang.t("佐证材料", "Evidence")) } dd { @for e in &r.evidence { span.evidence { (e) } " " } }
             }
+            @if !r.files.is_empty() {
+                dt { (lang.t("佐证文件", "Evidence files")) } dd #rect-files { (super::evidence::cited(lang, &r.files, &people)) }
+            }
         }
         @if may_submit {
-            form.entry #submit-form method="post" action={ (base) "/submission" } data-ops="submitRectification" novalidate {
+            form.entry #submit-form method="post" action={ (base) "/submission" } enctype="multipart/form-data" data-ops="submitRectification" novalidate {
                 h2 { (lang.t("提交整改结果", "Submit the rectification")) }
                 (general(entered, "submission"))
                 label for="submit-note" { (lang.t("整改情况 (必填)", "What was done (required)")) }
@@ -367,6 +380,7 @@ async fn rectification_render(
                 label for="submit-evidence" { (lang.t("佐证材料 (每行一项, 如文件编号或存放处)", "Evidence (one reference a line, e.g. a file number or where it is kept)")) }
                 textarea #submit-evidence name="evidence" rows="3" { (kept(entered, "submission", "evidence")) }
                 (field_error(entered, "submission", "evidence"))
+                (super::evidence::field(lang, entered, "submission", "submit-files"))
                 button type="submit" { (lang.t("提交", "Submit")) }
             }
         }
@@ -400,14 +414,20 @@ async fn rectification_render(
 
 /// `POST /rectifications/{rectification}/{submission|verification|send-back}`.
 pub async fn act(
+    State(console): State<Console>,
     session: Session,
     Path((id, action)): Path<(String, String)>,
-    body: Bytes,
+    request: Request,
 ) -> Result<Response, Failure> {
     let lang = session.lang;
-    let form = Form::parse(lang, &body)?;
+    let mut posted = super::evidence::read(&session, console.evidence, request).await?;
+    let form = posted.form.clone();
     let request: Value = match action.as_str() {
-        "submission" => json!({"note": form.get("note"), "evidence": form.lines("evidence")}),
+        "submission" => json!({
+            "note": form.get("note"),
+            "evidence": form.lines("evidence"),
+            "files": posted.files(),
+        }),
         "verification" => json!({"comment": form.get("comment")}),
         "send-back" => json!({"comment": form.get("comment"), "due_on": form.opt("due_on")}),
         other => {
@@ -421,13 +441,16 @@ pub async fn act(
         }
     };
     let uri = format!("/api/v1/rectifications/{}/{action}", seg(&id));
-    match forms::send::<Recorded>(&session, Method::POST, &uri, &request, None).await? {
+    match posted
+        .send::<Recorded>(&session, Method::POST, &uri, &request, None)
+        .await?
+    {
         Ok(_) => Ok(
             Redirect::to(&format!("/rectifications/{}?done={action}", seg(&id))).into_response(),
         ),
         Err(failure) => {
-            let known = ["note", "evidence", "comment", "due_on"];
-            let fields: BTreeMap<String, String> = form.map();
+            let known = ["note", "evidence", "comment", "due_on", "files"];
+            let fields: BTreeMap<String, String> = posted.fields();
             let entered = forms::refused(&failure, &action, fields, &known);
             rectification_render(&session, &id, Some(&entered), None, failure.status).await
         }

@@ -139,12 +139,26 @@ pub async fn call(
     body: Option<Vec<u8>>,
     if_match: Option<u64>,
 ) -> Result<Answer, String> {
+    let content_type = body.is_some().then_some("application/json");
+    call_typed(api, token, method, uri, content_type, body, if_match).await
+}
+
+/// As [`call`], with a body of any type (a multipart upload).
+async fn call_typed(
+    api: &Router,
+    token: &str,
+    method: Method,
+    uri: &str,
+    content_type: Option<&str>,
+    body: Option<Vec<u8>>,
+    if_match: Option<u64>,
+) -> Result<Answer, String> {
     let mut request = Request::builder()
         .method(method)
         .uri(uri)
         .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    if body.is_some() {
-        request = request.header(header::CONTENT_TYPE, "application/json");
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
     }
     if let Some(revision) = if_match {
         request = request.header(header::IF_MATCH, crate::http::etag::format(revision));
@@ -220,6 +234,23 @@ impl Session {
             .map_err(|e| Failure::internal(self.lang, format!("{uri}: unreadable answer: {e}")))
     }
 
+    /// Reads `uri` as it is (a file's bytes and headers); a refusal comes back as the API's problem.
+    pub async fn fetch(&self, uri: &str) -> Result<Answer, Failure> {
+        self.call(Method::GET, uri, None, None).await
+    }
+
+    /// Sends a body of `content_type` (a multipart upload); a refusal comes back as the API's problem.
+    pub async fn send_typed(
+        &self,
+        method: Method,
+        uri: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<Answer, Failure> {
+        self.call_with(method, uri, Some(content_type), Some(body), None)
+            .await
+    }
+
     async fn call(
         &self,
         method: Method,
@@ -227,9 +258,30 @@ impl Session {
         body: Option<Vec<u8>>,
         if_match: Option<u64>,
     ) -> Result<Answer, Failure> {
-        let answer = call(&self.api, &self.token, method, uri, body, if_match)
+        let content_type = body.is_some().then_some("application/json");
+        self.call_with(method, uri, content_type, body, if_match)
             .await
-            .map_err(|e| Failure::internal(self.lang, e))?;
+    }
+
+    async fn call_with(
+        &self,
+        method: Method,
+        uri: &str,
+        content_type: Option<&str>,
+        body: Option<Vec<u8>>,
+        if_match: Option<u64>,
+    ) -> Result<Answer, Failure> {
+        let answer = call_typed(
+            &self.api,
+            &self.token,
+            method,
+            uri,
+            content_type,
+            body,
+            if_match,
+        )
+        .await
+        .map_err(|e| Failure::internal(self.lang, e))?;
         if answer.status.is_success() {
             return Ok(answer);
         }

@@ -38,6 +38,11 @@ impl Form {
         Ok(Form { pairs })
     }
 
+    /// A form of these pairs (the text fields of a multipart post).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Form {
+        Form { pairs }
+    }
+
     /// The first value of `name`, trimmed ("" when absent).
     pub fn get(&self, name: &str) -> String {
         self.pairs
@@ -227,6 +232,12 @@ pub const API_ONLY: &[(&str, &str)] = &[
     (
         "defineRubric",
         "a whole rubric is a file, loaded by the CLI or a program",
+    ),
+    // A file is uploaded with the form that cites it (self-assessment, score, correction, appeal,
+    // rectification): the console calls this operation from those forms' handlers, never alone.
+    (
+        "uploadEvidence",
+        "files are uploaded by the forms that cite them",
     ),
 ];
 

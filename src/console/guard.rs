@@ -31,6 +31,8 @@ use super::i18n::Lang;
 pub struct Settings {
     /// The site is served over HTTPS: cookies are always `Secure`.
     pub https: bool,
+    /// The evidence limits, to bound what a form with files may post before the API checks it.
+    pub evidence: crate::http::evidence::EvidenceLimits,
 }
 
 /// The console's Content-Security-Policy: this site's script and style sheet, nothing inline.

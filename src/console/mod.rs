@@ -23,6 +23,8 @@
 //! - paper and files (issue 16): [`print`] (the printed title block and signature lines, the 公示
 //!   notice), [`import`] (the score-sheet and business-results templates as `.xlsx`; upload →
 //!   preview → confirm of either).
+//! - evidence files (issue 18): [`evidence`] (the forms' file field and drop zone, uploading through
+//!   the API, the list of cited files with previews, `/evidence/{sha256}`).
 
 pub mod admin;
 pub mod annual;
@@ -32,6 +34,7 @@ pub mod changes;
 pub mod charts;
 pub mod client;
 pub mod closed_loop;
+pub mod evidence;
 pub mod exports;
 pub mod format;
 pub mod forms;
@@ -52,6 +55,7 @@ pub mod todo;
 pub mod work;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::header;
 use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -63,6 +67,8 @@ pub use guard::Settings;
 #[derive(Clone)]
 pub struct Console {
     pub api: Router,
+    /// The evidence limits (forms with files).
+    pub evidence: crate::http::evidence::EvidenceLimits,
 }
 
 /// The console's routes; anything else falls through to `api` (whose fallback answers problem+json).
@@ -87,7 +93,7 @@ pub fn router(api: Router, settings: Settings) -> Router {
         )
         .route(
             "/periods/{period}/units/{unit}/items/{item}/{action}",
-            post(sheet::submit),
+            post(sheet::submit).layer(DefaultBodyLimit::disable()),
         )
         // The workplace: entry forms for every role (issue 15).
         .route(
@@ -121,7 +127,9 @@ pub fn router(api: Router, settings: Settings) -> Router {
         )
         .route(
             "/appeals/new",
-            get(cases::appeal_page).post(cases::file_appeal),
+            get(cases::appeal_page)
+                .post(cases::file_appeal)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/rectifications/new",
@@ -131,7 +139,10 @@ pub fn router(api: Router, settings: Settings) -> Router {
             "/rectifications/{rectification}",
             get(cases::rectification_page),
         )
-        .route("/rectifications/{rectification}/{action}", post(cases::act))
+        .route(
+            "/rectifications/{rectification}/{action}",
+            post(cases::act).layer(DefaultBodyLimit::disable()),
+        )
         .route("/changes", get(changes::page))
         .route("/changes.csv", get(changes::csv))
         // Excel downloads of what the pages show (issue 16).
@@ -174,8 +185,13 @@ pub fn router(api: Router, settings: Settings) -> Router {
         .route("/integrity/proof", get(integrity::proof))
         .route("/charts", get(charts::page))
         .route_layer(middleware::from_fn_with_state(settings, guard::layer))
+        // A file keeps the API's own headers (its sandbox policy above all), not a page's.
+        .route("/evidence/{sha256}", get(evidence::serve))
         .fallback(fallback)
-        .with_state(Console { api })
+        .with_state(Console {
+            api,
+            evidence: settings.evidence,
+        })
 }
 
 /// What no console route serves: the API's paths (and the health checks) go to the API, which

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
 use axum::extract::Path;
+use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use ledger_schemas::envelope::Role;
@@ -208,7 +208,10 @@ pub async fn sheet_page(
                             td.value { @if let Some(s) = score { (format::value(lang, &s.value, &def.ladder)) } @else { "—" } }
                             td { @if let Some(s) = score { (review_label(lang, s.review.status)) } }
                             td { @if let Some(own) = view.and_then(|v| v.self_assessment.as_ref()) { (format::value(lang, &own.value, &def.ladder)) } }
-                            td { @if let Some(own) = view.and_then(|v| v.self_assessment.as_ref()) { @for e in &own.evidence { span.evidence { (e) } " " } } }
+                            td {
+                                @if let Some(own) = view.and_then(|v| v.self_assessment.as_ref()) { @for e in &own.evidence { span.evidence { (e) } " " } (super::evidence::cited(lang, &own.files, &people)) }
+                                @if let Some(s) = score { (super::evidence::cited(lang, &s.files, &people)) }
+                            }
                         }
                     }
                 }
@@ -397,8 +400,13 @@ async fn render_item(
                     " · " span #review-state { (review_label(lang, s.review.status)) }
                     @if let Some(c) = &s.review.comment { " — " (c) }
                 }
+                (super::evidence::cited(lang, &s.files, &people))
             } @else {
                 p #current-value { (lang.t("尚未评分", "Not scored yet")) }
+            }
+            @if let Some(own) = &view.self_assessment {
+                p #self-assessment { (lang.t("自评: ", "Self-assessment: ")) (format::value(lang, &own.value, &def.ladder)) " · " (people.show(own.by.as_str())) }
+                (super::evidence::cited(lang, &own.files, &people))
             }
         }
         // Nothing is entered into the past.
@@ -445,6 +453,7 @@ pub fn timeline(
                         @if let Some(r) = &c.reason { div.reason { (lang.t("理由: ", "Why: ")) (r) } }
                         @if let Some(n) = c.note.as_ref().filter(|n| !n.is_empty()) { div.note { (lang.t("说明: ", "Note: ")) (n) } }
                         @if !c.evidence.is_empty() { div.evidence { (lang.t("佐证: ", "Evidence: ")) (c.evidence.join(", ")) } }
+                        (super::evidence::cited(lang, &c.files, people))
                         div.tags {
                             @if let Some(s) = c.source { span.tag { (format::source(lang, s)) } }
                             @if let Some(v) = c.rubric_version { span.tag { (lang.t("细则 v", "rubric v")) (v) } }
@@ -560,8 +569,22 @@ fn forms(
             .unwrap_or_default()
     };
     html! {
+        @if session.role() == Role::Unit {
+            form.entry #self-assessment-form method="post" action={ (action_base) "/self-assessment" } enctype="multipart/form-data" data-ops="recordSelfAssessment" novalidate {
+                h2 { (lang.t("录入自评", "Record the self-assessment")) }
+                input type="hidden" name="revision" value=(revision);
+                (general(entered, "self-assessment"))
+                (value_inputs(lang, kind, def, entered, "self-assessment", view.self_assessment.as_ref().map(|s| &s.value)))
+                label for="self-note" { (lang.t("说明", "Note")) }
+                input #self-note name="note" value=(mine("self-assessment", "note"));
+                label for="self-evidence" { (lang.t("佐证材料 (每行一项)", "Evidence (one per line)")) }
+                textarea #self-evidence name="evidence" rows="2" { (mine("self-assessment", "evidence")) }
+                (super::evidence::field(lang, entered, "self-assessment", "self-files"))
+                button type="submit" { (lang.t("保存自评", "Save self-assessment")) }
+            }
+        }
         @if session.role() == Role::Assessor && view.score.is_none() {
-            form.entry #score-form method="post" action={ (action_base) "/score" } novalidate {
+            form.entry #score-form method="post" action={ (action_base) "/score" } enctype="multipart/form-data" novalidate {
                 h2 { (lang.t("录入评分", "Record a score")) }
                 input type="hidden" name="revision" value=(revision);
                 (general(entered, "score"))
@@ -570,11 +593,12 @@ fn forms(
                 input #score-note name="note" value=(mine("score", "note"));
                 label for="score-evidence" { (lang.t("佐证材料 (每行一项)", "Evidence (one per line)")) }
                 textarea #score-evidence name="evidence" rows="2" { (mine("score", "evidence")) }
+                (super::evidence::field(lang, entered, "score", "score-files"))
                 button type="submit" { (lang.t("保存评分", "Save score")) }
             }
         }
         @if session.role() == Role::Assessor && view.score.is_some() {
-            form.entry #correction-form method="post" action={ (action_base) "/correction" } novalidate {
+            form.entry #correction-form method="post" action={ (action_base) "/correction" } enctype="multipart/form-data" novalidate {
                 h2 { (lang.t("更正评分", "Correct the score")) }
                 input type="hidden" name="revision" value=(revision);
                 @if let Some(s) = &view.score {
@@ -587,6 +611,7 @@ fn forms(
                 (error(entered, "correction", "reason"))
                 label for="correction-evidence" { (lang.t("佐证材料 (每行一项)", "Evidence (one per line)")) }
                 textarea #correction-evidence name="evidence" rows="2" { (mine("correction", "evidence")) }
+                (super::evidence::field(lang, entered, "correction", "correction-files"))
                 button type="submit" { (lang.t("保存更正", "Save correction")) }
             }
         }
@@ -649,21 +674,16 @@ pub fn lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// `POST /periods/{period}/units/{unit}/items/{item}/{score|correction|review}`.
+/// `POST /periods/{period}/units/{unit}/items/{item}/{self-assessment|score|correction|review}`.
 pub async fn submit(
+    State(console): State<super::Console>,
     session: Session,
     Path((period, unit, item, action)): Path<(String, String, String, String)>,
-    body: Bytes,
+    request: axum::extract::Request,
 ) -> Result<Response, Failure> {
     let lang = session.lang;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| {
-        Failure::bad_request(
-            lang,
-            "body",
-            format!("表单无法读取 (the form cannot be read): {e}"),
-        )
-    })?;
-    let fields: BTreeMap<String, String> = pairs.into_iter().collect();
+    let mut posted = super::evidence::read(&session, console.evidence, request).await?;
+    let fields: BTreeMap<String, String> = posted.form.map();
     let api = format!(
         "/api/v1/periods/{}/units/{}/items/{}",
         seg(&period),
@@ -672,7 +692,7 @@ pub async fn submit(
     );
     let revision = fields.get("revision").and_then(|r| r.parse::<u64>().ok());
     let body = match action.as_str() {
-        "score" | "correction" => {
+        "self-assessment" | "score" | "correction" => {
             let view: ItemView = session.get(&api).await?;
             let Some(kind) = view.kind.as_ref() else {
                 return Err(Failure::bad_request(
@@ -686,6 +706,7 @@ pub async fn submit(
                 "value": value_json(kind, &fields),
                 "note": text("note"),
                 "evidence": lines(&text("evidence")),
+                "files": posted.files(),
             });
             if action == "correction" {
                 let previous: Value =
@@ -707,11 +728,17 @@ pub async fn submit(
             ));
         }
     };
-    match session
-        .send(Method::POST, &format!("{api}/{action}"), &body, revision)
-        .await
+    match posted
+        .send::<crate::http::views::Recorded>(
+            &session,
+            Method::POST,
+            &format!("{api}/{action}"),
+            &body,
+            revision,
+        )
+        .await?
     {
-        Ok(()) => Ok(Redirect::to(&format!(
+        Ok(_) => Ok(Redirect::to(&format!(
             "{}/items/{}?done={action}",
             sheet_uri(&period, &unit),
             seg(&item)
@@ -720,12 +747,12 @@ pub async fn submit(
         Err(failure) if failure.status.is_client_error() => {
             let known = [
                 "points", "level", "awards", "cases", "vetoed", "value", "reason", "note",
-                "evidence", "comment", "decision",
+                "evidence", "comment", "decision", "files",
             ];
             let (errors, general) = spread(&failure, &known);
             let entered = Entered {
                 action: action.clone(),
-                fields,
+                fields: posted.fields(),
                 errors,
                 general,
             };

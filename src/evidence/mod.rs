@@ -18,10 +18,15 @@
 //!   (the folder writes a temporary file, syncs it and renames it into place; an S3 `PUT` is atomic);
 //! - **checkable**: [`EvidenceStore::check`] reads a file back and says whether it is present, intact
 //!   or altered, which is what `ledger verify` asks of every cited file.
+//!
+//! Beside the port: [`sniff`] (what a file is, from its bytes) and [`names`] (file names made safe to
+//! show and to send in `Content-Disposition`). The HTTP side is `crate::http::evidence`.
 
 pub mod config;
 pub mod folder;
+pub mod names;
 pub mod s3;
+pub mod sniff;
 
 use ledger_schemas::integrity::Digest;
 use sha2::{Digest as _, Sha256};

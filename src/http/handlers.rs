@@ -18,6 +18,7 @@ use super::Api;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::etag::{self, IfMatch};
+use super::evidence::EvidenceLimits;
 use super::extract::{JsonBody, Params};
 use super::views::{IssuedTokenView, Recorded};
 use super::wire::*;
@@ -27,6 +28,19 @@ use crate::store::EventStore;
 
 type Shared<S> = State<Arc<Api<S>>>;
 type Answer = Result<Response, ApiError>;
+/// The evidence limits the router carries (`ServeOptions::evidence`).
+type Limits = Option<axum::Extension<EvidenceLimits>>;
+
+/// The files a write cites, resolved from the store; the caller is recorded as their uploader.
+async fn cited<S: EventStore>(
+    api: &Api<S>,
+    limits: &Limits,
+    caller: &Caller,
+    files: Vec<FileRef>,
+) -> Result<Vec<ledger_schemas::values::EvidenceFile>, ApiError> {
+    let limits = limits.as_ref().map(|l| l.0).unwrap_or_default();
+    super::evidence::resolve(api, limits, caller.person(), files).await
+}
 
 /// What a write answers: the recorded events, the new revision of `stream` as the ETag (when the
 /// write touched it), and the new resource's address on a create.
@@ -303,10 +317,12 @@ pub async fn record_self_assessment<S: EventStore>(
     caller: Caller,
     params: Params,
     IfMatch(expected): IfMatch,
-    JsonBody(body): JsonBody<SelfAssessmentRequest>,
+    limits: Limits,
+    JsonBody(mut body): JsonBody<SelfAssessmentRequest>,
 ) -> Answer {
     let (at, item) = (sheet_path(&params)?, params.get::<ItemCode>("item")?);
-    let command = body.into_command(at.clone(), item, expected)?;
+    let files = cited(&api, &limits, &caller, std::mem::take(&mut body.files)).await?;
+    let command = body.into_command(at.clone(), item, expected, files)?;
     on_sheet(&api, &caller, &at, command).await
 }
 
@@ -315,10 +331,12 @@ pub async fn record_score<S: EventStore>(
     caller: Caller,
     params: Params,
     IfMatch(expected): IfMatch,
-    JsonBody(body): JsonBody<ScoreRequest>,
+    limits: Limits,
+    JsonBody(mut body): JsonBody<ScoreRequest>,
 ) -> Answer {
     let (at, item) = (sheet_path(&params)?, params.get::<ItemCode>("item")?);
-    let command = body.into_command(at.clone(), item, expected)?;
+    let files = cited(&api, &limits, &caller, std::mem::take(&mut body.files)).await?;
+    let command = body.into_command(at.clone(), item, expected, files)?;
     on_sheet(&api, &caller, &at, command).await
 }
 
@@ -327,10 +345,12 @@ pub async fn correct_score<S: EventStore>(
     caller: Caller,
     params: Params,
     IfMatch(expected): IfMatch,
-    JsonBody(body): JsonBody<CorrectionRequest>,
+    limits: Limits,
+    JsonBody(mut body): JsonBody<CorrectionRequest>,
 ) -> Answer {
     let (at, item) = (sheet_path(&params)?, params.get::<ItemCode>("item")?);
-    let command = body.into_command(at.clone(), item, expected)?;
+    let files = cited(&api, &limits, &caller, std::mem::take(&mut body.files)).await?;
+    let command = body.into_command(at.clone(), item, expected, files)?;
     on_sheet(&api, &caller, &at, command).await
 }
 
@@ -375,10 +395,12 @@ pub async fn record_business_result<S: EventStore>(
 pub async fn file_appeal<S: EventStore>(
     State(api): Shared<S>,
     caller: Caller,
-    JsonBody(body): JsonBody<FileAppealRequest>,
+    limits: Limits,
+    JsonBody(mut body): JsonBody<FileAppealRequest>,
 ) -> Answer {
     let location = format!("/api/v1/appeals/{}", body.appeal);
-    let executed = api.execute(&caller, body.into()).await?;
+    let files = cited(&api, &limits, &caller, std::mem::take(&mut body.files)).await?;
+    let executed = api.execute(&caller, body.into_command(files)).await?;
     Ok(created(&executed, location))
 }
 
@@ -410,11 +432,14 @@ pub async fn submit_rectification<S: EventStore>(
     State(api): Shared<S>,
     caller: Caller,
     params: Params,
+    limits: Limits,
     JsonBody(body): JsonBody<SubmitRectificationRequest>,
 ) -> Answer {
+    let rectification = params.get::<RectificationId>("rectification")?;
+    let files = cited(&api, &limits, &caller, body.files).await?;
     let command = Command::SubmitRectification {
-        files: Vec::new(),
-        rectification: params.get::<RectificationId>("rectification")?,
+        files,
+        rectification,
         note: body.note.into(),
         evidence: body.evidence.into_strings(),
     };

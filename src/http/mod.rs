@@ -13,6 +13,8 @@
 //! - [`serve`]: the accept loop and its limits (header and body timeouts, idle keep-alive, a bound on
 //!   connections in all and per client, the open-file limit); [`edge`]: what every request meets
 //!   first (content encodings, the body deadline, `nosniff`).
+//! - [`evidence`]: evidence files: the upload, the download and its access rule, and resolving
+//!   the files a write cites.
 //!
 //! Not here: decisions (the domain's `decide`), storage (`store`), the read models' folds
 //! (`ledger_projections::read`).
@@ -21,6 +23,7 @@ pub mod auth;
 pub mod edge;
 pub mod error;
 pub mod etag;
+pub mod evidence;
 pub mod extract;
 mod handlers;
 pub mod health;
@@ -76,6 +79,9 @@ pub struct Api<S: EventStore> {
     /// The witnesses the server sends checkpoints to and their quorum (set once by `ledger serve`;
     /// unset, checkpoints are shown with their cosignatures but none counts as witnessed).
     pub witnessing: std::sync::OnceLock<crate::witness::Witnessing>,
+    /// Where evidence files are stored (set once by `ledger serve`, or by a test; unset, uploads and
+    /// writes citing files are answered 503).
+    pub evidence: std::sync::OnceLock<crate::evidence::EvidenceStore>,
     /// The OpenAPI document, built once.
     openapi: Vec<u8>,
 }
@@ -90,6 +96,7 @@ impl<S: EventStore> Api<S> {
             audit_tree: tokio::sync::Mutex::new(AuditTree::default()),
             last_verification: std::sync::Mutex::new(None),
             witnessing: std::sync::OnceLock::new(),
+            evidence: std::sync::OnceLock::new(),
             openapi: serde_json::to_vec(&openapi::document::<S>()).unwrap_or_default(),
         })
     }
@@ -117,6 +124,8 @@ pub struct ServeOptions {
     /// `Secure` whatever the request says. Without it they are `Secure` when a request says it came
     /// over HTTPS (`X-Forwarded-Proto` or `Forwarded: proto=https`).
     pub https: bool,
+    /// The size limits of evidence files (`ledger serve --evidence-max-file/--evidence-max-request`).
+    pub evidence: evidence::EvidenceLimits,
 }
 
 /// The router with the default options ([`app_with`]).
@@ -131,7 +140,7 @@ pub fn app_with<S: EventStore>(api: Arc<Api<S>>, options: &ServeOptions) -> Rout
     let mut router: Router<Arc<Api<S>>> = Router::new();
     for op in routes::operations::<S>() {
         let mut handler = op.handler;
-        if op.kind == routes::Kind::Write {
+        if op.kind == routes::Kind::Write && op.replayable {
             handler = handler.route_layer(middleware::from_fn_with_state(
                 api.clone(),
                 idempotency::layer::<S>,
@@ -157,11 +166,13 @@ pub fn app_with<S: EventStore>(api: Arc<Api<S>>, options: &ServeOptions) -> Rout
         .fallback(route_not_found)
         .layer(middleware::from_fn(method_not_allowed_as_problem))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .layer(axum::Extension(options.evidence))
         .with_state(api);
     // The web console at `/` calls this same router in process; what it does not serve falls
     // through to it.
     let settings = crate::console::Settings {
         https: options.https,
+        evidence: options.evidence,
     };
     crate::console::router(api, settings)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))

@@ -128,6 +128,18 @@ fn operation<S: EventStore>(
             "content": {"application/json": {"schema": (op.response)(generator).to_value()}}
         }),
     );
+    if op.id == EVIDENCE_DOWNLOAD {
+        // The file's own bytes, under the media type read from them.
+        let binary = json!({"schema": {"type": "string", "format": "binary"}});
+        let content: Map<String, Value> = crate::evidence::sniff::Kind::ALL
+            .iter()
+            .map(|k| (k.media_type().to_owned(), binary.clone()))
+            .collect();
+        responses.insert(
+            "200".into(),
+            json!({"description": "文件内容 The file's bytes (Content-Disposition names it; inline only for images and PDF)", "content": content}),
+        );
+    }
     for (status, why) in problems(op) {
         responses.insert(
             status.to_string(),
@@ -158,8 +170,21 @@ fn operation<S: EventStore>(
             "content": {"application/json": {"schema": request(generator).to_value()}}
         });
     }
+    if op.id == EVIDENCE_UPLOAD {
+        out["requestBody"] = json!({
+            "required": true,
+            "content": {"multipart/form-data": {"schema": {
+                "type": "object",
+                "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}
+            }}}
+        });
+    }
     out
 }
+
+/// The operations whose bodies are files rather than JSON.
+const EVIDENCE_UPLOAD: &str = "uploadEvidence";
+const EVIDENCE_DOWNLOAD: &str = "getEvidence";
 
 /// The problem statuses an operation may answer with.
 fn problems<S: EventStore>(op: &Operation<S>) -> Vec<(u16, &'static str)> {

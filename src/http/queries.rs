@@ -113,6 +113,34 @@ async fn query<S: EventStore, T: Send>(
         .await?
 }
 
+/// Names the uploaders of the files the changes cite, from the register as it is now (a change
+/// rendered from its event knows only the person's id).
+async fn name_uploaders<S: EventStore>(
+    api: &Api<S>,
+    changes: &mut [ChangeEntryView],
+) -> Result<(), ApiError> {
+    if changes.iter().all(|c| c.files.is_empty()) {
+        return Ok(());
+    }
+    let (_, names) = query(api, ReadAt::Head, |view| {
+        let people = &view.state().people;
+        Ok(changes
+            .iter()
+            .flat_map(|c| &c.files)
+            .filter_map(|f| {
+                people
+                    .get(&f.uploaded_by)
+                    .map(|p| (f.uploaded_by.clone(), p.name.clone()))
+            })
+            .collect::<std::collections::BTreeMap<_, _>>())
+    })
+    .await?;
+    for file in changes.iter_mut().flat_map(|c| c.files.iter_mut()) {
+        file.uploaded_by_name = names.get(&file.uploaded_by).cloned();
+    }
+    Ok(())
+}
+
 // ---- units, people, tokens ----
 
 pub async fn list_units<S: EventStore>(
@@ -717,7 +745,9 @@ async fn history<S: EventStore>(
             .render_item_history(&envelopes, &period, &unit, item)?,
         None => api.reads.render(&envelopes)?,
     };
-    let changes = rendered.into_iter().map(ChangeEntryView::from).collect();
+    let mut changes: Vec<ChangeEntryView> =
+        rendered.into_iter().map(ChangeEntryView::from).collect();
+    name_uploaders(api, &mut changes).await?;
     Ok(answer(
         position,
         None,
@@ -963,7 +993,7 @@ pub async fn list_rectifications<S: EventStore>(
             .filter(|(_, r)| q.unit.as_ref().is_none_or(|u| *u == r.unit))
             .filter(|(_, r)| q.responsible.as_ref().is_none_or(|p| *p == r.responsible))
             .filter(|(_, r)| q.overdue.is_none_or(|o| r.is_overdue(today) == o))
-            .map(|(id, r)| RectificationView::new(id, r, today))
+            .map(|(id, r)| RectificationView::new(id, r, today, view.state()))
             .collect();
         Ok(RectificationList { rectifications })
     })
@@ -988,7 +1018,7 @@ pub async fn get_rectification<S: EventStore>(
         if r.responsible != *caller.person() {
             caller.require_unit(&r.unit)?;
         }
-        Ok(RectificationView::new(&id, r, today))
+        Ok(RectificationView::new(&id, r, today, view.state()))
     })
     .await?;
     Ok(answer(position, None, &body))
@@ -1108,12 +1138,13 @@ pub async fn changes<S: EventStore>(
     let (position, page) =
         query(&api, at, |view| Ok(view.changes(&filter, q.before, limit))).await?;
     let envelopes = api.reads.envelopes(&page.positions).await?;
-    let changes = api
+    let mut changes = api
         .reads
         .render(&envelopes)?
         .into_iter()
         .map(ChangeEntryView::from)
-        .collect();
+        .collect::<Vec<_>>();
+    name_uploaders(&api, &mut changes).await?;
     Ok(answer(
         position,
         None,

@@ -53,6 +53,9 @@ pub struct Operation<S: EventStore> {
     pub response: SchemaFn,
     /// Answers with an ETag (reads) or accepts `If-Match` (writes).
     pub etag: bool,
+    /// A write that takes `Idempotency-Key` (not the evidence upload: its body may be megabytes,
+    /// and storing the same bytes twice is harmless, they are stored once).
+    pub replayable: bool,
     pub handler: MethodRouter<Arc<Api<S>>>,
 }
 
@@ -90,6 +93,7 @@ impl<S: EventStore> Operation<S> {
             status: 200,
             response: schema::<Recorded>,
             etag: false,
+            replayable: true,
             handler: on(filter, handler),
         }
     }
@@ -112,6 +116,20 @@ impl<S: EventStore> Operation<S> {
 
     fn etag(mut self) -> Self {
         self.etag = true;
+        self
+    }
+
+    fn not_replayable(mut self) -> Self {
+        self.replayable = false;
+        self
+    }
+
+    /// No body limit of the router's: the upload checks its own limits as the body streams in
+    /// ([`super::evidence::EvidenceLimits`]).
+    fn unlimited_body(mut self) -> Self {
+        self.handler = self
+            .handler
+            .layer(axum::extract::DefaultBodyLimit::disable());
         self
     }
 }
@@ -758,6 +776,28 @@ pub fn operations<S: EventStore>() -> Vec<Operation<S>> {
             w::submit_rectification::<S>,
         )
         .body::<SubmitRectificationRequest>(),
+        // ---- evidence files ----
+        Op::new(
+            M::POST,
+            "/api/v1/evidence",
+            "uploadEvidence",
+            "evidence",
+            "上传佐证材料 (multipart/form-data, 一个或多个文件; 之后在记录的 files 中按 sha256 引用) Upload evidence files (multipart; then cite them by sha256 in a record's files)",
+            SUBMIT,
+            super::evidence::upload::<S>,
+        )
+        .returns::<super::evidence::Uploaded>(201)
+        .not_replayable()
+        .unlimited_body(),
+        Op::new(
+            M::GET,
+            "/api/v1/evidence/{sha256}",
+            "getEvidence",
+            "evidence",
+            "下载佐证材料 (只向可查看引用它的记录的人提供) Get an evidence file (only to whoever may read a record citing it)",
+            ANYONE,
+            super::evidence::download::<S>,
+        ),
         Op::new(
             M::POST,
             "/api/v1/rectifications/{rectification}/verification",

@@ -7,7 +7,7 @@ use ledger_projections::domain::state::{
     AppealOutcome, PeriodState, RectificationState, RectificationStatus, ReviewStatus, Standing,
     TokenState, UnitState,
 };
-use ledger_projections::domain::{ItemScore, State};
+use ledger_projections::domain::{Cited, ItemScore, State};
 use ledger_projections::scoring::{GradeBasis, SheetScore};
 use ledger_schemas::envelope::Role;
 use ledger_schemas::events::RectificationOrigin;
@@ -378,6 +378,9 @@ pub struct ItemScoreView {
     pub standing: StandingView,
     /// The upheld appeal that last revised it.
     pub appeal: Option<AppealId>,
+    /// The evidence files the current value's record cites.
+    #[serde(default)]
+    pub files: Vec<EvidenceFileView>,
 }
 
 impl From<&ItemScore> for ItemScoreView {
@@ -424,6 +427,7 @@ impl From<&ItemScore> for ItemScoreView {
             review,
             standing,
             appeal: s.appeal.clone(),
+            files: Vec::new(),
         }
     }
 }
@@ -435,6 +439,63 @@ pub struct SelfAssessmentView {
     pub note: String,
     pub evidence: Vec<String>,
     pub by: PersonId,
+    #[serde(default)]
+    pub files: Vec<EvidenceFileView>,
+}
+
+/// An evidence file (佐证材料) a record cites, as people read it. The bytes are at `url`
+/// (`GET /api/v1/evidence/{sha256}`), served to whoever may read a record citing them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EvidenceFileView {
+    /// The SHA-256 of the file's bytes, in hex: its name in the evidence store.
+    pub sha256: String,
+    /// The file's name as uploaded (sanitised).
+    pub name: String,
+    pub size: u64,
+    /// Read from the file's bytes when it was uploaded.
+    pub media_type: String,
+    /// The person who recorded the event citing it (the ledger records the citing person as the
+    /// uploader: whoever cites a file vouches for it).
+    pub uploaded_by: PersonId,
+    /// Their name in the register, when the ledger knows it.
+    #[serde(default)]
+    pub uploaded_by_name: Option<String>,
+    /// When the citing event was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// Where the bytes are served.
+    pub url: String,
+}
+
+impl EvidenceFileView {
+    pub fn new(
+        file: &ledger_schemas::values::EvidenceFile,
+        recorded_at: DateTime<Utc>,
+        state: Option<&State>,
+    ) -> Self {
+        let sha256 = file.sha256.to_hex();
+        EvidenceFileView {
+            url: format!("/api/v1/evidence/{sha256}"),
+            sha256,
+            name: file.name.clone(),
+            size: file.size,
+            media_type: file.media_type.clone(),
+            uploaded_by: file.uploaded_by.clone(),
+            uploaded_by_name: state
+                .and_then(|s| s.people.get(&file.uploaded_by))
+                .map(|p| p.name.clone()),
+            recorded_at,
+        }
+    }
+
+    /// The files a record cites, as views.
+    pub fn all(cited: Option<&Cited>, state: &State) -> Vec<Self> {
+        cited.map_or_else(Vec::new, |c| {
+            c.files
+                .iter()
+                .map(|f| Self::new(f, c.at, Some(state)))
+                .collect()
+        })
+    }
 }
 
 /// One item of a sheet.
@@ -475,12 +536,16 @@ impl ItemView {
             title: found.map(|(_, i)| i.title.clone()),
             kind: found.map(|(_, i)| i.kind.clone()),
             responsible: found.map(|(_, i)| i.responsible.clone()),
-            score: score.map(ItemScoreView::from),
+            score: score.map(|s| ItemScoreView {
+                files: EvidenceFileView::all(s.files.as_deref(), state),
+                ..ItemScoreView::from(s)
+            }),
             self_assessment: own.map(|s| SelfAssessmentView {
                 value: s.value.clone(),
                 note: s.note.clone(),
                 evidence: s.evidence.clone(),
                 by: s.by.clone(),
+                files: EvidenceFileView::all(s.files.as_deref(), state),
             }),
             revision: state.revision(&stream),
         })
@@ -720,6 +785,9 @@ pub struct AppealView {
     pub filed_by: PersonId,
     pub status: AppealStatusView,
     pub decision: Option<String>,
+    /// The evidence files the appeal cites.
+    #[serde(default)]
+    pub files: Vec<EvidenceFileView>,
 }
 
 impl AppealView {
@@ -739,6 +807,7 @@ impl AppealView {
             filed_by: a.filed_by.clone(),
             status,
             decision,
+            files: EvidenceFileView::all(a.files.as_deref(), state),
         })
     }
 }
@@ -773,10 +842,18 @@ pub struct RectificationView {
     pub submitted_by: Option<PersonId>,
     pub evidence: Vec<String>,
     pub sent_back: u32,
+    /// The evidence files the last submission cites.
+    #[serde(default)]
+    pub files: Vec<EvidenceFileView>,
 }
 
 impl RectificationView {
-    pub fn new(id: &RectificationId, r: &RectificationState, today: NaiveDate) -> Self {
+    pub fn new(
+        id: &RectificationId,
+        r: &RectificationState,
+        today: NaiveDate,
+        state: &State,
+    ) -> Self {
         RectificationView {
             rectification: id.clone(),
             period: r.period.clone(),
@@ -796,6 +873,7 @@ impl RectificationView {
             submitted_by: r.submitted_by.clone(),
             evidence: r.evidence.clone(),
             sent_back: r.sent_back,
+            files: EvidenceFileView::all(r.files.as_deref(), state),
         }
     }
 }
@@ -1087,6 +1165,9 @@ pub struct ChangeEntryView {
     pub reason: Option<String>,
     pub note: Option<String>,
     pub evidence: Vec<String>,
+    /// The evidence files the event cites.
+    #[serde(default)]
+    pub files: Vec<EvidenceFileView>,
     pub source: Option<ScoreSource>,
     pub review: Option<ReviewAtTimeView>,
     pub standing: Option<StandingAtTimeView>,
@@ -1114,6 +1195,11 @@ impl From<ledger_projections::read::ChangeView> for ChangeEntryView {
             new_value: c.new_value,
             reason: c.reason,
             note: c.note,
+            files: c
+                .files
+                .iter()
+                .map(|f| EvidenceFileView::new(f, c.recorded_at, None))
+                .collect(),
             evidence: c.evidence,
             source: c.source,
             review: c.review.map(|r| match r {

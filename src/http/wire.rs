@@ -38,6 +38,8 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::error::ApiError;
+pub use super::evidence::FileRef;
+use ledger_schemas::values::EvidenceFile;
 
 /// An amount of points from a JSON string or number (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -564,6 +566,9 @@ pub struct SelfAssessmentRequest {
     pub note: Note,
     #[serde(default)]
     pub evidence: Evidence,
+    /// Evidence files uploaded first (`POST /api/v1/evidence`), cited by digest.
+    #[serde(default)]
+    pub files: Vec<FileRef>,
 }
 
 impl SelfAssessmentRequest {
@@ -572,9 +577,10 @@ impl SelfAssessmentRequest {
         at: SheetPath,
         item: ItemCode,
         expected: Option<u64>,
+        files: Vec<EvidenceFile>,
     ) -> Result<Command, ApiError> {
         Ok(Command::RecordSelfAssessment {
-            files: Vec::new(),
+            files,
             period: at.period,
             unit: at.unit,
             item,
@@ -594,6 +600,9 @@ pub struct ScoreRequest {
     pub note: Note,
     #[serde(default)]
     pub evidence: Evidence,
+    /// Evidence files uploaded first (`POST /api/v1/evidence`), cited by digest.
+    #[serde(default)]
+    pub files: Vec<FileRef>,
     #[serde(default)]
     pub source: WireSource,
 }
@@ -604,9 +613,10 @@ impl ScoreRequest {
         at: SheetPath,
         item: ItemCode,
         expected: Option<u64>,
+        files: Vec<EvidenceFile>,
     ) -> Result<Command, ApiError> {
         Ok(Command::RecordScore {
-            files: Vec::new(),
+            files,
             period: at.period,
             unit: at.unit,
             item,
@@ -633,6 +643,9 @@ pub struct CorrectionRequest {
     #[serde(default)]
     pub source: WireSource,
     pub reason: Reason,
+    /// Evidence files uploaded first (`POST /api/v1/evidence`), cited by digest.
+    #[serde(default)]
+    pub files: Vec<FileRef>,
 }
 
 impl CorrectionRequest {
@@ -641,9 +654,10 @@ impl CorrectionRequest {
         at: SheetPath,
         item: ItemCode,
         expected: Option<u64>,
+        files: Vec<EvidenceFile>,
     ) -> Result<Command, ApiError> {
         Ok(Command::CorrectScore {
-            files: Vec::new(),
+            files,
             period: at.period,
             unit: at.unit,
             item,
@@ -750,12 +764,16 @@ pub struct FileAppealRequest {
     pub grounds: Reason,
     #[serde(default)]
     pub evidence: Evidence,
+    /// Evidence files uploaded first (`POST /api/v1/evidence`), cited by digest.
+    #[serde(default)]
+    pub files: Vec<FileRef>,
 }
 
-impl From<FileAppealRequest> for Command {
-    fn from(r: FileAppealRequest) -> Command {
+impl FileAppealRequest {
+    pub fn into_command(self, files: Vec<EvidenceFile>) -> Command {
+        let r = self;
         Command::FileAppeal {
-            files: Vec::new(),
+            files,
             appeal: r.appeal,
             period: r.period,
             unit: r.unit,
@@ -875,6 +893,9 @@ pub struct SubmitRectificationRequest {
     pub note: Note,
     #[serde(default)]
     pub evidence: Evidence,
+    /// Evidence files uploaded first (`POST /api/v1/evidence`), cited by digest.
+    #[serde(default)]
+    pub files: Vec<FileRef>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

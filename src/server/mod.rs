@@ -43,6 +43,8 @@ pub struct ServeConfig {
     pub metrics_listen: Option<String>,
     /// The witnesses each new checkpoint is sent to, and the quorum (ledger files only, issue 21).
     pub witnessing: crate::witness::Witnessing,
+    /// Where evidence files are stored (`None`: nowhere, uploads are answered 503).
+    pub evidence: Option<crate::evidence::EvidenceStore>,
 }
 
 /// The files `ledger serve --tls-cert --tls-key` names.
@@ -64,6 +66,7 @@ impl ServeConfig {
             tls: None,
             metrics_listen: None,
             witnessing: crate::witness::Witnessing::default(),
+            evidence: None,
         }
     }
 }
@@ -107,6 +110,7 @@ pub async fn serve(
         tls,
         metrics_listen,
         witnessing,
+        evidence,
     } = config;
     let (spec, listen, checkpoints, snapshots, mut options) = (
         spec.as_str(),
@@ -148,6 +152,9 @@ pub async fn serve(
     let warm = async {
         let ledger = Arc::new(Ledger::open(store.clone(), Clock::System).await?);
         let api = Api::new(ledger);
+        if let Some(evidence) = evidence {
+            let _ = api.evidence.set(evidence.clone());
+        }
         // Fold the read models before the first request rather than during it.
         api.reads.catch_up().await?;
         anyhow::Ok(api)

@@ -483,15 +483,7 @@ async fn the_years_result_reads_on_a_phone() {
     b.sign_in(site.token(Role::Admin)).await;
     b.goto("/annual").await;
     b.wait("#annual").await;
-    let widths = b
-        .client
-        .execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
-            vec![],
-        )
-        .await
-        .expect("widths");
-    let (page, window) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+    let (page, window) = b.widths().await;
     assert!(window <= 390, "{window}");
     assert!(
         page <= window,

@@ -262,6 +262,22 @@ impl Browser {
         e.send_keys(value).await.expect("type");
     }
 
+    /// The page's width and the window's, in CSS pixels: a page that fits is no wider.
+    pub async fn widths(&self) -> (u64, u64) {
+        let widths = self
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .expect("widths");
+        (
+            widths[0].as_u64().expect("a width"),
+            widths[1].as_u64().expect("a width"),
+        )
+    }
+
     /// Saves a screenshot as `target/browser-screenshots/{test}-{n}-{what}.png`.
     pub async fn shot(&mut self, what: &str) -> PathBuf {
         self.shots += 1;

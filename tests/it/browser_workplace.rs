@@ -289,15 +289,7 @@ async fn every_page_fits_a_phone() {
         for page in pages {
             b.goto(page).await;
             b.wait("h1").await;
-            let widths: Value = b
-                .client
-                .execute(
-                    "return [document.documentElement.scrollWidth, window.innerWidth];",
-                    vec![],
-                )
-                .await
-                .expect("widths");
-            let (width, window) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+            let (width, window) = b.widths().await;
             assert!(window <= 390, "{window}");
             if width > 390 {
                 wide.push(format!("{role} {page}: {width} px"));

@@ -25,6 +25,9 @@ const ZH_ALLOWED: &[(&str, &str)] = &[
     ("XLSX", "a file format"),
     // The spreadsheet program the office exports to by name ("导出 Excel"); it has no Chinese name.
     ("Excel", "a program's name"),
+    // Evidence files' formats and the word processor, as the office names them ("PDF 文件", "Word 文档").
+    ("PDF", "a file format"),
+    ("Word", "a program's name"),
     // The algorithm the auditors verify with; it has no Chinese name.
     ("SHA-256", "an algorithm's name"),
     ("Merkle", "an algorithm's name (Merkle 树)"),
@@ -407,18 +410,69 @@ fn check(lang: &str, what: &str, reply: &Reply, recorded: &Recorded, wrong: &mut
     }
 }
 
+/// A rectification submitted with evidence files (a picture, a PDF, a text), for its page.
+async fn rectification_with_files(site: &DemoSite) -> String {
+    let me = site.api(Role::Unit, "/api/v1/me").await;
+    let unit = me["units"][0].as_str().unwrap().to_owned();
+    crate::console_work::raise(site, "RECT-FILES", &unit, "F5").await;
+    let pdf = ledger::evidence::sniff::samples::pdf();
+    // Over a kilobyte, so that its size reads in KB.
+    let text = "整改说明".repeat(100);
+    let token = site.token(Role::Unit);
+    let up = crate::http_evidence::upload(
+        &site.server,
+        token,
+        &[
+            ("签到表.png", ledger::evidence::sniff::samples::PNG),
+            ("会议纪要.pdf", &pdf),
+            ("整改说明.txt", text.as_bytes()),
+        ],
+    )
+    .await;
+    assert_eq!(up.status, 201, "{}", up.text);
+    let files: Vec<Value> = up.json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| serde_json::json!({"sha256": f["sha256"], "name": f["name"]}))
+        .collect();
+    let submitted = site
+        .server
+        .post(
+            "/api/v1/rectifications/RECT-FILES/submission",
+            token,
+            serde_json::json!({"note": "已补齐", "files": files}),
+        )
+        .await;
+    assert_eq!(submitted.status, 200, "{}", submitted.text);
+    let page = get(
+        site,
+        Some(Role::Reviewer),
+        "zh",
+        "/rectifications/RECT-FILES",
+    )
+    .await;
+    assert!(
+        page.text.contains("id=\"rect-files\""),
+        "the page shows the files: {}",
+        page.text
+    );
+    "/rectifications/RECT-FILES".to_owned()
+}
+
 /// Every page for every role in zh and in en, the sign-in page and its refusal, an error page and
 /// a form's refusal: each speaks one language (the allow-lists above aside).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_speaks_one_language() {
     let site = DemoSite::start().await;
+    let with_files = rectification_with_files(&site).await;
     let recorded = Recorded::of(&site).await;
     let me = site.api(Role::Assessor, "/api/v1/me").await;
     let assessed = me["units"][0].as_str().unwrap().to_owned();
     let mut wrong = Vec::new();
     for lang in ["zh", "en"] {
         for role in ROLES {
-            for path in PAGES {
+            for path in PAGES.iter().chain([&with_files.as_str()]) {
                 let reply = get(&site, Some(role), lang, path).await;
                 assert!(reply.status < 500, "{role} {path}: {}", reply.status);
                 check(
@@ -463,6 +517,13 @@ async fn every_page_speaks_one_language() {
                 Role::Assessor,
                 grid.as_str(),
                 "A1/points=99&A2/points=abc&ZZ9/points=1",
+            ),
+            // An appeal citing a file never uploaded: the refusal at the file field (what was typed
+            // is neutral: it comes back on the page in either language).
+            (
+                Role::Unit,
+                "/appeals/new",
+                "period=2026Q3&unit=SH-CZ-B1&grounds=2026-1&kept_files=%5B%7B%22sha256%22%3A%22abababababababababababababababababababababababababababababababab%22%2C%22name%22%3A%222026-1.pdf%22%7D%5D",
             ),
         ];
         // A business-results file previewed with row errors (an unknown unit, a score over 100),

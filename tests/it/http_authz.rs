@@ -53,6 +53,19 @@ fn fixtures() -> BTreeMap<(&'static str, &'static str), (String, Option<Value>)>
         None,
     );
     add("GET", "/api/v1/me", "/api/v1/me", None);
+    // Evidence: a JSON body is no upload (415 once admitted); a digest no record cites (404).
+    add(
+        "POST",
+        "/api/v1/evidence",
+        "/api/v1/evidence",
+        Some(json!({})),
+    );
+    add(
+        "GET",
+        "/api/v1/evidence/{sha256}",
+        &format!("/api/v1/evidence/{}", "ab".repeat(32)),
+        None,
+    );
     add("GET", "/api/v1/units", "/api/v1/units", None);
     add(
         "POST",

@@ -111,6 +111,10 @@ impl Server {
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let api = Api::new(ledger.clone());
+        // Evidence files beside the ledger file, as `ledger serve` keeps them by default.
+        let _ = api.evidence.set(ledger::evidence::EvidenceStore::Folder(
+            ledger::evidence::FolderStore::beside(&temp.path),
+        ));
         let task = tokio::spawn(serve_with(listener, api, options, async {
             let _ = rx.await;
         }));

@@ -30,6 +30,6 @@ pub use command::{Command, Context, Revision};
 pub use decide::{Decision, Expected, StreamExpectation, decide, next_stage};
 pub use rejection::{Rejection, SheetGap};
 pub use state::{
-    AppealOutcome, ItemScore, Meta, RectificationState, RectificationStatus, ReviewStatus,
-    SheetKey, SheetState, Standing, State,
+    AppealOutcome, Cited, CitedFile, ItemScore, Meta, RectificationState, RectificationStatus,
+    ReviewStatus, SheetKey, SheetState, Standing, State,
 };

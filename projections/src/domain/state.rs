@@ -15,9 +15,10 @@ use ledger_schemas::events::{Event, RectificationOrigin};
 use ledger_schemas::ids::{
     AppealId, ItemCode, PeriodId, PersonId, RectificationId, RubricId, TokenId, UnitId, stream,
 };
+use ledger_schemas::integrity::Digest;
 use ledger_schemas::rubric::{ItemKind, RubricDefinition};
 use ledger_schemas::values::{
-    Cadence, Points, ReviewDecision, ScoreSource, ScoreValue, Stage, UnitKind,
+    Cadence, EvidenceFile, Points, ReviewDecision, ScoreSource, ScoreValue, Stage, UnitKind,
 };
 
 use serde::{Deserialize, Serialize};
@@ -160,6 +161,9 @@ pub struct ItemScore {
     pub standing: Standing,
     /// The upheld appeal that last revised it.
     pub appeal: Option<AppealId>,
+    /// The evidence files the current value's record (score or correction) cites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Box<Cited>>,
 }
 
 impl ItemScore {
@@ -176,6 +180,28 @@ pub struct SelfAssessment {
     pub note: String,
     pub evidence: Vec<String>,
     pub by: PersonId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Box<Cited>>,
+}
+
+/// The evidence files a record cites and when it cited them (boxed in the records that hold it:
+/// most records cite none, and an empty one costs a pointer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cited {
+    pub at: DateTime<Utc>,
+    pub files: Vec<EvidenceFile>,
+}
+
+impl Cited {
+    /// The files of an event recorded at `at`, or none when it cites none.
+    pub fn of(at: DateTime<Utc>, files: &[EvidenceFile]) -> Option<Box<Cited>> {
+        (!files.is_empty()).then(|| {
+            Box::new(Cited {
+                at,
+                files: files.to_vec(),
+            })
+        })
+    }
 }
 
 /// A unit's business result for the period.
@@ -286,6 +312,8 @@ pub struct AppealState {
     pub grounds: String,
     pub filed_by: PersonId,
     pub outcome: Option<(AppealOutcome, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Box<Cited>>,
 }
 
 /// Where a rectification stands. Overdue is not a status: see [`State::overdue_rectifications`].
@@ -324,6 +352,9 @@ pub struct RectificationState {
     pub submitted_by: Option<PersonId>,
     pub evidence: Vec<String>,
     pub sent_back: u32,
+    /// The files the last submission cites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Box<Cited>>,
 }
 
 impl RectificationState {
@@ -428,6 +459,19 @@ pub struct State {
     pub anomalies: Arc<Vec<Anomaly>>,
     /// The business zone the ledger recorded (`BusinessZoneSet`), by name; none: Asia/Shanghai.
     pub zone: Option<String>,
+    /// Every evidence file any event has cited, with the units whose records cite it: who may read
+    /// a file is who may read one of those records (files cited by superseded records included,
+    /// since histories show them).
+    #[serde(default)]
+    pub cited_files: SharedMap<Digest, CitedFile>,
+}
+
+/// A file some record cites: its name as first cited (to serve it under), and the units whose
+/// records cite it (who may read it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CitedFile {
+    pub name: String,
+    pub units: Vec<UnitId>,
 }
 
 /// Where `value` stands on `item` of `def` (of version `version`).
@@ -573,6 +617,33 @@ impl State {
     }
 
     /// Folds one event.
+    /// Notes the files `event` cites under the unit whose record cites them.
+    fn note_cited(&mut self, event: &Event) {
+        let unit = match event {
+            Event::SelfAssessmentRecorded(e) => Some(e.unit.clone()),
+            Event::ScoreRecorded(e) => Some(e.unit.clone()),
+            Event::ScoreCorrected(e) => Some(e.unit.clone()),
+            Event::AppealFiled(e) => Some(e.unit.clone()),
+            Event::RectificationSubmitted(e) => self
+                .rectifications
+                .get(&e.rectification)
+                .map(|r| r.unit.clone()),
+            _ => None,
+        };
+        let Some(unit) = unit else { return };
+        for file in event.files() {
+            let cited = self
+                .cited_files
+                .get_or_insert_with(file.sha256, || CitedFile {
+                    name: file.name.clone(),
+                    units: Vec::new(),
+                });
+            if let Err(at) = cited.units.binary_search(&unit) {
+                cited.units.insert(at, unit.clone());
+            }
+        }
+    }
+
     pub fn evolve(&mut self, meta: &Meta, event: &Event) {
         self.position = meta.position;
         // Looked up by the stream's parts: the common case (a stream seen before) builds no name.
@@ -588,6 +659,9 @@ impl State {
             }
         }
         let by = meta.actor.person.clone();
+        if !event.files().is_empty() {
+            self.note_cited(event);
+        }
         match event {
             Event::BusinessZoneSet(e) => self.zone = Some(e.zone.clone()),
             Event::UnitRegistered(e) => {
@@ -691,6 +765,7 @@ impl State {
                         note: e.note.clone(),
                         evidence: e.evidence.clone(),
                         by,
+                        files: Cited::of(meta.recorded_at, &e.files),
                     },
                 );
             }
@@ -706,6 +781,7 @@ impl State {
                         review: ReviewStatus::Pending,
                         standing,
                         appeal: None,
+                        files: Cited::of(meta.recorded_at, &e.files),
                     },
                 );
             }
@@ -729,6 +805,7 @@ impl State {
                         review: ReviewStatus::Pending,
                         standing: standing.clone(),
                         appeal: None,
+                        files: None,
                     });
                 score.value = e.value.clone();
                 score.source = e.source;
@@ -739,6 +816,7 @@ impl State {
                 score.review = review;
                 score.standing = standing;
                 score.appeal = e.appeal.clone();
+                score.files = Cited::of(meta.recorded_at, &e.files);
             }
             Event::ItemReviewed(e) => {
                 let status = review_status(e.decision, &by, &e.comment);
@@ -783,6 +861,7 @@ impl State {
                         grounds: e.grounds.clone(),
                         filed_by: by,
                         outcome: None,
+                        files: Cited::of(meta.recorded_at, &e.files),
                     },
                 );
             }
@@ -812,6 +891,7 @@ impl State {
                         submitted_by: None,
                         evidence: Vec::new(),
                         sent_back: 0,
+                        files: None,
                     },
                 );
             }
@@ -820,6 +900,7 @@ impl State {
                     r.status = RectificationStatus::Submitted;
                     r.submitted_by = Some(by);
                     r.evidence = e.evidence.clone();
+                    r.files = Cited::of(meta.recorded_at, &e.files);
                 }
             }
             Event::RectificationVerified(e) => {

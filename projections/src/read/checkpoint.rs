@@ -28,7 +28,7 @@ use super::changes::{ChangeLog, LogImage};
 use crate::domain::State;
 
 /// The version of the fold and of the snapshot form; see the module docs for when to bump it.
-pub const PROJECTION_CODE_VERSION: u32 = 4;
+pub const PROJECTION_CODE_VERSION: u32 = 5;
 
 /// `(code version, fingerprint of the reference snapshot)`, oldest first; append only.
 pub const SNAPSHOT_FINGERPRINTS: &[(u32, u64)] = &[
@@ -36,6 +36,8 @@ pub const SNAPSHOT_FINGERPRINTS: &[(u32, u64)] = &[
     (2, 0x0350_bf2d_317b_b0ef),
     (3, 0x3e9c_388e_869f_95ba),
     (4, 0x33ec_bc63_0d03_a413),
+    // 5: records keep the evidence files they cite, and the state indexes every cited file.
+    (5, 0x53bc_8422_3c5f_b79d),
 ];
 
 /// How many positions apart the in-memory checkpoints are by default: an as-of query folds at most

@@ -12,7 +12,7 @@ use ledger_schemas::envelope::{Envelope, Role};
 use ledger_schemas::events::{Event, RectificationOrigin};
 use ledger_schemas::ids::{AspectCode, ItemCode, PeriodId, PersonId, UnitId};
 use ledger_schemas::rubric::RubricDefinition;
-use ledger_schemas::values::{Points, ReviewDecision, ScoreSource, ScoreValue, Text};
+use ledger_schemas::values::{EvidenceFile, Points, ReviewDecision, ScoreSource, ScoreValue, Text};
 use serde::Serialize;
 
 use super::ReadModel;
@@ -53,6 +53,8 @@ pub struct ChangeView {
     /// The note, comment, grounds, decision or finding the event carries.
     pub note: Option<String>,
     pub evidence: Vec<String>,
+    /// The evidence files the event cites (uploaded by its actor, recorded at its time).
+    pub files: Vec<EvidenceFile>,
     pub source: Option<ScoreSource>,
     /// The item's review state and standing right after the event.
     pub review: Option<ReviewAtTime>,
@@ -243,6 +245,7 @@ pub fn render_change(model: &ReadModel, envelope: &Envelope) -> Result<ChangeVie
         reason: envelope.reason.clone(),
         note: None,
         evidence: Vec::new(),
+        files: event.files().to_vec(),
         source: None,
         review: ReviewAtTime::from_code(entry.review),
         standing: StandingAtTime::from_code(entry.standing),

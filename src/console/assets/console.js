@@ -1,7 +1,7 @@
 // The web console's little script. Everything works without it except a few conveniences: the time
 // slider reads as you drag and shows the standings when released, a period or unit chosen in a list
 // shows at once, and the integrity page checks an inclusion proof with the browser's own SHA-256
-// (RFC 9162 §2.1.3.2).
+// (RFC 9162 §2.1.3.2); evidence files may be dropped on a form's drop zone.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -34,7 +34,41 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const grid of document.querySelectorAll("form.grid")) {
     grid.addEventListener("keydown", (event) => gridKey(grid, event));
   }
+  // Evidence files may be dropped on their field's zone as well as chosen.
+  for (const zone of document.querySelectorAll("[data-dropzone]")) dropzone(zone);
 });
+
+// A drop zone around a file input: files dropped are added to those chosen, and their names listed.
+function dropzone(zone) {
+  const input = zone.querySelector("input[type=file]");
+  const list = zone.querySelector("ul.dropped");
+  if (!input || typeof DataTransfer === "undefined") return;
+  const show = () => {
+    if (!list) return;
+    list.replaceChildren(...Array.from(input.files, (file) => {
+      const item = document.createElement("li");
+      item.textContent = `${file.name} (${Math.ceil(file.size / 1024)} KB)`;
+      return item;
+    }));
+  };
+  input.addEventListener("change", show);
+  for (const type of ["dragenter", "dragover"]) {
+    zone.addEventListener(type, (event) => {
+      event.preventDefault();
+      zone.classList.add("over");
+    });
+  }
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("over");
+    const all = new DataTransfer();
+    for (const file of input.files) all.items.add(file);
+    for (const file of event.dataTransfer.files) all.items.add(file);
+    input.files = all.files;
+    show();
+  });
+}
 
 function copyText(button) {
   const target = document.getElementById(button.dataset.copy);
