@@ -41,7 +41,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let rt = super::runtime()?;
     let path = args.ledger.path.clone();
     let started = Instant::now();
-    let summary = rt.block_on(async {
+    let (summary, evidence) = rt.block_on(async {
         let store = SqliteStore::open(&path).with_context(|| {
             format!("无法打开账本 (cannot open the ledger) {}", path.display())
         })?;
@@ -65,7 +65,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         let evidence = args.evidence.open(&path)?;
         let summary = demo::create_with_evidence(&path, &evidence, &bar).await;
         bar.finish_and_clear();
-        summary
+        anyhow::Ok((summary?, evidence))
     })?;
     let elapsed = started.elapsed();
 
@@ -78,9 +78,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let json = args.json;
+    // The server serves the files the demo cites, and takes uploads, from the store it wrote them to.
+    let mut config = crate::server::ServeConfig::new(path.to_string_lossy(), args.listen.clone());
+    config.evidence = Some(evidence);
     rt.block_on(async {
         crate::server::serve(
-        &crate::server::ServeConfig::new(path.to_string_lossy(), args.listen.clone()),
+        &config,
         super::serve::shutdown_signal(),
         move |addr| {
             if json {

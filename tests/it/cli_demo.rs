@@ -192,10 +192,33 @@ fn the_demo_serves_what_it_built() {
     .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
+    // The files the demo cites are served from the store it wrote them to, byte for byte.
+    let file = &summary["evidence"][0];
+    let sha256 = file["sha256"].as_str().unwrap();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "GET /api/v1/evidence/{sha256} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {auditor}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut served = Vec::new();
+    stream.read_to_end(&mut served).unwrap();
     let _ = child.kill();
     let _ = child.wait();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("SH-CZ-B1"), "{response}");
+    let split = served
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = String::from_utf8_lossy(&served[..split]);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let body = &served[split + 4..];
+    let digest = ledger_schemas::integrity::Digest::from_hex(sha256).unwrap();
+    let stored = std::fs::read(ledger::evidence::FolderStore::beside(&temp.path).path_of(&digest))
+        .expect("the cited file beside the ledger");
+    assert_eq!(body.len() as u64, file["size"].as_u64().unwrap(), "{head}");
+    assert_eq!(body, &stored[..]);
 }
 
 /// The demo ledger carries its signing key and signed checkpoints (every 1000 events and the head),
