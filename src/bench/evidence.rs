@@ -13,10 +13,16 @@
 //!   The files were just written, so they are read from the page cache: this is the rate of the
 //!   check, not of a cold disk.
 //!
-//! Each measurement is a [`Row`]; a case is one function that measures a class and returns its row,
-//! so an upload over HTTP (`POST /api/v1/evidence`) is one more case beside [`store`] and [`verify`].
+//! - **upload**: every file posted to `POST /api/v1/evidence` (multipart, one file a request, one
+//!   client) on a server over a fresh ledger and a new folder: what a person's upload costs end to
+//!   end (the bytes crossing loopback, the multipart parse, the limits checked as the body streams,
+//!   the type read from the bytes, the hash, the store's fsyncs). The files carry a PDF header so
+//!   that they are an accepted type.
+//!
+//! Each measurement is a [`Row`]; a case is one function that measures a class and returns its row.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -152,6 +158,85 @@ async fn store(
     Ok((row, cited))
 }
 
+/// The upload case: every file posted to `POST /api/v1/evidence` on a server of its own, one
+/// request at a time, each answered 201 with the digest of the bytes sent.
+async fn upload(
+    class: &Class,
+    files: &[Vec<u8>],
+    ledger_path: &Path,
+    raw: Duration,
+) -> anyhow::Result<Row> {
+    use crate::http::evidence::EvidenceLimits;
+    let store = Arc::new(SqliteStore::open(ledger_path)?);
+    let (ledger, token) = super::http::setup(store.clone(), 1, &[]).await?;
+    let api = crate::http::Api::new(ledger.clone());
+    let _ = api
+        .evidence
+        .set(EvidenceStore::Folder(FolderStore::beside(ledger_path)));
+    let options = crate::http::ServeOptions {
+        // Above the largest class, so that the 20 MiB files (the default limit) pass whole.
+        evidence: EvidenceLimits {
+            max_file: 2 * class.size as u64 + 4096,
+            max_request: 2 * class.size as u64 + 4096,
+        },
+        ..Default::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::http::serve_with(listener, api, options, async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/api/v1/evidence");
+    let boundary = "ledger-bench-evidence-boundary";
+    let bodies: Vec<Vec<u8>> = files
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            let mut body = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"minutes-{i}.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+            )
+            .into_bytes();
+            let start = body.len();
+            body.extend_from_slice(bytes);
+            body[start..start + 9].copy_from_slice(b"%PDF-1.4\n");
+            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+            body
+        })
+        .collect();
+    let started = Instant::now();
+    for (i, body) in bodies.into_iter().enumerate() {
+        let response = client
+            .post(&url)
+            .bearer_auth(&token)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let text = response.text().await?;
+        anyhow::ensure!(status.as_u16() == 201, "upload {i}: {status} {text}");
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = stop.send(());
+    server.await??;
+    store.close().await;
+    drop(ledger);
+    Ok(Row {
+        case: "upload: `POST /api/v1/evidence`, folder",
+        label: class.label,
+        files: files.len(),
+        size: class.size,
+        seconds,
+        raw_seconds: raw.as_secs_f64(),
+        note: "one request per file, loopback".into(),
+    })
+}
+
 /// The verify case: a ledger at `path` whose events cite `cited`, checked as `ledger verify` does.
 async fn verify(
     class: &Class,
@@ -271,6 +356,7 @@ pub fn run(args: EvidenceBenchArgs) -> anyhow::Result<()> {
             let evidence = EvidenceStore::Folder(FolderStore::beside(&ledger));
             let (row, cited) = store(class, &bytes, &evidence, raw).await?;
             rows.push(row);
+            rows.push(upload(class, &bytes, &dir.join(format!("upload-{n}.db")), raw).await?);
             drop(bytes);
             rows.push(verify(class, &ledger, cited, &evidence, raw).await?);
         }
