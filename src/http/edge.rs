@@ -7,7 +7,12 @@
 //!   501 for the same reason;
 //! - a body must arrive whole within the body timeout ([`super::serve::Limits::body_timeout`]) and
 //!   within [`super::extract::BODY_LIMIT`]: it is read here, so that a client trickling a body a byte
-//!   at a time holds a connection for a bounded time, whichever handler would read it;
+//!   at a time holds a connection for a bounded time, whichever handler would read it. A
+//!   `multipart/form-data` body (evidence files, from the API's upload or a console form) may be as
+//!   large as the evidence limit per request plus [`super::extract::BODY_LIMIT`] for its other
+//!   fields, and has the body timeout plus the time its size takes at [`MIN_UPLOAD_RATE`]: a 20 MiB
+//!   scan cannot arrive in the seconds a JSON body gets, and the handler then checks the exact
+//!   limits and names the file;
 //! - every answer says `X-Content-Type-Options: nosniff`.
 
 use std::time::Duration;
@@ -20,18 +25,57 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use super::extract::read_body;
+use super::extract::{BODY_LIMIT, read_body_within};
 
-/// Refuses encodings the server does not decode, reads the body within `timeout`, marks the answer.
-pub async fn layer(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
+/// The slowest upload rate a multipart body is given time for: 512 KiB/s (4 Mbit/s).
+pub const MIN_UPLOAD_RATE: f64 = 512.0 * 1024.0;
+
+/// What the edge allows a body.
+#[derive(Debug, Clone, Copy)]
+pub struct Edge {
+    /// The body timeout of every request ([`super::serve::Limits::body_timeout`]).
+    pub body_timeout: Duration,
+    /// The evidence limit per request ([`super::evidence::EvidenceLimits::max_request`]).
+    pub upload_limit: u64,
+}
+
+impl Edge {
+    /// The size and the time a body may take: a multipart body is given room for its files.
+    fn allowance(&self, request: &Request) -> (usize, Duration) {
+        let multipart = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"multipart/form-data"));
+        if !multipart {
+            return (BODY_LIMIT, self.body_timeout);
+        }
+        let limit = usize::try_from(self.upload_limit)
+            .unwrap_or(usize::MAX)
+            .saturating_add(BODY_LIMIT);
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(limit, |n| (n as usize).min(limit));
+        let transfer = Duration::from_secs_f64(declared as f64 / MIN_UPLOAD_RATE);
+        (limit, self.body_timeout + transfer)
+    }
+}
+
+/// Refuses encodings the server does not decode, reads the body within its time, marks the answer.
+pub async fn layer(State(edge): State<Edge>, request: Request, next: Next) -> Response {
     if let Some(refusal) = refuse_encodings(&request) {
         return refusal.into_response();
     }
     let request = if request.body().size_hint().exact() == Some(0) {
         request
     } else {
+        let (limit, timeout) = edge.allowance(&request);
         let (parts, body) = request.into_parts();
-        let bytes = match tokio::time::timeout(timeout, read_body(Request::new(body))).await {
+        let bytes = match tokio::time::timeout(timeout, read_body_within(Request::new(body), limit))
+            .await
+        {
             Ok(Ok(bytes)) => bytes,
             Ok(Err(refusal)) => return refusal.into_response(),
             Err(_) => return ApiError::body_timeout(timeout).into_response(),

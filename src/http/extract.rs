@@ -57,7 +57,12 @@ where
 
 /// Reads a whole body, at most [`BODY_LIMIT`] bytes.
 pub async fn read_body(request: Request) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(request.into_body(), BODY_LIMIT)
+    read_body_within(request, BODY_LIMIT).await
+}
+
+/// Reads a whole body, at most `limit` bytes.
+pub async fn read_body_within(request: Request, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(request.into_body(), limit)
         .await
         .map_err(|err| {
             let too_large =
@@ -66,7 +71,7 @@ pub async fn read_body(request: Request) -> Result<Bytes, ApiError> {
                 })
                 .any(|e| e.is::<http_body_util::LengthLimitError>());
             if too_large {
-                ApiError::payload_too_large(BODY_LIMIT)
+                ApiError::payload_too_large(limit)
             } else {
                 ApiError::bad_request(
                     "unreadable-body",

@@ -177,7 +177,10 @@ pub fn app_with<S: EventStore>(api: Arc<Api<S>>, options: &ServeOptions) -> Rout
     crate::console::router(api, settings)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         .layer(middleware::from_fn_with_state(
-            options.limits.body_timeout,
+            edge::Edge {
+                body_timeout: options.limits.body_timeout,
+                upload_limit: options.evidence.max_request,
+            },
             edge::layer,
         ))
         .layer(middleware::from_fn(observe::layer))

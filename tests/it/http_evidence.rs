@@ -251,6 +251,46 @@ async fn files_are_uploaded_cited_and_read_back_byte_for_byte() {
     server.stop().await;
 }
 
+/// A scan of several MiB is uploaded over a real connection: the edge, which reads every body
+/// before any route, gives a multipart body room for the evidence limit (it once stopped every
+/// upload above the 1 MiB a JSON body may have); past the limit the upload names the file, and a
+/// body past the limit and the room for the form's other fields is refused at the edge.
+#[tokio::test]
+async fn a_scan_of_several_mib_is_stored_and_the_limits_still_hold() {
+    let server = Server::start().await;
+    let cast = cast(&server).await;
+    let mut scan = samples::pdf();
+    scan.resize(3 << 20, b' ');
+    let up = upload(&server, &cast.unit, &[("扫描件.pdf", &scan)]).await;
+    assert_eq!(up.status, 201, "{}", up.text);
+    assert_eq!(sha(&up, 0), ledger::evidence::digest(&scan).to_hex());
+    assert_eq!(up.json["files"][0]["size"], 3 << 20);
+    assert_eq!(stored(&server), 1);
+
+    let small = Server::start_with_options(ServeOptions {
+        evidence: EvidenceLimits {
+            max_file: 2 << 20,
+            max_request: 2 << 20,
+        },
+        ..ServeOptions::default()
+    })
+    .await;
+    let cast = crate::http_support::cast(&small).await;
+    scan.truncate(5 << 19);
+    let over = upload(&small, &cast.unit, &[("扫描件.pdf", &scan)]).await;
+    assert_eq!(over.status, 413, "{}", over.text);
+    assert_eq!(over.json["code"], "evidence-too-large", "{}", over.text);
+    scan.resize(4 << 20, b' ');
+    let far_over = upload(&small, &cast.unit, &[("扫描件.pdf", &scan)]).await;
+    assert_eq!(far_over.status, 413, "{}", far_over.text);
+    assert_eq!(
+        far_over.json["code"], "payload-too-large",
+        "{}",
+        far_over.text
+    );
+    assert_eq!(stored(&small), 0);
+}
+
 /// Every refusal is a problem naming the file and the limit or type, and leaves the log and the
 /// store as they were: too large (per file and per request), a type not accepted, a type disguised
 /// by its name, an empty file, a broken or absent multipart body; and at citing: an unknown digest,
